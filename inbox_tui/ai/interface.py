@@ -1,0 +1,73 @@
+"""What the rest of the product may ask of an AI, whichever backend answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence, runtime_checkable
+
+
+class AIError(Exception):
+    """The model failed: timeout, HTTP error, or output that does not fit the contract."""
+
+
+class AIUnavailable(AIError):
+    """The backend cannot do this at all (the offline AI has no model to draft with)."""
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    author: str  # customer | bot | agent | system
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    subject: str
+    summary: str
+    language: str | None
+
+
+@dataclass(frozen=True)
+class BotReply:
+    """Either a text for the customer or a decision to escalate (with the model's reason)."""
+
+    text: str | None = None
+    escalate_reason: str | None = None
+
+    @property
+    def escalates(self) -> bool:
+        return self.escalate_reason is not None
+
+
+@dataclass(frozen=True)
+class BotContext:
+    instructions: str
+    knowledge: str
+    escalation_triggers: Sequence[str]
+    fallback_message: str
+    transcript: Sequence[TranscriptLine]
+    language: str | None
+
+
+@runtime_checkable
+class AIBackend(Protocol):
+    name: str
+    #: True when a real model answers (drafting, polishing and free translation need one).
+    has_model: bool
+
+    def detect_language(self, text: str) -> str | None: ...
+
+    async def summarize(
+        self, transcript: Sequence[TranscriptLine], language: str | None
+    ) -> TicketSummary: ...
+
+    async def reply(self, context: BotContext) -> BotReply: ...
+
+    async def translate(self, text: str, target_language: str) -> str: ...
+
+    async def draft_reply(
+        self, transcript: Sequence[TranscriptLine], language: str | None, notes: Sequence[str] = ()
+    ) -> str: ...
+
+    async def polish(self, draft: str, language: str | None) -> str: ...

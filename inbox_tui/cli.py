@@ -1,0 +1,249 @@
+"""The ``inbox-tui`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from inbox_tui import __version__
+from inbox_tui.core.database_url import DatabaseURLError
+from inbox_tui.core.store import StoreError
+from inbox_tui.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    return ctx.find_root().obj["settings"]
+
+
+def run_async(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine and turn the errors a user can fix into one clear line."""
+    try:
+        return asyncio.run(factory())  # type: ignore[arg-type]
+    except (StoreError, SettingsError, DatabaseURLError) as error:
+        raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot reach the database: {error}") from None
+    except Exception as error:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(error, SQLAlchemyError):
+            raise click.ClickException(f"database error: {error.__class__.__name__}: {error}") from None
+        raise
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML).")
+@click.version_option(__version__, prog_name="inbox-tui")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """A keyboard-first help-desk inbox for teams whose customers talk to an AI chatbot.
+
+    Without a command, opens the inbox (same as `inbox-tui open`)."""
+    from pathlib import Path
+
+    try:
+        settings = load_settings(Path(config_path) if config_path else None)
+    except (SettingsError, DatabaseURLError) as error:
+        raise click.ClickException(f"configuration: {error}") from None
+    ctx.obj = {"settings": settings}
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(open_inbox)
+
+
+@main.command("status")
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show the configuration in use and what the database holds."""
+    from inbox_tui.core import views
+    from inbox_tui.core.database_url import parse_database_url
+    from inbox_tui.runtime import open_runtime
+
+    settings = settings_from(ctx)
+
+    async def _status() -> dict[Any, int]:
+        runtime = await open_runtime(settings)
+        try:
+            async with runtime.store.read() as session:
+                return await views.counts(session, None)
+        finally:
+            await runtime.close()
+
+    counts = run_async(_status)
+    url = parse_database_url(settings.database_url).render_as_string(hide_password=True)
+    click.echo(f"database:  {url}")
+    click.echo(f"config:    {settings.config_path or '(defaults; no config file)'}")
+    click.echo(f"AI:        {'model ' + settings.ai.model if settings.ai.uses_model else 'offline (no key, no network)'}")
+    click.echo(f"server:    ws://{settings.server.host}:{settings.server.port}")
+    for view, count in counts.items():
+        if view.value not in ("on_you", "mentions"):
+            click.echo(f"{view.title + ':':<15}{count}")
+
+
+@main.group("db")
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Apply the migrations (also done automatically on first start)."""
+    from inbox_tui.core.migrate import current_revision, upgrade
+    from inbox_tui.core.store import Store
+
+    async def _upgrade() -> str | None:
+        store = Store(settings_from(ctx).database_url)
+        try:
+            await upgrade(store, revision)
+            return await current_revision(store)
+        finally:
+            await store.close()
+
+    click.echo(f"database at revision {run_async(_upgrade)}")
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Print the schema revision of the database."""
+    from inbox_tui.core.migrate import current_revision
+    from inbox_tui.core.store import Store
+
+    async def _current() -> str | None:
+        store = Store(settings_from(ctx).database_url)
+        try:
+            return await current_revision(store)
+        finally:
+            await store.close()
+
+    click.echo(run_async(_current) or "(empty database)")
+
+
+@main.group("agents")
+def agents() -> None:
+    """Teammates: add, edit, list, and their bridge tokens."""
+
+
+@agents.command("add")
+@click.argument("handle")
+@click.option("--name", default="", help="Display name (defaults to the handle).")
+@click.option("--capacity", default=5, show_default=True, type=click.IntRange(min=0))
+@click.option("--timezone", "tz", default="UTC", show_default=True)
+@click.pass_context
+def agents_add(ctx: click.Context, handle: str, name: str, capacity: int, tz: str) -> None:
+    """Add a teammate and print their bridge token (shown once)."""
+    from inbox_tui.core.agents import add_agent
+    from inbox_tui.runtime import open_runtime
+
+    async def _add() -> tuple[Any, str]:
+        runtime = await open_runtime(settings_from(ctx))
+        try:
+            return await add_agent(runtime.store, handle, name or handle, capacity=capacity, timezone=tz)
+        finally:
+            await runtime.close()
+
+    agent, token = run_async(_add)
+    click.echo(f"added {agent.label}")
+    click.echo(f"token: {token}")
+    click.echo("Keep the token: the inbox sends it to the server (INBOX_TOKEN or [tui] token).", err=True)
+
+
+@agents.command("edit")
+@click.argument("handle")
+@click.option("--name", default=None)
+@click.option("--capacity", default=None, type=click.IntRange(min=0))
+@click.option("--timezone", "tz", default=None)
+@click.pass_context
+def agents_edit(ctx: click.Context, handle: str, name: str | None, capacity: int | None, tz: str | None) -> None:
+    """Change a teammate's name, capacity or timezone."""
+    from inbox_tui.core.agents import update_agent
+    from inbox_tui.runtime import open_runtime
+
+    async def _edit() -> Any:
+        runtime = await open_runtime(settings_from(ctx))
+        try:
+            return await update_agent(runtime.store, handle, name=name, capacity=capacity, timezone=tz)
+        finally:
+            await runtime.close()
+
+    click.echo(f"updated {run_async(_edit).label}")
+
+
+@agents.command("token")
+@click.argument("handle")
+@click.pass_context
+def agents_token(ctx: click.Context, handle: str) -> None:
+    """Issue a new bridge token for a teammate (the old one stops working)."""
+    from inbox_tui.core.agents import rotate_token
+    from inbox_tui.runtime import open_runtime
+
+    async def _rotate() -> str:
+        runtime = await open_runtime(settings_from(ctx))
+        try:
+            return await rotate_token(runtime.store, handle)
+        finally:
+            await runtime.close()
+
+    click.echo(f"token: {run_async(_rotate)}")
+
+
+@agents.command("list")
+@click.pass_context
+def agents_list(ctx: click.Context) -> None:
+    """List teammates with availability, presence and load."""
+    from datetime import timedelta
+
+    from inbox_tui.core.agents import team_status
+    from inbox_tui.runtime import open_runtime
+
+    settings = settings_from(ctx)
+
+    async def _list() -> list[Any]:
+        runtime = await open_runtime(settings)
+        try:
+            async with runtime.store.read() as session:
+                return await team_status(session, runtime.store.now(),
+                                         timedelta(seconds=settings.assignment.presence_timeout))
+        finally:
+            await runtime.close()
+
+    for row in run_async(_list):
+        online = "online" if row.online else "offline"
+        click.echo(f"@{row.agent.handle:<16} {row.agent.name:<24} {row.availability:<10} {online:<8} "
+                   f"{row.open_tickets}/{row.capacity}  {row.timezone}")
+
+
+@main.command("open")
+@click.option("--agent", "agent_handle", default=None, help="Your handle (overrides [tui] agent).")
+@click.pass_context
+def open_inbox(ctx: click.Context, agent_handle: str | None) -> None:
+    """Open the inbox TUI (connects to `inbox-tui serve` through the bridge)."""
+    try:
+        from inbox_tui.tui.launch import run_tui
+    except ImportError:
+        raise click.ClickException("the inbox TUI is not built yet in this version") from None
+    run_tui(settings_from(ctx), agent_handle=agent_handle)
+
+
+@main.command("serve")
+@click.option("--host", default=None, help="Address to listen on.")
+@click.option("--port", default=None, type=click.IntRange(0, 65535), help="Port (0 picks a free one).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Run the chat channel server: customers, the AI agent and the agents' bridge."""
+    try:
+        from inbox_tui.channel.launch import run_server
+    except ImportError:
+        raise click.ClickException("the chat channel server is not built yet in this version") from None
+    run_server(settings_from(ctx), host=host, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The handoff core: data model, migrations and flows. Never imports Textual."""

@@ -1,0 +1,328 @@
+"""Conversations and their messages: customers start and resume chats, write, and the bot
+answers. Each function is one transaction, committed before anything is announced."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inbox_tui.core import events
+from inbox_tui.core.events import EventKind, PendingEvent
+from inbox_tui.core.models import (
+    Author,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Ticket,
+    TicketStatus,
+)
+from inbox_tui.core.records import ConversationRow, MessageRecord
+from inbox_tui.core.store import NotFound, Store, StoreError
+
+PREVIEW_CHARS = 120
+MAX_MESSAGE_CHARS = 20_000
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256-bit random values, so a plain SHA-256 is enough to store them.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def message_record(message: Message) -> MessageRecord:
+    return MessageRecord(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        author=message.author,
+        name=message.name,
+        text=message.text,
+        created_at=message.created_at,
+        client_id=message.client_id,
+        agent_id=message.agent_id,
+    )
+
+
+def message_payload(message: Message) -> dict[str, object]:
+    return {
+        "message_id": message.id,
+        "author": message.author,
+        "name": message.name,
+        "text": message.text,
+        "client_id": message.client_id,
+    }
+
+
+def conversation_row(conversation: Conversation, contact: Contact) -> ConversationRow:
+    return ConversationRow(
+        id=conversation.id,
+        public_id=conversation.public_id,
+        customer_name=contact.name,
+        channel=conversation.channel,
+        language=conversation.language,
+        status=conversation.status,
+        ai_enabled=conversation.ai_enabled,
+        preview=conversation.last_message_preview,
+        message_count=conversation.message_count,
+        last_activity_at=conversation.last_activity_at,
+        contact_id=contact.id,
+    )
+
+
+def preview_of(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
+
+
+def _check_text(text: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise StoreError("a message needs some text")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise StoreError(f"a message may have at most {MAX_MESSAGE_CHARS} characters")
+    return text
+
+
+@dataclass(frozen=True)
+class StartedConversation:
+    conversation: ConversationRow
+    token: str
+
+
+async def _upsert_contact(
+    session: AsyncSession, now: datetime, channel: str, external_id: str,
+    name: str, email: str | None, locale: str | None,
+) -> Contact:
+    contact = await session.scalar(
+        select(Contact).where(Contact.channel == channel, Contact.external_id == external_id)
+    )
+    if contact is None:
+        contact = Contact(channel=channel, external_id=external_id, name=name, email=email,
+                          locale=locale, created_at=now)
+        session.add(contact)
+        await session.flush()
+    else:
+        contact.name = name or contact.name
+        contact.email = email or contact.email
+        contact.locale = locale or contact.locale
+    return contact
+
+
+async def start_conversation(
+    store: Store,
+    *,
+    channel: str,
+    customer_id: str,
+    name: str = "",
+    email: str | None = None,
+    locale: str | None = None,
+) -> StartedConversation:
+    """A new live conversation; the returned token is the customer's key to resume it."""
+    if not channel or not customer_id:
+        raise StoreError("a conversation needs a channel and a customer id")
+    token = secrets.token_urlsafe(32)
+    language = (locale or "").split("-")[0].split("_")[0].lower() or None
+    now = store.now()
+    for attempt in range(3):
+        try:
+            async with store.write() as session:
+                contact = await _upsert_contact(session, now, channel, customer_id, name, email, locale)
+                conversation = Conversation(
+                    public_id=str(uuid.uuid4()), token_hash=hash_token(token), channel=channel,
+                    contact_id=contact.id, status=ConversationStatus.LIVE, ai_enabled=True,
+                    language=language, created_at=now, last_activity_at=now,
+                    last_message_preview="", message_count=0,
+                )
+                session.add(conversation)
+                await session.flush()
+                await events.append(session, now, PendingEvent(
+                    EventKind.CONVERSATION_CREATED, conversation_id=conversation.id,
+                    payload={"channel": channel, "customer": contact.name},
+                ))
+                return StartedConversation(conversation_row(conversation, contact), token)
+        except IntegrityError:
+            # Two first hellos of one customer raced on the contact row; the retry finds it.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def resume_conversation(store: Store, public_id: str, token: str) -> ConversationRow:
+    """The conversation behind ``public_id`` if ``token`` is its key; NotFound otherwise
+    (the same answer for a wrong token and an unknown id, so ids cannot be probed)."""
+    async with store.read() as session:
+        row = (await session.execute(
+            select(Conversation, Contact).join(Contact).where(Conversation.public_id == public_id)
+        )).first()
+    if row is None or not hmac.compare_digest(row[0].token_hash, hash_token(token or "")):
+        raise NotFound("unknown conversation or wrong token")
+    return conversation_row(*row)
+
+
+async def get_conversation(session: AsyncSession, conversation_id: int) -> ConversationRow:
+    row = (await session.execute(
+        select(Conversation, Contact).join(Contact).where(Conversation.id == conversation_id)
+    )).first()
+    if row is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    return conversation_row(*row)
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    message: MessageRecord
+    created: bool  # False when the client id was seen before (a resend)
+
+
+async def _append_message(
+    session: AsyncSession, now: datetime, conversation: Conversation, *, author: str,
+    text: str, name: str, client_id: str | None = None, agent_id: int | None = None,
+    delivered: bool = False,
+) -> Message:
+    message = Message(
+        conversation_id=conversation.id, author=author, agent_id=agent_id, name=name, text=text,
+        client_id=client_id, created_at=now, delivered_at=now if delivered else None,
+    )
+    session.add(message)
+    conversation.last_activity_at = now
+    conversation.last_message_preview = preview_of(text)
+    conversation.message_count = (conversation.message_count or 0) + 1
+    await session.flush()
+    return message
+
+
+async def _locked_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
+    # FOR UPDATE serializes against a concurrent claim on PostgreSQL; SQLite writers are
+    # serialized by BEGIN IMMEDIATE already (and ignore the clause).
+    conversation = await session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    )
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    return conversation
+
+
+async def record_customer_message(
+    store: Store,
+    conversation_id: int,
+    text: str,
+    *,
+    client_id: str | None = None,
+    language: str | None = None,
+) -> StoredMessage:
+    """Store a customer's message once per client id. An open ticket goes back to On you.
+    ``language`` is a detection the caller made outside the transaction."""
+    _check_text(text)
+    now = store.now()
+    if client_id:
+        existing = await _message_by_client_id(store, conversation_id, client_id)
+        if existing:
+            return StoredMessage(existing, created=False)
+    try:
+        async with store.write() as session:
+            conversation = await _locked_conversation(session, conversation_id)
+            if conversation.status == ConversationStatus.ENDED:
+                raise StoreError("this conversation has ended")
+            contact = await session.get(Contact, conversation.contact_id)
+            if language and not conversation.language:
+                conversation.language = language
+            message = await _append_message(
+                session, now, conversation, author=Author.CUSTOMER, text=text,
+                name=contact.name if contact else "", client_id=client_id, delivered=True,
+            )
+            pending = [PendingEvent(EventKind.MESSAGE, conversation_id=conversation.id,
+                                    payload=message_payload(message))]
+            ticket = await session.scalar(
+                select(Ticket).where(Ticket.conversation_id == conversation.id,
+                                     Ticket.status != TicketStatus.CLOSED)
+            )
+            if ticket is not None:
+                pending[0] = PendingEvent(EventKind.MESSAGE, conversation_id=conversation.id,
+                                          ticket_id=ticket.id, payload=message_payload(message))
+                if ticket.status != TicketStatus.ON_YOU:
+                    ticket.status = TicketStatus.ON_YOU
+                ticket.updated_at = now
+                pending.append(PendingEvent(EventKind.TICKET_UPDATED, conversation_id=conversation.id,
+                                            ticket_id=ticket.id, agent_id=ticket.assignee_id,
+                                            payload={"status": ticket.status}))
+            await events.append(session, now, *pending)
+            return StoredMessage(message_record(message), created=True)
+    except IntegrityError:
+        # The same client id raced in through another connection: it is stored once.
+        if client_id:
+            existing = await _message_by_client_id(store, conversation_id, client_id)
+            if existing:
+                return StoredMessage(existing, created=False)
+        raise
+
+
+async def _message_by_client_id(store: Store, conversation_id: int, client_id: str) -> MessageRecord | None:
+    async with store.read() as session:
+        message = await session.scalar(
+            select(Message).where(Message.conversation_id == conversation_id,
+                                  Message.client_id == client_id)
+        )
+        return message_record(message) if message else None
+
+
+async def record_bot_reply(
+    store: Store, conversation_id: int, text: str, *, name: str = "Assistant"
+) -> MessageRecord | None:
+    """Store the bot's reply, unless the AI was paused meanwhile: then the reply is
+    dropped and None returned. The check and the insert are one transaction, ordered
+    against the claim by the row lock, so no bot message follows a pause."""
+    _check_text(text)
+    now = store.now()
+    async with store.write() as session:
+        conversation = await _locked_conversation(session, conversation_id)
+        if not conversation.ai_enabled or conversation.status != ConversationStatus.LIVE:
+            return None
+        message = await _append_message(session, now, conversation, author=Author.BOT,
+                                         text=text, name=name)
+        await events.append(session, now, PendingEvent(
+            EventKind.MESSAGE, conversation_id=conversation.id, payload=message_payload(message)))
+        return message_record(message)
+
+
+async def transcript(session: AsyncSession, conversation_id: int, limit: int | None = None) -> list[MessageRecord]:
+    """Messages oldest first; with ``limit``, the newest ``limit`` of them."""
+    query = select(Message).where(Message.conversation_id == conversation_id)
+    if limit is None:
+        rows = await session.scalars(query.order_by(Message.id))
+        return [message_record(m) for m in rows]
+    rows = await session.scalars(query.order_by(Message.id.desc()).limit(limit))
+    return [message_record(m) for m in reversed(list(rows))]
+
+
+async def undelivered_messages(store: Store, conversation_id: int) -> list[MessageRecord]:
+    """Agent and system messages (and bot replies) not yet handed to a customer socket."""
+    async with store.read() as session:
+        rows = await session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.delivered_at.is_(None))
+            .order_by(Message.id)
+        )
+        return [message_record(m) for m in rows]
+
+
+async def mark_delivered(store: Store, message_ids: Sequence[int]) -> None:
+    if not message_ids:
+        return
+    async with store.write() as session:
+        await session.execute(
+            update(Message).where(Message.id.in_(list(message_ids)), Message.delivered_at.is_(None))
+            .values(delivered_at=store.now())
+        )
+
+
+async def count_live(session: AsyncSession) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(Conversation).where(Conversation.status == ConversationStatus.LIVE)
+    ) or 0)

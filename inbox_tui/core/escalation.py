@@ -1,0 +1,293 @@
+"""The one flow behind **Take over** (a teammate) and **Escalate to a human** (the bot).
+
+``escalate`` is the fast, atomic part: claim the conversation (live → escalated, AI off),
+create the ``live_chat`` ticket, assign it, write the timeline and the events — one
+transaction. ``finish_escalation`` is the slow part that runs after it, in a worker:
+the summary in the customer's language and, where a model must translate it, the
+handoff message. A summary whose worker died is picked up again when its lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inbox_tui.ai.interface import AIBackend, TicketSummary, TranscriptLine
+from inbox_tui.ai.offline import extractive_summary
+from inbox_tui.core import events
+from inbox_tui.core.agents import agent_ref
+from inbox_tui.core.assignment import choose_assignee
+from inbox_tui.core.conversations import _append_message, message_payload, transcript
+from inbox_tui.core.events import EventKind, PendingEvent
+from inbox_tui.core.models import (
+    Agent,
+    Author,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    SummaryState,
+    Ticket,
+    TicketSource,
+    TicketStatus,
+    TimelineEvent,
+    TimelineKind,
+)
+from inbox_tui.core.records import EscalationResult
+from inbox_tui.core.store import NotFound, Store, StoreError
+from inbox_tui.settings import DEFAULT_HANDOFF_MESSAGE, AssignmentSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HandoffConfig:
+    message: str = DEFAULT_HANDOFF_MESSAGE
+    translations: Mapping[str, str] = field(default_factory=dict)
+
+    def configured_for(self, language: str | None) -> str | None:
+        """The configured text for ``language``; the default when the language is unknown."""
+        if not language:
+            return self.message
+        return self.translations.get(language)
+
+
+@dataclass(frozen=True)
+class EscalationSettings:
+    handoff: HandoffConfig = field(default_factory=HandoffConfig)
+    assignment: AssignmentSettings = field(default_factory=AssignmentSettings)
+    summary_lease: timedelta = timedelta(seconds=60)
+    summary_timeout: float = 15.0
+
+
+def timeline(ticket_id: int, now: datetime, code: str, text: str, agent_id: int | None = None,
+             kind: str = TimelineKind.SYSTEM) -> TimelineEvent:
+    return TimelineEvent(ticket_id=ticket_id, kind=kind, code=code, text=text, agent_id=agent_id,
+                         created_at=now)
+
+
+async def _existing(session: AsyncSession, conversation_id: int) -> EscalationResult:
+    ticket = await session.scalar(
+        select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status != TicketStatus.CLOSED)
+    )
+    if ticket is None:
+        conversation = await session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        raise StoreError(f"conversation {conversation_id} is {conversation.status} and cannot be escalated")
+    assignee = await session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+    return EscalationResult(ticket.id, False, agent_ref(assignee) if assignee else None,
+                            conversation_id, ticket.status)
+
+
+async def escalate(
+    store: Store,
+    conversation_id: int,
+    *,
+    source: str,
+    actor_id: int | None = None,
+    reason: str | None = None,
+    settings: EscalationSettings | None = None,
+) -> EscalationResult:
+    """Claim the conversation and open its ticket, or return the ticket someone else
+    opened. Idempotent; exactly one caller ever gets ``created=True`` per open ticket."""
+    settings = settings or EscalationSettings()
+    if source not in (TicketSource.TAKEOVER, TicketSource.ESCALATION):
+        raise StoreError(f"unknown escalation source {source!r}")
+    if source == TicketSource.TAKEOVER and actor_id is None:
+        raise StoreError("a takeover needs the teammate who takes over")
+    now = store.now()
+    try:
+        async with store.write() as session:
+            actor = await session.get(Agent, actor_id) if actor_id is not None else None
+            if actor_id is not None and actor is None:
+                raise NotFound(f"no teammate {actor_id}")
+            # The claim: one conditional UPDATE. Under PostgreSQL's row lock the loser
+            # re-reads the row, sees it is no longer live, and updates nothing.
+            claimed = await session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.status == ConversationStatus.LIVE)
+                .values(status=ConversationStatus.ESCALATED, ai_enabled=False, last_activity_at=now)
+            )
+            if claimed.rowcount != 1:
+                return await _existing(session, conversation_id)
+            return await _open_ticket(session, now, conversation_id, source, actor, reason, settings)
+    except IntegrityError:
+        # The partial unique index caught a second open ticket: the other one won.
+        async with store.read() as session:
+            return await _existing(session, conversation_id)
+
+
+async def _open_ticket(
+    session: AsyncSession, now: datetime, conversation_id: int, source: str,
+    actor: Agent | None, reason: str | None, settings: EscalationSettings,
+) -> EscalationResult:
+    conversation = await session.get(Conversation, conversation_id)
+    assert conversation is not None
+    contact = await session.get(Contact, conversation.contact_id)
+    assert contact is not None
+    if source == TicketSource.TAKEOVER and actor is not None:
+        assignee: Agent | None = actor
+        assign_text = f"Assigned to {actor.name} (@{actor.handle}), who took over."
+    else:
+        decision = await choose_assignee(session, now, settings.assignment)
+        assignee = await session.get(Agent, decision.agent.id) if decision.agent else None
+        assign_text = decision.reason
+    handoff_text = settings.handoff.configured_for(conversation.language)
+    ticket = Ticket(
+        type="live_chat", conversation_id=conversation.id, contact_id=contact.id,
+        channel=conversation.channel, subject="", summary="", summary_state=SummaryState.PENDING,
+        summary_lease_until=now + settings.summary_lease, language=conversation.language,
+        status=TicketStatus.ON_YOU, assignee_id=assignee.id if assignee else None, source=source,
+        reason=reason, created_by_id=actor.id if actor else None, created_at=now, updated_at=now,
+        handoff_pending=handoff_text is None,
+    )
+    session.add(ticket)
+    await session.flush()
+
+    if source == TicketSource.TAKEOVER and actor is not None:
+        opened = f"Taken over by {actor.name} (@{actor.handle})."
+    else:
+        opened = f"Escalated to a human by the assistant: {reason or 'no reason given'}."
+    session.add_all([
+        timeline(ticket.id, now, "escalated", opened, actor.id if actor else None),
+        timeline(ticket.id, now, "ai_paused", "AI replies paused for this conversation."),
+        timeline(ticket.id, now, "ticket_created",
+                 f"Ticket #{ticket.id} (live_chat) created from the {conversation.channel} conversation."),
+        timeline(ticket.id, now, "assigned" if assignee else "unassigned", assign_text,
+                 assignee.id if assignee else None),
+    ])
+    pending = [
+        PendingEvent(EventKind.ESCALATED, conversation.id, ticket.id, actor.id if actor else None,
+                     {"source": source, "reason": reason}),
+        PendingEvent(EventKind.AI_PAUSED, conversation.id, ticket.id),
+        PendingEvent(EventKind.TICKET_CREATED, conversation.id, ticket.id,
+                     assignee.id if assignee else None, {"source": source, "channel": conversation.channel}),
+        PendingEvent(EventKind.ASSIGNED, conversation.id, ticket.id, assignee.id if assignee else None,
+                     {"reason": assign_text}),
+    ]
+    if handoff_text is not None:
+        pending.append(await _send_handoff(session, now, conversation, ticket, handoff_text))
+    await events.append(session, now, *pending)
+    return EscalationResult(ticket.id, True, agent_ref(assignee) if assignee else None,
+                            conversation.id, ticket.status)
+
+
+async def _send_handoff(
+    session: AsyncSession, now: datetime, conversation: Conversation, ticket: Ticket, text: str
+) -> PendingEvent:
+    message = await _append_message(session, now, conversation, author=Author.SYSTEM, text=text, name="")
+    ticket.handoff_pending = False
+    session.add(timeline(ticket.id, now, "handoff_sent", f"Handoff message sent to the customer: {text}"))
+    return PendingEvent(EventKind.MESSAGE, conversation.id, ticket.id, payload=message_payload(message))
+
+
+async def finish_escalation(
+    store: Store,
+    ai: AIBackend,
+    ticket_id: int,
+    settings: EscalationSettings | None = None,
+) -> None:
+    """The slow half, run in a worker after ``escalate``: handoff translation, summary."""
+    settings = settings or EscalationSettings()
+    await send_translated_handoff(store, ai, ticket_id, settings)
+    await summarize_ticket(store, ai, ticket_id, timeout=settings.summary_timeout)
+
+
+async def send_translated_handoff(
+    store: Store, ai: AIBackend, ticket_id: int, settings: EscalationSettings
+) -> None:
+    async with store.read() as session:
+        ticket = await session.get(Ticket, ticket_id)
+        if ticket is None or not ticket.handoff_pending:
+            return
+        language = ticket.language
+    text = settings.handoff.message
+    if language and ai.has_model:
+        try:
+            text = await asyncio.wait_for(ai.translate(text, language), settings.summary_timeout)
+        except Exception as error:  # noqa: BLE001 - any model failure falls back to the default
+            log.warning("handoff translation failed for ticket %s: %s", ticket_id, error)
+            text = settings.handoff.message
+    now = store.now()
+    async with store.write() as session:
+        ticket = await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
+        if ticket is None or not ticket.handoff_pending:
+            return  # another worker sent it
+        conversation = await session.get(Conversation, ticket.conversation_id)
+        assert conversation is not None
+        await events.append(session, now, await _send_handoff(session, now, conversation, ticket, text))
+
+
+async def summarize_ticket(store: Store, ai: AIBackend, ticket_id: int, *, timeout: float) -> str | None:
+    """Write the ticket's summary: the model's within ``timeout``, else the local fallback.
+    Returns the summary state written, or None if the summary was already there."""
+    async with store.read() as session:
+        ticket = await session.get(Ticket, ticket_id)
+        if ticket is None or ticket.summary_state != SummaryState.PENDING:
+            return None
+        language = ticket.language
+        lines = await transcript(session, ticket.conversation_id, limit=200)
+    chat = [TranscriptLine(m.author, m.name, m.text) for m in lines if m.author != Author.SYSTEM]
+    state = SummaryState.READY
+    try:
+        result: TicketSummary = await asyncio.wait_for(ai.summarize(chat, language), timeout)
+    except Exception as error:  # noqa: BLE001 - absent, slow or broken model: never leave it pending
+        log.warning("summary by %s failed for ticket %s: %s", ai.name, ticket_id, error)
+        result = extractive_summary(chat, language)
+        state = SummaryState.FALLBACK
+    if not ai.has_model:
+        state = SummaryState.FALLBACK  # no model: the extractive summary is the fallback
+    now = store.now()
+    async with store.write() as session:
+        written = await session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket_id, Ticket.summary_state == SummaryState.PENDING)
+            .values(subject=result.subject[:300], summary=result.summary, summary_state=state,
+                    summary_lease_until=None, language=language or result.language, updated_at=now)
+        )
+        if written.rowcount != 1:
+            return None
+        ticket = await session.get(Ticket, ticket_id)
+        assert ticket is not None
+        label = "AI summary ready" if state == SummaryState.READY else "Fallback summary written (no model answer)"
+        session.add(timeline(ticket_id, now, "summary_" + state, f"{label}: {result.subject}"))
+        await events.append(session, now, PendingEvent(
+            EventKind.SUMMARY_READY, ticket.conversation_id, ticket_id, ticket.assignee_id,
+            {"state": state, "subject": result.subject}))
+    return state
+
+
+async def claim_stale_summaries(store: Store, lease: timedelta, limit: int = 20) -> list[int]:
+    """Take over pending summaries whose worker's lease expired (it died or hung)."""
+    now = store.now()
+    claimed: list[int] = []
+    async with store.write() as session:
+        stale = await session.scalars(
+            select(Ticket.id)
+            .where(Ticket.summary_state == SummaryState.PENDING,
+                   (Ticket.summary_lease_until.is_(None)) | (Ticket.summary_lease_until < now))
+            .order_by(Ticket.id).limit(limit).with_for_update(skip_locked=True)
+        )
+        for ticket_id in stale.all():
+            await session.execute(update(Ticket).where(Ticket.id == ticket_id)
+                                  .values(summary_lease_until=now + lease))
+            claimed.append(ticket_id)
+    return claimed
+
+
+async def resume_stale_summaries(
+    store: Store, ai: AIBackend, settings: EscalationSettings | None = None
+) -> list[int]:
+    """Finish every ticket whose summary was left pending by a dead worker."""
+    settings = settings or EscalationSettings()
+    ticket_ids = await claim_stale_summaries(store, settings.summary_lease)
+    for ticket_id in ticket_ids:
+        await finish_escalation(store, ai, ticket_id, settings)
+    return ticket_ids

@@ -1,0 +1,100 @@
+"""The append-only event log that bridges and customer sockets stream from.
+
+Events are written in the same transaction as the change they describe, so nothing is
+announced before it is committed. Ids must become visible in increasing order, or a
+client resuming from "the last id I saw" could skip an event whose smaller id committed
+later. SQLite serializes writers already; on PostgreSQL every appender takes one
+transaction-scoped advisory lock just before inserting, held until commit, and the
+commit sends a NOTIFY that wakes the other server nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inbox_tui.core.models import Event
+
+NOTIFY_CHANNEL = "inbox_events"
+_PG_EVENT_ORDER_LOCK = 73_110_002
+
+
+class EventKind:
+    CONVERSATION_CREATED = "conversation_created"
+    MESSAGE = "message"
+    ESCALATED = "escalated"
+    TICKET_CREATED = "ticket_created"
+    TICKET_UPDATED = "ticket_updated"
+    SUMMARY_READY = "summary_ready"
+    ASSIGNED = "assigned"
+    NOTE = "note"
+    MENTION = "mention"
+    AI_PAUSED = "ai_paused"
+    AI_RESUMED = "ai_resumed"
+    TICKET_CLOSED = "ticket_closed"
+    AGENT_UPDATED = "agent_updated"
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    kind: str
+    conversation_id: int | None = None
+    ticket_id: int | None = None
+    agent_id: int | None = None
+    payload: dict[str, Any] | None = None
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """The wire form of an event, as the bridge sends it."""
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "conversation_id": event.conversation_id,
+        "ticket_id": event.ticket_id,
+        "agent_id": event.agent_id,
+        "payload": event.payload or {},
+        "at": event.created_at.isoformat(),
+    }
+
+
+async def append(session: AsyncSession, now: datetime, *events: PendingEvent) -> list[Event]:
+    """Append events as the last step of a write transaction (see the module doc)."""
+    if not events:
+        return []
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_EVENT_ORDER_LOCK})
+    rows = [
+        Event(
+            kind=e.kind,
+            conversation_id=e.conversation_id,
+            ticket_id=e.ticket_id,
+            agent_id=e.agent_id,
+            payload=e.payload or {},
+            created_at=now,
+        )
+        for e in events
+    ]
+    session.add_all(rows)
+    await session.flush()
+    if session.bind.dialect.name == "postgresql":
+        # Delivered by PostgreSQL only when (and if) this transaction commits.
+        await session.execute(
+            text("SELECT pg_notify(:channel, :last)"),
+            {"channel": NOTIFY_CHANNEL, "last": str(rows[-1].id)},
+        )
+    return rows
+
+
+async def since(session: AsyncSession, after_id: int, limit: int = 1000) -> list[Event]:
+    result = await session.scalars(
+        select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit)
+    )
+    return list(result)
+
+
+async def last_id(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.coalesce(func.max(Event.id), 0))) or 0)

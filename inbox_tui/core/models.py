@@ -1,0 +1,299 @@
+"""The data model. Schema changes go through Alembic migrations in ``migrations/``."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Big integers on PostgreSQL, but INTEGER on SQLite so that the primary key is the rowid
+# (SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ConversationStatus:
+    LIVE = "live"
+    ESCALATED = "escalated"
+    ENDED = "ended"
+
+
+class Author:
+    CUSTOMER = "customer"
+    BOT = "bot"
+    AGENT = "agent"
+    SYSTEM = "system"
+    # Every author a customer may see; internal notes are timeline events, never messages.
+    CUSTOMER_VISIBLE = (CUSTOMER, BOT, AGENT, SYSTEM)
+
+
+class TicketStatus:
+    ON_YOU = "on_you"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    CLOSED = "closed"
+    OPEN = (ON_YOU, WAITING_ON_CUSTOMER)
+    LABELS = {ON_YOU: "On you", WAITING_ON_CUSTOMER: "Waiting on customer", CLOSED: "Closed"}
+
+
+class SummaryState:
+    PENDING = "pending"
+    READY = "ready"
+    FALLBACK = "fallback"
+
+
+class TicketSource:
+    TAKEOVER = "takeover"
+    ESCALATION = "escalation"
+
+
+class Availability:
+    AVAILABLE = "available"
+    AWAY = "away"
+
+
+class Agent(Base):
+    """A teammate."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    handle: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    capacity: Mapped[int] = mapped_column(Integer, default=5)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    availability: Mapped[str] = mapped_column(String(16), default=Availability.AVAILABLE)
+    token_hash: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # Round-robin assignment picks the teammate assigned least recently.
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    shifts: Mapped[list[Shift]] = relationship(back_populates="agent", cascade="all, delete-orphan")
+
+
+class Shift(Base):
+    """A weekly shift in the teammate's own timezone; ``end`` before ``start`` crosses midnight."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    start: Mapped[time] = mapped_column(Time)
+    end: Mapped[time] = mapped_column(Time)
+
+    agent: Mapped[Agent] = relationship(back_populates="shifts")
+
+
+class Presence(Base):
+    """A connected agent client on some server node; stale rows expire by heartbeat."""
+
+    __tablename__ = "presence"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    node: Mapped[str] = mapped_column(String(64))
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Contact(Base):
+    """A requester: the customer behind one or more conversations."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_status_activity", "status", "last_activity_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ConversationStatus.LIVE)
+    ai_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Denormalized so the live list never scans the messages table.
+    last_message_preview: Mapped[str] = mapped_column(String(200), default="")
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    contact: Mapped[Contact] = relationship()
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # A resent client id is stored once.
+        UniqueConstraint("conversation_id", "client_id"),
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        Index("ix_messages_undelivered", "conversation_id", "delivered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    author: Mapped[str] = mapped_column(String(16))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text)
+    client_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Agent and system messages wait here until a customer socket took them.
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # The database itself guarantees one open ticket per conversation.
+        Index(
+            "uq_tickets_open_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("status != 'closed'"),
+            postgresql_where=text("status != 'closed'"),
+        ),
+        Index("ix_tickets_status_assignee", "status", "assignee_id", "updated_at"),
+        Index("ix_tickets_status_updated", "status", "updated_at"),
+        Index("ix_tickets_contact", "contact_id", "created_at"),
+        Index("ix_tickets_summary_pending", "summary_state", "summary_lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32), default="live_chat")
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    channel: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_state: Mapped[str] = mapped_column(String(16), default=SummaryState.PENDING)
+    summary_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32), default=TicketStatus.ON_YOU)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # True until the handoff message went out in the customer's language (it may need
+    # a model to translate it, which happens after the claim, never inside it).
+    handoff_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    conversation: Mapped[Conversation] = relationship()
+    contact: Mapped[Contact] = relationship()
+    assignee: Mapped[Agent | None] = relationship(foreign_keys=[assignee_id])
+
+    @property
+    def number(self) -> int:
+        return self.id
+
+
+class TimelineKind:
+    SYSTEM = "system"
+    NOTE = "note"
+
+
+class TimelineEvent(Base):
+    """System events and internal notes on a ticket. Never sent to a customer."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (Index("ix_timeline_ticket_id", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(32))  # escalated, assigned, summary_ready, note, …
+    text: Mapped[str] = mapped_column(Text)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Mention(Base):
+    __tablename__ = "mentions"
+    __table_args__ = (Index("ix_mentions_agent", "agent_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("timeline_events.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """The append-only event log. Ids increase in commit order, so a client resumes from
+    the last id it saw and misses nothing (see ``events.append``)."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    ticket_id: Mapped[int | None] = mapped_column(BigId)
+    agent_id: Mapped[int | None] = mapped_column(BigId)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,171 @@
+"""What teammates do on a ticket: reply, note (with @mentions), reassign, allow AI replies."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inbox_tui.core import events
+from inbox_tui.core.agents import agent_ref
+from inbox_tui.core.conversations import (
+    _append_message,
+    _check_text,
+    message_payload,
+    message_record,
+)
+from inbox_tui.core.escalation import timeline
+from inbox_tui.core.events import EventKind, PendingEvent
+from inbox_tui.core.models import (
+    Agent,
+    Author,
+    Conversation,
+    ConversationStatus,
+    Mention,
+    Message,
+    Ticket,
+    TicketStatus,
+    TimelineKind,
+)
+from inbox_tui.core.records import AgentRef, MessageRecord
+from inbox_tui.core.store import NotFound, Store, StoreError
+
+MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9_.-]{0,31})", re.IGNORECASE)
+
+
+async def _open_ticket(session: AsyncSession, ticket_id: int) -> Ticket:
+    ticket = await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
+    if ticket is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    if ticket.status == TicketStatus.CLOSED:
+        raise StoreError(f"ticket #{ticket_id} is closed")
+    return ticket
+
+
+async def _agent(session: AsyncSession, agent_id: int) -> Agent:
+    agent = await session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound(f"no teammate {agent_id}")
+    return agent
+
+
+async def send_agent_reply(
+    store: Store, ticket_id: int, agent_id: int, text: str, *, client_id: str | None = None
+) -> MessageRecord:
+    """The customer sees it in the same chat thread. Stored first and queued for delivery
+    (``delivered_at`` stays empty until a customer socket took it), so it is never lost."""
+    _check_text(text)
+    now = store.now()
+    async with store.write() as session:
+        if client_id:
+            existing = await session.scalar(select(Message).join(
+                Ticket, Ticket.conversation_id == Message.conversation_id
+            ).where(Ticket.id == ticket_id, Message.client_id == client_id))
+            if existing is not None:
+                return message_record(existing)
+        ticket = await _open_ticket(session, ticket_id)
+        agent = await _agent(session, agent_id)
+        conversation = await session.get(Conversation, ticket.conversation_id)
+        assert conversation is not None
+        message = await _append_message(session, now, conversation, author=Author.AGENT, text=text,
+                                        name=agent.name, client_id=client_id, agent_id=agent.id)
+        ticket.status = TicketStatus.WAITING_ON_CUSTOMER
+        ticket.updated_at = now
+        await events.append(
+            session, now,
+            PendingEvent(EventKind.MESSAGE, conversation.id, ticket.id, agent.id, message_payload(message)),
+            PendingEvent(EventKind.TICKET_UPDATED, conversation.id, ticket.id, ticket.assignee_id,
+                         {"status": ticket.status}),
+        )
+        return message_record(message)
+
+
+@dataclass(frozen=True)
+class NoteResult:
+    note_id: int
+    mentioned: tuple[AgentRef, ...]
+
+
+async def add_note(store: Store, ticket_id: int, agent_id: int, text: str) -> NoteResult:
+    """An internal note: on the timeline only, never a message, never sent to a customer.
+    ``@handle`` of an existing teammate notifies them and lists the ticket in Mentions."""
+    _check_text(text)
+    now = store.now()
+    handles = {h.lower() for h in MENTION.findall(text)}
+    async with store.write() as session:
+        ticket = await session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise NotFound(f"no ticket #{ticket_id}")
+        author = await _agent(session, agent_id)
+        note = timeline(ticket.id, now, "note", text, author.id, kind=TimelineKind.NOTE)
+        session.add(note)
+        await session.flush()
+        mentioned = list(await session.scalars(select(Agent).where(Agent.handle.in_(handles)))) if handles else []
+        pending = [PendingEvent(EventKind.NOTE, ticket.conversation_id, ticket.id, author.id,
+                                {"note_id": note.id, "author": author.handle})]
+        for agent in mentioned:
+            session.add(Mention(note_id=note.id, ticket_id=ticket.id, agent_id=agent.id,
+                                author_id=author.id, created_at=now))
+            pending.append(PendingEvent(EventKind.MENTION, ticket.conversation_id, ticket.id, agent.id,
+                                        {"note_id": note.id, "by": author.handle}))
+        ticket.updated_at = now
+        await events.append(session, now, *pending)
+        return NoteResult(note.id, tuple(agent_ref(a) for a in mentioned))
+
+
+async def reassign(store: Store, ticket_id: int, to_agent_id: int | None, by_agent_id: int | None) -> AgentRef | None:
+    """Any teammate can hand a ticket to another one (or back to Unassigned with None)."""
+    now = store.now()
+    async with store.write() as session:
+        ticket = await _open_ticket(session, ticket_id)
+        target = await _agent(session, to_agent_id) if to_agent_id is not None else None
+        by = await _agent(session, by_agent_id) if by_agent_id is not None else None
+        if ticket.assignee_id == (target.id if target else None):
+            return agent_ref(target) if target else None
+        ticket.assignee_id = target.id if target else None
+        ticket.updated_at = now
+        who = f"{target.name} (@{target.handle})" if target else "Unassigned"
+        text = f"Reassigned to {who}" + (f" by {by.name} (@{by.handle})." if by else ".")
+        session.add(timeline(ticket.id, now, "reassigned", text, by.id if by else None))
+        await events.append(session, now, PendingEvent(
+            EventKind.ASSIGNED, ticket.conversation_id, ticket.id, target.id if target else None,
+            {"reason": text, "by": by.handle if by else None}))
+        return agent_ref(target) if target else None
+
+
+async def allow_ai_replies(store: Store, ticket_id: int, agent_id: int | None) -> None:
+    """Hand the conversation back to the bot and close the ticket: one transaction."""
+    now = store.now()
+    async with store.write() as session:
+        ticket = await _open_ticket(session, ticket_id)
+        by = await _agent(session, agent_id) if agent_id is not None else None
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.id == ticket.conversation_id).with_for_update())
+        assert conversation is not None
+        conversation.status = ConversationStatus.LIVE
+        conversation.ai_enabled = True
+        conversation.last_activity_at = now
+        ticket.status = TicketStatus.CLOSED
+        ticket.closed_at = now
+        ticket.updated_at = now
+        who = f" by {by.name} (@{by.handle})" if by else ""
+        session.add_all([
+            timeline(ticket.id, now, "ai_resumed", f"AI replies allowed again{who}.", by.id if by else None),
+            timeline(ticket.id, now, "closed", f"Ticket #{ticket.id} closed{who}.", by.id if by else None),
+        ])
+        await events.append(
+            session, now,
+            PendingEvent(EventKind.AI_RESUMED, conversation.id, ticket.id, by.id if by else None),
+            PendingEvent(EventKind.TICKET_CLOSED, conversation.id, ticket.id, ticket.assignee_id,
+                         {"by": by.handle if by else None}),
+        )
+
+
+async def mark_mentions_seen(store: Store, agent_id: int, ticket_id: int) -> None:
+    async with store.write() as session:
+        rows = await session.scalars(select(Mention).where(
+            Mention.agent_id == agent_id, Mention.ticket_id == ticket_id, Mention.seen_at.is_(None)))
+        for mention in rows:
+            mention.seen_at = store.now()

@@ -1,0 +1,177 @@
+"""The inbox's views as queries: one page at a time, newest activity first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from inbox_tui.core.agents import agent_ref
+from inbox_tui.core.conversations import conversation_row, get_conversation, transcript
+from inbox_tui.core.models import (
+    Agent,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    Mention,
+    Ticket,
+    TicketStatus,
+    TimelineEvent,
+)
+from inbox_tui.core.records import ConversationRow, TicketDetail, TicketRow, TimelineEntry
+from inbox_tui.core.store import NotFound
+
+PAGE = 200
+
+
+class View(str, Enum):
+    CONVERSATIONS = "conversations"
+    ON_YOU = "on_you"
+    UNASSIGNED = "unassigned"
+    ALL_OPEN = "all_open"
+    MENTIONS = "mentions"
+    CLOSED = "closed"
+
+    @property
+    def title(self) -> str:
+        return VIEW_TITLES[self]
+
+
+VIEW_TITLES = {
+    View.CONVERSATIONS: "Conversations",
+    View.ON_YOU: "On you",
+    View.UNASSIGNED: "Unassigned",
+    View.ALL_OPEN: "All open",
+    View.MENTIONS: "Mentions",
+    View.CLOSED: "Closed",
+}
+
+
+async def conversations(session: AsyncSession, limit: int = PAGE, offset: int = 0) -> list[ConversationRow]:
+    """Live bot conversations that are not tickets, newest activity first."""
+    rows = await session.execute(
+        select(Conversation, Contact).join(Contact, Contact.id == Conversation.contact_id)
+        .where(Conversation.status == ConversationStatus.LIVE)
+        .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
+        .limit(limit).offset(offset)
+    )
+    return [conversation_row(c, k) for c, k in rows]
+
+
+def _ticket_query() -> Select:  # type: ignore[type-arg]
+    return select(Ticket, Contact, Agent).join(Contact, Contact.id == Ticket.contact_id).outerjoin(
+        Agent, Agent.id == Ticket.assignee_id)
+
+
+def _ticket_row(ticket: Ticket, contact: Contact, agent: Agent | None) -> TicketRow:
+    return TicketRow(
+        id=ticket.id, subject=ticket.subject, summary_state=ticket.summary_state,
+        requester=contact.name, channel=ticket.channel, status=ticket.status,
+        assignee=agent_ref(agent) if agent else None, updated_at=ticket.updated_at,
+        created_at=ticket.created_at, conversation_id=ticket.conversation_id,
+        contact_id=ticket.contact_id, source=ticket.source,
+    )
+
+
+def _ticket_filter(view: View, agent_id: int | None) -> list:  # type: ignore[type-arg]
+    if view is View.ON_YOU:
+        return [Ticket.status != TicketStatus.CLOSED, Ticket.assignee_id == agent_id]
+    if view is View.UNASSIGNED:
+        return [Ticket.status != TicketStatus.CLOSED, Ticket.assignee_id.is_(None)]
+    if view is View.ALL_OPEN:
+        return [Ticket.status != TicketStatus.CLOSED]
+    if view is View.CLOSED:
+        return [Ticket.status == TicketStatus.CLOSED]
+    if view is View.MENTIONS:
+        mentioned = select(Mention.ticket_id).where(Mention.agent_id == agent_id)
+        return [Ticket.id.in_(mentioned)]
+    raise ValueError(f"{view} is not a ticket view")
+
+
+async def tickets(
+    session: AsyncSession, view: View, agent_id: int | None = None, limit: int = PAGE, offset: int = 0
+) -> list[TicketRow]:
+    rows = await session.execute(
+        _ticket_query().where(*_ticket_filter(view, agent_id))
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)
+    )
+    return [_ticket_row(*row) for row in rows]
+
+
+async def page(
+    session: AsyncSession, view: View, agent_id: int | None = None, limit: int = PAGE, offset: int = 0
+) -> Sequence[ConversationRow] | Sequence[TicketRow]:
+    if view is View.CONVERSATIONS:
+        return await conversations(session, limit, offset)
+    return await tickets(session, view, agent_id, limit, offset)
+
+
+async def counts(session: AsyncSession, agent_id: int | None) -> dict[View, int]:
+    """Live counts for the sidebar, one query per view on indexed columns."""
+    result = {
+        View.CONVERSATIONS: int(await session.scalar(
+            select(func.count()).select_from(Conversation)
+            .where(Conversation.status == ConversationStatus.LIVE)) or 0)
+    }
+    for view in (View.ON_YOU, View.UNASSIGNED, View.ALL_OPEN, View.MENTIONS, View.CLOSED):
+        if view in (View.ON_YOU, View.MENTIONS) and agent_id is None:
+            result[view] = 0
+            continue
+        result[view] = int(await session.scalar(
+            select(func.count()).select_from(Ticket).where(*_ticket_filter(view, agent_id))) or 0)
+    return result
+
+
+async def previous_tickets(
+    session: AsyncSession, contact_id: int, exclude_ticket_id: int | None = None, limit: int = 20
+) -> list[TicketRow]:
+    query = _ticket_query().where(Ticket.contact_id == contact_id)
+    if exclude_ticket_id is not None:
+        query = query.where(Ticket.id != exclude_ticket_id)
+    rows = await session.execute(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
+    return [_ticket_row(*row) for row in rows]
+
+
+async def ticket_for_conversation(session: AsyncSession, conversation_id: int) -> int | None:
+    """The open ticket of a conversation, if any."""
+    return await session.scalar(select(Ticket.id).where(
+        Ticket.conversation_id == conversation_id, Ticket.status != TicketStatus.CLOSED))
+
+
+async def ticket_detail(session: AsyncSession, ticket_id: int, transcript_limit: int = 500) -> TicketDetail:
+    row = (await session.execute(_ticket_query().where(Ticket.id == ticket_id))).first()
+    if row is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    ticket, contact, _agent = row
+    author = aliased(Agent)
+    entries = await session.execute(
+        select(TimelineEvent, author).outerjoin(author, author.id == TimelineEvent.agent_id)
+        .where(TimelineEvent.ticket_id == ticket_id).order_by(TimelineEvent.id)
+    )
+    return TicketDetail(
+        ticket=_ticket_row(*row),
+        summary=ticket.summary,
+        language=ticket.language,
+        reason=ticket.reason,
+        conversation=await get_conversation(session, ticket.conversation_id),
+        requester_email=contact.email,
+        transcript=tuple(await transcript(session, ticket.conversation_id, limit=transcript_limit)),
+        timeline=tuple(
+            TimelineEntry(e.id, e.kind, e.code, e.text, agent_ref(a) if a else None, e.created_at)
+            for e, a in entries
+        ),
+        previous_tickets=tuple(await previous_tickets(session, contact.id, ticket.id)),
+    )
+
+
+async def conversation_transcript(session: AsyncSession, conversation_id: int, limit: int = 500):  # type: ignore[no-untyped-def]
+    return await transcript(session, conversation_id, limit=limit)
+
+
+__all__ = [
+    "View", "conversations", "tickets", "page", "counts", "previous_tickets", "ticket_detail",
+    "ticket_for_conversation", "conversation_transcript", "conversation_row",
+]
