@@ -1,0 +1,1 @@
+"""The chat channel server: customer endpoint, AI agent, escalation worker, agents' bridge."""
