@@ -1,0 +1,64 @@
+"""Small builders the core tests share: teammates, conversations, direct row counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from inbox_tui.core import agents, conversations, events
+from inbox_tui.core.conversations import StartedConversation
+from inbox_tui.core.models import Event, Message, TimelineEvent
+from inbox_tui.core.records import AgentRef
+from inbox_tui.core.store import Store
+
+
+async def add_teammate(
+    store: Store, handle: str, *, capacity: int = 5, online: bool = True, away: bool = False
+) -> AgentRef:
+    agent, _token = await agents.add_agent(store, handle, handle.title(), capacity=capacity)
+    if online:
+        await agents.presence_connected(store, agent.id, node="test-node")
+    if away:
+        await agents.set_availability(store, agent.id, "away")
+    return agent
+
+
+async def new_conversation(
+    store: Store, customer: str = "cust-1", *, name: str = "Carla", channel: str = "web",
+    locale: str | None = None, first_message: str | None = None,
+) -> StartedConversation:
+    started = await conversations.start_conversation(
+        store, channel=channel, customer_id=customer, name=name, email=f"{customer}@example.com",
+        locale=locale,
+    )
+    if first_message:
+        await conversations.record_customer_message(store, started.conversation.id, first_message)
+    return started
+
+
+async def count(store: Store, model: Any, *where: Any) -> int:
+    async with store.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def message_count(store: Store, conversation_id: int) -> int:
+    return await count(store, Message, Message.conversation_id == conversation_id)
+
+
+async def timeline_codes(store: Store, ticket_id: int) -> list[str]:
+    async with store.read() as session:
+        rows = await session.scalars(
+            select(TimelineEvent.code).where(TimelineEvent.ticket_id == ticket_id).order_by(TimelineEvent.id)
+        )
+        return list(rows)
+
+
+async def events_after(store: Store, after_id: int) -> list[Event]:
+    async with store.read() as session:
+        return await events.since(session, after_id)
+
+
+async def last_event_id(store: Store) -> int:
+    async with store.read() as session:
+        return await events.last_id(session)
