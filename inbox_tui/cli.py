@@ -128,24 +128,48 @@ def db_current(ctx: click.Context) -> None:
 
 @main.group("agents")
 def agents() -> None:
-    """Teammates: add, edit, list, and their bridge tokens."""
+    """Teammates: add, edit, list, shifts, and their bridge tokens."""
+
+
+def _shift_specs(_ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[Any]:
+    """Parse repeated "DAYS START-END" options into weekly shifts, with a clear error."""
+    from inbox_tui.core.shifts import ShiftError, parse_shift_specs
+
+    try:
+        return parse_shift_specs(values)
+    except ShiftError as error:
+        raise click.BadParameter(str(error), param=param) from None
+
+
+SHIFT_HELP = ('A weekly shift in the teammate\'s timezone, e.g. "mon-fri 09:00-17:00", '
+              '"sat,sun 10:00-14:00", "fri 22:00-06:00" (crosses midnight), "daily 00:00-24:00". Repeatable.')
 
 
 @agents.command("add")
 @click.argument("handle")
 @click.option("--name", default="", help="Display name (defaults to the handle).")
-@click.option("--capacity", default=5, show_default=True, type=click.IntRange(min=0))
-@click.option("--timezone", "tz", default="UTC", show_default=True)
+@click.option("--capacity", default=5, show_default=True, type=click.IntRange(min=0),
+              help="Open tickets the rules may give this teammate at most.")
+@click.option("--timezone", "tz", default="UTC", show_default=True, help="IANA name, e.g. Europe/Lisbon.")
+@click.option("--shift", "shifts", multiple=True, callback=_shift_specs, help=SHIFT_HELP)
 @click.pass_context
-def agents_add(ctx: click.Context, handle: str, name: str, capacity: int, tz: str) -> None:
-    """Add a teammate and print their bridge token (shown once)."""
+def agents_add(ctx: click.Context, handle: str, name: str, capacity: int, tz: str, shifts: list[Any]) -> None:
+    """Add a teammate and print their bridge token (shown once).
+
+    Without --shift the teammate has no shifts and counts as always on shift."""
     from inbox_tui.core.agents import add_agent
+    from inbox_tui.core.shifts import set_shifts
     from inbox_tui.runtime import open_runtime
 
+    settings = settings_from(ctx)
+
     async def _add() -> tuple[Any, str]:
-        runtime = await open_runtime(settings_from(ctx))
+        runtime = await open_runtime(settings)
         try:
-            return await add_agent(runtime.store, handle, name or handle, capacity=capacity, timezone=tz)
+            agent, token = await add_agent(runtime.store, handle, name or handle, capacity=capacity, timezone=tz)
+            if shifts:
+                await set_shifts(runtime.store, agent.handle, shifts, assignment=settings.assignment)
+            return agent, token
         finally:
             await runtime.close()
 
@@ -159,21 +183,74 @@ def agents_add(ctx: click.Context, handle: str, name: str, capacity: int, tz: st
 @click.argument("handle")
 @click.option("--name", default=None)
 @click.option("--capacity", default=None, type=click.IntRange(min=0))
-@click.option("--timezone", "tz", default=None)
+@click.option("--timezone", "tz", default=None, help="IANA name, e.g. Europe/Lisbon.")
+@click.option("--availability", default=None, type=click.Choice(["available", "away"]))
 @click.pass_context
-def agents_edit(ctx: click.Context, handle: str, name: str | None, capacity: int | None, tz: str | None) -> None:
-    """Change a teammate's name, capacity or timezone."""
-    from inbox_tui.core.agents import update_agent
+def agents_edit(ctx: click.Context, handle: str, name: str | None, capacity: int | None, tz: str | None,
+                availability: str | None) -> None:
+    """Change a teammate's name, capacity, timezone or availability."""
+    from inbox_tui.core.agents import set_availability, update_agent
     from inbox_tui.runtime import open_runtime
 
+    settings = settings_from(ctx)
+    if name is None and capacity is None and tz is None and availability is None:
+        raise click.UsageError("nothing to change: give --name, --capacity, --timezone or --availability")
+
     async def _edit() -> Any:
-        runtime = await open_runtime(settings_from(ctx))
+        runtime = await open_runtime(settings)
         try:
-            return await update_agent(runtime.store, handle, name=name, capacity=capacity, timezone=tz)
+            agent = await update_agent(runtime.store, handle, name=name, capacity=capacity, timezone=tz,
+                                       assignment=settings.assignment)
+            if availability is not None:
+                await set_availability(runtime.store, agent.id, availability, assignment=settings.assignment)
+            return agent
         finally:
             await runtime.close()
 
     click.echo(f"updated {run_async(_edit).label}")
+
+
+@agents.command("shifts")
+@click.argument("handle")
+@click.option("--set", "replace_with", multiple=True, callback=_shift_specs,
+              help="Replace all shifts with these. " + SHIFT_HELP)
+@click.option("--add", "add", multiple=True, callback=_shift_specs, help="Add shifts to the existing ones.")
+@click.option("--clear", is_flag=True, help="Remove every shift (the teammate is then always on shift).")
+@click.pass_context
+def agents_shifts(ctx: click.Context, handle: str, replace_with: list[Any], add: list[Any], clear: bool) -> None:
+    """Show or change a teammate's weekly shifts (in their own timezone).
+
+    \b
+    inbox-tui agents shifts ana
+    inbox-tui agents shifts ana --set "mon-fri 09:00-17:00" --set "sat 10:00-14:00"
+    inbox-tui agents shifts ana --add "sun 22:00-06:00"
+    inbox-tui agents shifts ana --clear"""
+    from inbox_tui.core.agents import get_agent
+    from inbox_tui.core.models import Agent
+    from inbox_tui.core.shifts import describe_shifts, get_shifts, set_shifts
+    from inbox_tui.runtime import open_runtime
+
+    settings = settings_from(ctx)
+    if sum(map(bool, (replace_with, add, clear))) > 1:
+        raise click.UsageError("use one of --set, --add or --clear")
+
+    async def _shifts() -> tuple[Any, list[Any], str]:
+        runtime = await open_runtime(settings)
+        try:
+            agent = await get_agent(runtime.store, handle)
+            if replace_with or add or clear:
+                new = list(replace_with) if replace_with else []
+                if add:
+                    new = await get_shifts(runtime.store, agent.handle) + list(add)
+                await set_shifts(runtime.store, agent.handle, new, assignment=settings.assignment)
+            async with runtime.store.read() as session:
+                zone = (await session.get(Agent, agent.id)).timezone  # type: ignore[union-attr]
+            return agent, await get_shifts(runtime.store, agent.handle), zone
+        finally:
+            await runtime.close()
+
+    agent, shifts, zone = run_async(_shifts)
+    click.echo(f"{agent.label} ({zone}): {describe_shifts(shifts)}")
 
 
 @agents.command("token")
@@ -197,10 +274,9 @@ def agents_token(ctx: click.Context, handle: str) -> None:
 @agents.command("list")
 @click.pass_context
 def agents_list(ctx: click.Context) -> None:
-    """List teammates with availability, presence and load."""
-    from datetime import timedelta
-
-    from inbox_tui.core.agents import team_status
+    """List teammates with availability, presence, load and shifts."""
+    from inbox_tui.core.assignment import team_members
+    from inbox_tui.core.shifts import describe_shifts
     from inbox_tui.runtime import open_runtime
 
     settings = settings_from(ctx)
@@ -209,15 +285,17 @@ def agents_list(ctx: click.Context) -> None:
         runtime = await open_runtime(settings)
         try:
             async with runtime.store.read() as session:
-                return await team_status(session, runtime.store.now(),
-                                         timedelta(seconds=settings.assignment.presence_timeout))
+                return await team_members(session, runtime.store.now(), settings.assignment)
         finally:
             await runtime.close()
 
-    for row in run_async(_list):
+    for member in run_async(_list):
+        row = member.status
         online = "online" if row.online else "offline"
+        shift = "on shift" if member.on_shift else "off shift"
         click.echo(f"@{row.agent.handle:<16} {row.agent.name:<24} {row.availability:<10} {online:<8} "
-                   f"{row.open_tickets}/{row.capacity}  {row.timezone}")
+                   f"{row.open_tickets}/{row.capacity:<4} {shift:<10} {row.timezone:<20} "
+                   f"{describe_shifts(member.shifts)}")
 
 
 @main.command("open")

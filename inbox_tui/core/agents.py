@@ -19,6 +19,7 @@ from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import Agent, Availability, Presence, Ticket, TicketStatus
 from inbox_tui.core.records import AgentRef
 from inbox_tui.core.store import NotFound, Store, StoreError
+from inbox_tui.settings import AssignmentSettings
 
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 
@@ -108,7 +109,17 @@ async def authenticate(store: Store, token: str | None) -> AgentRef | None:
     return agent_ref(agent)
 
 
-async def set_availability(store: Store, agent_id: int, availability: str) -> None:
+async def _hand_out_backlog(store: Store, assignment: AssignmentSettings | None) -> None:
+    # Imported here: the backlog builds on the assignment rules, which build on this module.
+    from inbox_tui.core.backlog import hand_out_after_change
+
+    await hand_out_after_change(store, assignment)
+
+
+async def set_availability(
+    store: Store, agent_id: int, availability: str, *, assignment: AssignmentSettings | None = None
+) -> None:
+    """Available or away; becoming available hands out the waiting backlog at once."""
     if availability not in (Availability.AVAILABLE, Availability.AWAY):
         raise StoreError(f"availability is 'available' or 'away', not {availability!r}")
     now = store.now()
@@ -119,12 +130,16 @@ async def set_availability(store: Store, agent_id: int, availability: str) -> No
         agent.availability = availability
         await events.append(session, now, PendingEvent(
             EventKind.AGENT_UPDATED, agent_id=agent_id, payload={"availability": availability}))
+    if availability == Availability.AVAILABLE:
+        await _hand_out_backlog(store, assignment)
 
 
 async def update_agent(
     store: Store, handle: str, *, name: str | None = None, capacity: int | None = None,
-    timezone: str | None = None,
+    timezone: str | None = None, assignment: AssignmentSettings | None = None,
 ) -> AgentRef:
+    """Change name, capacity or timezone; more room or another timezone (which moves the
+    shifts) may let the teammate take waiting tickets, so the backlog is handed out."""
     now = store.now()
     async with store.write() as session:
         agent = await _by_handle(session, handle)
@@ -137,11 +152,17 @@ async def update_agent(
         if timezone is not None:
             agent.timezone = validate_timezone(timezone)
         await events.append(session, now, PendingEvent(EventKind.AGENT_UPDATED, agent_id=agent.id))
-        return agent_ref(agent)
+        updated = agent_ref(agent)
+    if capacity is not None or timezone is not None:
+        await _hand_out_backlog(store, assignment)
+    return updated
 
 
-async def presence_connected(store: Store, agent_id: int, node: str) -> int:
-    """Record a connected agent client; returns the presence id to heartbeat and remove."""
+async def presence_connected(
+    store: Store, agent_id: int, node: str, *, assignment: AssignmentSettings | None = None
+) -> int:
+    """Record a connected agent client; returns the presence id to heartbeat and remove.
+    A teammate coming online may take waiting tickets: the backlog is handed out."""
     now = store.now()
     async with store.write() as session:
         presence = Presence(agent_id=agent_id, node=node, connected_at=now, heartbeat_at=now)
@@ -149,7 +170,9 @@ async def presence_connected(store: Store, agent_id: int, node: str) -> int:
         await session.flush()
         await events.append(session, now, PendingEvent(
             EventKind.AGENT_UPDATED, agent_id=agent_id, payload={"online": True}))
-        return presence.id
+        presence_id = presence.id
+    await _hand_out_backlog(store, assignment)
+    return presence_id
 
 
 async def presence_heartbeat(store: Store, presence_ids: list[int]) -> None:

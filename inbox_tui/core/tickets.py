@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core import events
 from inbox_tui.core.agents import agent_ref
+from inbox_tui.core.backlog import hand_out_after_change
 from inbox_tui.core.conversations import (
     _append_message,
     _check_text,
@@ -31,6 +32,7 @@ from inbox_tui.core.models import (
 )
 from inbox_tui.core.records import AgentRef, MessageRecord
 from inbox_tui.core.store import NotFound, Store, StoreError
+from inbox_tui.settings import AssignmentSettings
 
 MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9_.-]{0,31})", re.IGNORECASE)
 
@@ -115,8 +117,21 @@ async def add_note(store: Store, ticket_id: int, agent_id: int, text: str) -> No
         return NoteResult(note.id, tuple(agent_ref(a) for a in mentioned))
 
 
-async def reassign(store: Store, ticket_id: int, to_agent_id: int | None, by_agent_id: int | None) -> AgentRef | None:
-    """Any teammate can hand a ticket to another one (or back to Unassigned with None)."""
+async def reassign(
+    store: Store, ticket_id: int, to_agent_id: int | None, by_agent_id: int | None, *,
+    assignment: AssignmentSettings | None = None,
+) -> AgentRef | None:
+    """Any teammate can hand a ticket to another one (or back to Unassigned with None).
+    Handing it to someone frees the previous assignee, so the backlog is handed out after
+    the commit; a ticket put back to Unassigned is not routed straight back by the rules
+    (it waits for the next trigger), or it could bounce to the teammate who let it go."""
+    result = await _reassign(store, ticket_id, to_agent_id, by_agent_id)
+    if to_agent_id is not None:
+        await hand_out_after_change(store, assignment)
+    return result
+
+
+async def _reassign(store: Store, ticket_id: int, to_agent_id: int | None, by_agent_id: int | None) -> AgentRef | None:
     now = store.now()
     async with store.write() as session:
         ticket = await _open_ticket(session, ticket_id)
@@ -135,8 +150,16 @@ async def reassign(store: Store, ticket_id: int, to_agent_id: int | None, by_age
         return agent_ref(target) if target else None
 
 
-async def allow_ai_replies(store: Store, ticket_id: int, agent_id: int | None) -> None:
-    """Hand the conversation back to the bot and close the ticket: one transaction."""
+async def allow_ai_replies(
+    store: Store, ticket_id: int, agent_id: int | None, *, assignment: AssignmentSettings | None = None
+) -> None:
+    """Hand the conversation back to the bot and close the ticket: one transaction.
+    The closed ticket frees its assignee's capacity, so the backlog is handed out after."""
+    await _close_to_ai(store, ticket_id, agent_id)
+    await hand_out_after_change(store, assignment)
+
+
+async def _close_to_ai(store: Store, ticket_id: int, agent_id: int | None) -> None:
     now = store.now()
     async with store.write() as session:
         ticket = await _open_ticket(session, ticket_id)
