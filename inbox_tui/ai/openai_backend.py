@@ -85,7 +85,8 @@ class OpenAIBackend:
             return await asyncio.wait_for(
                 self.client.chat.completions.create(model=self.model, **kwargs), self.timeout
             )
-        except (openai.OpenAIError, asyncio.TimeoutError) as error:
+        except (openai.OpenAIError, asyncio.TimeoutError, ValueError) as error:
+            # ValueError: the SDK raises a bare JSONDecodeError for a body that is not JSON.
             raise AIError(f"{type(error).__name__}: {error}") from error
 
     async def _text(self, system: str, user: str) -> str:
