@@ -323,5 +323,54 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     run_server(settings_from(ctx), host=host, port=port)
 
 
+@main.command("demo")
+@click.option("--reset", is_flag=True, help="Start from an empty demo database.")
+@click.option("--no-tui", "headless", is_flag=True,
+              help="Run the server and the simulated customers only, until Ctrl+C.")
+@click.option("--no-customers", is_flag=True, help="No simulated customers (play them with `inbox-tui chat --demo`).")
+@click.option("--seed", default=None, type=int, help="Seed for the simulated customers' choices.")
+@click.pass_context
+def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, seed: int | None) -> None:
+    """A working inbox in one command: server, bot, teammates and customers, then the TUI.
+
+    Nothing to configure and no network: the offline bot answers from a demo knowledge
+    file (or your model, if one is configured). The demo keeps its own database in the
+    data directory between runs; --reset starts afresh."""
+    from inbox_tui.demo.background import DemoStartError
+    from inbox_tui.demo.launch import run_demo
+
+    try:
+        run_demo(settings_from(ctx), reset=reset, tui=not headless, customers=not no_customers,
+                 seed=seed, echo=click.echo)
+    except DemoStartError as error:
+        raise click.ClickException(str(error)) from None
+    except ImportError as error:
+        raise click.ClickException(f"this version cannot run the demo yet: {error}") from None
+
+
+@main.command("web")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (anyone who reaches it gets the inbox: keep it private).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--public-url", default=None, help="The address browsers use, behind a proxy.")
+@click.option("--demo", "with_demo", is_flag=True, help="Serve the demo (its server and customers run too).")
+@click.option("--reset", is_flag=True, help="With --demo: start from an empty demo database.")
+@click.pass_context
+def web(ctx: click.Context, host: str, port: int, public_url: str | None, with_demo: bool,
+        reset: bool) -> None:
+    """Serve the inbox TUI in a web browser (textual-serve); each tab is one inbox."""
+    from pathlib import Path
+
+    from inbox_tui.demo.background import DemoStartError
+    from inbox_tui.demo.web import serve_web
+
+    settings = settings_from(ctx)
+    try:
+        serve_web(settings, host=host, port=port, demo=with_demo, reset=reset, public_url=public_url,
+                  config_path=Path(settings.config_path) if settings.config_path else None)
+    except DemoStartError as error:
+        raise click.ClickException(str(error)) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

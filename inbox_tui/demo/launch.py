@@ -1,0 +1,112 @@
+"""``inbox-tui demo``: start the demo's services, open the TUI as the demo teammate,
+stop everything when the TUI quits (or, headless, on Ctrl+C / SIGTERM)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from inbox_tui.demo.background import BackgroundDemo
+from inbox_tui.demo.services import DemoServices, reset_demo
+from inbox_tui.demo.team import DEMO_USER
+from inbox_tui.settings import Settings, data_dir
+
+#: Where a running demo leaves its address, so ``inbox-tui chat --demo`` can join it.
+DEMO_SERVER_FILE = "demo-server.json"
+
+
+def demo_server_file(directory: Path | None = None) -> Path:
+    return (directory or data_dir()) / DEMO_SERVER_FILE
+
+
+def running_demo_url(directory: Path | None = None) -> str | None:
+    """The customer endpoint of the demo running with this data directory, if any."""
+    try:
+        data = json.loads(demo_server_file(directory).read_text(encoding="utf-8"))
+        url, pid = str(data["url"]), int(data["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)  # the demo that wrote it is gone: a stale file
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return url
+
+
+@contextmanager
+def _announced(services: DemoServices, directory: Path | None) -> Iterator[None]:
+    path = demo_server_file(directory)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"url": services.server_url, "pid": os.getpid()}), encoding="utf-8")
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def running_demo(
+    settings: Settings, *, reset: bool = False, customers: bool = True, seed: int | None = None,
+    directory: Path | None = None,
+) -> Iterator[DemoServices]:
+    """The demo's services on a background thread for the duration of the block."""
+    if reset:
+        reset_demo(directory)
+    background = BackgroundDemo(settings, customers=customers, seed=seed, directory=directory)
+    services = background.start()
+    try:
+        with _announced(services, directory):
+            yield services
+    finally:
+        background.stop()
+
+
+def connect_hint(services: DemoServices) -> str:
+    return "\n".join([
+        f"demo server: {services.server_url} (customers: {services.server_url}/chat)",
+        f"database:    {services.settings.database_url}",
+        "play a customer in another terminal:  inbox-tui chat --demo",
+        "join as another teammate:",
+        *(f"  INBOX_DB_URL='{services.settings.database_url}' INBOX_SERVER_URL={services.server_url} "
+          f"INBOX_TOKEN={token} inbox-tui open" for handle, token in services.tokens.items()
+          if handle != DEMO_USER),
+    ])
+
+
+def _wait_for_signal(echo: Callable[[str], None]) -> None:
+    """Block the main thread until Ctrl+C or SIGTERM."""
+    stop = threading.Event()
+
+    def _handler(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        echo("running; press Ctrl+C to stop")
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_demo(
+    settings: Settings, *, reset: bool = False, tui: bool = True, customers: bool = True,
+    seed: int | None = None, echo: Callable[[str], None] = print,
+) -> None:
+    with running_demo(settings, reset=reset, customers=customers, seed=seed) as services:
+        if not tui:
+            echo(connect_hint(services))
+            _wait_for_signal(echo)
+            return
+        from inbox_tui.tui.launch import run_tui
+
+        run_tui(services.settings, agent_handle=DEMO_USER)
