@@ -1,0 +1,142 @@
+"""The bot loop: every stored customer message in a conversation whose AI is on gets a
+reply from the AI interface, or the model's decision to escalate to a human.
+
+Replies run in background tasks, one at a time per conversation (so each sees the
+thread as it was), never in the path of the customer's frames. The node that stored a
+customer message answers it, so several nodes never answer one message twice.
+A reply that was being generated when a teammate took over is dropped by the core
+(``record_bot_reply`` re-checks the AI switch under the conversation's row lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+from inbox_tui.ai.factory import build_offline_ai
+from inbox_tui.ai.interface import AIBackend, BotContext, BotReply, TranscriptLine
+from inbox_tui.channel.escalation_worker import EscalationWorker
+from inbox_tui.core.conversations import get_conversation, record_bot_reply, transcript
+from inbox_tui.core.escalation import escalate
+from inbox_tui.core.models import ConversationStatus, TicketSource
+from inbox_tui.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_LINES = 40
+BOT_NAME = "Assistant"
+
+
+def read_knowledge(path: str | None) -> str:
+    if not path:
+        return ""
+    try:
+        return Path(path).expanduser().read_text(encoding="utf-8")
+    except OSError as error:
+        log.warning("cannot read the knowledge file %s: %s", path, error)
+        return ""
+
+
+class BotLoop:
+    def __init__(self, runtime: Runtime, escalations: EscalationWorker,
+                 on_commit: Callable[[], None] = lambda: None) -> None:
+        self.runtime = runtime
+        self.escalations = escalations
+        self.on_commit = on_commit
+        settings = runtime.settings
+        self.knowledge = read_knowledge(settings.bot.knowledge_file)
+        # When the model is absent, slow or broken, the customer still gets an answer:
+        # the offline bot's (knowledge, human requests, the fallback message).
+        self.fallback_ai: AIBackend = (
+            runtime.ai if not runtime.ai.has_model else build_offline_ai(settings)
+        )
+        self._pending: dict[int, deque[int]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+
+    def customer_message(self, conversation_id: int, message_id: int) -> None:
+        """Answer this stored customer message (in the background, in order)."""
+        self._pending.setdefault(conversation_id, deque()).append(message_id)
+        if conversation_id not in self._workers:
+            task = asyncio.create_task(self._serve(conversation_id), name=f"bot-{conversation_id}")
+            self._workers[conversation_id] = task
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._workers)
+
+    async def _serve(self, conversation_id: int) -> None:
+        queue = self._pending[conversation_id]
+        try:
+            while queue:
+                message_id = queue.popleft()
+                try:
+                    await self._answer(conversation_id, message_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - one failed answer must not stop the loop
+                    log.exception("answering message %s in conversation %s failed", message_id, conversation_id)
+        finally:
+            self._workers.pop(conversation_id, None)
+            self._pending.pop(conversation_id, None)
+
+    async def _answer(self, conversation_id: int, message_id: int) -> None:
+        runtime = self.runtime
+        settings = runtime.settings
+        async with runtime.store.read() as session:
+            conversation = await get_conversation(session, conversation_id)
+            if not conversation.ai_enabled or conversation.status != ConversationStatus.LIVE:
+                return
+            lines = await transcript(session, conversation_id, limit=TRANSCRIPT_LINES)
+        # The thread as it stood when the customer wrote this message.
+        context = BotContext(
+            instructions=settings.bot.instructions,
+            knowledge=self.knowledge,
+            escalation_triggers=list(settings.bot.escalation_triggers),
+            fallback_message=settings.bot.fallback_message,
+            transcript=[TranscriptLine(m.author, m.name, m.text) for m in lines if m.id <= message_id],
+            language=conversation.language,
+        )
+        reply = await self._ask(context)
+        if reply.escalates:
+            result = await escalate(runtime.store, conversation_id, source=TicketSource.ESCALATION,
+                                    reason=reply.escalate_reason, settings=runtime.escalation)
+            self.on_commit()
+            if result.created:
+                self.escalations.finish(result.ticket_id)
+            return
+        if reply.text:
+            stored = await record_bot_reply(runtime.store, conversation_id, reply.text, name=BOT_NAME)
+            if stored is None:
+                log.info("bot reply in conversation %s dropped: a teammate has it now", conversation_id)
+            else:
+                self.on_commit()
+
+    async def _ask(self, context: BotContext) -> BotReply:
+        ai = self.runtime.ai
+        try:
+            return await asyncio.wait_for(ai.reply(context), self.runtime.settings.ai.timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - absent, slow or broken model
+            if ai is self.fallback_ai:
+                raise
+            log.warning("the model did not answer (%s); the offline bot answers instead", error)
+            return await self.fallback_ai.reply(context)
+
+    async def wait_idle(self) -> None:
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def stop(self) -> None:
+        tasks = list(self._workers.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._workers.clear()
+        self._pending.clear()

@@ -1,0 +1,160 @@
+"""Follow the database event log and hand each new event, in id order, to subscribers.
+
+The log in the database is the only source: customer sockets and bridges on this node
+hear about a change only once it is committed there, whichever process or node made it.
+
+How the feed learns that there is something new:
+- PostgreSQL: a dedicated asyncpg connection LISTENs on ``inbox_events``; the core
+  NOTIFYs inside every transaction that appends events, so PostgreSQL wakes every node
+  exactly when a commit happened (no polling loop).
+- SQLite has no notifications, and other processes (the TUIs) write the same file, so
+  a short poll of the log is the only way to see their commits. One query of an
+  indexed primary key range every ``poll_interval`` costs next to nothing.
+- On both, this node nudges the feed itself after its own commits (``wake``) so its
+  customers do not wait for the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from inbox_tui.core import events
+from inbox_tui.core.events import NOTIFY_CHANNEL, event_to_dict
+from inbox_tui.core.store import Store
+
+log = logging.getLogger(__name__)
+
+SQLITE_POLL_SECONDS = 0.05
+BATCH = 500
+LISTEN_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One committed event, decoded once and shared by every subscriber."""
+
+    id: int
+    kind: str
+    conversation_id: int | None
+    data: dict[str, Any]  # the bridge's wire form (``events.event_to_dict``)
+    bridge_frame: str  # the bridge's ``event`` frame, already encoded
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.data["payload"]
+
+
+def logged_event(event: Any) -> LoggedEvent:
+    data = event_to_dict(event)
+    frame = json.dumps({"type": "event", "event": data}, ensure_ascii=False, separators=(",", ":"))
+    return LoggedEvent(event.id, event.kind, event.conversation_id, data, frame)
+
+
+Subscriber = Callable[[list[LoggedEvent]], None]
+
+
+class EventFeed:
+    def __init__(self, store: Store, *, poll_interval: float = SQLITE_POLL_SECONDS) -> None:
+        self.store = store
+        self.poll_interval = poll_interval
+        self.last_id = 0
+        self._subscribers: list[Subscriber] = []
+        self._wake = asyncio.Event()
+        self._listening = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        async with self.store.read() as session:
+            self.last_id = await events.last_id(session)
+        self._tasks.append(asyncio.create_task(self._follow(), name="event-feed"))
+        if not self.store.is_sqlite:
+            self._tasks.append(asyncio.create_task(self._listen(), name="event-feed-listen"))
+            # Serve only once LISTEN is in place; a later outage is caught up on reconnect.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._listening.wait(), 10)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        with contextlib.suppress(ValueError):
+            self._subscribers.remove(subscriber)
+
+    def wake(self) -> None:
+        """Look at the log now (this node just committed something)."""
+        self._wake.set()
+
+    async def _follow(self) -> None:
+        while True:
+            if self.store.is_sqlite:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            else:
+                await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._read_new()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - a database hiccup must not end the feed
+                log.warning("reading the event log failed: %s", error)
+                await asyncio.sleep(0.5)
+                self._wake.set()
+
+    async def _read_new(self) -> None:
+        while True:
+            async with self.store.read() as session:
+                rows = await events.since(session, self.last_id, BATCH)
+            if not rows:
+                return
+            batch = [logged_event(row) for row in rows]
+            self.last_id = batch[-1].id
+            for subscriber in list(self._subscribers):
+                try:
+                    subscriber(batch)
+                except Exception:  # noqa: BLE001 - one bad subscriber must not starve the others
+                    log.exception("an event subscriber failed")
+            if len(rows) < BATCH:
+                return
+
+    async def _listen(self) -> None:
+        import asyncpg
+
+        dsn = self.store.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        attempt = 0
+        while True:
+            connection = None
+            try:
+                connection = await asyncpg.connect(dsn)
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _conn: lost.set())
+                await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
+                attempt = 0
+                self._listening.set()
+                self._wake.set()  # catch up on whatever committed while we were not listening
+                await lost.wait()
+                log.warning("the LISTEN connection to PostgreSQL was lost; reconnecting")
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - keep trying; the log is caught up after
+                log.warning("cannot LISTEN on PostgreSQL: %s", error)
+            finally:
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(connection.close(), 2)
+            await asyncio.sleep(LISTEN_RETRY_SECONDS[min(attempt, len(LISTEN_RETRY_SECONDS) - 1)])
+            attempt += 1

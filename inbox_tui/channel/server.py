@@ -1,0 +1,166 @@
+"""The chat channel server: ``/chat`` for customers, ``/bridge`` for agent clients.
+
+Embeddable: ``server = ChannelServer(runtime); await server.start(); ...; await
+server.stop()``. ``inbox-tui serve`` runs one through ``launch.run_server``. Several
+servers (nodes) may share one PostgreSQL database; events cross nodes through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from http import HTTPStatus
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from inbox_tui.channel.bot import BotLoop
+from inbox_tui.channel.bridge_endpoint import BridgeSession
+from inbox_tui.channel.bridge_protocol import BRIDGE_PATH, CHAT_PATH
+from inbox_tui.channel.customer_endpoint import CustomerHub, CustomerSession
+from inbox_tui.channel.delivery import DeliveryMarker
+from inbox_tui.channel.escalation_worker import EscalationWorker
+from inbox_tui.channel.event_feed import EventFeed
+from inbox_tui.channel.presence import PresenceKeeper
+from inbox_tui.runtime import Runtime
+
+try:
+    from inbox_tui.core.backlog import run_shift_watcher
+except ImportError:  # HOOK: the backlog module (shift starts hand out waiting tickets) is not in this version
+    run_shift_watcher = None
+
+log = logging.getLogger(__name__)
+
+#: Frames above ``max_frame_bytes`` get an error frame and the connection stays; this
+#: many times the limit, websockets closes the connection (1009) without reading it all.
+HARD_FRAME_FACTOR = 4
+STOP_TIMEOUT_SECONDS = 5.0
+
+
+def default_node_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class ChannelServer:
+    def __init__(self, runtime: Runtime, host: str = "127.0.0.1", port: int = 0,
+                 node_id: str | None = None) -> None:
+        self.runtime = runtime
+        self.host = host
+        self.port = port
+        self.node_id = (node_id or default_node_id())[:64]
+        store = runtime.store
+        self.feed = EventFeed(store)
+        self.hub = CustomerHub()
+        self.marker = DeliveryMarker(store)
+        self.escalations = EscalationWorker(runtime, on_commit=self.feed.wake)
+        self.bot = BotLoop(runtime, self.escalations, on_commit=self.feed.wake)
+        self.presence = PresenceKeeper(store, self.node_id, runtime.settings.assignment.presence_timeout)
+        self._server: Server | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self._stop_watchers = asyncio.Event()
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    @property
+    def chat_url(self) -> str:
+        return self.url + CHAT_PATH
+
+    @property
+    def bridge_url(self) -> str:
+        return self.url + BRIDGE_PATH
+
+    async def start(self) -> None:
+        """Listen; ``self.port`` is the bound port afterwards."""
+        await self.feed.start()
+        self.feed.subscribe(self.hub.on_events)
+        self.marker.start()
+        self.escalations.start()
+        await self.presence.start()
+        self._background.append(asyncio.create_task(self._preload_language(), name="preload-language"))
+        if run_shift_watcher is not None:
+            self._background.append(asyncio.create_task(
+                run_shift_watcher(self.runtime.store, self.runtime.settings.assignment, self._stop_watchers),
+                name="shift-watcher"))
+        limit = self.runtime.settings.server.max_frame_bytes
+        try:
+            self._server = await serve(
+                self._handle, self.host, self.port,
+                process_request=self._route,
+                max_size=limit * HARD_FRAME_FACTOR,
+                compression=None,  # small JSON frames; per-connection zlib state costs memory
+                server_header="inbox-tui",
+            )
+        except Exception:
+            await self._stop_parts()
+            raise
+        self.port = self._server.sockets[0].getsockname()[1] if self._server.sockets else self.port
+        log.info("channel server %s listening on %s", self.node_id, self.url)
+
+    async def stop(self) -> None:
+        """Close every connection, finish or cancel background work, remove presence rows."""
+        if self._server is not None:
+            self._server.close(close_connections=True)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), STOP_TIMEOUT_SECONDS)
+            self._server = None
+        await self._stop_parts()
+
+    async def _stop_parts(self) -> None:
+        self._stop_watchers.set()
+        await self.bot.stop()
+        await self.escalations.stop()
+        for task in self._background:
+            if task.get_name() == "shift-watcher":
+                with contextlib.suppress(asyncio.TimeoutError, Exception):
+                    await asyncio.wait_for(asyncio.shield(task), 2)
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._background.clear()
+        await self.presence.stop()
+        await self.marker.stop()
+        self.feed.unsubscribe(self.hub.on_events)
+        await self.feed.stop()
+
+    async def wait_idle(self) -> None:
+        """Wait until no bot reply or escalation is being worked on (tests, benchmarks)."""
+        while self.bot.busy or self.escalations.busy:
+            await self.bot.wait_idle()
+            await self.escalations.wait_idle()
+
+    async def _preload_language(self) -> None:
+        # The language models take a moment to load; do it before the first customer needs them.
+        from inbox_tui.ai.language import preload
+
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(preload)
+
+    def _route(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path in (CHAT_PATH, BRIDGE_PATH):
+            return None
+        return connection.respond(HTTPStatus.NOT_FOUND,
+                                  f"inbox-tui: nothing at {path}; customers use {CHAT_PATH}, agents {BRIDGE_PATH}\n")
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        path = connection.request.path.split("?", 1)[0] if connection.request else ""
+        try:
+            if path == CHAT_PATH:
+                await CustomerSession(connection, self.runtime, self.hub, self.bot, self.marker,
+                                      self.feed.wake).run()
+            elif path == BRIDGE_PATH:
+                await BridgeSession(connection, self.runtime, self.feed, self.presence, self.feed.wake).run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - one connection's failure never takes the server down
+            log.exception("a %s connection failed", path)
+            with contextlib.suppress(Exception):
+                await connection.close(1011, "internal error")
+

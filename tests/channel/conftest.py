@@ -1,0 +1,83 @@
+"""A real channel server on loopback, over a real store, for the channel tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inbox_tui.channel.server import ChannelServer
+from inbox_tui.runtime import Runtime, open_runtime
+from inbox_tui.settings import AISettings, BotSettings, ServerSettings, Settings
+
+KNOWLEDGE = """\
+# Shop knowledge
+
+## Shipping times
+Keywords: delivery, envío, envio, entrega, livraison, versand, lieferung
+Orders ship within 2 business days and arrive in 3 to 5 days.
+
+## Opening hours
+Keywords: open, hours, horario, horaires, öffnungszeiten
+We are open Monday to Friday, 9:00 to 18:00 CET.
+"""
+
+
+def make_settings(database_url: str, tmp_path: Path, *, base_url: str | None = None,
+                  ai_timeout: float = 5.0, **server: Any) -> Settings:
+    knowledge = tmp_path / "knowledge.md"
+    knowledge.write_text(KNOWLEDGE, encoding="utf-8")
+    ai = AISettings(backend="openai" if base_url else "offline", base_url=base_url,
+                    model="test-model", timeout=ai_timeout, summary_timeout=2.0)
+    return Settings(
+        database_url=database_url,
+        ai=ai,
+        bot=replace(BotSettings(), knowledge_file=str(knowledge)),
+        server=replace(ServerSettings(), **server),
+    )
+
+
+class Channel:
+    """A running server and its runtime."""
+
+    def __init__(self, runtime: Runtime, server: ChannelServer) -> None:
+        self.runtime = runtime
+        self.server = server
+
+    @property
+    def store(self):  # type: ignore[no-untyped-def]
+        return self.runtime.store
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+StartChannel = Callable[..., Any]
+
+
+@pytest.fixture
+async def start_channel(database_url: str, tmp_path: Path) -> AsyncIterator[StartChannel]:
+    """``channel = await start_channel(base_url=..., rate_limit_burst=...)``; stopped after the test."""
+    running: list[Channel] = []
+
+    async def start(**options: Any) -> Channel:
+        settings = make_settings(database_url, tmp_path, **options)
+        runtime = await open_runtime(settings, migrate=False)
+        server = ChannelServer(runtime, "127.0.0.1", 0)
+        await server.start()
+        channel = Channel(runtime, server)
+        running.append(channel)
+        return channel
+
+    yield start
+    for channel in running:
+        await channel.server.stop()
+        await channel.runtime.close()
+
+
+async def stop_channel(channel: Channel) -> None:
+    await channel.server.stop()
