@@ -386,11 +386,12 @@ async def test_views_and_counts(store: Store) -> None:
 
     mine = await escalation.escalate(store, chats[0].conversation.id, source=TAKEOVER, actor_id=ana.id)
     bens = await escalation.escalate(store, chats[1].conversation.id, source=TAKEOVER, actor_id=ben.id)
-    unassigned = await escalation.escalate(store, chats[2].conversation.id, source=ESCALATION, reason="r")
-    assert unassigned.assignee == ana  # the only online, available teammate
-    await tickets.reassign(store, unassigned.ticket_id, None, ana.id)
     closed = await escalation.escalate(store, chats[3].conversation.id, source=TAKEOVER, actor_id=ana.id)
     await tickets.allow_ai_replies(store, closed.ticket_id, ana.id)
+    unassigned = await escalation.escalate(store, chats[2].conversation.id, source=ESCALATION, reason="r")
+    assert unassigned.assignee == ana  # the only online, available teammate
+    # Put back to Unassigned, it waits there (it is not routed straight back to Ana).
+    await tickets.reassign(store, unassigned.ticket_id, None, ana.id)
     await tickets.add_note(store, bens.ticket_id, ben.id, "@ana FYI")
 
     async with store.read() as session:
