@@ -56,7 +56,8 @@ class WeeklyShift:
         return self.end <= self.start
 
     def label(self) -> str:
-        end = "24:00" if self.end == time(0) and self.start == time(0) else self.end.strftime("%H:%M")
+        # Ending at midnight reads as the end of the start day.
+        end = "24:00" if self.end == time(0) else self.end.strftime("%H:%M")
         return f"{WEEKDAYS[self.weekday]} {self.start.strftime('%H:%M')}-{end}"
 
     def occurrence(self, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
