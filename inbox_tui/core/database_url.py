@@ -28,16 +28,18 @@ def parse_database_url(raw: str) -> URL:
         raise DatabaseURLError(
             f"database URL {raw!r}: only sqlite and postgresql are supported, not {backend!r}"
         )
-    driver = url.get_driver_name()
+    # From the URL's text: asking SQLAlchemy would load a dialect, which fails for the
+    # "postgres" alias and for unknown drivers with an error no user can act on.
+    driver = url.drivername.partition("+")[2] or None
     if backend == "sqlite":
-        if driver not in ("aiosqlite", "pysqlite"):
+        if driver not in (None, "aiosqlite", "pysqlite"):
             raise DatabaseURLError(f"database URL {raw!r}: SQLite needs the aiosqlite driver")
         if not url.database or url.database == ":memory:":
             raise DatabaseURLError(
                 f"database URL {raw!r}: give a file path; an in-memory database cannot be shared"
             )
         return url.set(drivername="sqlite+aiosqlite")
-    if driver not in ("asyncpg", "psycopg2", "psycopg"):
+    if driver not in (None, "asyncpg", "psycopg2", "psycopg"):
         raise DatabaseURLError(f"database URL {raw!r}: PostgreSQL needs the asyncpg driver")
     if not url.database:
         raise DatabaseURLError(f"database URL {raw!r}: name the database")
