@@ -1,0 +1,158 @@
+"""The offline AI: language detection, extractive summaries, human requests, knowledge answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inbox_tui.ai.interface import AIBackend, AIUnavailable, BotContext, TranscriptLine
+from inbox_tui.ai.language import detect_language
+from inbox_tui.ai.offline import OfflineAI, asks_for_human, extractive_summary, parse_knowledge, sentences
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Hi, where is my order?", "en"),
+    ("my card was charged twice", "en"),
+    ("Hola, ¿dónde está mi pedido?", "es"),
+    ("me cobraron dos veces", "es"),
+    ("Hallo, wo ist meine Bestellung?", "de"),
+    ("Ich habe zweimal bezahlt", "de"),
+    ("Bonjour, où est ma commande ?", "fr"),
+    ("j'ai payé deux fois", "fr"),
+    ("Olá, onde está a minha encomenda?", "pt"),
+    ("paguei duas vezes", "pt"),
+])
+def test_language_of_a_short_chat_line(text: str, language: str) -> None:
+    assert detect_language(text) == language
+
+
+@pytest.mark.parametrize("text", ["ok", "thx!", "??", "👍👍", "  ", "1234 5678"])
+def test_too_short_to_tell(text: str) -> None:
+    assert detect_language(text) is None
+
+
+def _chat(*customer_lines: str, bot: str = "") -> list[TranscriptLine]:
+    lines = []
+    for text in customer_lines:
+        lines.append(TranscriptLine("customer", "Carla", text))
+        if bot:
+            lines.append(TranscriptLine("bot", "Assistant", bot))
+    return lines
+
+
+SPANISH = _chat(
+    "Hola, mi pedido 4471 no ha llegado todavía.",
+    "Lo pagué hace dos semanas con envío urgente y el seguimiento no se actualiza desde el lunes.",
+    "¿Pueden decirme dónde está o devolverme el dinero?",
+    bot="Lo siento, no tengo esa información.",
+)
+GERMAN = _chat(
+    "Guten Tag, ich kann mich nicht mehr in mein Konto einloggen.",
+    "Das Passwort wurde zurückgesetzt, aber die E-Mail kam nie an.",
+)
+
+
+@pytest.mark.parametrize(("transcript", "language"), [(SPANISH, "es"), (GERMAN, "de")])
+def test_extractive_summary_in_the_transcript_language(transcript: list[TranscriptLine], language: str) -> None:
+    summary = extractive_summary(transcript, None)
+    assert summary.language == language
+    assert detect_language(summary.summary) == language
+    assert 2 <= len(sentences(summary.summary)) <= 3
+    customer_sentences = [s for line in transcript if line.author == "customer" for s in sentences(line.text)]
+    # Taken from what the customer wrote, never from the bot's apology.
+    assert all(s in customer_sentences for s in sentences(summary.summary))
+    assert summary.subject and len(summary.subject) <= 80
+    assert summary.subject in customer_sentences[0]
+
+
+def test_extractive_summary_keeps_a_known_language_and_copes_with_little() -> None:
+    one_line = extractive_summary(_chat("Refund please."), "en")
+    assert one_line.language == "en" and one_line.summary == "Refund please."
+    empty = extractive_summary([], "fr")
+    assert empty.subject and empty.summary and empty.language == "fr"
+    long_subject = extractive_summary(_chat("word " * 60 + "end."), None)
+    assert len(long_subject.subject) <= 80 and long_subject.subject.endswith("…")
+
+
+@pytest.mark.parametrize("text", [
+    "Can I talk to a human please?",
+    "I want to speak with a person",
+    "Quiero hablar con una persona",
+    "¿Puedo hablar con un agente?",
+    "Ich möchte mit einem Mitarbeiter sprechen",
+    "Bitte einen echten Menschen!",
+    "Je veux parler à un conseiller",
+    "Je voudrais parler à quelqu'un, un humain",
+    "Quero falar com um atendente",
+    "Posso falar com alguém?",
+])
+def test_explicit_requests_for_a_person(text: str) -> None:
+    assert asks_for_human(text)
+
+
+@pytest.mark.parametrize("text", [
+    "How do I reset my password?",
+    "¿Cuánto cuesta el envío?",
+    "Wann kommt meine Bestellung?",
+    "Quels sont vos horaires ?",
+    "Qual é o prazo de entrega?",
+    "This is a humanitarian donation question",
+])
+def test_ordinary_questions_are_not_requests_for_a_person(text: str) -> None:
+    assert not asks_for_human(text)
+
+
+KNOWLEDGE = """# Help centre
+
+## Shipping times
+Orders ship within 2 working days; delivery takes 3 to 5 days.
+Keywords: envío, entrega, Lieferung, livraison, entrega, delivery
+
+## Returns and refunds
+You can return anything within 30 days for a full refund.
+Keywords: devolución, reembolso, Rückgabe, remboursement, devolução
+"""
+
+
+def _context(text: str) -> BotContext:
+    return BotContext(
+        instructions="Be brief.", knowledge=KNOWLEDGE, escalation_triggers=["asks for a human"],
+        fallback_message="Shall I get a teammate?",
+        transcript=[TranscriptLine("bot", "Assistant", "Hi!"), TranscriptLine("customer", "Carla", text)],
+        language=None,
+    )
+
+
+def test_knowledge_file_is_parsed_into_topics() -> None:
+    topics = parse_knowledge(KNOWLEDGE)
+    assert [t.title for t in topics] == ["Shipping times", "Returns and refunds"]
+    assert "Keywords" not in topics[0].answer
+    assert {"envio", "lieferung", "livraison"} <= topics[0].terms
+
+
+@pytest.mark.parametrize(("question", "answer_start"), [
+    ("How long does shipping take?", "Orders ship"),
+    ("¿Cuánto tarda el envío?", "Orders ship"),
+    ("Wie lange dauert die Lieferung?", "Orders ship"),
+    ("Can I get a refund?", "You can return"),
+    ("Je voudrais un remboursement", "You can return"),
+])
+async def test_offline_bot_answers_from_the_knowledge_file(question: str, answer_start: str) -> None:
+    reply = await OfflineAI(KNOWLEDGE).reply(_context(question))
+    assert not reply.escalates
+    assert reply.text is not None and reply.text.startswith(answer_start)
+
+
+async def test_offline_bot_escalates_or_falls_back(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge.md"
+    knowledge.write_text(KNOWLEDGE, encoding="utf-8")
+    ai = OfflineAI.from_file(str(knowledge))
+    assert isinstance(ai, AIBackend) and not ai.has_model
+    escalates = await ai.reply(_context("Quero falar com uma pessoa"))
+    assert escalates.escalates and escalates.text is None
+    unknown = await ai.reply(_context("What is the meaning of life?"))
+    assert unknown.text == "Shall I get a teammate?" and not unknown.escalates
+    for needs_a_model in (ai.translate("hello", "es"), ai.draft_reply([], "en"), ai.polish("hi", "en")):
+        with pytest.raises(AIUnavailable, match="needs a model"):
+            await needs_a_model
