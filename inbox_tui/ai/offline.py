@@ -59,13 +59,8 @@ def asks_for_human(text: str) -> bool:
     return bool(_HUMAN_REQUEST.search(fold(text)))
 
 
-def _singular(word: str) -> str:
-    # A plural "s" (en, es, fr, pt) must not stop "refund" from matching "refunds".
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
 def keywords(text: str) -> set[str]:
-    return {_singular(w) for w in _WORD.findall(fold(text)) if w not in _STOPWORDS}
+    return {w for w in _WORD.findall(fold(text)) if w not in _STOPWORDS}
 
 
 @dataclass(frozen=True)
