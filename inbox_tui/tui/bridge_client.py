@@ -1,0 +1,132 @@
+"""The TUI's side of the agents' bridge (``inbox_tui.channel.bridge_protocol``).
+
+Connects, authenticates with the teammate's token, resumes from the last event id it
+saw, and hands each event to a callback exactly once. When the server is down or the
+socket drops it retries with exponential backoff for as long as it runs; only a refused
+token stops it, because retrying cannot fix that. No Textual here: the app runs
+:meth:`BridgeClient.run` in a worker and turns the callbacks into screen updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from inbox_tui.channel.bridge_protocol import AUTH_TIMEOUT_SECONDS, BRIDGE_PATH, CLOSE_UNAUTHORIZED, auth_frame
+
+
+class BridgeState(str, Enum):
+    OFF = "off"  # not signed in, or switched off
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    UNAUTHORIZED = "unauthorized"
+
+
+@dataclass(frozen=True)
+class BridgeStatus:
+    state: BridgeState
+    detail: str = ""
+    retry_in: float | None = None
+
+
+class BridgeRefused(Exception):
+    """The server refused the token; retrying would not help."""
+
+
+def bridge_url(base_url: str) -> str:
+    return base_url.rstrip("/") + BRIDGE_PATH
+
+
+class BridgeClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        last_event_id: int,
+        on_event: Callable[[dict[str, Any]], None],
+        on_status: Callable[[BridgeStatus], None],
+        *,
+        first_delay: float = 0.25,
+        max_delay: float = 8.0,
+    ) -> None:
+        self.url = bridge_url(base_url)
+        self.token = token
+        self.last_event_id = last_event_id
+        self.on_event = on_event
+        self.on_status = on_status
+        self.first_delay = first_delay
+        self.max_delay = max_delay
+        self.connections = 0
+
+    async def run(self) -> None:
+        """Stay connected until cancelled (or until the token is refused)."""
+        delay = self.first_delay
+        self.on_status(BridgeStatus(BridgeState.CONNECTING, self.url))
+        while True:
+            connections_before = self.connections
+            try:
+                await self._session()
+                reason = "the server closed the connection"
+            except BridgeRefused as error:
+                self.on_status(BridgeStatus(BridgeState.UNAUTHORIZED, str(error)))
+                return
+            except (OSError, asyncio.TimeoutError, InvalidHandshake, ConnectionClosed, ValueError) as error:
+                reason = _describe(error)
+            except InvalidURI as error:
+                self.on_status(BridgeStatus(BridgeState.UNAUTHORIZED, f"bad server URL: {error}"))
+                return
+            if self.connections != connections_before:
+                delay = self.first_delay  # it was up: start the backoff over
+            self.on_status(BridgeStatus(BridgeState.RECONNECTING, reason, retry_in=delay))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_delay)
+
+    async def _session(self) -> None:
+        async with websockets.connect(self.url, open_timeout=5, max_size=2**22) as socket:
+            await socket.send(json.dumps(auth_frame(self.token, self.last_event_id)))
+            try:
+                first = json.loads(await asyncio.wait_for(socket.recv(), AUTH_TIMEOUT_SECONDS))
+            except ConnectionClosed as closed:
+                if closed.rcvd is not None and closed.rcvd.code == CLOSE_UNAUTHORIZED:
+                    raise BridgeRefused(closed.rcvd.reason or "the server refused the token") from None
+                raise
+            if first.get("type") == "error":
+                if first.get("code") == "unauthorized":
+                    raise BridgeRefused(str(first.get("message") or "the server refused the token"))
+                raise ValueError(f"server error: {first.get('message')}")
+            if first.get("type") != "ready":
+                raise ValueError(f"unexpected first frame {first.get('type')!r}")
+            self.connections += 1
+            self.on_status(BridgeStatus(BridgeState.CONNECTED, self.url))
+            async for raw in socket:
+                frame = json.loads(raw)
+                kind = frame.get("type")
+                if kind == "event":
+                    event = frame.get("event") or {}
+                    event_id = int(event.get("id") or 0)
+                    if event_id <= self.last_event_id:
+                        continue  # a replay overlap: never show an event twice
+                    self.last_event_id = event_id
+                    self.on_event(event)
+                elif kind == "error" and frame.get("code") == "unauthorized":
+                    raise BridgeRefused(str(frame.get("message")))
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "server unreachable (connection refused)"
+    if isinstance(error, ConnectionClosed):
+        return "connection dropped"
+    if isinstance(error, asyncio.TimeoutError):
+        return "server not answering"
+    if isinstance(error, OSError):
+        return f"server unreachable ({error.strerror or error})"
+    return str(error) or error.__class__.__name__

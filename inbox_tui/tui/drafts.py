@@ -1,0 +1,74 @@
+"""Unsent composer text, kept per ticket across ticket switches and restarts.
+
+Drafts live in a small JSON file in the data directory, one per teammate, rather than
+in the database: a draft is private to one person's terminal, changes on every
+keystroke, and must not wake every other client through the event log.
+Writes are atomic (temp file + rename), so a crash never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from inbox_tui.settings import data_dir
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    mode: str  # "reply" | "note"
+
+
+class DraftStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._drafts: dict[str, Draft] = {}
+        self._load()
+
+    @classmethod
+    def for_agent(cls, handle: str | None) -> DraftStore:
+        return cls(data_dir() / f"drafts-{handle or 'anonymous'}.json")
+
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # no file yet, or unreadable: start empty rather than refuse to open
+        if isinstance(raw, dict):
+            for ticket, value in raw.items():
+                if isinstance(value, dict) and isinstance(value.get("text"), str):
+                    self._drafts[str(ticket)] = Draft(value["text"], str(value.get("mode", "reply")))
+
+    def get(self, ticket_id: int) -> Draft | None:
+        return self._drafts.get(str(ticket_id))
+
+    def put(self, ticket_id: int, text: str, mode: str) -> None:
+        key = str(ticket_id)
+        if text.strip():
+            draft = Draft(text, mode)
+            if self._drafts.get(key) == draft:
+                return
+            self._drafts[key] = draft
+        elif self._drafts.pop(key, None) is None:
+            return
+        self._save()
+
+    def discard(self, ticket_id: int) -> None:
+        if self._drafts.pop(str(ticket_id), None) is not None:
+            self._save()
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {k: {"text": d.text, "mode": d.mode} for k, d in self._drafts.items()}
+        fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".drafts-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, ensure_ascii=False)
+            os.replace(temp, self.path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise

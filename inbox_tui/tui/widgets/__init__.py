@@ -1,0 +1,1 @@
+"""The inbox's widgets, one area per module."""

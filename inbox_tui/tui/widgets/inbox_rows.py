@@ -1,0 +1,100 @@
+"""How conversations and tickets look as one line of the list pane.
+
+Every customer-written field goes through ``literal`` and is appended as plain text,
+never parsed as markup. Columns shrink away on narrow terminals (80 columns minimum).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from inbox_tui.core.models import TicketStatus
+from inbox_tui.core.records import ConversationRow, TicketRow
+from inbox_tui.core.store import Clock
+from inbox_tui.tui.formatting import age
+from inbox_tui.tui.safe_text import literal
+from inbox_tui.tui.widgets.row_list import RowSpec
+
+
+def conversation_key(row: ConversationRow) -> str:
+    return f"c{row.id}"
+
+
+def ticket_key(row: TicketRow | int) -> str:
+    return f"t{row if isinstance(row, int) else row.id}"
+
+
+def _cell(text: str, width: int) -> str:
+    if width <= 0:
+        return ""
+    if len(text) > width:
+        return text[: width - 1] + "…"
+    return text.ljust(width)
+
+
+def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
+    def render(row: ConversationRow, width: int) -> Text:
+        when = age(clock(), row.last_activity_at).rjust(4)
+        name = literal(row.customer_name, single_line=True) or "(no name)"
+        preview = literal(row.preview, single_line=True)
+        line = Text(end="")
+        if width >= 70:
+            line.append(_cell(name, 18), "bold")
+            line.append(" ")
+            line.append(_cell(row.channel, 9), "dim")
+            line.append(_cell((row.language or "··"), 3), "dim")
+            rest = width - 18 - 1 - 9 - 3 - 5
+        else:
+            name_width = min(14, max(8, width // 3))
+            line.append(_cell(name, name_width), "bold")
+            line.append(" ")
+            rest = width - name_width - 1 - 5
+        line.append(_cell(preview, max(rest, 0)))
+        line.append(" " + when, "dim")
+        return line
+
+    return RowSpec(
+        key=conversation_key,
+        order=lambda r: (-r.last_activity_at.timestamp(), -r.id),
+        search_text=lambda r: f"{r.customer_name} {r.channel} {r.language or ''} {r.preview}",
+        render=render,
+    )
+
+
+STATUS_SHORT = {TicketStatus.ON_YOU: "on you", TicketStatus.WAITING_ON_CUSTOMER: "waiting",
+                TicketStatus.CLOSED: "closed"}
+
+
+def ticket_spec(clock: Clock) -> RowSpec[TicketRow]:
+    def render(row: TicketRow, width: int) -> Text:
+        when = age(clock(), row.updated_at).rjust(4)
+        number = f"#{row.id}".ljust(6)
+        subject = literal(row.subject, single_line=True) or "summarizing…"
+        requester = literal(row.requester, single_line=True) or "(no name)"
+        assignee = f"@{row.assignee.handle}" if row.assignee else "unassigned"
+        status = STATUS_SHORT.get(row.status, row.status)
+        line = Text(end="")
+        line.append(number, "bold")
+        if width >= 80:
+            rest = width - 6 - 15 - 9 - 13 - 5
+            line.append(_cell(subject, max(rest, 0)), "italic dim" if not row.subject else "")
+            line.append(" ")
+            line.append(_cell(requester, 14))
+            line.append(_cell(status, 9), "bold" if row.status == TicketStatus.ON_YOU else "dim")
+            line.append(_cell(assignee, 12), "dim")
+            line.append(" ")
+        else:
+            rest = width - 6 - 1 - 11 - 5
+            line.append(_cell(requester, 11))
+            line.append(" ")
+            line.append(_cell(subject, max(rest, 0)), "italic dim" if not row.subject else "")
+        line.append(" " + when, "dim")
+        return line
+
+    return RowSpec(
+        key=ticket_key,
+        order=lambda r: (-r.updated_at.timestamp(), -r.id),
+        search_text=lambda r: (f"#{r.id} {r.subject} {r.requester} {r.status} "
+                               f"{r.assignee.handle if r.assignee else 'unassigned'}"),
+        render=render,
+    )

@@ -1,0 +1,256 @@
+"""A line-rendered list for thousands of live rows (the Toolong model).
+
+Only the visible lines are rendered (``ScrollView.render_line``); rows are plain records
+kept in a dict by key and one sorted key list, so a burst of updates costs a sort of
+keys, not a rebuild of widgets. The cursor follows its row's key, so the selection stays
+on the same conversation when new rows arrive above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class RowSpec(Generic[R]):
+    """How one kind of record is keyed, ordered, searched and drawn."""
+
+    key: Callable[[R], str]
+    order: Callable[[R], Any]  # ascending; use negated times for newest first
+    search_text: Callable[[R], str]
+    render: Callable[[R, int], Text]  # record, width -> one line
+
+
+class RowList(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    RowList { height: 1fr; }
+    RowList > .row-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
+    RowList:blur > .row-list--cursor { background: $block-cursor-blurred-background; text-style: none; }
+    RowList > .row-list--empty { color: $text-muted; text-style: italic; }
+    """
+    COMPONENT_CLASSES = {"row-list--cursor", "row-list--empty"}
+    BINDINGS = [
+        Binding("down,j", "cursor_down", "Down", show=False, id="list.down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="list.up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="list.page_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="list.page_up"),
+        Binding("home,g", "first", "First", show=False, id="list.first"),
+        Binding("end,G", "last", "Last", show=False, id="list.last"),
+        Binding("enter", "choose", "Open", show=False, id="list.open"),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+
+    class Highlighted(Message):
+        """The cursor moved to another row (or the list became empty: key is None)."""
+
+        def __init__(self, row_list: RowList, key: str | None, record: Any) -> None:
+            super().__init__()
+            self.row_list = row_list
+            self.key = key
+            self.record = record
+
+        @property
+        def control(self) -> RowList:
+            return self.row_list
+
+    class Chosen(Highlighted):
+        """Enter or a click on a row."""
+
+    def __init__(self, spec: RowSpec[Any], *, empty_text: str = "Nothing here.", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.empty_text = empty_text
+        self._records: dict[str, Any] = {}
+        self._ordered: list[str] = []
+        self._visible: list[str] = []
+        self._filter = ""
+        self._cursor_key: str | None = None
+        self._announced: tuple[str | None, Any] | None = None
+
+    # ----- data -------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._visible)
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self._visible)
+
+    @property
+    def cursor_key(self) -> str | None:
+        return self._cursor_key
+
+    @property
+    def cursor_record(self) -> Any:
+        return self._records.get(self._cursor_key) if self._cursor_key else None
+
+    def record(self, key: str) -> Any:
+        return self._records.get(key)
+
+    def set_spec(self, spec: RowSpec[Any], empty_text: str) -> None:
+        self.spec = spec
+        self.empty_text = empty_text
+
+    def replace_all(self, records: Iterable[Any], *, select_key: str | None = None) -> None:
+        key = self.spec.key
+        self._records = {key(r): r for r in records}
+        if select_key is not None:
+            self._cursor_key = select_key
+        self._resort()
+
+    def upsert(self, records: Iterable[Any]) -> None:
+        key = self.spec.key
+        for record in records:
+            self._records[key(record)] = record
+        self._resort()
+
+    def remove(self, keys: Iterable[str]) -> None:
+        changed = False
+        for k in keys:
+            changed |= self._records.pop(k, None) is not None
+        if changed:
+            self._resort()
+
+    def set_filter(self, text: str) -> None:
+        self._filter = text.strip().lower()
+        self._refilter()
+
+    def select_key(self, key: str) -> bool:
+        if key in self._records:
+            self._cursor_key = key
+            self._refilter()
+            return True
+        return False
+
+    def _resort(self) -> None:
+        order = self.spec.order
+        records = self._records
+        self._ordered = sorted(records, key=lambda k: order(records[k]))
+        self._refilter()
+
+    def _refilter(self) -> None:
+        if self._filter:
+            text = self.spec.search_text
+            needle = self._filter
+            self._visible = [k for k in self._ordered if needle in text(self._records[k]).lower()]
+        else:
+            self._visible = self._ordered
+        self._position = {k: i for i, k in enumerate(self._visible)}
+        index = self._position.get(self._cursor_key) if self._cursor_key else None
+        if index is None:
+            # The selected row left the list: stay at the same height, clamped.
+            index = min(self.cursor, len(self._visible) - 1) if self._visible else 0
+        self.virtual_size = Size(self.size.width, len(self._visible))
+        self._move_to(index, keep_in_view=False)
+        self.refresh()
+
+    # ----- cursor -----------------------------------------------------------
+
+    def _move_to(self, index: int, *, keep_in_view: bool = True) -> None:
+        if self._visible:
+            index = max(0, min(index, len(self._visible) - 1))
+            self._cursor_key = self._visible[index]
+        else:
+            index = 0
+            self._cursor_key = None
+        self.set_reactive(RowList.cursor, index)
+        if keep_in_view:
+            self._scroll_cursor_into_view()
+        self.refresh()
+        self._announce()
+
+    def _announce(self) -> None:
+        current = (self._cursor_key, self.cursor_record)
+        if current != self._announced:
+            self._announced = current
+            self.post_message(self.Highlighted(self, *current))
+
+    def _scroll_cursor_into_view(self) -> None:
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def action_cursor_down(self) -> None:
+        self._move_to(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._move_to(self.cursor - 1)
+
+    def action_page_down(self) -> None:
+        self._move_to(self.cursor + max(1, self.scrollable_content_region.height - 1))
+
+    def action_page_up(self) -> None:
+        self._move_to(self.cursor - max(1, self.scrollable_content_region.height - 1))
+
+    def action_first(self) -> None:
+        self._move_to(0)
+
+    def action_last(self) -> None:
+        self._move_to(len(self._visible) - 1)
+
+    def action_choose(self) -> None:
+        if self._cursor_key is not None:
+            self.post_message(self.Chosen(self, self._cursor_key, self.cursor_record))
+
+    async def _on_click(self, event: events.Click) -> None:
+        index = int(self.scroll_y) + event.y
+        if 0 <= index < len(self._visible):
+            self._move_to(index)
+            if event.chain >= 2:
+                self.action_choose()
+
+    # ----- rendering --------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self._visible))
+        self._scroll_cursor_into_view()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        index = int(self.scroll_y) + y
+        if not self._visible:
+            if y == 0:
+                text = Text(self.empty_text, end="")
+                return self._strip(text, width, base + self.get_component_rich_style("row-list--empty"))
+            return Strip.blank(width, base)
+        if index >= len(self._visible):
+            return Strip.blank(width, base)
+        key = self._visible[index]
+        text = self.spec.render(self._records[key], width)
+        style = base
+        if index == self.cursor:
+            style = base + self.get_component_rich_style("row-list--cursor")
+        return self._strip(text, width, style)
+
+    def _strip(self, text: Text, width: int, style: Style) -> Strip:
+        text = text.copy()
+        text.truncate(width, overflow="ellipsis", pad=True)
+        segments = [Segment(s.text, style + s.style if s.style else style, s.control)
+                    for s in text.render(self.app.console) if s.text != "\n"]
+        return Strip(segments, width).crop_extend(0, width, style).simplify()
+
+
+__all__ = ["RowList", "RowSpec", "Hashable"]

@@ -1,0 +1,116 @@
+"""The read-only transcript, interleaved with the ticket timeline.
+
+Customer, bot and teammate messages, system events and internal notes each look
+different; a note says it is internal. All of it is built as ``Content`` from literal
+strings, so nothing a customer wrote is ever parsed as markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from inbox_tui.core.models import Author, TimelineKind
+from inbox_tui.core.records import MessageRecord, TimelineEntry
+from inbox_tui.tui.safe_text import literal
+
+MENTION = re.compile(r"(?<![\w@])@[a-z0-9][a-z0-9_.-]{0,31}", re.IGNORECASE)
+
+AUTHOR_STYLE = {
+    Author.CUSTOMER: "bold $secondary",
+    Author.BOT: "bold $text-muted",
+    Author.AGENT: "bold $primary",
+    Author.SYSTEM: "italic $text-muted",
+}
+AUTHOR_LABEL = {Author.CUSTOMER: "customer", Author.BOT: "bot", Author.AGENT: "teammate",
+                Author.SYSTEM: "system"}
+
+
+def _clock(at: datetime) -> str:
+    return at.strftime("%H:%M")
+
+
+def _message(message: MessageRecord) -> list[Content]:
+    name = literal(message.name, single_line=True) or AUTHOR_LABEL.get(message.author, message.author)
+    header = Content.assemble(
+        (name, AUTHOR_STYLE.get(message.author, "bold")),
+        (f"  {AUTHOR_LABEL.get(message.author, message.author)} · {_clock(message.created_at)}", "$text-muted"),
+    )
+    style = "italic $text-muted" if message.author == Author.SYSTEM else ""
+    body = [Content.assemble(("  " + line, style)) for line in literal(message.text).splitlines() or [""]]
+    return [header, *body]
+
+
+def _with_mentions(text: str) -> Content:
+    parts: list[str | tuple[str, str]] = []
+    last = 0
+    for match in MENTION.finditer(text):
+        parts.append(text[last:match.start()])
+        parts.append((match.group(0), "bold $accent"))
+        last = match.end()
+    parts.append(text[last:])
+    return Content.assemble(*parts)
+
+
+def _timeline(entry: TimelineEntry) -> list[Content]:
+    if entry.kind == TimelineKind.NOTE:
+        who = entry.author.label if entry.author else "a teammate"
+        header = Content.assemble(
+            ("▌ ", "$warning"),
+            ("Internal note", "bold $warning"),
+            (f" · {literal(who, single_line=True)} · {_clock(entry.created_at)} · not sent to the customer",
+             "$text-muted"),
+        )
+        lines = [Content.assemble(("▌ ", "$warning"), _with_mentions(literal(line)))
+                 for line in entry.text.splitlines() or [""]]
+        return [header, *lines]
+    return [Content.assemble(("── ", "$text-muted"), (_clock(entry.created_at) + " ", "$text-muted"),
+                             (literal(entry.text, single_line=True), "italic $text-muted"))]
+
+
+def render_thread(transcript: Sequence[MessageRecord], timeline: Sequence[TimelineEntry] = ()) -> Content:
+    """Messages and timeline entries in time order (a message first on a tie: it caused them)."""
+    items: list[tuple[datetime, int, int, object]] = [(m.created_at, 0, m.id, m) for m in transcript]
+    items += [(e.created_at, 1, e.id, e) for e in timeline]
+    items.sort(key=lambda item: item[:3])
+    lines: list[Content] = []
+    previous_was_system = False
+    for _at, _order, _id, item in items:
+        is_system = isinstance(item, TimelineEntry) and item.kind != TimelineKind.NOTE
+        if lines and lines[-1].plain and not (is_system and previous_was_system):
+            lines.append(Content(""))  # a blank line between blocks; system events stay packed
+        lines += _message(item) if isinstance(item, MessageRecord) else _timeline(item)  # type: ignore[arg-type]
+        previous_was_system = is_system
+    if not lines:
+        return Content.from_markup("[$text-muted italic]No messages yet.[/]")
+    while lines and not lines[-1].plain:
+        lines.pop()
+    return Content("\n").join(lines)
+
+
+class ThreadView(VerticalScroll, can_focus=True):
+    """Scrolls with j/k like the list; pinned to the newest message until scrolled up."""
+
+    DEFAULT_CSS = """
+    ThreadView { height: 1fr; padding: 0 1; }
+    ThreadView > Static { width: 1fr; }
+    """
+    BINDINGS = [("j", "scroll_down", "Down"), ("k", "scroll_up", "Up")]
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(Content(""), id="thread-text")
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    def show(self, content: Content) -> None:
+        self.query_one("#thread-text", Static).update(content)
+
+    @property
+    def plain(self) -> str:
+        return str(self.query_one("#thread-text", Static).content)
