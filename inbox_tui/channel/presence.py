@@ -19,15 +19,17 @@ from inbox_tui.core.agents import (
     presence_heartbeat,
 )
 from inbox_tui.core.store import Store
+from inbox_tui.settings import AssignmentSettings
 
 log = logging.getLogger(__name__)
 
 
 class PresenceKeeper:
-    def __init__(self, store: Store, node_id: str, timeout_seconds: float) -> None:
+    def __init__(self, store: Store, node_id: str, assignment: AssignmentSettings) -> None:
         self.store = store
         self.node_id = node_id
-        self.timeout = timedelta(seconds=timeout_seconds)
+        self.assignment = assignment
+        self.timeout = timedelta(seconds=assignment.presence_timeout)
         self._ids: set[int] = set()
         self._task: asyncio.Task[None] | None = None
 
@@ -37,7 +39,8 @@ class PresenceKeeper:
         self._task = asyncio.create_task(self._heartbeat(), name="presence-heartbeat")
 
     async def connected(self, agent_id: int) -> int:
-        presence_id = await presence_connected(self.store, agent_id, self.node_id)
+        # Coming online hands out waiting tickets (the core does it after the commit).
+        presence_id = await presence_connected(self.store, agent_id, self.node_id, assignment=self.assignment)
         self._ids.add(presence_id)
         return presence_id
 

@@ -26,12 +26,9 @@ from inbox_tui.channel.delivery import DeliveryMarker
 from inbox_tui.channel.escalation_worker import EscalationWorker
 from inbox_tui.channel.event_feed import EventFeed
 from inbox_tui.channel.presence import PresenceKeeper
+from inbox_tui.core.backlog import run_shift_watcher
 from inbox_tui.runtime import Runtime
 
-try:
-    from inbox_tui.core.backlog import run_shift_watcher
-except ImportError:  # HOOK: the backlog module (shift starts hand out waiting tickets) is not in this version
-    run_shift_watcher = None
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +55,7 @@ class ChannelServer:
         self.marker = DeliveryMarker(store)
         self.escalations = EscalationWorker(runtime, on_commit=self.feed.wake)
         self.bot = BotLoop(runtime, self.escalations, on_commit=self.feed.wake)
-        self.presence = PresenceKeeper(store, self.node_id, runtime.settings.assignment.presence_timeout)
+        self.presence = PresenceKeeper(store, self.node_id, runtime.settings.assignment)
         self._server: Server | None = None
         self._background: list[asyncio.Task[None]] = []
         self._stop_watchers = asyncio.Event()
@@ -83,10 +80,10 @@ class ChannelServer:
         self.escalations.start()
         await self.presence.start()
         self._background.append(asyncio.create_task(self._preload_language(), name="preload-language"))
-        if run_shift_watcher is not None:
-            self._background.append(asyncio.create_task(
-                run_shift_watcher(self.runtime.store, self.runtime.settings.assignment, self._stop_watchers),
-                name="shift-watcher"))
+        # Waiting tickets go out when a shift starts (no flow sees that moment happen).
+        self._background.append(asyncio.create_task(
+            run_shift_watcher(self.runtime.store, self.runtime.settings.assignment, self._stop_watchers),
+            name="shift-watcher"))
         limit = self.runtime.settings.server.max_frame_bytes
         try:
             self._server = await serve(

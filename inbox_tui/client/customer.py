@@ -181,9 +181,11 @@ class CustomerClient:
                 future.set_result(frame["id"])
             return
         if kind == "error" and frame.get("client_id") in self._acks:
+            # The answer to a send(): it raises there, so it is not queued for readers.
             future = self._acks[frame["client_id"]]
             if not future.done():
                 future.set_exception(ChatError(frame.get("code", "error"), frame.get("message", "")))
+            return
         if kind == "message":
             if frame["id"] in self.messages:
                 return  # already shown (history of an earlier connection)
