@@ -348,6 +348,50 @@ def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, se
         raise click.ClickException(f"this version cannot run the demo yet: {error}") from None
 
 
+@main.command("chat")
+@click.option("--url", default=None, help="The server (ws://host:port); default: the configured one.")
+@click.option("--demo", "join_demo", is_flag=True, help="Join the demo running on this machine.")
+@click.option("--name", default=None, help="Your name as the inbox shows it.")
+@click.option("--id", "customer_id", default=None, help="Your customer id (default: from your user name).")
+@click.option("--email", default=None)
+@click.option("--locale", default=None, help="e.g. es-ES (default: from LANG).")
+@click.option("--channel", default="web", show_default=True)
+@click.option("--new", "new_chat", is_flag=True, help="Start a new conversation instead of resuming.")
+@click.pass_context
+def chat(ctx: click.Context, url: str | None, join_demo: bool, name: str | None, customer_id: str | None,
+         email: str | None, locale: str | None, channel: str, new_chat: bool) -> None:
+    """Chat as a customer, in this terminal (the customer protocol, /chat).
+
+    Resumes your last conversation with that server unless --new."""
+    import getpass
+
+    from websockets.exceptions import WebSocketException
+
+    from inbox_tui.client.customer import ChatError
+    from inbox_tui.demo.terminal_chat import ChatIdentity, TerminalChat, default_locale
+
+    settings = settings_from(ctx)
+    if join_demo:
+        from inbox_tui.demo.launch import running_demo_url
+
+        url = running_demo_url()
+        if url is None:
+            raise click.ClickException("no demo is running with this data directory; start `inbox-tui demo` first")
+    url = url or settings.bridge_base_url
+    user = getpass.getuser()
+    identity = ChatIdentity(customer_id=customer_id or f"terminal-{user}", name=name or user,
+                            email=email, locale=locale or default_locale(), channel=channel)
+    try:
+        code = asyncio.run(TerminalChat(url, identity, new=new_chat).run())
+    except ChatError as error:
+        raise click.ClickException(f"the server refused: {error.message}") from None
+    except (OSError, asyncio.TimeoutError, WebSocketException) as error:
+        raise click.ClickException(f"cannot reach {url}: {error or 'timed out'}") from None
+    except KeyboardInterrupt:
+        code = 0
+    sys.exit(code)
+
+
 @main.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (anyone who reaches it gets the inbox: keep it private).")

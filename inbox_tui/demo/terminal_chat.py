@@ -1,0 +1,208 @@
+"""``inbox-tui chat``: be the customer, in a terminal, on the customer protocol.
+
+A plain line-based prompt over the project's ``CustomerClient``: type a line, press
+Enter; the bot, the handoff, a teammate's replies and the return to the bot appear as
+they happen. The conversation's token is saved, so running it again resumes the same
+chat with its history (``--new`` starts another).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from inbox_tui.client.customer import ChatError, CustomerClient, Frame
+from inbox_tui.settings import data_dir
+
+SESSIONS_FILE = "chat-sessions.json"
+QUIT_COMMANDS = frozenset({"/quit", "/exit", "/q"})
+MODE_LINES = {
+    "human": "— A teammate has joined the conversation. —",
+    "bot": "— You are chatting with the assistant again. —",
+}
+
+
+def _safe(text: str) -> str:
+    """Text from the server, made harmless for a terminal: control characters (escape
+    sequences, OSC 52 clipboard writes) are shown, never obeyed."""
+    from inbox_tui.tui.safe_text import literal
+
+    return literal(text)
+
+
+@dataclass(frozen=True)
+class ChatIdentity:
+    customer_id: str
+    name: str
+    email: str | None
+    locale: str | None
+    channel: str
+
+    def as_customer(self) -> dict[str, Any]:
+        customer: dict[str, Any] = {"id": self.customer_id, "name": self.name}
+        if self.email:
+            customer["email"] = self.email
+        if self.locale:
+            customer["locale"] = self.locale
+        return customer
+
+
+def default_locale() -> str | None:
+    """``es-ES`` from ``LANG=es_ES.UTF-8``; None for the C/POSIX locale."""
+    value = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
+    value = value.split(".")[0].replace("_", "-")
+    return None if value in ("", "C", "POSIX") else value
+
+
+class SavedSessions:
+    """conversation id and token per server and customer, in a private file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or data_dir() / SESSIONS_FILE
+
+    def _key(self, url: str, customer_id: str) -> str:
+        return f"{url} {customer_id}"
+
+    def _load(self) -> dict[str, dict[str, str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def get(self, url: str, customer_id: str) -> tuple[str, str] | None:
+        entry = self._load().get(self._key(url, customer_id))
+        if isinstance(entry, dict) and entry.get("conversation_id") and entry.get("token"):
+            return str(entry["conversation_id"]), str(entry["token"])
+        return None
+
+    def put(self, url: str, customer_id: str, conversation_id: str, token: str) -> None:
+        data = self._load()
+        data[self._key(url, customer_id)] = {"conversation_id": conversation_id, "token": token}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # tokens: owner only
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+        os.replace(temporary, self.path)
+
+    def forget(self, url: str, customer_id: str) -> None:
+        data = self._load()
+        if data.pop(self._key(url, customer_id), None) is not None:
+            self.path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def _start_line_reader(loop: asyncio.AbstractEventLoop, stream: TextIO) -> asyncio.Queue[str | None]:
+    """Lines from ``stream`` on a queue; None at end of input. A daemon thread, because a
+    blocking read cannot be cancelled and must not keep the process alive at exit."""
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def _read() -> None:
+        try:
+            for line in stream:
+                loop.call_soon_threadsafe(lines.put_nowait, line.rstrip("\r\n"))
+        except (OSError, ValueError):
+            pass
+        finally:
+            try:
+                loop.call_soon_threadsafe(lines.put_nowait, None)
+            except RuntimeError:
+                pass  # the loop is gone: we are exiting anyway
+
+    threading.Thread(target=_read, name="chat-input", daemon=True).start()
+    return lines
+
+
+class TerminalChat:
+    def __init__(self, url: str, identity: ChatIdentity, *, sessions: SavedSessions | None = None,
+                 new: bool = False, stdin: TextIO | None = None,
+                 echo: Callable[[str], None] | None = None) -> None:
+        self.url = url
+        self.identity = identity
+        self.sessions = sessions or SavedSessions()
+        self.new = new
+        self.stdin = stdin or sys.stdin
+        self.echo = echo or (lambda line: print(line, flush=True))
+        self._sent: set[int] = set()
+
+    def _print_frame(self, frame: Frame) -> None:
+        kind = frame.get("type")
+        if kind == "message":
+            if frame.get("id") in self._sent:
+                return  # the customer's own line is on screen already
+            author = frame.get("author")
+            if author == "customer":
+                who = "You"
+            elif author == "bot":
+                who = frame.get("name") or "Assistant"
+            elif author == "agent":
+                who = frame.get("name") or "Teammate"
+            else:
+                who = "Support"
+            self.echo(f"{_safe(str(who))}: {_safe(str(frame.get('text', '')))}")
+        elif kind == "mode":
+            self.echo(MODE_LINES.get(str(frame.get("mode")), f"— mode: {_safe(str(frame.get('mode')))} —"))
+        elif kind == "error":
+            self.echo(f"! {_safe(str(frame.get('message', frame.get('code', 'error'))))}")
+
+    async def _open(self) -> CustomerClient:
+        saved = None if self.new else self.sessions.get(self.url, self.identity.customer_id)
+        client = CustomerClient(self.url, channel=self.identity.channel, customer=self.identity.as_customer(),
+                                conversation_id=saved[0] if saved else None, token=saved[1] if saved else None)
+        try:
+            await client.connect()
+        except ChatError as error:
+            if saved is None or error.code != "not_found":
+                raise
+            # The saved chat is gone (say, the demo was reset): start a new one.
+            self.sessions.forget(self.url, self.identity.customer_id)
+            self.echo("(the saved conversation is gone; starting a new one)")
+            client = CustomerClient(self.url, channel=self.identity.channel,
+                                    customer=self.identity.as_customer())
+            await client.connect()
+        assert client.conversation_id and client.token
+        self.sessions.put(self.url, self.identity.customer_id, client.conversation_id, client.token)
+        resumed = "resumed your conversation" if saved and client.history else "connected"
+        self.echo(f"{resumed} at {client.url} as {_safe(self.identity.name)}; "
+                  f"type a message and press Enter, /quit to leave.")
+        if client.mode == "human":
+            self.echo(MODE_LINES["human"])
+        return client
+
+    async def run(self) -> int:
+        client = await self._open()
+        lines = _start_line_reader(asyncio.get_running_loop(), self.stdin)
+        typed: asyncio.Future[str | None] = asyncio.ensure_future(lines.get())
+        incoming: asyncio.Future[Frame] = asyncio.ensure_future(client.receive())
+        try:
+            while True:
+                done, _ = await asyncio.wait({typed, incoming}, return_when=asyncio.FIRST_COMPLETED)
+                if incoming in done:
+                    try:
+                        self._print_frame(incoming.result())
+                    except ChatError:
+                        self.echo("(connection lost; reconnecting…)")
+                        await client.reconnect(attempts=30, delay=0.5)
+                        self.echo("(reconnected)")
+                    incoming = asyncio.ensure_future(client.receive())
+                if typed in done:
+                    line = typed.result()
+                    if line is None or line.strip() in QUIT_COMMANDS:
+                        return 0
+                    if line.strip():
+                        try:
+                            self._sent.add(await client.send(line))
+                        except ChatError as error:
+                            self.echo(f"! not sent: {_safe(error.message)}")
+                    typed = asyncio.ensure_future(lines.get())
+        finally:
+            typed.cancel()
+            incoming.cancel()
+            await client.close()
