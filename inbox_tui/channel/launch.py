@@ -19,6 +19,11 @@ async def serve_until_stopped(settings: Settings, host: str | None = None, port:
     from inbox_tui.runtime import open_runtime
 
     runtime = await open_runtime(settings)
+    # The language models load in about 2 s and hold the interpreter meanwhile: do it
+    # before listening rather than in the middle of the first customer's message.
+    from inbox_tui.ai.language import preload
+
+    preload()
     try:
         server = ChannelServer(runtime, host or settings.server.host,
                                settings.server.port if port is None else port)

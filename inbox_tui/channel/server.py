@@ -79,7 +79,6 @@ class ChannelServer:
         self.marker.start()
         self.escalations.start()
         await self.presence.start()
-        self._background.append(asyncio.create_task(self._preload_language(), name="preload-language"))
         # Waiting tickets go out when a shift starts (no flow sees that moment happen).
         self._background.append(asyncio.create_task(
             run_shift_watcher(self.runtime.store, self.runtime.settings.assignment, self._stop_watchers),
@@ -131,13 +130,6 @@ class ChannelServer:
         while self.bot.busy or self.escalations.busy:
             await self.bot.wait_idle()
             await self.escalations.wait_idle()
-
-    async def _preload_language(self) -> None:
-        # The language models take a moment to load; do it before the first customer needs them.
-        from inbox_tui.ai.language import preload
-
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(preload)
 
     def _route(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]

@@ -1,0 +1,98 @@
+"""Agent replies reach the customer now or on the next connect, and a server restart in
+the middle of a conversation loses nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from inbox_tui.channel.server import ChannelServer
+from inbox_tui.client.customer import CustomerClient
+from inbox_tui.core.agents import add_agent
+from inbox_tui.core.escalation import escalate
+from inbox_tui.core.models import Conversation, Message
+from inbox_tui.core.tickets import add_note, send_agent_reply
+from tests.channel.scenario import wait_until
+from tests.conftest import both_backends
+
+
+async def _conversation_id(store, public_id: str) -> int:  # type: ignore[no-untyped-def]
+    async with store.read() as session:
+        return int(await session.scalar(select(Conversation.id).where(Conversation.public_id == public_id)))
+
+
+async def _undelivered(store, conversation_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    async with store.read() as session:
+        return list(await session.scalars(select(Message.text).where(
+            Message.conversation_id == conversation_id, Message.delivered_at.is_(None))))
+
+
+@both_backends
+async def test_server_restart_mid_conversation(start_channel) -> None:
+    channel = await start_channel()
+    store = channel.store
+    ana, _token = await add_agent(store, "ana", "Ana")
+    chat = CustomerClient(channel.url, customer={"id": "c1", "name": "Olu", "locale": "en"})
+    await chat.connect()
+    await chat.send("What are your opening hours?")
+    await chat.wait_for(lambda f: f.get("author") == "bot")
+    conversation_id = await _conversation_id(store, chat.conversation_id)
+    ticket = await escalate(store, conversation_id, source="takeover", actor_id=ana.id,
+                            settings=channel.runtime.escalation)
+    await chat.wait_for(lambda f: f.get("author") == "system")  # the handoff
+    await wait_until(lambda: _is_empty(_undelivered(store, conversation_id)))
+
+    # The server goes away; meanwhile the teammate answers and writes a note.
+    await channel.server.stop()
+    await add_note(store, ticket.ticket_id, ana.id, "internal: VIP customer")
+    queued = await send_agent_reply(store, ticket.ticket_id, ana.id, "Sorry for the wait, I'm Ana.")
+    assert await _undelivered(store, conversation_id) == ["Sorry for the wait, I'm Ana."]
+
+    restarted = ChannelServer(channel.runtime, "127.0.0.1", 0)
+    await restarted.start()
+    try:
+        chat.url = restarted.chat_url
+        welcome = await chat.reconnect()
+        history = [(m["author"], m["text"]) for m in welcome["history"]]
+        assert history[0] == ("customer", "What are your opening hours?")
+        assert history[-1] == ("agent", "Sorry for the wait, I'm Ana.")
+        assert [a for a, _ in history] == ["customer", "bot", "system", "agent"]
+        assert welcome["mode"] == "human"
+        # The queued reply reaches the client's reader as a new message, once.
+        arrived = await chat.wait_for(lambda f: f.get("author") == "agent")
+        assert arrived["id"] == queued.id
+        assert all("VIP" not in m["text"] for m in chat.messages.values())
+        await wait_until(lambda: _is_empty(_undelivered(store, conversation_id)))
+
+        # Live again: the next reply arrives on the open socket, and the customer is heard.
+        await send_agent_reply(store, ticket.ticket_id, ana.id, "Anything else?")
+        assert (await chat.wait_for(lambda f: f.get("author") == "agent"))["text"] == "Anything else?"
+        sent = await chat.send("No, thanks!")
+        await chat.wait_for(lambda f: f.get("id") == sent)  # the thread streams the customer's own too
+        texts = [m["text"] for m in chat.messages.values()]
+        assert texts.count("Sorry for the wait, I'm Ana.") == 1
+        assert texts[-2:] == ["Anything else?", "No, thanks!"]
+    finally:
+        await chat.close()
+        await restarted.stop()
+
+
+async def _is_empty(awaitable) -> bool:  # type: ignore[no-untyped-def]
+    return not await awaitable
+
+
+async def test_two_sockets_on_one_conversation_both_see_everything_once(start_channel) -> None:
+    channel = await start_channel()
+    async with CustomerClient(channel.url, customer={"id": "c1", "locale": "en"}) as phone:
+        await phone.send("opening hours?")
+        await phone.wait_for(lambda f: f.get("author") == "bot")
+        laptop = CustomerClient(channel.url, conversation_id=phone.conversation_id, token=phone.token)
+        await laptop.connect()
+        try:
+            sent = await laptop.send("and delivery?")
+            seen = await phone.wait_for(lambda f: f.get("id") == sent)
+            assert seen["author"] == "customer"
+            await phone.wait_for(lambda f: f.get("author") == "bot" and "2 business days" in f["text"])
+            await laptop.wait_for(lambda f: f.get("author") == "bot" and "2 business days" in f["text"])
+            assert sorted(phone.messages) == sorted(laptop.messages)
+        finally:
+            await laptop.close()

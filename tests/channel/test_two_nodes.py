@@ -1,0 +1,84 @@
+"""Two ``inbox-tui serve`` processes on one PostgreSQL database: a customer on node A,
+the agent's bridge on node B, the teammate acting from a third process (as the TUI
+does). Events cross the nodes through the database (LISTEN/NOTIFY)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from inbox_tui.core.models import Presence
+from inbox_tui.core.store import Store
+from tests.channel.scenario import run_scenario
+from tests.conftest import BACKENDS
+from tests.support.fake_openai import FakeOpenAI
+
+LISTENING = re.compile(r"listening on (ws://[\d.]+:\d+)")
+
+
+class ServerProcess:
+    def __init__(self, process: asyncio.subprocess.Process, url: str) -> None:
+        self.process = process
+        self.url = url
+
+    @classmethod
+    async def start(cls, env: dict[str, str]) -> ServerProcess:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "inbox_tui", "serve", "--host", "127.0.0.1", "--port", "0",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            line = await asyncio.wait_for(process.stdout.readline(), 60)  # type: ignore[union-attr]
+        except asyncio.TimeoutError:
+            process.kill()
+            raise
+        found = LISTENING.search(line.decode())
+        if not found:
+            process.kill()
+            error = await process.stderr.read()  # type: ignore[union-attr]
+            raise AssertionError(f"server did not start: {line!r} {error.decode()[-2000:]}")
+        return cls(process, found.group(1))
+
+    async def stop(self) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 15)
+            except asyncio.TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        return self.process.returncode  # type: ignore[return-value]
+
+
+@pytest.fixture
+async def two_nodes(database_url: str) -> AsyncIterator[tuple[ServerProcess, ServerProcess, FakeOpenAI]]:
+    with FakeOpenAI() as fake:
+        env = {**os.environ, "INBOX_DB_URL": database_url, "OPENAI_BASE_URL": fake.base_url,
+               "INBOX_MODEL": "test-model", "INBOX_SUMMARY_TIMEOUT": "3"}
+        nodes = await asyncio.gather(ServerProcess.start(env), ServerProcess.start(env))
+        try:
+            yield nodes[0], nodes[1], fake
+        finally:
+            codes = await asyncio.gather(*(node.stop() for node in nodes))
+            assert codes == [0, 0], "a node did not shut down cleanly"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", [p for p in BACKENDS if p.id == "postgresql"], indirect=True)
+async def test_customer_on_node_a_agent_on_node_b(two_nodes, database_url: str) -> None:
+    node_a, node_b, fake = two_nodes
+    assert node_a.url != node_b.url
+    store = Store(database_url)  # the teammate's own process, as the TUI is
+    try:
+        await run_scenario(store, fake, customer_url=node_a.url, bridge_url=node_b.url)
+        await asyncio.gather(node_a.stop(), node_b.stop())
+        async with store.read() as session:
+            assert await session.scalar(select(func.count()).select_from(Presence)) == 0
+    finally:
+        await store.close()
