@@ -57,3 +57,9 @@ def run_server(settings: Settings, host: str | None = None, port: int | None = N
         raise click.ClickException(str(error)) from None
     except OSError as error:
         raise click.ClickException(f"cannot reach the database: {error}") from None
+    except Exception as error:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(error, SQLAlchemyError):
+            raise click.ClickException(f"database error: {error.__class__.__name__}: {error}") from None
+        raise
