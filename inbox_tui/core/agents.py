@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inbox_tui.core import events
 from inbox_tui.core.conversations import hash_token
 from inbox_tui.core.events import EventKind, PendingEvent
-from inbox_tui.core.models import Agent, Availability, Presence, Ticket, TicketStatus
+from inbox_tui.core.models import Agent, Availability, Presence, Ticket, ticket_is_open
 from inbox_tui.core.records import AgentRef
 from inbox_tui.core.store import NotFound, Store, StoreError
 from inbox_tui.settings import AssignmentSettings
@@ -206,7 +206,7 @@ async def team_status(session: AsyncSession, now: datetime, presence_timeout: ti
     """Every teammate with availability, presence and open-ticket load, by handle."""
     load = (
         select(Ticket.assignee_id, func.count().label("open"))
-        .where(Ticket.status != TicketStatus.CLOSED, Ticket.assignee_id.is_not(None))
+        .where(ticket_is_open(), Ticket.assignee_id.is_not(None))
         .group_by(Ticket.assignee_id)
         .subquery()
     )

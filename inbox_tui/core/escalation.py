@@ -29,7 +29,6 @@ from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import (
     Agent,
     Author,
-    Contact,
     Conversation,
     ConversationStatus,
     SummaryState,
@@ -110,14 +109,17 @@ async def escalate(
                 raise NotFound(f"no teammate {actor_id}")
             # The claim: one conditional UPDATE. Under PostgreSQL's row lock the loser
             # re-reads the row, sees it is no longer live, and updates nothing.
-            claimed = await session.execute(
+            # RETURNING hands back the claimed row, saving a round trip to read it again.
+            claimed = (await session.scalars(
                 update(Conversation)
                 .where(Conversation.id == conversation_id, Conversation.status == ConversationStatus.LIVE)
                 .values(status=ConversationStatus.ESCALATED, ai_enabled=False, last_activity_at=now)
-            )
-            if claimed.rowcount != 1:
+                .returning(Conversation)
+                .execution_options(synchronize_session=False)
+            )).first()
+            if claimed is None:
                 return await _existing(session, conversation_id)
-            return await _open_ticket(session, now, conversation_id, source, actor, reason, settings)
+            return await _open_ticket(session, now, claimed, source, actor, reason, settings)
     except IntegrityError:
         # The partial unique index caught a second open ticket: the other one won.
         async with store.read() as session:
@@ -125,13 +127,9 @@ async def escalate(
 
 
 async def _open_ticket(
-    session: AsyncSession, now: datetime, conversation_id: int, source: str,
+    session: AsyncSession, now: datetime, conversation: Conversation, source: str,
     actor: Agent | None, reason: str | None, settings: EscalationSettings,
 ) -> EscalationResult:
-    conversation = await session.get(Conversation, conversation_id)
-    assert conversation is not None
-    contact = await session.get(Contact, conversation.contact_id)
-    assert contact is not None
     if source == TicketSource.TAKEOVER and actor is not None:
         assignee: Agent | None = actor
         assign_text = f"Assigned to {actor.name} (@{actor.handle}), who took over."
@@ -141,7 +139,7 @@ async def _open_ticket(
         assign_text = decision.reason
     handoff_text = settings.handoff.configured_for(conversation.language)
     ticket = Ticket(
-        type="live_chat", conversation_id=conversation.id, contact_id=contact.id,
+        type="live_chat", conversation_id=conversation.id, contact_id=conversation.contact_id,
         channel=conversation.channel, subject="", summary="", summary_state=SummaryState.PENDING,
         summary_lease_until=now + settings.summary_lease, language=conversation.language,
         status=TicketStatus.ON_YOU, assignee_id=assignee.id if assignee else None, source=source,

@@ -20,8 +20,9 @@ from inbox_tui.core.models import (
     Ticket,
     TicketStatus,
     TimelineEvent,
+    ticket_is_open,
 )
-from inbox_tui.core.records import ConversationRow, TicketDetail, TicketRow, TimelineEntry
+from inbox_tui.core.records import AgentRef, ConversationRow, TicketDetail, TicketRow, TimelineEntry
 from inbox_tui.core.store import NotFound
 
 PAGE = 200
@@ -50,15 +51,24 @@ VIEW_TITLES = {
 }
 
 
+# Pages select plain columns in the order of the row records: building ORM objects for
+# 200 rows cost more than the query itself.
+_CONVERSATION_COLUMNS = (
+    Conversation.id, Conversation.public_id, Contact.name, Conversation.channel, Conversation.language,
+    Conversation.status, Conversation.ai_enabled, Conversation.last_message_preview,
+    Conversation.message_count, Conversation.last_activity_at, Conversation.contact_id,
+)
+
+
 async def conversations(session: AsyncSession, limit: int = PAGE, offset: int = 0) -> list[ConversationRow]:
     """Live bot conversations that are not tickets, newest activity first."""
     rows = await session.execute(
-        select(Conversation, Contact).join(Contact, Contact.id == Conversation.contact_id)
+        select(*_CONVERSATION_COLUMNS).join(Contact, Contact.id == Conversation.contact_id)
         .where(Conversation.status == ConversationStatus.LIVE)
         .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
         .limit(limit).offset(offset)
     )
-    return [conversation_row(c, k) for c, k in rows]
+    return [ConversationRow(*row) for row in rows]
 
 
 def _ticket_query() -> Select:  # type: ignore[type-arg]
@@ -76,13 +86,37 @@ def _ticket_row(ticket: Ticket, contact: Contact, agent: Agent | None) -> Ticket
     )
 
 
+_TICKET_COLUMNS = (
+    Ticket.id, Ticket.subject, Ticket.summary_state, Contact.name, Ticket.channel, Ticket.status,
+    Agent.id, Agent.handle, Agent.name, Ticket.updated_at, Ticket.created_at, Ticket.conversation_id,
+    Ticket.contact_id, Ticket.source,
+)
+
+
+def _ticket_page_query() -> Select:  # type: ignore[type-arg]
+    return select(*_TICKET_COLUMNS).join(Contact, Contact.id == Ticket.contact_id).outerjoin(
+        Agent, Agent.id == Ticket.assignee_id)
+
+
+def _ticket_page_row(row: Sequence) -> TicketRow:  # type: ignore[type-arg]
+    (ticket_id, subject, summary_state, requester, channel, status, agent_id, handle, name,
+     updated_at, created_at, conversation_id, contact_id, source) = row
+    return TicketRow(
+        id=ticket_id, subject=subject, summary_state=summary_state, requester=requester,
+        channel=channel, status=status,
+        assignee=AgentRef(agent_id, handle, name) if agent_id is not None else None,
+        updated_at=updated_at, created_at=created_at, conversation_id=conversation_id,
+        contact_id=contact_id, source=source,
+    )
+
+
 def _ticket_filter(view: View, agent_id: int | None) -> list:  # type: ignore[type-arg]
     if view is View.ON_YOU:
-        return [Ticket.status != TicketStatus.CLOSED, Ticket.assignee_id == agent_id]
+        return [ticket_is_open(), Ticket.assignee_id == agent_id]
     if view is View.UNASSIGNED:
-        return [Ticket.status != TicketStatus.CLOSED, Ticket.assignee_id.is_(None)]
+        return [ticket_is_open(), Ticket.assignee_id.is_(None)]
     if view is View.ALL_OPEN:
-        return [Ticket.status != TicketStatus.CLOSED]
+        return [ticket_is_open()]
     if view is View.CLOSED:
         return [Ticket.status == TicketStatus.CLOSED]
     if view is View.MENTIONS:
@@ -95,10 +129,10 @@ async def tickets(
     session: AsyncSession, view: View, agent_id: int | None = None, limit: int = PAGE, offset: int = 0
 ) -> list[TicketRow]:
     rows = await session.execute(
-        _ticket_query().where(*_ticket_filter(view, agent_id))
+        _ticket_page_query().where(*_ticket_filter(view, agent_id))
         .order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)
     )
-    return [_ticket_row(*row) for row in rows]
+    return [_ticket_page_row(row) for row in rows]
 
 
 async def page(
@@ -128,17 +162,17 @@ async def counts(session: AsyncSession, agent_id: int | None) -> dict[View, int]
 async def previous_tickets(
     session: AsyncSession, contact_id: int, exclude_ticket_id: int | None = None, limit: int = 20
 ) -> list[TicketRow]:
-    query = _ticket_query().where(Ticket.contact_id == contact_id)
+    query = _ticket_page_query().where(Ticket.contact_id == contact_id)
     if exclude_ticket_id is not None:
         query = query.where(Ticket.id != exclude_ticket_id)
     rows = await session.execute(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit))
-    return [_ticket_row(*row) for row in rows]
+    return [_ticket_page_row(row) for row in rows]
 
 
 async def ticket_for_conversation(session: AsyncSession, conversation_id: int) -> int | None:
     """The open ticket of a conversation, if any."""
     return await session.scalar(select(Ticket.id).where(
-        Ticket.conversation_id == conversation_id, Ticket.status != TicketStatus.CLOSED))
+        Ticket.conversation_id == conversation_id, ticket_is_open()))
 
 
 async def ticket_detail(session: AsyncSession, ticket_id: int, transcript_limit: int = 500) -> TicketDetail:

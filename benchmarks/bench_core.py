@@ -1,0 +1,392 @@
+"""Benchmark of the handoff core: the claim of ``escalate`` and the inbox's view queries
+on a large database, on SQLite and PostgreSQL. Run by hand; it prints figures.
+
+    .venv/bin/python benchmarks/bench_core.py --backend both
+
+The database is filled with bulk inserts (executemany on SQLite, COPY on PostgreSQL), not
+through the flows, so that filling a million messages takes a minute, not an hour:
+``--conversations`` live bot conversations, ``--messages`` messages spread over them and
+over the escalated ones, plus ticket history (open and closed tickets, their timelines,
+mentions) so that every view has rows to page through. Then it measures
+
+- the claim: ``escalation.escalate`` on live conversations (takeovers and bot escalations
+  mixed; the AI summary runs after it, in a worker, and is not part of it);
+- one page (200 rows) of each view, the sidebar counts, a requester's previous tickets
+  and a ticket's detail pane.
+
+Targets: p99 under 20 ms for the claim and under 50 ms for a view page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from inbox_tui.core import escalation, views  # noqa: E402
+from inbox_tui.core.conversations import hash_token  # noqa: E402
+from inbox_tui.core.migrate import upgrade  # noqa: E402
+from inbox_tui.core.models import (  # noqa: E402
+    Agent,
+    Base,
+    Contact,
+    Conversation,
+    Event,
+    Mention,
+    Message,
+    Presence,
+    Ticket,
+    TimelineEvent,
+)
+from inbox_tui.core.store import Store  # noqa: E402
+from inbox_tui.core.views import View  # noqa: E402
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+BATCH = 20_000
+TEAM = 20
+ONLINE = 12
+LINES = [
+    "Hi, my order has not arrived yet.", "Hola, mi pedido no ha llegado todavía.",
+    "Hallo, meine Bestellung ist noch nicht da.", "Bonjour, ma commande n'est pas arrivée.",
+    "Olá, a minha encomenda ainda não chegou.", "Can I change the delivery address?",
+    "The tracking page says it was delivered, but it was not.", "I was charged twice for one order.",
+    "Thanks, that helps!", "Let me check that for you.", "Your parcel ships within 2 working days.",
+    "Could you send me the invoice again?", "Where do I find my order number?",
+]
+
+
+@dataclass
+class Filled:
+    live_conversations: list[int]
+    agent_ids: list[int]
+    busiest_agent: int
+    mentioned_agent: int
+    contacts_with_history: list[int]
+    open_tickets: list[int]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def percentile(samples: Sequence[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def batches(rows: Iterator[tuple[Any, ...]], size: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Loader:
+    """Bulk rows into one table: COPY on PostgreSQL, executemany on SQLite."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pg: Any = None
+
+    async def __aenter__(self) -> Loader:
+        if not self.store.is_sqlite:
+            import asyncpg
+
+            url = self.store.url
+            self.pg = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                                            password=url.password, database=url.database)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.pg is not None:
+            await self.pg.close()
+
+    async def load(self, model: type[Base], columns: Sequence[str], rows: Iterator[tuple[Any, ...]]) -> int:
+        table = model.__table__  # type: ignore[attr-defined]
+        total = 0
+        for batch in batches(rows):
+            total += len(batch)
+            if self.pg is not None:
+                await self.pg.copy_records_to_table(table.name, records=batch, columns=list(columns))
+            else:
+                # Through the table's types (UTC datetimes), in one transaction per batch.
+                async with self.store.write_engine.begin() as conn:
+                    await conn.execute(table.insert(), [dict(zip(columns, row)) for row in batch])
+        if self.pg is not None:
+            await self.pg.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"(SELECT coalesce(max(id), 1) FROM {table.name}))")
+        return total
+
+
+async def fill(store: Store, conversations: int, messages: int, seed: int = 7) -> Filled:
+    rng = random.Random(seed)
+    now = datetime.now(timezone.utc)
+    escalated = max(1, conversations // 5)  # conversations with an open ticket, beyond the live ones
+    total_conversations = conversations + escalated
+    contacts = int(total_conversations * 0.8)
+    per_conversation, extra = divmod(messages, total_conversations)
+
+    agent_ids = list(range(1, TEAM + 1))
+    conversation_contact = {c: (c - 1) % contacts + 1 for c in range(1, total_conversations + 1)}
+    started_at = {c: now - timedelta(days=30) + timedelta(seconds=rng.randrange(0, 29 * 86400))
+                  for c in conversation_contact}
+    count_of = {c: per_conversation + (1 if c <= extra else 0) for c in conversation_contact}
+    step = timedelta(seconds=20)
+    last_at = {c: started_at[c] + step * max(0, count_of[c] - 1) for c in conversation_contact}
+
+    async with Loader(store) as loader:
+        token_hash = hash_token("benchmark")
+        await loader.load(Agent, ["id", "handle", "name", "capacity", "timezone", "availability",
+                                  "token_hash", "created_at"],
+                          ((a, f"agent{a}", f"Agent {a}", 100_000, "UTC", "available", f"{a:064x}", now)
+                           for a in agent_ids))
+        await loader.load(Presence, ["id", "agent_id", "node", "connected_at", "heartbeat_at"],
+                          ((a, a, "bench", now, now + timedelta(days=1)) for a in agent_ids[:ONLINE]))
+        await loader.load(Contact, ["id", "channel", "external_id", "name", "email", "locale", "created_at"],
+                          ((k, "web", f"customer-{k}", f"Customer {k}", f"c{k}@example.com", None, now)
+                           for k in range(1, contacts + 1)))
+        await loader.load(Conversation, [
+            "id", "public_id", "token_hash", "channel", "contact_id", "status", "ai_enabled", "language",
+            "created_at", "last_activity_at", "last_message_preview", "message_count"],
+            ((c, str(uuid.UUID(int=rng.getrandbits(128))), token_hash, "web", conversation_contact[c],
+              "live" if c <= conversations else "escalated", c <= conversations, None,
+              started_at[c], last_at[c], LINES[c % len(LINES)], count_of[c])
+             for c in conversation_contact))
+
+        def message_rows() -> Iterator[tuple[Any, ...]]:
+            message_id = 0
+            for c in conversation_contact:
+                for i in range(count_of[c]):
+                    message_id += 1
+                    author = ("customer", "bot")[i % 2]
+                    at = started_at[c] + step * i
+                    yield (message_id, c, author, None, "Customer" if author == "customer" else "Assistant",
+                           LINES[(c + i) % len(LINES)], f"m{i}" if author == "customer" else None, at, at)
+
+        began = time.perf_counter()
+        loaded = await loader.load(Message, ["id", "conversation_id", "author", "agent_id", "name", "text",
+                                             "client_id", "created_at", "delivered_at"], message_rows())
+        print(f"  {loaded:,} messages in {time.perf_counter() - began:.1f} s", flush=True)
+
+        # Tickets: one open per escalated conversation; closed history on a third of the live ones.
+        tickets: list[tuple[Any, ...]] = []
+        open_tickets: list[int] = []
+        ticket_id = 0
+        for c in range(conversations + 1, total_conversations + 1):
+            ticket_id += 1
+            assignee = None if rng.random() < 0.15 else rng.choice(agent_ids)
+            tickets.append((ticket_id, c, conversation_contact[c], "on_you", assignee, None, last_at[c]))
+            open_tickets.append(ticket_id)
+        for c in range(1, conversations + 1, 3):
+            ticket_id += 1
+            closed = started_at[c] + timedelta(minutes=5)
+            tickets.append((ticket_id, c, conversation_contact[c], "closed", rng.choice(agent_ids), closed, closed))
+        await loader.load(Ticket, [
+            "id", "type", "conversation_id", "contact_id", "channel", "subject", "summary", "summary_state",
+            "language", "status", "assignee_id", "source", "reason", "handoff_pending", "created_by_id",
+            "created_at", "updated_at", "closed_at"],
+            ((t, "live_chat", c, k, "web", LINES[t % len(LINES)], "A summary. Two sentences.", "ready", "en",
+              status, assignee, "escalation", "asked for a person", False, None,
+              updated - timedelta(minutes=5), updated, closed)
+             for t, c, k, status, assignee, closed, updated in tickets))
+
+        mentioned_agent = agent_ids[1]
+
+        def timeline_rows() -> Iterator[tuple[Any, ...]]:
+            event_id = 0
+            for t, _c, _k, status, assignee, _closed, updated in tickets:
+                codes = ["escalated", "ai_paused", "ticket_created", "assigned", "summary_ready"]
+                if status == "closed":
+                    codes += ["ai_resumed", "closed"]
+                for code in codes:
+                    event_id += 1
+                    yield (event_id, t, "system", code, f"{code} on ticket {t}", assignee, updated)
+                if t % 10 == 0:
+                    event_id += 1
+                    yield (event_id, t, "note", "note", f"@agent{mentioned_agent} have a look", assignee, updated)
+
+        await loader.load(TimelineEvent, ["id", "ticket_id", "kind", "code", "text", "agent_id", "created_at"],
+                          timeline_rows())
+        if store.is_sqlite:
+            async with store.read() as session:
+                note_ids = [(row[0], row[1]) for row in await session.execute(text(
+                    "SELECT id, ticket_id FROM timeline_events WHERE kind = 'note'"))]
+        else:
+            note_ids = [(r["id"], r["ticket_id"]) for r in await loader.pg.fetch(
+                "SELECT id, ticket_id FROM timeline_events WHERE kind = 'note'")]
+        await loader.load(Mention, ["id", "note_id", "ticket_id", "agent_id", "author_id", "created_at", "seen_at"],
+                          ((i, note, ticket, mentioned_agent, None, now, None)
+                           for i, (note, ticket) in enumerate(note_ids, start=1)))
+        # An event log of the same order as the conversations (its size does not enter the views).
+        await loader.load(Event, ["id", "kind", "conversation_id", "ticket_id", "agent_id", "payload", "created_at"],
+                          ((c, "conversation_created", c, None, None, "{}" if not store.is_sqlite else {}, now)
+                           for c in conversation_contact))
+        if loader.pg is not None:
+            await loader.pg.execute("VACUUM ANALYZE")  # what autovacuum does soon after a bulk load
+
+    load = {}
+    for t in tickets:
+        if t[3] != "closed" and t[4] is not None:
+            load[t[4]] = load.get(t[4], 0) + 1
+    return Filled(
+        live_conversations=list(range(1, conversations + 1)),
+        agent_ids=agent_ids,
+        busiest_agent=max(load, key=lambda a: load[a]),
+        mentioned_agent=mentioned_agent,
+        contacts_with_history=sorted({t[2] for t in tickets if t[3] == "closed"}),
+        open_tickets=open_tickets,
+    )
+
+
+async def timed(samples: int, call: Callable[[int], Awaitable[Any]], warm: int = 0) -> list[float]:
+    # A running server has compiled its statements and filled its caches: warm up first.
+    for i in range(warm):
+        await call(i)
+    durations = []
+    for i in range(samples):
+        began = time.perf_counter()
+        await call(i)
+        durations.append((time.perf_counter() - began) * 1000)
+    return durations
+
+
+def report(name: str, durations: list[float], target_ms: float) -> bool:
+    p50, p99 = percentile(durations, 0.5), percentile(durations, 0.99)
+    ok = p99 < target_ms
+    print(f"  {name:<34} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   max {max(durations):7.2f} ms   "
+          f"n={len(durations):<4} {'ok' if ok else 'MISSED'} (< {target_ms:.0f} ms)", flush=True)
+    return ok
+
+
+async def measure(store: Store, filled: Filled, claims: int, view_samples: int, seed: int = 11) -> bool:
+    rng = random.Random(seed)
+    ok = True
+    settings = escalation.EscalationSettings()
+
+    async def in_read(query: Callable[[Any], Awaitable[Any]]) -> Any:
+        async with store.read() as session:
+            return await query(session)
+
+    # Warm the pools and caches the way a running server is warm.
+    for _ in range(5):
+        await in_read(lambda s: views.counts(s, filled.busiest_agent))
+
+    print("  views (one page of 200 rows):", flush=True)
+    pages: list[tuple[str, Callable[[int], Awaitable[Any]]]] = [
+        ("Conversations", lambda i: in_read(lambda s: views.page(s, View.CONVERSATIONS))),
+        ("Conversations, offset 5,000", lambda i: in_read(lambda s: views.page(s, View.CONVERSATIONS, offset=5000))),
+        ("On you", lambda i: in_read(lambda s: views.page(s, View.ON_YOU, filled.busiest_agent))),
+        ("Unassigned", lambda i: in_read(lambda s: views.page(s, View.UNASSIGNED))),
+        ("All open", lambda i: in_read(lambda s: views.page(s, View.ALL_OPEN))),
+        ("Closed", lambda i: in_read(lambda s: views.page(s, View.CLOSED))),
+        ("Mentions", lambda i: in_read(lambda s: views.page(s, View.MENTIONS, filled.mentioned_agent))),
+        ("Previous tickets of a requester", lambda i: in_read(
+            lambda s: views.previous_tickets(s, rng.choice(filled.contacts_with_history)))),
+        ("Counts (sidebar, all views)", lambda i: in_read(lambda s: views.counts(s, filled.busiest_agent))),
+        ("Ticket detail pane", lambda i: in_read(
+            lambda s: views.ticket_detail(s, rng.choice(filled.open_tickets)))),
+    ]
+    for name, call in pages:
+        ok &= report(name, await timed(view_samples, call, warm=3), 50)
+
+    print("  claim (escalate, no AI summary):", flush=True)
+    targets = rng.sample(filled.live_conversations, claims)
+
+    async def claim(i: int) -> None:
+        if i % 2:
+            await escalation.escalate(store, targets[i], source="takeover",
+                                      actor_id=rng.choice(filled.agent_ids), settings=settings)
+        else:
+            await escalation.escalate(store, targets[i], source="escalation", reason="asked for a person",
+                                      settings=settings)
+
+    durations = await timed(claims, claim)
+    ok &= report("escalate (takeover + bot, mixed)", durations, 20)
+    report("  of which takeovers", durations[1::2], 20)
+    report("  of which bot escalations", durations[0::2], 20)
+    again = await timed(min(claims, 100), lambda i: escalation.escalate(
+        store, targets[i], source="takeover", actor_id=filled.agent_ids[0], settings=settings))
+    ok &= report("escalate, already held (idempotent)", again, 20)
+    return ok
+
+
+async def run_backend(backend: str, args: argparse.Namespace) -> bool:
+    cleanup: Callable[[], Awaitable[None]] | None = None
+    if backend == "sqlite":
+        directory = Path(args.sqlite_dir or tempfile.mkdtemp(prefix="inbox-bench-"))
+        path = directory / "bench.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        import asyncpg
+
+        name = "inbox_bench_" + uuid.uuid4().hex[:8]
+        admin = await asyncpg.connect(args.pg_admin)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.close()
+        base = args.pg_admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+        url = f"{base}/{name}"
+
+        async def drop() -> None:
+            admin = await asyncpg.connect(args.pg_admin)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+
+        cleanup = drop
+
+    print(f"\n== {backend}: {url}", flush=True)
+    store = Store(url)
+    try:
+        await upgrade(store)
+        began = time.perf_counter()
+        filled = await fill(store, args.conversations, args.messages)
+        print(f"  filled in {time.perf_counter() - began:.1f} s: {args.conversations:,} live conversations, "
+              f"{args.messages:,} messages, {len(filled.open_tickets):,} open tickets", flush=True)
+        return await measure(store, filled, args.claims, args.view_samples)
+    finally:
+        await store.close()
+        if cleanup is not None and not args.keep:
+            await cleanup()
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--conversations", type=int, default=10_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--claims", type=int, default=300, help="escalate calls to time")
+    parser.add_argument("--view-samples", type=int, default=100, help="timed calls per view")
+    parser.add_argument("--pg-admin", default=PG_ADMIN, help="PostgreSQL database to CREATE the benchmark's from")
+    parser.add_argument("--sqlite-dir", default=None, help="where the SQLite file goes (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
+    args = parser.parse_args()
+    if args.claims > args.conversations:
+        parser.error("--claims cannot exceed --conversations")
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    print(f"inbox-tui core benchmark: {', '.join(backends)}; "
+          f"{args.conversations:,} conversations, {args.messages:,} messages", flush=True)
+    results = [await run_backend(backend, args) for backend in backends]
+    print("\nall targets met" if all(results) else "\nsome targets MISSED (see above)")
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
