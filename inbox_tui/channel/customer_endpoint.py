@@ -238,7 +238,10 @@ class CustomerSession:
                              message.client_id) from None
         if language:
             self.language = language
-        await self._send({"type": "ack", "client_id": message.client_id, "id": stored.message.id})
+        # The ack stands for the message on this socket; other sockets of the thread get it.
+        self._sent.add(stored.message.id)
+        await self._send({"type": "ack", "client_id": message.client_id, "id": stored.message.id,
+                          "at": stored.message.created_at.isoformat()})
         if stored.created:
             self.on_commit()
             self.bot.customer_message(self.conversation_id, stored.message.id)

@@ -16,7 +16,7 @@ Server → client::
 
     {"type": "welcome", "conversation_id": "...", "token": "...", "mode": "bot|human",
      "history": [message, ...]}
-    {"type": "ack", "client_id": "...", "id": 42}
+    {"type": "ack", "client_id": "...", "id": 42, "at": "<ISO 8601>"}
     {"type": "message", "id": 42, "author": "customer|bot|agent|system", "name": "...",
      "text": "...", "at": "<ISO 8601>"}
     {"type": "mode", "mode": "bot|human"}
@@ -24,8 +24,10 @@ Server → client::
 
 An ``ack`` comes once a customer message is stored; a resent ``client_id`` is
 acknowledged again with the same id and stored once. ``message`` frames carry every
-message of the thread exactly once per connection (history included), the customer's
-own too. ``error`` frames about a ``message`` frame carry its ``client_id``.
+message of the thread exactly once per connection (history included); a message the
+customer sent on this connection is confirmed by its ``ack`` instead, and reaches their
+other connections (another tab) as a ``message``. ``error`` frames about a ``message``
+frame carry its ``client_id``.
 """
 
 from __future__ import annotations

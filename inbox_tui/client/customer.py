@@ -63,7 +63,7 @@ class CustomerClient:
         self._connection: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._frames: asyncio.Queue[Frame | None] = asyncio.Queue()
-        self._acks: dict[str, asyncio.Future[int]] = {}
+        self._acks: dict[str, asyncio.Future[Frame]] = {}
 
     # -- connecting -------------------------------------------------------------------
 
@@ -143,7 +143,12 @@ class CustomerClient:
         self._acks[client_id] = future
         try:
             await self._connection.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
-            return await asyncio.wait_for(future, self.ack_timeout)
+            ack = await asyncio.wait_for(future, self.ack_timeout)
+            # The server does not echo a message back to the socket that sent it.
+            self.messages.setdefault(ack["id"], {
+                "type": "message", "id": ack["id"], "author": "customer",
+                "name": str(self.customer.get("name") or ""), "text": text, "at": ack.get("at")})
+            return ack["id"]
         except ConnectionClosed:
             raise ChatError("disconnected", "the connection closed before the ack") from None
         finally:
@@ -178,7 +183,7 @@ class CustomerClient:
         if kind == "ack":
             future = self._acks.get(frame.get("client_id") or "")
             if future is not None and not future.done():
-                future.set_result(frame["id"])
+                future.set_result(frame)
             return
         if kind == "error" and frame.get("client_id") in self._acks:
             # The answer to a send(): it raises there, so it is not queued for readers.
