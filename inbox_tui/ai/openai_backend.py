@@ -137,6 +137,8 @@ class OpenAIBackend:
             f"{context.instructions}\n\nKnowledge:\n{context.knowledge or '(none)'}\n\n"
             f"If you cannot help from this knowledge, say: {context.fallback_message}"
         )
+        if context.language:
+            system += f"\n\nThe customer's language is {context.language!r}: answer in it."
         messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
         for line in context.transcript:
             role = "user" if line.author == "customer" else "assistant"

@@ -27,7 +27,10 @@ from inbox_tui.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+#: How much of the thread the model sees. The offline bot answers the last customer
+#: message alone, so reading more for it would only cost time.
 TRANSCRIPT_LINES = 40
+OFFLINE_TRANSCRIPT_LINES = 4
 BOT_NAME = "Assistant"
 
 
@@ -54,6 +57,7 @@ class BotLoop:
         self.fallback_ai: AIBackend = (
             runtime.ai if not runtime.ai.has_model else build_offline_ai(settings)
         )
+        self.transcript_lines = TRANSCRIPT_LINES if runtime.ai.has_model else OFFLINE_TRANSCRIPT_LINES
         self._pending: dict[int, deque[int]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
 
@@ -90,7 +94,7 @@ class BotLoop:
             conversation = await get_conversation(session, conversation_id)
             if not conversation.ai_enabled or conversation.status != ConversationStatus.LIVE:
                 return
-            lines = await transcript(session, conversation_id, limit=TRANSCRIPT_LINES)
+            lines = await transcript(session, conversation_id, limit=self.transcript_lines)
         # The thread as it stood when the customer wrote this message.
         context = BotContext(
             instructions=settings.bot.instructions,

@@ -42,6 +42,7 @@ async def test_model_answers_and_sees_instructions_knowledge_and_the_tool(start_
     request = fake_model.requests[0]
     system = request["messages"][0]["content"]
     assert "Orders ship within 2 business days" in system  # the knowledge file
+    assert "language is 'en'" in system
     assert request["messages"][-1] == {"role": "user", "content": "When will my parcel arrive?"}
     tool = request["tools"][0]["function"]
     assert tool["name"] == "escalate_to_human"
