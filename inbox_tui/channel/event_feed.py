@@ -21,7 +21,6 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from inbox_tui.core import events
@@ -35,25 +34,33 @@ BATCH = 500
 LISTEN_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
-@dataclass(frozen=True)
 class LoggedEvent:
     """One committed event, decoded once and shared by every subscriber."""
 
-    id: int
-    kind: str
-    conversation_id: int | None
-    data: dict[str, Any]  # the bridge's wire form (``events.event_to_dict``)
-    bridge_frame: str  # the bridge's ``event`` frame, already encoded
+    __slots__ = ("id", "kind", "conversation_id", "data", "_bridge_frame")
+
+    def __init__(self, event: Any) -> None:
+        self.id: int = event.id
+        self.kind: str = event.kind
+        self.conversation_id: int | None = event.conversation_id
+        self.data: dict[str, Any] = event_to_dict(event)  # the bridge's wire form
+        self._bridge_frame: str | None = None
 
     @property
     def payload(self) -> dict[str, Any]:
         return self.data["payload"]
 
+    @property
+    def bridge_frame(self) -> str:
+        """The bridge's ``event`` frame, encoded once for every bridge (and only if one asks)."""
+        if self._bridge_frame is None:
+            self._bridge_frame = json.dumps({"type": "event", "event": self.data},
+                                            ensure_ascii=False, separators=(",", ":"))
+        return self._bridge_frame
+
 
 def logged_event(event: Any) -> LoggedEvent:
-    data = event_to_dict(event)
-    frame = json.dumps({"type": "event", "event": data}, ensure_ascii=False, separators=(",", ":"))
-    return LoggedEvent(event.id, event.kind, event.conversation_id, data, frame)
+    return LoggedEvent(event)
 
 
 Subscriber = Callable[[list[LoggedEvent]], None]
