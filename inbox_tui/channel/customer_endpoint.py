@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from inbox_tui.channel.bot import BotLoop
 from inbox_tui.channel.customer_protocol import (
     HELLO_TIMEOUT_SECONDS,
+    MAX_CLIENT_ID_CHARS,
     ErrorCode,
     FrameError,
     Hello,
@@ -138,11 +139,7 @@ class CustomerSession:
         """The next frame as a JSON object, or None when it was answered with an error."""
         raw = await self.connection.recv()
         if not self.bucket.allow():
-            now = time.monotonic()
-            if now - self._last_rate_error >= RATE_ERROR_EVERY_SECONDS:
-                self._last_rate_error = now
-                await self._send(error_frame(ErrorCode.RATE_LIMITED,
-                                             "too many frames; slow down (frames are dropped meanwhile)"))
+            await self._refuse_flood(raw)
             return None
         try:
             if frame_size(raw) > self.max_frame_bytes:
@@ -151,6 +148,23 @@ class CustomerSession:
         except FrameError as error:
             await self._send(error_frame(error.code, error.message))
             return None
+
+    async def _refuse_flood(self, raw: str | bytes) -> None:
+        """A dropped message is named, so its sender knows to send it again later; other
+        dropped frames are reported at most once a second."""
+        client_id = None
+        if isinstance(raw, str) and frame_size(raw) <= self.max_frame_bytes:
+            with contextlib.suppress(FrameError):
+                data = parse_frame(raw)
+                if data["type"] == "message" and isinstance(data.get("client_id"), str):
+                    client_id = data["client_id"][:MAX_CLIENT_ID_CHARS]
+        now = time.monotonic()
+        if client_id is None:
+            if now - self._last_rate_error < RATE_ERROR_EVERY_SECONDS:
+                return
+            self._last_rate_error = now
+        await self._send(error_frame(ErrorCode.RATE_LIMITED,
+                                     "too many frames; slow down (this one was not stored)", client_id))
 
     # -- hello ------------------------------------------------------------------------
 

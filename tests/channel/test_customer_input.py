@@ -144,18 +144,31 @@ async def test_flood_is_rate_limited(start_channel) -> None:
         assert json.loads(await ws.recv())["type"] == "welcome"
         for n in range(60):
             await ws.send(json.dumps({"type": "message", "text": f"spam {n}", "client_id": f"s{n}"}))
+        for n in range(30):
+            await ws.send(json.dumps({"type": "typing"}))  # not a message: reported once a second
         frames = []
         with pytest.raises((asyncio.TimeoutError, TimeoutError)):
             while True:
                 frames.append(json.loads(await asyncio.wait_for(ws.recv(), 1.0)))
-        acks = [f for f in frames if f["type"] == "ack"]
+        acked = {f["client_id"] for f in frames if f["type"] == "ack"}
         limited = [f for f in frames if f["type"] == "error" and f["code"] == ErrorCode.RATE_LIMITED]
-        assert 4 <= len(acks) <= 8  # the burst (plus what refilled meanwhile)
-        assert 1 <= len(limited) <= 3  # told, but not once per dropped frame
+        dropped = {f["client_id"] for f in limited if "client_id" in f}
+        assert 4 <= len(acked) <= 8  # the burst (plus what refilled meanwhile)
+        assert acked | dropped == {f"s{n}" for n in range(60)} and not acked & dropped  # each one told
+        assert 1 <= len([f for f in limited if "client_id" not in f]) <= 2
     await channel.server.wait_idle()
     async with channel.store.read() as session:
-        stored = await session.scalar(select(func.count()).select_from(Message).where(Message.author == "customer"))
-    assert stored == len(acks)
+        stored = set(await session.scalars(select(Message.client_id).where(Message.author == "customer")))
+    assert stored == acked
+
+
+async def test_a_client_learns_its_message_was_dropped(start_channel) -> None:
+    channel = await start_channel(rate_limit_per_second=0.5, rate_limit_burst=2)  # the hello, one message
+    async with CustomerClient(channel.url, customer={"id": "quick", "locale": "en"}, ack_timeout=5) as chat:
+        await chat.send("opening hours?")
+        with pytest.raises(ChatError) as dropped:
+            await chat.send("and delivery?")
+        assert dropped.value.code == ErrorCode.RATE_LIMITED
 
 
 async def test_hello_timeout_and_unknown_path(start_channel, monkeypatch) -> None:
