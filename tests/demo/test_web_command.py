@@ -1,0 +1,108 @@
+"""`inbox-tui web --demo` for real: the entry point in a subprocess serves the page over
+HTTP on loopback, a browser-side websocket gets the real inbox TUI's screen, and stopping
+the server ends every process it started."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+from websockets.asyncio.client import connect
+
+ENTRY_POINT = str(Path(sys.executable).parent / "inbox-tui")
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def children_of(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+async def test_web_demo_serves_the_inbox_in_a_browser_tab(tmp_path: Path) -> None:
+    port = free_port()
+    log_path = tmp_path / "web.log"
+    log_file = log_path.open("wb")
+    process = await asyncio.create_subprocess_exec(
+        ENTRY_POINT, "web", "--demo", "--port", str(port), stdout=log_file, stderr=log_file,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+    tab_pids: list[int] = []
+    try:
+        page: str | None = None
+        async with aiohttp.ClientSession() as http:  # aiohttp comes with textual-serve
+            async with asyncio.timeout(30):
+                while page is None:
+                    try:
+                        async with http.get(f"http://127.0.0.1:{port}/") as response:
+                            assert response.status == 200
+                            page = await response.text()
+                    except aiohttp.ClientConnectionError:
+                        assert process.returncode is None, "inbox-tui web exited"
+                        await asyncio.sleep(0.2)
+        assert f"ws://127.0.0.1:{port}/ws" in page
+
+        demo = json.loads((Path(os.environ["INBOX_DATA_DIR"]) / "demo-server.json").read_text())
+        demo_port = int(demo["url"].rsplit(":", 1)[1])
+
+        # What the page's script does: open the websocket and read the app's terminal.
+        async with connect(f"ws://127.0.0.1:{port}/ws?width=120&height=40") as tab:
+            screen = b""
+            async with asyncio.timeout(30):
+                while not (b"Conversations" in screen and b"@ana" in screen):
+                    data = await tab.recv()
+                    if isinstance(data, bytes):
+                        screen += data
+            tab_pids = children_of(process.pid)
+            assert tab_pids, "no app process for the tab"
+
+            process.send_signal(signal.SIGINT)
+            try:
+                code = await asyncio.wait_for(process.wait(), 20)
+            except asyncio.TimeoutError:
+                code = None
+                process.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: stacks into the log
+                await asyncio.sleep(1)
+            assert code == 0, log_path.read_text(errors="replace")
+        for pid in tab_pids:
+            assert not alive(pid), "a tab's app outlived the server"
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0
+            assert probe.connect_ex(("127.0.0.1", demo_port)) != 0
+    finally:
+        log_file.close()
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        for pid in tab_pids:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
