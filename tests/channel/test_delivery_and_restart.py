@@ -3,6 +3,7 @@ the middle of a conversation loses nothing."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from inbox_tui.channel.server import ChannelServer
@@ -12,7 +13,7 @@ from inbox_tui.core.escalation import escalate
 from inbox_tui.core.models import Conversation, Message
 from inbox_tui.core.tickets import add_note, send_agent_reply
 from tests.channel.scenario import wait_until
-from tests.conftest import both_backends
+from tests.conftest import BACKENDS, both_backends
 
 
 async def _conversation_id(store, public_id: str) -> int:  # type: ignore[no-untyped-def]
@@ -95,3 +96,32 @@ async def test_two_sockets_on_one_conversation_both_see_everything_once(start_ch
             assert sorted(phone.messages) == sorted(laptop.messages)
         finally:
             await laptop.close()
+
+
+@pytest.mark.parametrize("database_url", [p for p in BACKENDS if p.id == "postgresql"], indirect=True)
+async def test_lost_listen_connection_is_restored_and_nothing_is_missed(start_channel, database_url: str) -> None:
+    import asyncpg
+
+    channel = await start_channel()
+    store = channel.store
+    ana, _token = await add_agent(store, "ana", "Ana")
+    async with CustomerClient(channel.url, customer={"id": "c1", "locale": "en"}) as chat:
+        await chat.send("opening hours?")
+        await chat.wait_for(lambda f: f.get("author") == "bot")
+        conversation_id = await _conversation_id(store, chat.conversation_id)
+        ticket = await escalate(store, conversation_id, source="takeover", actor_id=ana.id,
+                                settings=channel.runtime.escalation)
+        await chat.wait_for(lambda f: f["type"] == "mode")
+        admin = await asyncpg.connect(store.url.set(drivername="postgresql").render_as_string(hide_password=False))
+        try:
+            killed = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query ILIKE 'LISTEN%'")
+        finally:
+            await admin.close()
+        assert killed == 1
+        # Committed while the node cannot hear notifications: caught up on reconnect.
+        await send_agent_reply(store, ticket.ticket_id, ana.id, "Still here?")
+        assert (await chat.wait_for(lambda f: f.get("author") == "agent"))["text"] == "Still here?"
+        await send_agent_reply(store, ticket.ticket_id, ana.id, "And now?")
+        assert (await chat.wait_for(lambda f: f.get("author") == "agent"))["text"] == "And now?"
