@@ -147,3 +147,36 @@ async def test_unreachable_server_and_missing_demo_are_clear_errors(tmp_path: Pa
     line = await chat.expect("Error")
     assert "no demo is running" in line
     assert await asyncio.wait_for(chat.process.wait(), 10) == 1
+
+
+async def test_chat_joins_a_headless_demo_from_a_second_terminal(tmp_path: Path) -> None:
+    """`inbox-tui demo --no-tui` in one terminal, `inbox-tui chat --demo` in another."""
+    demo = await asyncio.create_subprocess_exec(
+        ENTRY_POINT, "demo", "--no-tui", "--no-customers", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    try:
+        assert demo.stdout is not None
+        banner = b""
+        async with asyncio.timeout(30):
+            while b"running; press Ctrl+C" not in banner:
+                line = await demo.stdout.readline()
+                assert line, f"the demo ended: {banner.decode()}"
+                banner += line
+        assert b"inbox-tui chat --demo" in banner and b"INBOX_TOKEN=" in banner
+
+        chat = await start_chat("--demo", "--name", "Léa Fontaine", "--locale", "fr-FR")
+        await chat.expect("type a message")
+        await chat.type("Bonjour, quel est le délai de livraison pour Nantes ?")
+        await chat.expect("Nous expédions les vélos sous 2 jours ouvrés")
+        await chat.type("Je voudrais parler à un conseiller.")
+        await chat.expect_all("Je vous mets en relation avec un membre de l'équipe.", "A teammate has joined")
+        assert await chat.finish() == 0
+
+        demo.terminate()  # SIGTERM, as a service manager would
+        assert await asyncio.wait_for(demo.wait(), 15) == 0
+        data = Path(os.environ["INBOX_DATA_DIR"])
+        assert not (data / "demo-server.json").exists()
+    finally:
+        if demo.returncode is None:
+            demo.kill()
+            await demo.wait()
