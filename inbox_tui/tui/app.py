@@ -43,6 +43,7 @@ from inbox_tui.tui.drafts import DraftStore
 from inbox_tui.tui.safe_text import literal
 from inbox_tui.tui.screens.help import HelpScreen, help_content
 from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
+from inbox_tui.tui.screens.team import TeamScreen
 from inbox_tui.tui.themes import all_theme_folders, load_themes
 from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
 from inbox_tui.tui.widgets.detail import ConversationPane, TicketPane
@@ -110,6 +111,7 @@ class InboxApp(App[None]):
         Binding("R", "reassign", "Reassign", id="ticket.reassign"),
         Binding("p", "previous_tickets", "Previous tickets", show=False, id="ticket.previous"),
         Binding("v", "toggle_availability", "Away/available", show=False, id="me.availability"),
+        Binding("T", "team", "Team", show=False, id="app.team"),
         Binding("escape", "back", "Back to the list", show=False, id="app.back"),
     ]
 
@@ -637,7 +639,15 @@ class InboxApp(App[None]):
         if not detail.previous_tickets:
             self.notify("This requester has no previous tickets.")
             return
-        self.query_one("#previous-tickets", OptionList).focus()
+        previous = self.query_one("#previous-tickets", OptionList)
+        if previous.highlighted is None:
+            previous.highlighted = 0
+        previous.focus()
+
+    def action_team(self) -> None:
+        if self.runtime is not None:
+            self.push_screen(TeamScreen(self.runtime.store, self.settings.assignment, self.me,
+                                        cursor_blink=self.cursor_blink))
 
     def action_toggle_availability(self) -> None:
         if self._require_me() is not None:
@@ -848,8 +858,15 @@ class InboxApp(App[None]):
 
     async def on_unmount(self) -> None:
         self._save_draft()
+        # Stop the workers before the engines go: a query cancelled half-way through a
+        # pool disposal can otherwise keep the event loop waiting on its connection.
+        self.workers.cancel_all()
+        await asyncio.sleep(0)
         if self._owns_runtime and self.runtime is not None:
-            await self.runtime.close()
+            try:
+                await asyncio.wait_for(self.runtime.close(), timeout=5)
+            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - quitting must not hang or crash
+                log.warning("closing the store took too long; leaving it to the process exit")
 
 
 async def _ticket_row(session: Any, ticket_id: int) -> TicketRow | None:

@@ -23,6 +23,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("AI: translate the draft into the customer's language", "ai('translate')", "Needs a model"),
     ("Open a previous ticket of this requester", "previous_tickets", "Focus the list of previous tickets"),
     ("Toggle my availability (available / away)", "toggle_availability", "Assignment skips you when away"),
+    ("Team: availability, capacity and shifts", "team", "See the team; change your own capacity and shifts"),
     ("Filter the list", "filter", "Type to narrow the list"),
     ("Show all keys", "help", "The help screen"),
     ("Quit", "quit", "Leave the inbox"),

@@ -128,10 +128,10 @@ class Composer(Vertical):
         label = self.query_one("#composer-mode", Static)
         if note:
             label.update(Content.assemble(("Internal note", "bold $warning"),
-                                          (" — only teammates see it, never sent to the customer", "$warning")))
+                                          (" · not sent to the customer", "$warning")))
         else:
-            label.update(Content.assemble(("Reply to the customer", "bold $primary"),
-                                          (" — they see it in their chat", "$text-muted")))
+            label.update(Content.assemble(("Reply", "bold $primary"),
+                                          (" · the customer sees it in their chat", "$text-muted")))
         self._show_hint()
 
     def _show_hint(self) -> None:

@@ -214,8 +214,11 @@ class RowList(ScrollView, can_focus=True):
         if self._cursor_key is not None:
             self.post_message(self.Chosen(self, self._cursor_key, self.cursor_record))
 
-    async def _on_click(self, event: events.Click) -> None:
-        index = int(self.scroll_y) + event.y
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        index = int(self.scroll_y) + offset.y
         if 0 <= index < len(self._visible):
             self._move_to(index)
             if event.chain >= 2:

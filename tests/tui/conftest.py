@@ -1,0 +1,105 @@
+"""Fixtures for the TUI tests: a seeded inbox on a real SQLite file, and helpers to
+drive the app with the Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from inbox_tui.core.migrate import upgrade
+from inbox_tui.core.store import Store
+from inbox_tui.settings import AISettings, Settings, TUISettings
+from tests.conftest import FixedClock
+from tests.tui.seed import Seeded, seed_inbox
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound and released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Inbox:
+    url: str
+    seeded: Seeded
+    clock: FixedClock
+    path: Path
+
+    def settings(self, token: str | None = "ana", *, server_url: str | None = None,
+                 ai: AISettings | None = None, theme: str = "inbox-dark",
+                 keymap: dict[str, str] | None = None) -> Settings:
+        tokens = {"ana": self.seeded.ana_token, "bob": self.seeded.bob_token}
+        return Settings(
+            database_url=self.url,
+            ai=ai or AISettings(backend="offline"),
+            tui=TUISettings(token=tokens.get(token or "", token), theme=theme, keymap=keymap or {},
+                            server_url=server_url or f"ws://127.0.0.1:{closed_port()}"),
+        )
+
+    def app(self, token: str | None = "ana", *, connect_bridge: bool = False, **kwargs: Any) -> Any:
+        from inbox_tui.tui.app import InboxApp
+
+        settings_keys = {"server_url", "ai", "theme", "keymap"}
+        settings = self.settings(token, **{k: v for k, v in kwargs.items() if k in settings_keys})
+        return InboxApp(settings, clock=self.clock, connect_bridge=connect_bridge, cursor_blink=False,
+                        **{k: v for k, v in kwargs.items() if k not in settings_keys})
+
+    def store(self) -> Store:
+        return Store(self.url, clock=self.clock)
+
+
+async def build_inbox(path: Path) -> Inbox:
+    url = f"sqlite+aiosqlite:///{path / 'inbox.db'}"
+    clock = FixedClock()
+    store = Store(url, clock=clock)
+    try:
+        await upgrade(store)
+        seeded = await seed_inbox(store, clock)
+    finally:
+        await store.close()
+    return Inbox(url, seeded, clock, path)
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Inbox:
+    return asyncio.run(build_inbox(tmp_path))
+
+
+async def wait_until(pilot: Any, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "") -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await pilot.pause(0.05)
+
+
+def notifications(app: Any) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def screen_text(app: Any) -> str:
+    """Everything on the screen as plain text (what a person would read)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+def thread_text(app: Any) -> str:
+    """The plain text of the transcript shown in the detail pane (unwrapped)."""
+    from inbox_tui.tui.widgets.thread_view import ThreadView
+
+    switcher = app.query_one("#detail")
+    pane = switcher.query_one(f"#{switcher.current}")
+    threads = pane.query(ThreadView)
+    return threads.first().plain if threads else ""

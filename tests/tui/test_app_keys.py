@@ -1,0 +1,459 @@
+"""Every key and action of the inbox, driven with the Pilot against a real SQLite store."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from inbox_tui.core import views
+from inbox_tui.core.escalation import escalate
+from inbox_tui.core.models import (
+    Agent,
+    Author,
+    Availability,
+    Conversation,
+    ConversationStatus,
+    Mention,
+    Message,
+    Ticket,
+    TicketSource,
+    TicketStatus,
+    TimelineEvent,
+)
+from inbox_tui.core.views import View
+from inbox_tui.tui.screens.help import HelpScreen
+from inbox_tui.tui.screens.reassign import ReassignScreen
+from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
+from inbox_tui.tui.widgets.detail import TicketPane
+from inbox_tui.tui.widgets.inbox_rows import conversation_key, ticket_key
+from inbox_tui.tui.widgets.row_list import RowList
+from inbox_tui.tui.widgets.sidebar import Sidebar
+from tests.tui.conftest import Inbox, notifications, screen_text, thread_text, wait_until
+
+
+async def started(app, pilot):  # type: ignore[no-untyped-def]
+    await app.ready.wait()
+    await pilot.pause()
+    return app
+
+
+async def test_startup_lists_live_conversations_newest_first_with_counts(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        rows = app.query_one("#rows", RowList)
+        assert rows.row_count == 3
+        # Priya wrote last; Jonas first (seed order), and neither Maria nor Sam (tickets) is listed.
+        names = [rows.record(k).customer_name for k in rows.keys]
+        assert names == ["Priya Shah", "Claire Martin", "Jonas Weber"]
+        counts = app.query_one(Sidebar).counts
+        assert counts[View.CONVERSATIONS] == 3 and counts[View.ON_YOU] == 1
+        assert counts[View.UNASSIGNED] == 1 and counts[View.CLOSED] == 1
+        text = screen_text(app)
+        assert "Ana Lima (@ana)" in text and "Conversations" in text
+        assert "Can I change my plan mid-month?" in text  # the detail of the first row
+
+
+async def test_j_k_and_arrows_move_the_selection_and_the_detail_follows(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        rows = app.query_one("#rows", RowList)
+        first, second, third = rows.keys
+        await pilot.press("j")
+        assert rows.cursor_key == second
+        await pilot.press("down")
+        assert rows.cursor_key == third
+        await pilot.press("k", "up")
+        assert rows.cursor_key == first
+        await pilot.press("j")
+        await wait_until(pilot, lambda: app.detail_target == ("conversation", int(second[1:])))
+        await wait_until(pilot, lambda: "Bonjour, je voudrais un remboursement." in screen_text(app))
+
+
+async def test_tab_moves_between_panes(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        assert app.focused.id == "rows"
+        await pilot.press("tab")
+        assert app.focused.id == "conversation-thread"
+        await pilot.press("shift+tab")
+        assert app.focused.id == "rows"
+        await pilot.press("shift+tab")
+        assert app.focused.id == "sidebar"
+
+
+async def test_number_keys_switch_views(inbox: Inbox) -> None:
+    app = inbox.app()
+    s = inbox.seeded
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        rows = app.query_one("#rows", RowList)
+        expected = {
+            "2": (View.ON_YOU, [ticket_key(s.ticket_on_ana)]),
+            "3": (View.UNASSIGNED, [ticket_key(s.unassigned_ticket)]),
+            "4": (View.ALL_OPEN, sorted([ticket_key(s.ticket_on_ana), ticket_key(s.unassigned_ticket)])),
+            "5": (View.MENTIONS, []),
+            "6": (View.CLOSED, [ticket_key(s.closed_ticket)]),
+            "1": (View.CONVERSATIONS, [conversation_key_for(i) for i in s.live_ids]),
+        }
+        for key, (view, keys) in expected.items():
+            await pilot.press(key)
+            await wait_until(pilot, lambda: app.view is view and sorted(rows.keys) == sorted(keys),
+                             what=f"view {view}")
+            assert app.query_one(Sidebar).highlighted == list(expected).index(key) + 1 - (6 if key == "1" else 0) \
+                or app.query_one(Sidebar).highlighted == int(key) - 1
+
+
+def conversation_key_for(conversation_id: int) -> str:
+    return f"c{conversation_id}"
+
+
+async def test_mentions_view_lists_the_ticket_a_teammate_was_mentioned_on(inbox: Inbox) -> None:
+    app = inbox.app("bob")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await pilot.press("5")
+        rows = app.query_one("#rows", RowList)
+        await wait_until(pilot, lambda: rows.keys == [ticket_key(inbox.seeded.ticket_on_ana)])
+        await wait_until(pilot, lambda: "@bob please look at bounces" in thread_text(app))
+
+
+async def test_slash_filters_the_list_and_escape_clears_it(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        rows = app.query_one("#rows", RowList)
+        await pilot.press("slash")
+        await pilot.press(*"claire")
+        assert [rows.record(k).customer_name for k in rows.keys] == ["Claire Martin"]
+        await pilot.press("enter")
+        assert app.focused is rows
+        await pilot.press("slash", "escape")
+        assert rows.row_count == 3
+        assert app.focused is rows
+
+
+async def test_t_takes_over_opens_the_ticket_with_ai_paused_and_then_the_summary(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        rows = app.query_one("#rows", RowList)
+        conversation_id = int(rows.cursor_key[1:])
+        await pilot.press("t")
+        await wait_until(pilot, lambda: app.detail_target and app.detail_target[0] == "ticket"
+                         and app.ticket_detail is not None, what="the ticket to open")
+        ticket_id = app.detail_target[1]
+        detail = app.ticket_detail
+        assert detail.ticket.assignee.handle == "ana"
+        assert detail.conversation.ai_enabled is False
+        await wait_until(pilot, lambda: app.ticket_detail.ticket.summary_state != "pending",
+                         what="the summary")
+        assert "Summary" in screen_text(app)
+        assert app.view is View.ON_YOU and rows.cursor_key == ticket_key(ticket_id)
+        store = inbox.store()
+        try:
+            async with store.read() as session:
+                conversation = await session.get(Conversation, conversation_id)
+                assert conversation.status == ConversationStatus.ESCALATED and not conversation.ai_enabled
+                ticket = await session.get(Ticket, ticket_id)
+                assert ticket.source == TicketSource.TAKEOVER and ticket.conversation_id == conversation_id
+        finally:
+            await store.close()
+
+
+async def test_take_over_button_works_with_the_mouse(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await wait_until(pilot, lambda: app.query_one("#conversation-pane").display)
+        await pilot.click("#take-over")
+        await wait_until(pilot, lambda: app.ticket_detail is not None, what="the ticket")
+
+
+async def test_take_over_lost_race_says_who_and_opens_their_ticket(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        conversation_id = int(app.query_one("#rows", RowList).cursor_key[1:])
+        store = inbox.store()
+        try:  # Bob got there first, from another client.
+            won = await escalate(store, conversation_id, source=TicketSource.TAKEOVER, actor_id=inbox.seeded.bob_id)
+        finally:
+            await store.close()
+        await pilot.press("t")
+        await wait_until(pilot, lambda: app.ticket_detail is not None and app.ticket_detail.ticket.id == won.ticket_id)
+        assert any("Bob Stone (@bob)" in n for n in notifications(app))
+        assert app.view is View.ALL_OPEN
+
+
+async def open_ana_ticket(app, pilot, inbox: Inbox) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("2")
+    await wait_until(pilot, lambda: app.ticket_detail is not None
+                     and app.ticket_detail.ticket.id == inbox.seeded.ticket_on_ana, what="ticket on ana")
+
+
+async def test_r_replies_to_the_customer_with_ctrl_j(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await open_ana_ticket(app, pilot, inbox)
+        await pilot.press("r")
+        composer = app.query_one(Composer)
+        assert composer.mode == REPLY and app.focused is composer.input
+        await pilot.press(*"Try the link now", "ctrl+j")
+        await wait_until(pilot, lambda: "Try the link now" in thread_text(app) and composer.text == "")
+        store = inbox.store()
+        try:
+            async with store.read() as session:
+                texts = list(await session.scalars(select(Message.text).where(Message.author == Author.AGENT)))
+                ticket = await session.get(Ticket, inbox.seeded.ticket_on_ana)
+            assert "Try the link now" in texts
+            assert ticket.status == TicketStatus.WAITING_ON_CUSTOMER
+        finally:
+            await store.close()
+
+
+async def test_n_writes_an_internal_note_with_mention_completion(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await open_ana_ticket(app, pilot, inbox)
+        await pilot.press("n")
+        composer = app.query_one(Composer)
+        assert composer.mode == NOTE and composer.has_class("-note")
+        assert "Internal note · not sent to the customer" in screen_text(app)
+        await pilot.press(*"ask @b")
+        assert composer.completions == ["bob"]
+        await pilot.press("tab")
+        assert composer.text == "ask @bob "
+        assert app.focused is composer.input  # Tab completed instead of moving focus
+        await pilot.press(*"about it", "ctrl+j")
+        await wait_until(pilot, lambda: composer.text == "" and any("notified @bob" in n for n in notifications(app)))
+        store = inbox.store()
+        try:
+            async with store.read() as session:
+                note = await session.scalar(select(TimelineEvent).where(TimelineEvent.text == "ask @bob about it"))
+                assert note is not None and note.kind == "note"
+                mentions = list(await session.scalars(select(Mention).where(Mention.note_id == note.id)))
+                assert [m.agent_id for m in mentions] == [inbox.seeded.bob_id]
+                # An internal note is never a message.
+                assert await session.scalar(select(Message).where(Message.text.like("ask @bob%"))) is None
+        finally:
+            await store.close()
+
+
+async def test_ctrl_n_switches_reply_and_note(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await open_ana_ticket(app, pilot, inbox)
+        await pilot.press("r")
+        composer = app.query_one(Composer)
+        await pilot.press("ctrl+n")
+        assert composer.mode == NOTE
+        await pilot.press("ctrl+n")
+        assert composer.mode == REPLY
+
+
+async def test_a_allows_ai_replies_and_closes_the_ticket(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await open_ana_ticket(app, pilot, inbox)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: app.ticket_detail.ticket.status == TicketStatus.CLOSED)
+        assert app.ticket_detail.conversation.ai_enabled
+        assert "AI replies allowed again" in thread_text(app)
+        await pilot.press("1")
+        rows = app.query_one("#rows", RowList)
+        conversation_id = app.ticket_detail.conversation.id if app.ticket_detail else None
+        await wait_until(pilot, lambda: app.view is View.CONVERSATIONS and rows.row_count == 4)
+        assert conversation_key(type("R", (), {"id": conversation_id})()) in rows.keys or conversation_id is None
+
+
+async def test_shift_r_reassigns_from_the_picker_with_load_and_availability(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await open_ana_ticket(app, pilot, inbox)
+        await pilot.press("R")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReassignScreen))
+        text = screen_text(app)
+        assert "@bob" in text and "available" in text and "1/5 open" in text and "(current)" in text
+        await pilot.press("down", "enter")  # ana is first (by handle), bob second
+        await wait_until(pilot, lambda: app.ticket_detail.ticket.assignee is not None
+                         and app.ticket_detail.ticket.assignee.handle == "bob")
+        assert "Reassigned to Bob Stone (@bob) by Ana Lima (@ana)." in thread_text(app)
+
+
+async def test_p_opens_a_previous_ticket_of_the_requester(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await pilot.press("3")  # Maria's new ticket is unassigned; her old one is closed
+        await wait_until(pilot, lambda: app.ticket_detail is not None
+                         and app.ticket_detail.ticket.id == inbox.seeded.unassigned_ticket)
+        await pilot.press("p")
+        assert app.focused.id == "previous-tickets"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.ticket_detail.ticket.id == inbox.seeded.closed_ticket)
+        assert app.ticket_detail.ticket.status == TicketStatus.CLOSED
+
+
+async def test_v_toggles_availability(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        assert "● available" in screen_text(app)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: "● away" in screen_text(app))
+        store = inbox.store()
+        try:
+            async with store.read() as session:
+                agent = await session.get(Agent, inbox.seeded.ana_id)
+                assert agent.availability == Availability.AWAY
+        finally:
+            await store.close()
+        await pilot.press("v")
+        await wait_until(pilot, lambda: "● available" in screen_text(app))
+
+
+async def test_question_mark_lists_every_key(inbox: Inbox) -> None:
+    app = inbox.app(keymap={"ticket.take_over": "T"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.content)
+        for binding in app.all_bindings():
+            assert binding.description in text
+            if binding.id:
+                assert binding.id in text
+        assert "T " in text  # the remapped key is shown
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_keymap_from_settings_remaps_a_binding(inbox: Inbox) -> None:
+    app = inbox.app(keymap={"ticket.take_over": "T"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        assert app.ticket_detail is None
+        await pilot.press("T")
+        await wait_until(pilot, lambda: app.ticket_detail is not None)
+
+
+async def test_command_palette_offers_every_action_and_runs_one(inbox: Inbox) -> None:
+    from inbox_tui.tui.commands import ACTIONS, InboxCommands
+
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        provider = InboxCommands(app.screen)
+        titles = [hit.text async for hit in provider.discover()]
+        for title, _action, _help in ACTIONS:
+            assert title in titles
+        assert "Theme: inbox-high-contrast" in titles and "View: Closed" in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"View: Closed")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.view is View.CLOSED)
+
+
+async def test_q_quits(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_keys_that_need_a_ticket_say_so(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await pilot.press("a", "R", "r")
+        assert notifications(app).count("Open a ticket first.") == 3
+
+
+async def test_without_a_token_the_inbox_opens_read_only_and_says_how_to_get_one(inbox: Inbox) -> None:
+    app = inbox.app(None, agent_handle="cleo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        text = screen_text(app)
+        assert "not signed in" in text
+        assert any("inbox-tui agents add cleo" in n for n in notifications(app))
+        assert app.query_one("#rows", RowList).row_count == 3  # still browsable
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.ticket_detail is None
+
+
+async def test_a_draft_survives_switching_tickets_and_a_restart(inbox: Inbox) -> None:
+    s = inbox.seeded
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await pilot.press("4")  # All open: both tickets
+        rows = app.query_one("#rows", RowList)
+        await wait_until(pilot, lambda: rows.row_count == 2 and app.ticket_detail is not None)
+        rows.select_key(ticket_key(s.ticket_on_ana))
+        await wait_until(pilot, lambda: app.ticket_detail.ticket.id == s.ticket_on_ana)
+        await pilot.press("n", *"half-written note")
+        await pilot.press("escape", "escape")
+        rows.select_key(ticket_key(s.unassigned_ticket))
+        await wait_until(pilot, lambda: app.ticket_detail.ticket.id == s.unassigned_ticket)
+        assert app.query_one(Composer).text == ""
+        rows.select_key(ticket_key(s.ticket_on_ana))
+        await wait_until(pilot, lambda: app.ticket_detail.ticket.id == s.ticket_on_ana)
+        assert app.query_one(Composer).text == "half-written note"
+        assert app.query_one(Composer).mode == NOTE
+    again = inbox.app()
+    async with again.run_test(size=(120, 40)) as pilot:
+        await started(again, pilot)
+        await open_ana_ticket(again, pilot, inbox)
+        assert again.query_one(Composer).text == "half-written note"
+
+
+async def test_a_click_on_a_row_selects_it(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        rows = app.query_one("#rows", RowList)
+        third = rows.keys[2]
+        await pilot.click("#rows", offset=(5, 3))  # border row 0, rows at 1, 2, 3
+        assert rows.cursor_key == third
+
+
+async def test_views_helper_counts_match_the_store(inbox: Inbox) -> None:
+    """The sidebar shows what the core counts (a guard against a stale sidebar)."""
+    app = inbox.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        store = inbox.store()
+        try:
+            async with store.read() as session:
+                expected = await views.counts(session, inbox.seeded.ana_id)
+        finally:
+            await store.close()
+        assert app.query_one(Sidebar).counts == expected
+
+
+@pytest.mark.parametrize("size", [(80, 24)])
+async def test_at_80_columns_the_detail_takes_the_width_and_escape_goes_back(inbox: Inbox, size) -> None:  # type: ignore[no-untyped-def]
+    app = inbox.app()
+    async with app.run_test(size=size) as pilot:
+        await started(app, pilot)
+        await open_ana_ticket(app, pilot, inbox)
+        await pilot.press("r")
+        assert not app.query_one("#sidebar").display or app.screen.has_class("-in-detail")
+        assert app.query_one(TicketPane).region.width > 60
+        await pilot.press("escape", "escape")
+        assert app.focused.id == "rows"
+        assert app.query_one("#sidebar").region.width > 0
