@@ -4,6 +4,7 @@ stop everything when the TUI quits (or, headless, on Ctrl+C / SIGTERM)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import threading
@@ -98,10 +99,29 @@ def _wait_for_signal(echo: Callable[[str], None]) -> None:
             signal.signal(sig, handler)
 
 
+DEMO_LOG = "demo.log"
+
+
+def configure_logging(*, to_file: bool, directory: Path | None = None) -> Path | None:
+    """Under the TUI, log lines would land on the screen: they go to a file in the data
+    directory instead. Headless, warnings go to stderr as usual."""
+    # Every customer connection is an INFO line from websockets: noise here.
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    if not to_file:
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return None
+    path = (directory or data_dir()) / DEMO_LOG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=path, level=logging.INFO, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return path
+
+
 def run_demo(
     settings: Settings, *, reset: bool = False, tui: bool = True, customers: bool = True,
     seed: int | None = None, echo: Callable[[str], None] = print,
 ) -> None:
+    configure_logging(to_file=tui)
     with running_demo(settings, reset=reset, customers=customers, seed=seed) as services:
         if not tui:
             echo(connect_hint(services))
