@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,10 @@ from inbox_tui.core.store import Store
 log = logging.getLogger(__name__)
 
 SQLITE_POLL_SECONDS = 0.05
+#: Reads of the log are at least this far apart: under load, the commits of a few
+#: milliseconds are fetched in one read instead of one read each; when idle, a wake
+#: still reads at once.
+MIN_READ_INTERVAL_SECONDS = 0.005
 BATCH = 500
 LISTEN_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -106,13 +111,18 @@ class EventFeed:
         self._wake.set()
 
     async def _follow(self) -> None:
+        last_read = 0.0
         while True:
             if self.store.is_sqlite:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
             else:
                 await self._wake.wait()
+            since_last = time.monotonic() - last_read
+            if since_last < MIN_READ_INTERVAL_SECONDS:
+                await asyncio.sleep(MIN_READ_INTERVAL_SECONDS - since_last)
             self._wake.clear()
+            last_read = time.monotonic()
             try:
                 await self._read_new()
             except asyncio.CancelledError:
