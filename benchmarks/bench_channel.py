@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import re
 import signal
 import statistics
@@ -121,18 +122,25 @@ class Result:
 
 async def load(customers: int, rounds: int, connect_one: Callable[[int], Awaitable[object]],
                round_trip: Callable[[object, int], Awaitable[None]],
-               close: Callable[[object], Awaitable[None]]) -> Result:
-    """Connect every customer, then each sends ``rounds`` messages, one after the other."""
+               close: Callable[[object], Awaitable[None]], pace: float = 0.0) -> Result:
+    """Connect every customer, then each sends ``rounds`` messages, one after the other:
+    as fast as the answers come (``pace`` 0: the saturation throughput), or one every
+    ``pace`` seconds from a random start (people typing: the latency a customer sees)."""
     clients = []
     for start in range(0, customers, 100):  # connect in waves, as a crowd arrives
         clients += await asyncio.gather(*(connect_one(n) for n in range(start, min(customers, start + 100))))
     latencies: list[float] = []
 
     async def customer(client: object) -> None:
+        if pace:
+            await asyncio.sleep(random.uniform(0, pace))
         for n in range(rounds):
             began = time.perf_counter()
             await round_trip(client, n)
-            latencies.append(time.perf_counter() - began)
+            took = time.perf_counter() - began
+            latencies.append(took)
+            if pace:
+                await asyncio.sleep(max(0.0, pace - took))
 
     began = time.perf_counter()
     await asyncio.gather(*(customer(c) for c in clients))
@@ -141,7 +149,7 @@ async def load(customers: int, rounds: int, connect_one: Callable[[int], Awaitab
     return Result(len(latencies), elapsed, latencies)
 
 
-async def measure_channel(url: str, customers: int, rounds: int) -> Result:
+async def measure_channel(url: str, customers: int, rounds: int, pace: float = 0.0) -> Result:
     async def connect_one(n: int) -> CustomerClient:
         client = CustomerClient(url, customer={"id": f"load-{uuid.uuid4().hex[:8]}-{n}", "name": f"Load {n}",
                                                "locale": "en"})
@@ -155,10 +163,10 @@ async def measure_channel(url: str, customers: int, rounds: int) -> Result:
     async def close(client: CustomerClient) -> None:  # type: ignore[override]
         await client.close()
 
-    return await load(customers, rounds, connect_one, round_trip, close)  # type: ignore[arg-type]
+    return await load(customers, rounds, connect_one, round_trip, close, pace)  # type: ignore[arg-type]
 
 
-async def measure_echo(url: str, customers: int, rounds: int) -> Result:
+async def measure_echo(url: str, customers: int, rounds: int, pace: float = 0.0) -> Result:
     async def connect_one(n: int):  # type: ignore[no-untyped-def]
         return await connect(url, compression=None, open_timeout=60)
 
@@ -170,7 +178,7 @@ async def measure_echo(url: str, customers: int, rounds: int) -> Result:
     async def close(connection) -> None:  # type: ignore[no-untyped-def]
         await connection.close()
 
-    return await load(customers, rounds, connect_one, round_trip, close)
+    return await load(customers, rounds, connect_one, round_trip, close, pace)
 
 
 async def idle_memory(server: ServerProcess, chat: bool, connections: int) -> float:
@@ -200,33 +208,43 @@ async def main() -> None:
                         help="messages per customer (default: 20 at 100 customers, 5 at 1000)")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--idle", type=int, default=1000, help="idle connections for the memory figure")
+    parser.add_argument("--pace", type=float, default=5.0,
+                        help="seconds between a customer's messages in the paced run (0: skip it)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-channel-"))
     database_url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-    print(f"database: {database_url.split('@')[-1]}   python {sys.version.split()[0]}   cpus {os.cpu_count()}")
+    print(f"database: {database_url.split('@')[-1]}   python {sys.version.split()[0]}   cpus {os.cpu_count()}   "
+          f"load average {os.getloadavg()[0]:.1f}")
     channel = await ServerProcess.start([sys.executable, "-m", "inbox_tui", "serve", "--port", "0"],
                                         channel_env(database_url, workdir))
     echo = await ServerProcess.start([sys.executable, __file__, "--echo-server"], dict(os.environ))
     try:
+        # Warm up both (imports, caches, the first SQLite pages), then memory while fresh.
+        await measure_echo(echo.url, 10, 3)
+        await measure_channel(channel.url, 10, 3)
+        channel_idle = await idle_memory(channel, True, args.idle)
+        echo_idle = await idle_memory(echo, False, args.idle)
+        print(f"memory per idle connection ({args.idle} connections, server RSS growth): "
+              f"channel {channel_idle:.1f} KiB, echo {echo_idle:.1f} KiB")
         for customers in [int(n) for n in args.customers.split(",")]:
             rounds = args.messages or (20 if customers <= 100 else 5)
-            # Warm up both (imports, caches, the first SQLite pages).
-            await measure_echo(echo.url, 10, 3)
-            await measure_channel(channel.url, 10, 3)
-            echo_result = await measure_echo(echo.url, customers, rounds)
+            # The echo answers so fast that it needs more messages for a stable figure.
+            echo_result = await measure_echo(echo.url, customers, max(rounds, 200_000 // customers))
             channel_result = await measure_channel(channel.url, customers, rounds)
-            print(f"\n{customers} customers × {rounds} messages")
+            print(f"\n{customers} customers, each sending as soon as the last answer came")
             print(echo_result.line("  websockets echo"))
             print(channel_result.line("  channel (offline bot)"))
-            print(f"  throughput ratio {channel_result.rate / echo_result.rate:.2f}× echo "
-                  f"(target ≥ 0.25×); p99 {channel_result.percentile(0.99):.1f} ms"
-                  + (" (target < 50 ms)" if customers <= 100 else ""))
-        print()
-        print(f"memory per idle connection ({args.idle} connections): "
-              f"channel {await idle_memory(channel, True, args.idle):.1f} KiB, "
-              f"echo {await idle_memory(echo, False, args.idle):.1f} KiB")
-        print(f"server RSS at the end: channel {channel.rss_kib() / 1024:.0f} MiB, echo {echo.rss_kib() / 1024:.0f} MiB")
+            print(f"  throughput ratio {channel_result.rate / echo_result.rate:.3f}× echo (target ≥ 0.25×)")
+            if args.pace and customers <= 100:
+                paced_echo = await measure_echo(echo.url, customers, 8, args.pace)
+                paced = await measure_channel(channel.url, customers, 8, args.pace)
+                print(f"{customers} customers, one message every {args.pace:g} s each "
+                      f"({customers / args.pace:.0f} msg/s offered)")
+                print(paced_echo.line("  websockets echo"))
+                print(paced.line("  channel (offline bot)"))
+                print(f"  p99 {paced.percentile(0.99):.1f} ms (target < 50 ms)")
+        print(f"\nserver RSS at the end: channel {channel.rss_kib() / 1024:.0f} MiB, echo {echo.rss_kib() / 1024:.0f} MiB")
     finally:
         await asyncio.gather(channel.stop(), echo.stop())
 
