@@ -104,6 +104,7 @@ class CustomerSession:
         self._sent: set[int] = set()
         self._outbox: asyncio.Queue[LoggedEvent] = asyncio.Queue()
         self._last_rate_error = 0.0
+        self._overflowed = False
 
     # -- the connection ---------------------------------------------------------------
 
@@ -263,7 +264,10 @@ class CustomerSession:
     # -- the live stream ----------------------------------------------------------------
 
     def on_event(self, event: LoggedEvent) -> None:
+        if self._overflowed:
+            return
         if self._outbox.qsize() >= MAX_OUTBOX:
+            self._overflowed = True
             log.warning("customer socket of conversation %s is too slow; closing it", self.conversation_id)
             asyncio.create_task(self.connection.close(1013, "too slow; resume with your token"))
             return

@@ -3,6 +3,8 @@ the middle of a conversation loses nothing."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -125,3 +127,39 @@ async def test_lost_listen_connection_is_restored_and_nothing_is_missed(start_ch
         assert (await chat.wait_for(lambda f: f.get("author") == "agent"))["text"] == "Still here?"
         await send_agent_reply(store, ticket.ticket_id, ana.id, "And now?")
         assert (await chat.wait_for(lambda f: f.get("author") == "agent"))["text"] == "And now?"
+
+
+async def test_summaries_left_pending_by_a_dead_worker_are_finished_at_start(database_url: str, tmp_path) -> None:
+    from dataclasses import replace
+
+    from inbox_tui.core.conversations import record_customer_message, start_conversation
+    from inbox_tui.core.models import Ticket
+    from inbox_tui.runtime import open_runtime
+    from tests.channel.conftest import make_settings
+
+    runtime = await open_runtime(replace(make_settings(database_url, tmp_path), summary_lease_seconds=0.2),
+                                 migrate=False)
+    server = None
+    try:
+        started = await start_conversation(runtime.store, channel="web", customer_id="c1", locale="en")
+        await record_customer_message(runtime.store, started.conversation.id, "My parcel never arrived.")
+        ana, _token = await add_agent(runtime.store, "ana", "Ana")
+        # A teammate's inbox took over and died before writing the summary.
+        ticket = await escalate(runtime.store, started.conversation.id, source="takeover", actor_id=ana.id,
+                                settings=runtime.escalation)
+        await asyncio.sleep(0.3)  # the lease runs out
+        server = ChannelServer(runtime, "127.0.0.1", 0)
+        await server.start()
+
+        async def summarized() -> bool:
+            async with runtime.store.read() as session:
+                return (await session.get(Ticket, ticket.ticket_id)).summary_state != "pending"
+
+        await wait_until(summarized)
+        async with runtime.store.read() as session:
+            written = await session.get(Ticket, ticket.ticket_id)
+        assert written.summary_state == "fallback" and "parcel" in written.subject
+    finally:
+        if server is not None:
+            await server.stop()
+        await runtime.close()
