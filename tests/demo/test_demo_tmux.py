@@ -111,3 +111,40 @@ def test_readme_demo_command_in_a_real_terminal(tmp_path: Path) -> None:
             os.kill(int(announced["pid"]), 0)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_readme_walkthrough_take_over_reply_and_hand_back(tmp_path: Path) -> None:
+    """The README's "things to try", key by key: take over the customer who waits, reply,
+    the simulated customer answers, Allow AI replies, the bot is back."""
+    session = f"inbox-demo-walk-{uuid.uuid4().hex[:8]}"
+    environment = {"INBOX_DATA_DIR": str(tmp_path / "data"), "INBOX_CONFIG_DIR": str(tmp_path / "config"),
+                   "TEXTUAL_ANIMATIONS": "none"}
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items())
+    script = (f"cd {shlex.quote(str(ROOT))} && env -u OPENAI_API_KEY -u OPENAI_BASE_URL -u INBOX_DB_URL "
+              f"-u COLUMNS -u LINES {exports} {readme_demo_command()}")
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", script)
+
+    def keys(*sequence: str, literal: bool = False) -> None:
+        tmux("send-keys", "-t", session, *(["-l"] if literal else []), *sequence)
+        time.sleep(0.3)
+
+    try:
+        wait_for(lambda text: "Noah" in text, 15.0, session)
+        keys("1")
+        keys("/")
+        keys("Noah", literal=True)
+        keys("Enter")
+        wait_for(lambda text: "Noah Williams" in text and "Conversations · 1" in text, 5.0, session)
+        keys("t")
+        wait_for(lambda text: re.search(r"Taken over by\s+Ana Silva", text) is not None, 10.0, session)
+        keys("r")
+        keys("Hi Noah! Yes: 10% off from 10 bikes. Which model?", literal=True)
+        keys("C-j")
+        wait_for(lambda text: "That would be great" in text, 15.0, session)  # the customer answers
+        keys("Escape")
+        keys("a")
+        wait_for(lambda text: count(text, "Closed") >= 1, 10.0, session)
+        keys("6")  # the closed ticket: the customer's goodbye, and the bot answers again
+        wait_for(lambda text: "Noah" in text and "Enjoy the ride" in text, 15.0, session)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
