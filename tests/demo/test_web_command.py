@@ -5,7 +5,6 @@ the server ends every process it started."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -15,6 +14,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 from websockets.asyncio.client import connect
+
+from inbox_tui.channel.server import ChannelServer
+from inbox_tui.core.agents import add_agent
+from inbox_tui.runtime import open_runtime
+from inbox_tui.settings import load_settings
 
 ENTRY_POINT = str(Path(sys.executable).parent / "inbox-tui")
 pytestmark = pytest.mark.slow
@@ -49,13 +53,17 @@ def alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
 
 
-async def test_web_demo_serves_the_inbox_in_a_browser_tab(tmp_path: Path) -> None:
+async def serve_one_tab(tmp_path: Path, args: list[str], signed_in_as: bytes,
+                        env: dict[str, str] | None = None) -> None:
+    """Run `inbox-tui web ARGS`, load the page, open a tab like the page's script does,
+    wait for the inbox on its screen, then stop the server with Ctrl+C and check that
+    nothing it started is left."""
     port = free_port()
     log_path = tmp_path / "web.log"
     log_file = log_path.open("wb")
     process = await asyncio.create_subprocess_exec(
-        ENTRY_POINT, "web", "--demo", "--port", str(port), stdout=log_file, stderr=log_file,
-        env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+        ENTRY_POINT, "web", *args, "--port", str(port), stdout=log_file, stderr=log_file,
+        env={**os.environ, **(env or {}), "PYTHONFAULTHANDLER": "1"})
     tab_pids: list[int] = []
     try:
         page: str | None = None
@@ -67,18 +75,14 @@ async def test_web_demo_serves_the_inbox_in_a_browser_tab(tmp_path: Path) -> Non
                             assert response.status == 200
                             page = await response.text()
                     except aiohttp.ClientConnectionError:
-                        assert process.returncode is None, "inbox-tui web exited"
+                        assert process.returncode is None, log_path.read_text(errors="replace")
                         await asyncio.sleep(0.2)
         assert f"ws://127.0.0.1:{port}/ws" in page
 
-        demo = json.loads((Path(os.environ["INBOX_DATA_DIR"]) / "demo-server.json").read_text())
-        demo_port = int(demo["url"].rsplit(":", 1)[1])
-
-        # What the page's script does: open the websocket and read the app's terminal.
         async with connect(f"ws://127.0.0.1:{port}/ws?width=120&height=40") as tab:
             screen = b""
             async with asyncio.timeout(30):
-                while not (b"Conversations" in screen and b"@ana" in screen):
+                while not (b"Conversations" in screen and signed_in_as in screen):
                     data = await tab.recv()
                     if isinstance(data, bytes):
                         screen += data
@@ -97,7 +101,6 @@ async def test_web_demo_serves_the_inbox_in_a_browser_tab(tmp_path: Path) -> Non
             assert not alive(pid), "a tab's app outlived the server"
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0
-            assert probe.connect_ex(("127.0.0.1", demo_port)) != 0
     finally:
         log_file.close()
         if process.returncode is None:
@@ -106,3 +109,24 @@ async def test_web_demo_serves_the_inbox_in_a_browser_tab(tmp_path: Path) -> Non
         for pid in tab_pids:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+async def test_web_demo_serves_the_inbox_in_a_browser_tab(tmp_path: Path) -> None:
+    await serve_one_tab(tmp_path, ["--demo"], signed_in_as=b"@ana")
+    data = Path(os.environ["INBOX_DATA_DIR"])
+    assert not (data / "demo-server.json").exists()  # the demo's server stopped with it
+
+
+async def test_web_serves_the_configured_inbox(tmp_path: Path) -> None:
+    """Without --demo: the teammate's own configuration (database, server, token)."""
+    settings = load_settings()
+    runtime = await open_runtime(settings)
+    server = ChannelServer(runtime, port=0)
+    await server.start()
+    try:
+        _, token = await add_agent(runtime.store, "zoe", "Zoë Brandt")
+        await serve_one_tab(tmp_path, [], signed_in_as=b"@zoe",
+                            env={"INBOX_SERVER_URL": server.url, "INBOX_TOKEN": token})
+    finally:
+        await server.stop()
+        await runtime.close()
