@@ -81,3 +81,51 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert install
     # .ci/run installs the same way (in two steps), then tests.
     assert 'pip install -q -e ".[test]"' in "\n".join(ci) and '-e ".[test]"' in install.group(1)
+
+
+def toml_blocks() -> list[str]:
+    return re.findall(r"```toml\n(.*?)```", README, flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("index", range(len(toml_blocks())))
+def test_every_readme_config_example_loads(index: int, tmp_path: Path) -> None:
+    from inbox_tui.settings import load_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text(toml_blocks()[index], encoding="utf-8")
+    settings = load_settings(path, environ={})
+    assert settings.config_path == path
+
+
+def test_readme_keys_are_the_apps_keys() -> None:
+    """Every binding id in the README's key tables and keymap example exists, and the
+    keys it names for it are the app's."""
+    from inbox_tui.tui.app import InboxApp
+
+    bindings = {b.id: b for b in InboxApp.all_bindings(InboxApp) if b.id}  # type: ignore[arg-type]
+    section = README.split("## Keys", 1)[1].split("\n## ", 1)[0]
+    rows = [row for row in section.splitlines() if row.startswith("| `")]
+    assert len(rows) >= 15
+    for row in rows:
+        keys_cell, _, ids_cell = [cell.strip() for cell in row.strip("|").split("|")]
+        for binding_id in re.findall(r"`([a-z_]+\.[a-z_.]+)`", ids_cell):
+            if "…" in ids_cell:
+                continue  # a range such as view.conversations … view.closed
+            assert binding_id in bindings, f"README names an unknown key binding {binding_id!r}"
+            app_keys = {k.strip() for k in bindings[binding_id].key.split(",")}
+            readme_keys = {_key_name(k) for k in re.findall(r"`([^`]+)`", keys_cell)}
+            assert app_keys & readme_keys, f"{binding_id}: README says {readme_keys}, the app {app_keys}"
+    keymap = re.search(r"\[tui\.keymap\]\n(.*?)```", section, flags=re.DOTALL)
+    assert keymap
+    for binding_id in re.findall(r'^"([^"]+)"', keymap.group(1), flags=re.MULTILINE):
+        assert binding_id in bindings, binding_id
+
+
+def _key_name(shown: str) -> str:
+    """`Ctrl+J` → ctrl+j, `Esc` → escape, `/` → slash, `?` → question_mark."""
+    names = {"esc": "escape", "/": "slash", "?": "question_mark", "enter": "enter",
+             "pageup": "pageup", "pagedown": "pagedown"}
+    lowered = shown.lower()
+    if len(shown) == 1 and shown.isalpha():
+        return shown  # `R` and `r` are different keys
+    return names.get(lowered, lowered)
