@@ -9,6 +9,7 @@ only what changed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -21,7 +22,9 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Footer, Input, OptionList, Static
+from textual.worker import Worker, WorkerState
 
 from inbox_tui.ai.interface import AIError, AIUnavailable, TranscriptLine
 from inbox_tui.core import agents as core_agents
@@ -154,6 +157,8 @@ class InboxApp(App[None]):
         self._my_takeovers: set[int] = set()
         self._announced_tickets: set[int] = set()
         self._pending_select: str | None = None
+        self._closing = False
+        self.worker_errors: list[str] = []
 
     # ----- layout -----------------------------------------------------------
 
@@ -172,24 +177,29 @@ class InboxApp(App[None]):
         yield Footer()
 
     @property
+    def main_screen(self) -> Screen[Any]:
+        """The inbox itself, also while a modal (help, reassign, palette) is on top."""
+        return self.screen_stack[0]
+
+    @property
     def rows(self) -> RowList:
-        return self.query_one("#rows", RowList)
+        return self.main_screen.query_one("#rows", RowList)
 
     @property
     def ticket_pane(self) -> TicketPane:
-        return self.query_one(TicketPane)
+        return self.main_screen.query_one(TicketPane)
 
     @property
     def composer(self) -> Composer:
-        return self.query_one(Composer)
+        return self.main_screen.query_one(Composer)
 
     def on_mount(self) -> None:
         self._load_themes()
         self._apply_keymap()
         self.on_resize()
-        self.query_one("#filter", Input).display = False
-        self.query_one("#filter", Input).cursor_blink = self.cursor_blink
-        self.query_one("#sidebar").border_title = "Views"
+        self.main_screen.query_one("#filter", Input).display = False
+        self.main_screen.query_one("#filter", Input).cursor_blink = self.cursor_blink
+        self.main_screen.query_one("#sidebar").border_title = "Views"
         self._show_placeholder("Loading the inbox…")
         self._update_status()
         self.rows.focus()
@@ -198,7 +208,7 @@ class InboxApp(App[None]):
         self.startup()
 
     def on_resize(self) -> None:
-        self.screen.set_class(self.size.width < 100, "-narrow")
+        self.main_screen.set_class(self.size.width < 100, "-narrow")
 
     def _load_themes(self) -> None:
         themes, problems = load_themes(*all_theme_folders())
@@ -250,7 +260,7 @@ class InboxApp(App[None]):
 
     # ----- startup ----------------------------------------------------------
 
-    @work(group="startup", exclusive=True)
+    @work(exit_on_error=False, group="startup", exclusive=True)
     async def startup(self) -> None:
         try:
             if self.runtime is None:
@@ -272,8 +282,8 @@ class InboxApp(App[None]):
         self._apply_team(team)
         self.drafts = DraftStore.for_agent(self.me.handle if self.me else None)
         with self.batch_update():
-            self.query_one(Sidebar).show_counts(counts)
-            self.query_one(Sidebar).show_view(self.view)
+            self.main_screen.query_one(Sidebar).show_counts(counts)
+            self.main_screen.query_one(Sidebar).show_view(self.view)
             self._show_records(list(records))
             if self.me is None:
                 self._show_placeholder(not_signed_in_text(self.agent_handle))
@@ -317,13 +327,13 @@ class InboxApp(App[None]):
     def switch_view(self, view: View, select_key: str | None = None) -> None:
         if view is not self.view:
             self.view = view
-            self.query_one("#filter", Input).value = ""
+            self.main_screen.query_one("#filter", Input).value = ""
             self.rows.set_filter("")
         self._pending_select = select_key
-        self.query_one(Sidebar).show_view(view)
+        self.main_screen.query_one(Sidebar).show_view(view)
         self.load_view()
 
-    @work(group="list", exclusive=True)
+    @work(exit_on_error=False, group="list", exclusive=True)
     async def load_view(self) -> None:
         if self.runtime is None:
             return
@@ -360,8 +370,8 @@ class InboxApp(App[None]):
     # ----- the detail pane --------------------------------------------------
 
     def _show_placeholder(self, text: str) -> None:
-        self.query_one("#placeholder", Static).update(Content(text))
-        self.query_one(ContentSwitcher).current = "placeholder"
+        self.main_screen.query_one("#placeholder", Static).update(Content(text))
+        self.main_screen.query_one(ContentSwitcher).current = "placeholder"
 
     def _set_detail(self, target: tuple[str, int]) -> None:
         if target != self.detail_target:
@@ -373,7 +383,7 @@ class InboxApp(App[None]):
         self._set_detail(("ticket", ticket_id))
         self.rows.select_key(ticket_key(ticket_id))
 
-    @work(group="detail", exclusive=True)
+    @work(exit_on_error=False, group="detail", exclusive=True)
     async def load_detail(self) -> None:
         target = self.detail_target
         if target is None or self.runtime is None:
@@ -391,10 +401,10 @@ class InboxApp(App[None]):
             return
         if target != self.detail_target:
             return
-        switcher = self.query_one(ContentSwitcher)
+        switcher = self.main_screen.query_one(ContentSwitcher)
         if kind == "conversation":
             self.ticket_detail = None
-            self.query_one(ConversationPane).show(conversation, transcript)
+            self.main_screen.query_one(ConversationPane).show(conversation, transcript)
             switcher.current = "conversation-pane"
             self._mark_shown(transcript)
         else:
@@ -420,7 +430,9 @@ class InboxApp(App[None]):
         self.composer.load(ticket_id, draft.text if draft else "", draft.mode if draft else REPLY)
 
     def _save_draft(self) -> None:
-        composers = self.query(Composer)
+        if not self.screen_stack:
+            return
+        composers = self.main_screen.query(Composer)
         if not composers:
             return  # the screen is already gone (quitting)
         composer = composers.first()
@@ -454,7 +466,7 @@ class InboxApp(App[None]):
         self.push_screen(HelpScreen(help_content(self.binding_sections(), self.keymap_overrides)))
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.main_screen.query_one("#filter", Input)
         box.display = True
         box.focus()
 
@@ -468,7 +480,7 @@ class InboxApp(App[None]):
         self.rows.focus()
 
     def action_back(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.main_screen.query_one("#filter", Input)
         if self.focused is box:
             box.value = ""
             box.display = False
@@ -477,7 +489,7 @@ class InboxApp(App[None]):
     def on_descendant_focus(self) -> None:
         focused = self.focused
         in_detail = focused is not None and any(node.id == "detail" for node in focused.ancestors)
-        self.screen.set_class(in_detail, "-in-detail")
+        self.main_screen.set_class(in_detail, "-in-detail")
 
     def action_take_over(self) -> None:
         if self._require_me() is None:
@@ -495,7 +507,7 @@ class InboxApp(App[None]):
     def _take_over_pressed(self) -> None:
         self.action_take_over()
 
-    @work(group="flow")
+    @work(exit_on_error=False, group="flow")
     async def take_over(self, conversation_id: int) -> None:
         assert self.runtime is not None and self.me is not None
         try:
@@ -517,7 +529,7 @@ class InboxApp(App[None]):
         if result.created:
             self.finish_takeover(result.ticket_id)
 
-    @work(group="summaries")
+    @work(exit_on_error=False, group="summaries")
     async def finish_takeover(self, ticket_id: int) -> None:
         assert self.runtime is not None
         await finish_escalation(self.runtime.store, self.runtime.ai, ticket_id, self.runtime.escalation)
@@ -532,14 +544,6 @@ class InboxApp(App[None]):
             return
         self.composer.start(NOTE if mode == NOTE else REPLY)
 
-    @on(Button.Pressed, "#reply")
-    def _reply_pressed(self) -> None:
-        self.action_compose(REPLY)
-
-    @on(Button.Pressed, "#note")
-    def _note_pressed(self) -> None:
-        self.action_compose(NOTE)
-
     @on(Composer.Send)
     def _send(self, event: Composer.Send) -> None:
         if self._require_me() is None:
@@ -549,7 +553,7 @@ class InboxApp(App[None]):
             return
         self.send(event.ticket_id, event.mode, event.text)
 
-    @work(group="flow")
+    @work(exit_on_error=False, group="flow")
     async def send(self, ticket_id: int, mode: str, text: str) -> None:
         assert self.runtime is not None and self.me is not None
         try:
@@ -588,7 +592,7 @@ class InboxApp(App[None]):
     def _allow_ai_pressed(self) -> None:
         self.action_allow_ai()
 
-    @work(group="flow")
+    @work(exit_on_error=False, group="flow")
     async def allow_ai(self, ticket_id: int) -> None:
         assert self.runtime is not None and self.me is not None
         try:
@@ -614,7 +618,7 @@ class InboxApp(App[None]):
     def _reassign_pressed(self) -> None:
         self.action_reassign()
 
-    @work(group="flow")
+    @work(exit_on_error=False, group="flow")
     async def pick_assignee(self, ticket_id: int, current: int | None) -> None:
         assert self.runtime is not None
         async with self.runtime.store.read() as session:
@@ -639,7 +643,7 @@ class InboxApp(App[None]):
         if not detail.previous_tickets:
             self.notify("This requester has no previous tickets.")
             return
-        previous = self.query_one("#previous-tickets", OptionList)
+        previous = self.main_screen.query_one("#previous-tickets", OptionList)
         if previous.highlighted is None:
             previous.highlighted = 0
         previous.focus()
@@ -653,7 +657,7 @@ class InboxApp(App[None]):
         if self._require_me() is not None:
             self.toggle_availability()
 
-    @work(group="flow")
+    @work(exit_on_error=False, group="flow")
     async def toggle_availability(self) -> None:
         assert self.runtime is not None and self.me is not None
         new = Availability.AWAY if self.availability != Availability.AWAY else Availability.AVAILABLE
@@ -671,7 +675,7 @@ class InboxApp(App[None]):
         if detail is not None:
             self.ai_compose(detail.ticket.id, kind, self.composer.text)
 
-    @work(group="ai", exclusive=True)
+    @work(exit_on_error=False, group="ai", exclusive=True)
     async def ai_compose(self, ticket_id: int, kind: str, text: str) -> None:
         assert self.runtime is not None
         ai = self.runtime.ai
@@ -711,7 +715,7 @@ class InboxApp(App[None]):
 
     # ----- live updates -----------------------------------------------------
 
-    @work(group="bridge", exclusive=True)
+    @work(exit_on_error=False, group="bridge", exclusive=True)
     async def bridge(self) -> None:
         assert self.settings.tui.token
         client = BridgeClient(self.settings.bridge_base_url, self.settings.tui.token, self.last_event_id,
@@ -737,7 +741,7 @@ class InboxApp(App[None]):
         self.last_event_at = self.clock()
         self._events_waiting.set()
 
-    @work(group="refresher", exclusive=True)
+    @work(exit_on_error=False, group="refresher", exclusive=True)
     async def refresher(self) -> None:
         """Applies whatever arrived since the last pass, as one batch (bursts merge)."""
         while True:
@@ -834,12 +838,12 @@ class InboxApp(App[None]):
             if self.view is not View.CONVERSATIONS:
                 self.load_view()
 
-    @work(group="counts", exclusive=True)
+    @work(exit_on_error=False, group="counts", exclusive=True)
     async def refresh_counts(self) -> None:
         assert self.runtime is not None
         async with self.runtime.store.read() as session:
             counts = await views.counts(session, self.me.id if self.me else None)
-        self.query_one(Sidebar).show_counts(counts)
+        self.main_screen.query_one(Sidebar).show_counts(counts)
 
     def _tick(self) -> None:
         self._update_status()
@@ -849,19 +853,30 @@ class InboxApp(App[None]):
         ai = self.runtime.ai if self.runtime else None
         ai_label = "…" if ai is None else (f"model {self.settings.ai.model}" if ai.has_model else
                                            "offline")
-        self.query_one(StatusBar).show(self.me, self.availability, self.bridge_status, self.last_event_at,
+        self.main_screen.query_one(StatusBar).show(self.me, self.availability, self.bridge_status, self.last_event_at,
                                        self.clock(), ai_label)
 
     async def action_quit(self) -> None:
         self._save_draft()
         self.exit()
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed flow is said on screen; the inbox keeps running."""
+        if event.state is WorkerState.ERROR and self.is_running and not self._closing:
+            error = event.worker.error
+            log.error("worker %s failed: %r", event.worker.name, error)
+            self.worker_errors.append(f"{event.worker.name}: {error!r}")
+            self.notify(f"{event.worker.name.replace('_', ' ')} failed: {error}", severity="error",
+                        markup=False, timeout=10)
+
     async def on_unmount(self) -> None:
+        self._closing = True
         self._save_draft()
-        # Stop the workers before the engines go: a query cancelled half-way through a
-        # pool disposal can otherwise keep the event loop waiting on its connection.
+        # Let cancelled workers unwind before the engines go: a connection abandoned
+        # half-way through a query would otherwise be finalized later, on a dead loop.
         self.workers.cancel_all()
-        await asyncio.sleep(0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.workers.wait_for_complete(), timeout=3)
         if self._owns_runtime and self.runtime is not None:
             try:
                 await asyncio.wait_for(self.runtime.close(), timeout=5)

@@ -161,11 +161,13 @@ class TeamScreen(Screen[None]):
                 raise StoreError("capacity is a whole number of open tickets, 0 or more")
             specs = [spec.strip() for spec in shifts_text.split(";") if spec.strip()]
             shifts = parse_shift_specs(specs)  # validate everything before changing anything
+            # Availability first: going away must land before more room or a new shift
+            # hands out the backlog (each of these hands it out after its commit).
+            if isinstance(availability, str):
+                await set_availability(self.store, self.me.id, availability, assignment=self.assignment)
             await update_agent(self.store, self.me.handle, capacity=int(capacity_text),
                                assignment=self.assignment)
             await set_shifts(self.store, self.me.handle, shifts, assignment=self.assignment)
-            if isinstance(availability, str):
-                await set_availability(self.store, self.me.id, availability, assignment=self.assignment)
         except StoreError as error:
             self._say(str(error), error=True)
             return
