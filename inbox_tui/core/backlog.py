@@ -6,7 +6,7 @@ transaction commits; :func:`run_shift_watcher` covers the one trigger no flow se
 shift starting, by sleeping until the next shift start it computes.
 
 Each ticket is handed out in its own write transaction, oldest first. On PostgreSQL the
-ticket is claimed with ``FOR UPDATE SKIP LOCKED`` (another process handing out the same
+ticket is claimed with ``FOR NO KEY UPDATE SKIP LOCKED`` (another process handing out the same
 backlog takes the next one instead of waiting) and the assignment rules lock the team
 rows, so concurrent hand-outs never assign a ticket twice or overfill a teammate.
 """
@@ -58,7 +58,9 @@ async def _assign_oldest_waiting(store: Store, settings: AssignmentSettings) -> 
     Returns ("assigned", id), ("nobody", None) or ("empty", None)."""
     now = store.now()
     async with store.write() as session:
-        ticket = await session.scalar(_waiting_query().limit(1).with_for_update(skip_locked=True))
+        # NO KEY UPDATE (key_share): a note being added to the ticket (a foreign-key
+        # share lock) does not make it look taken; a reassign or close in flight does.
+        ticket = await session.scalar(_waiting_query().limit(1).with_for_update(skip_locked=True, key_share=True))
         if ticket is None:
             return "empty", None
         decision = await choose_assignee(session, now, settings)
