@@ -71,15 +71,22 @@ def running_demo(
 
 
 def connect_hint(services: DemoServices) -> str:
-    return "\n".join([
+    import shlex
+
+    from inbox_tui.demo.team import DEMO_TEAM
+
+    names = {teammate.handle: teammate.name for teammate in DEMO_TEAM}
+    lines = [
         f"demo server: {services.server_url} (customers: {services.server_url}/chat)",
         f"database:    {services.settings.database_url}",
-        "play a customer in another terminal:  inbox-tui chat --demo",
-        "join as another teammate:",
-        *(f"  INBOX_DB_URL='{services.settings.database_url}' INBOX_SERVER_URL={services.server_url} "
-          f"INBOX_TOKEN={token} inbox-tui open" for handle, token in services.tokens.items()
-          if handle != DEMO_USER),
-    ])
+        "be a customer, in another terminal:  inbox-tui chat --demo",
+        "open the inbox as a demo teammate, in another terminal:",
+    ]
+    for handle in services.tokens:
+        environment = " ".join(f"{key}={shlex.quote(value)}" for key, value in
+                               services.environment_for(handle).items() if key != "INBOX_KNOWLEDGE_FILE")
+        lines.append(f"  # {names.get(handle, handle)} (@{handle})\n  {environment} inbox-tui open")
+    return "\n".join(lines)
 
 
 def _wait_for_signal(echo: Callable[[str], None]) -> None:
