@@ -344,8 +344,6 @@ def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, se
                  seed=seed, echo=click.echo)
     except DemoStartError as error:
         raise click.ClickException(str(error)) from None
-    except ImportError as error:
-        raise click.ClickException(f"this version cannot run the demo yet: {error}") from None
 
 
 @main.command("chat")

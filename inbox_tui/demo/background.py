@@ -12,11 +12,14 @@ database, so the demo shows the real path.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
 
 from inbox_tui.demo.services import DemoServices, run_demo_services
 from inbox_tui.settings import Settings
+
+log = logging.getLogger(__name__)
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
@@ -75,6 +78,8 @@ class BackgroundDemo:
         except BaseException as error:  # noqa: BLE001 - handed to the thread that waits in start()
             if not self._ready.is_set():
                 self._error = error
+            else:
+                log.exception("the demo's services stopped with an error")
         finally:
             self._ready.set()
 
