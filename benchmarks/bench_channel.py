@@ -151,14 +151,15 @@ async def load(customers: int, rounds: int, connect_one: Callable[[int], Awaitab
 
 async def measure_channel(url: str, customers: int, rounds: int, pace: float = 0.0) -> Result:
     async def connect_one(n: int) -> CustomerClient:
+        # At 1,000 customers sending flat out, the queue of writes is seconds long.
         client = CustomerClient(url, customer={"id": f"load-{uuid.uuid4().hex[:8]}-{n}", "name": f"Load {n}",
-                                               "locale": "en"})
+                                               "locale": "en"}, ack_timeout=300)
         await client.connect(open_timeout=60)
         return client
 
     async def round_trip(client: CustomerClient, n: int) -> None:  # type: ignore[override]
         await client.send(f"{QUESTION} ({n})")
-        await client.wait_for(lambda f: f.get("author") == "bot", timeout=60)
+        await client.wait_for(lambda f: f.get("author") == "bot", timeout=300)
 
     async def close(client: CustomerClient) -> None:  # type: ignore[override]
         await client.close()
