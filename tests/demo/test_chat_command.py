@@ -152,7 +152,7 @@ async def test_unreachable_server_and_missing_demo_are_clear_errors(tmp_path: Pa
 async def test_chat_joins_a_headless_demo_from_a_second_terminal(tmp_path: Path) -> None:
     """`inbox-tui demo --no-tui` in one terminal, `inbox-tui chat --demo` in another."""
     demo = await asyncio.create_subprocess_exec(
-        ENTRY_POINT, "demo", "--no-tui", "--no-customers", stdout=asyncio.subprocess.PIPE,
+        ENTRY_POINT, "demo", "--no-tui", "--no-customers", "--reset", stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)
     try:
         assert demo.stdout is not None
