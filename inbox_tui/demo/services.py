@@ -6,7 +6,6 @@ background thread by ``inbox-tui demo`` (see ``background``)."""
 from __future__ import annotations
 
 import contextlib
-import logging
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -15,7 +14,6 @@ from pathlib import Path
 
 from inbox_tui.settings import Settings, data_dir
 
-log = logging.getLogger(__name__)
 
 DEMO_DATABASE = "demo.db"
 DEMO_TOKENS = "demo-team.json"
