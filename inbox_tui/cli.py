@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -33,7 +34,11 @@ def run_async(factory: Callable[[], Awaitable[T]]) -> T:
         from sqlalchemy.exc import SQLAlchemyError
 
         if isinstance(error, SQLAlchemyError):
-            raise click.ClickException(f"database error: {error.__class__.__name__}: {error}") from None
+            # SQLAlchemy appends the SQL and a link on further lines: keep the first, and
+            # drop its "(driver.ErrorClass) " prefix, so the user reads one clear line.
+            first = (str(error).strip().splitlines() or [error.__class__.__name__])[0]
+            message = re.sub(r"^\([\w.]+\)\s*", "", first).strip() or error.__class__.__name__
+            raise click.ClickException(f"database error: {message}") from None
         raise
 
 
@@ -382,6 +387,8 @@ def chat(ctx: click.Context, url: str | None, join_demo: bool, name: str | None,
     try:
         code = asyncio.run(TerminalChat(url, identity, new=new_chat).run())
     except ChatError as error:
+        if error.code in ("unreachable", "disconnected"):
+            raise click.ClickException(f"lost the server: {error.message}") from None
         raise click.ClickException(f"the server refused: {error.message}") from None
     except (OSError, asyncio.TimeoutError, WebSocketException) as error:
         raise click.ClickException(f"cannot reach {url}: {error or 'timed out'}") from None
