@@ -200,6 +200,9 @@ def _files_under(root: Path) -> set[Path]:
     "mysql://root@localhost/inbox",
     "sqlite:///:memory:",
     "postgresql://postgres@127.0.0.1:1/test",  # nothing listens on port 1
+    pytest.param("postgresql://nobody@127.0.0.1:5432/test", marks=requires_postgres, id="unknown-role"),
+    pytest.param("postgresql://postgres@127.0.0.1:5432/no_such_database_here", marks=requires_postgres,
+                 id="missing-database"),
 ])
 def test_status_with_a_broken_database_url_fails_clearly_and_changes_nothing(
     tmp_path: Path, url: str
@@ -228,3 +231,14 @@ def test_a_broken_config_file_fails_clearly(tmp_path: Path) -> None:
 def test_an_unknown_driver_is_refused_clearly(url: str) -> None:
     with pytest.raises(DatabaseURLError, match="needs the"):
         normalize_database_url(url)
+
+
+def test_status_on_a_file_that_is_not_a_database_fails_clearly_and_leaves_it_alone(tmp_path: Path) -> None:
+    not_a_database = tmp_path / "notes.db"
+    not_a_database.write_bytes(b"shopping list: milk, eggs\n")
+    result = CliRunner().invoke(main, ["status"], env={"INBOX_DB_URL": f"sqlite:///{not_a_database}"})
+    assert result.exit_code != 0
+    assert [line for line in result.output.splitlines() if line.strip()] == [
+        "Error: database error: file is not a database"]
+    assert not_a_database.read_bytes() == b"shopping list: milk, eggs\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
