@@ -33,10 +33,11 @@ async def served() -> AsyncIterator[Served]:
     runtime = await open_runtime(demo_settings(load_settings()))
     server = ChannelServer(runtime, port=0)
     await server.start()
+    served = Served(runtime, server)
     try:
-        yield Served(runtime, server)
+        yield served
     finally:
-        await server.stop()
+        await served.server.stop()  # a test may have replaced it (a restart)
         await runtime.close()
 
 
@@ -180,3 +181,22 @@ async def test_chat_joins_a_headless_demo_from_a_second_terminal(tmp_path: Path)
         if demo.returncode is None:
             demo.kill()
             await demo.wait()
+
+
+async def test_chat_rides_out_a_server_restart(served: Served) -> None:
+    runtime, port = served.runtime, served.server.port
+    chat = await start_chat("--url", served.server.url, "--name", "Tomás Silva", "--locale", "pt-PT")
+    try:
+        await chat.expect("type a message")
+        await served.server.stop()
+        await chat.expect("connection lost; reconnecting")
+        served.server = ChannelServer(runtime, port=port)  # the fixture stops this one
+        await served.server.start()
+        await chat.expect("(reconnected)", timeout=20)
+        await chat.type("Quanto tempo demora a entrega para Braga?")
+        await chat.expect("Enviamos as bicicletas em 2 dias úteis")
+        assert await chat.finish() == 0
+    finally:
+        if chat.process.returncode is None:
+            chat.process.kill()
+            await chat.process.wait()
