@@ -210,13 +210,18 @@ async def team_status(session: AsyncSession, now: datetime, presence_timeout: ti
         .group_by(Ticket.assignee_id)
         .subquery()
     )
-    online = set((await session.scalars(online_agent_ids_query(now, presence_timeout))).all())
+    # Presence as a column of the same query: one round trip inside the escalation.
+    online = (
+        select(Presence.id)
+        .where(Presence.agent_id == Agent.id, Presence.heartbeat_at >= now - presence_timeout)
+        .exists()
+    )
     rows = await session.execute(
-        select(Agent, func.coalesce(load.c.open, 0)).outerjoin(load, load.c.assignee_id == Agent.id)
+        select(Agent, func.coalesce(load.c.open, 0), online).outerjoin(load, load.c.assignee_id == Agent.id)
         .order_by(Agent.handle)
     )
     return [
-        AgentStatus(agent_ref(agent), agent.availability, agent.id in online, int(open_count),
+        AgentStatus(agent_ref(agent), agent.availability, bool(is_online), int(open_count),
                     agent.capacity, agent.timezone)
-        for agent, open_count in rows
+        for agent, open_count, is_online in rows
     ]

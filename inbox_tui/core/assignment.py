@@ -117,9 +117,10 @@ async def choose_assignee(
                     who, f"Assigned to {who.label}: nobody is available now; next shift: {who.name}, {when}.",
                     next_shift=True)
         return AssignmentDecision(None, "No teammate is available: the ticket waits in Unassigned.")
+    # Only round robin looks at the last turn; least loaded saves the round trip.
     last_assigned = dict((await session.execute(
         select(Agent.id, Agent.last_assigned_at).where(Agent.id.in_([m.status.agent.id for m in candidates]))
-    )).all())
+    )).all()) if settings.rule == "round_robin" else {}
     chosen, reason = _pick_by_rule(candidates, last_assigned, now, settings.rule)
     agent = await session.get(Agent, chosen.status.agent.id)
     if agent is not None:

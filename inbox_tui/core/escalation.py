@@ -180,9 +180,10 @@ async def _open_ticket(
 async def _send_handoff(
     session: AsyncSession, now: datetime, conversation: Conversation, ticket: Ticket, text: str
 ) -> PendingEvent:
+    # The timeline row first, so that it is written by the message's flush.
+    session.add(timeline(ticket.id, now, "handoff_sent", f"Handoff message sent to the customer: {text}"))
     message = await _append_message(session, now, conversation, author=Author.SYSTEM, text=text, name="")
     ticket.handoff_pending = False
-    session.add(timeline(ticket.id, now, "handoff_sent", f"Handoff message sent to the customer: {text}"))
     return PendingEvent(EventKind.MESSAGE, conversation.id, ticket.id, payload=message_payload(message))
 
 
