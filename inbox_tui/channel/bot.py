@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from inbox_tui.ai.factory import build_offline_ai
@@ -22,15 +23,13 @@ from inbox_tui.ai.interface import AIBackend, BotContext, BotReply, TranscriptLi
 from inbox_tui.channel.escalation_worker import EscalationWorker
 from inbox_tui.core.conversations import get_conversation, record_bot_reply, transcript
 from inbox_tui.core.escalation import escalate
-from inbox_tui.core.models import ConversationStatus, TicketSource
+from inbox_tui.core.models import Author, ConversationStatus, TicketSource
 from inbox_tui.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-#: How much of the thread the model sees. The offline bot answers the last customer
-#: message alone, so reading more for it would only cost time.
+#: How much of the thread the model sees.
 TRANSCRIPT_LINES = 40
-OFFLINE_TRANSCRIPT_LINES = 4
 BOT_NAME = "Assistant"
 
 
@@ -42,6 +41,13 @@ def read_knowledge(path: str | None) -> str:
     except OSError as error:
         log.warning("cannot read the knowledge file %s: %s", path, error)
         return ""
+
+
+@dataclass(frozen=True)
+class CustomerLine:
+    message_id: int
+    text: str
+    ai_seems_on: bool
 
 
 class BotLoop:
@@ -57,13 +63,18 @@ class BotLoop:
         self.fallback_ai: AIBackend = (
             runtime.ai if not runtime.ai.has_model else build_offline_ai(settings)
         )
-        self.transcript_lines = TRANSCRIPT_LINES if runtime.ai.has_model else OFFLINE_TRANSCRIPT_LINES
-        self._pending: dict[int, deque[int]] = {}
+        self._pending: dict[int, deque[CustomerLine]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
 
-    def customer_message(self, conversation_id: int, message_id: int) -> None:
-        """Answer this stored customer message (in the background, in order)."""
-        self._pending.setdefault(conversation_id, deque()).append(message_id)
+    def customer_message(self, conversation_id: int, message_id: int, text: str = "", *,
+                         ai_seems_on: bool = False) -> None:
+        """Answer this stored customer message (in the background, in order).
+
+        ``ai_seems_on``: the customer's socket last heard that the bot answers. The
+        offline bot then replies from ``text`` alone, without reading the thread (the
+        AI switch is checked again, under the row lock, when the reply is stored)."""
+        line = CustomerLine(message_id, text, ai_seems_on)
+        self._pending.setdefault(conversation_id, deque()).append(line)
         if conversation_id not in self._workers:
             task = asyncio.create_task(self._serve(conversation_id), name=f"bot-{conversation_id}")
             self._workers[conversation_id] = task
@@ -76,34 +87,26 @@ class BotLoop:
         queue = self._pending[conversation_id]
         try:
             while queue:
-                message_id = queue.popleft()
+                line = queue.popleft()
                 try:
-                    await self._answer(conversation_id, message_id)
+                    await self._answer(conversation_id, line)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # noqa: BLE001 - one failed answer must not stop the loop
-                    log.exception("answering message %s in conversation %s failed", message_id, conversation_id)
+                    log.exception("answering message %s in conversation %s failed", line.message_id, conversation_id)
         finally:
             self._workers.pop(conversation_id, None)
             self._pending.pop(conversation_id, None)
 
-    async def _answer(self, conversation_id: int, message_id: int) -> None:
+    async def _answer(self, conversation_id: int, line: CustomerLine) -> None:
         runtime = self.runtime
-        settings = runtime.settings
-        async with runtime.store.read() as session:
-            conversation = await get_conversation(session, conversation_id)
-            if not conversation.ai_enabled or conversation.status != ConversationStatus.LIVE:
+        if not runtime.ai.has_model and line.ai_seems_on and line.text:
+            # The offline bot answers the last message alone: nothing to read first.
+            context = self._context([TranscriptLine(Author.CUSTOMER, "", line.text)], None)
+        else:
+            context = await self._read_context(conversation_id, line.message_id)
+            if context is None:
                 return
-            lines = await transcript(session, conversation_id, limit=self.transcript_lines)
-        # The thread as it stood when the customer wrote this message.
-        context = BotContext(
-            instructions=settings.bot.instructions,
-            knowledge=self.knowledge,
-            escalation_triggers=list(settings.bot.escalation_triggers),
-            fallback_message=settings.bot.fallback_message,
-            transcript=[TranscriptLine(m.author, m.name, m.text) for m in lines if m.id <= message_id],
-            language=conversation.language,
-        )
         reply = await self._ask(context)
         if reply.escalates:
             result = await escalate(runtime.store, conversation_id, source=TicketSource.ESCALATION,
@@ -118,6 +121,28 @@ class BotLoop:
                 log.info("bot reply in conversation %s dropped: a teammate has it now", conversation_id)
             else:
                 self.on_commit()
+
+    async def _read_context(self, conversation_id: int, message_id: int) -> BotContext | None:
+        """The thread as it stood when the customer wrote this message; None when the
+        AI is off for the conversation (the model is not even asked)."""
+        async with self.runtime.store.read() as session:
+            conversation = await get_conversation(session, conversation_id)
+            if not conversation.ai_enabled or conversation.status != ConversationStatus.LIVE:
+                return None
+            lines = await transcript(session, conversation_id, limit=TRANSCRIPT_LINES)
+        return self._context([TranscriptLine(m.author, m.name, m.text) for m in lines if m.id <= message_id],
+                             conversation.language)
+
+    def _context(self, lines: list[TranscriptLine], language: str | None) -> BotContext:
+        bot = self.runtime.settings.bot
+        return BotContext(
+            instructions=bot.instructions,
+            knowledge=self.knowledge,
+            escalation_triggers=list(bot.escalation_triggers),
+            fallback_message=bot.fallback_message,
+            transcript=lines,
+            language=language,
+        )
 
     async def _ask(self, context: BotContext) -> BotReply:
         ai = self.runtime.ai

@@ -258,8 +258,11 @@ class CustomerSession:
         await self._send({"type": "ack", "client_id": message.client_id, "id": stored.message.id,
                           "at": stored.message.created_at.isoformat()})
         if stored.created:
-            self.on_commit()
-            self.bot.customer_message(self.conversation_id, stored.message.id)
+            # No nudge of the event feed here: the bot's reply follows within
+            # milliseconds and its nudge fetches both events in one read (when the AI is
+            # paused, the next poll or NOTIFY brings the message to the agents).
+            self.bot.customer_message(self.conversation_id, stored.message.id, message.text,
+                                      ai_seems_on=self.mode == "bot")
 
     # -- the live stream ----------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from inbox_tui.channel.server import ChannelServer
+from inbox_tui.core.store import Store
 from inbox_tui.runtime import Runtime, open_runtime
 from inbox_tui.settings import AISettings, BotSettings, ServerSettings, Settings
 
@@ -48,7 +49,7 @@ class Channel:
         self.server = server
 
     @property
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self) -> Store:
         return self.runtime.store
 
     @property
@@ -77,7 +78,3 @@ async def start_channel(database_url: str, tmp_path: Path) -> AsyncIterator[Star
     for channel in running:
         await channel.server.stop()
         await channel.runtime.close()
-
-
-async def stop_channel(channel: Channel) -> None:
-    await channel.server.stop()

@@ -70,6 +70,11 @@ async def test_server_restart_mid_conversation(start_channel) -> None:
         await send_agent_reply(store, ticket.ticket_id, ana.id, "Anything else?")
         assert (await chat.wait_for(lambda f: f.get("author") == "agent"))["text"] == "Anything else?"
         await chat.send("No, thanks!")
+        await restarted.wait_idle()
+        async with store.read() as session:
+            authors = list(await session.scalars(select(Message.author).where(
+                Message.conversation_id == conversation_id).order_by(Message.id)))
+        assert authors[-1] == "customer"  # the teammate has it: the offline bot stays quiet
         texts = [m["text"] for m in chat.messages.values()]
         assert texts.count("Sorry for the wait, I'm Ana.") == 1
         assert texts[-2:] == ["Anything else?", "No, thanks!"]
