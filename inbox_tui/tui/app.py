@@ -52,7 +52,7 @@ from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
 from inbox_tui.tui.widgets.detail import ConversationPane, TicketPane
 from inbox_tui.tui.widgets.inbox_rows import conversation_key, conversation_spec, ticket_key, ticket_spec
 from inbox_tui.tui.widgets.row_list import RowList
-from inbox_tui.tui.widgets.sidebar import VIEW_ORDER, Sidebar
+from inbox_tui.tui.widgets.sidebar import VIEW_ORDER, Sidebar, ViewsStrip
 from inbox_tui.tui.widgets.status_bar import StatusBar
 from inbox_tui.tui.widgets.thread_view import ThreadView
 
@@ -163,6 +163,7 @@ class InboxApp(App[None]):
     # ----- layout -----------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield ViewsStrip(id="views-strip")
         with Horizontal(id="main"):
             yield Sidebar(id="sidebar")
             with Vertical(id="list-column"):
@@ -282,8 +283,8 @@ class InboxApp(App[None]):
         self._apply_team(team)
         self.drafts = DraftStore.for_agent(self.me.handle if self.me else None)
         with self.batch_update():
-            self.main_screen.query_one(Sidebar).show_counts(counts)
-            self.main_screen.query_one(Sidebar).show_view(self.view)
+            self._show_counts(counts)
+            self._show_view(self.view)
             self._show_records(list(records))
             if self.me is None:
                 self._show_placeholder(not_signed_in_text(self.agent_handle))
@@ -330,8 +331,17 @@ class InboxApp(App[None]):
             self.main_screen.query_one("#filter", Input).value = ""
             self.rows.set_filter("")
         self._pending_select = select_key
-        self.main_screen.query_one(Sidebar).show_view(view)
+        self._show_view(view)
         self.load_view()
+
+    def _show_counts(self, counts: dict[View, int]) -> None:
+        self.main_screen.query_one(Sidebar).show_counts(counts)
+        self.main_screen.query_one(ViewsStrip).show(self.view, counts)
+
+    def _show_view(self, view: View) -> None:
+        sidebar = self.main_screen.query_one(Sidebar)
+        sidebar.show_view(view)
+        self.main_screen.query_one(ViewsStrip).show(view, sidebar.counts)
 
     @work(exit_on_error=False, group="list", exclusive=True)
     async def load_view(self) -> None:
@@ -525,6 +535,8 @@ class InboxApp(App[None]):
         mine = result.assignee is not None and result.assignee.id == self.me.id
         self.switch_view(View.ON_YOU if mine else View.ALL_OPEN, select_key=ticket_key(result.ticket_id))
         self._set_detail(("ticket", result.ticket_id))
+        # The ticket is where the work is now (and at 80 columns it gets the whole width).
+        self.ticket_pane.query_one(ThreadView).focus()
         self._counts_dirty = True
         if result.created:
             self.finish_takeover(result.ticket_id)
@@ -843,7 +855,7 @@ class InboxApp(App[None]):
         assert self.runtime is not None
         async with self.runtime.store.read() as session:
             counts = await views.counts(session, self.me.id if self.me else None)
-        self.main_screen.query_one(Sidebar).show_counts(counts)
+        self._show_counts(counts)
 
     def _tick(self) -> None:
         self._update_status()

@@ -21,7 +21,10 @@ def age(now: datetime, then: datetime) -> str:
     return f"{seconds // 86400}d"
 
 
-def status_label(status: str) -> str:
+def status_label(status: str, assigned: bool = True) -> str:
+    """``on_you`` means "the team owes a reply": said differently while nobody holds it."""
+    if status == TicketStatus.ON_YOU and not assigned:
+        return "Waiting for a teammate"
     return TicketStatus.LABELS.get(status, status)
 
 

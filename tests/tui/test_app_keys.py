@@ -456,4 +456,5 @@ async def test_at_80_columns_the_detail_takes_the_width_and_escape_goes_back(inb
         assert app.query_one(TicketPane).region.width > 60
         await pilot.press("escape", "escape")
         assert app.focused.id == "rows"
-        assert app.query_one("#sidebar").region.width > 0
+        assert app.query_one("#list-column").region.width > 0
+        assert "1 Convs 3 · 2 On you 1" in screen_text(app)  # the views, folded into one line

@@ -22,8 +22,9 @@ def help_content(sections: Iterable[tuple[str, Iterable[Binding]]], keymap: Mapp
         lines.append(Content.assemble((title, "bold $accent")))
         for binding in bindings:
             keys = keymap.get(binding.id or "", binding.key)
-            lines.append(Content.assemble((f"  {format_keys(keys):<22}", "bold"), binding.description or binding.action,
-                                          (f"   {binding.id}" if binding.id else "", "$text-muted")))
+            lines.append(Content.assemble((f"  {format_keys(keys):<22}", "bold"),
+                                          (binding.description or binding.action).ljust(40),
+                                          (binding.id or "", "$text-muted")))
         lines.append(Content(""))
     lines.append(Content.assemble(("Remap any key by its id in config.toml, e.g. ", "$text-muted"),
                                   ('[tui.keymap] "ticket.take_over" = "T"', "bold")))

@@ -154,6 +154,11 @@ class Composer(Vertical):
         event.stop()
         self._update_completions()
 
+    def on_click(self, event: events.Click) -> None:
+        # A click on the "Reply / Internal note" line switches, for mouse users.
+        if event.widget is not None and event.widget.id == "composer-mode":
+            self.action_toggle_mode()
+
     def _changed(self) -> None:
         if not self._loading and self.ticket_id is not None:
             self.post_message(self.DraftChanged(self.ticket_id, self.mode, self.text))

@@ -57,8 +57,6 @@ class TicketPane(Vertical):
         with Horizontal(classes="actions"):
             yield Button("Allow AI (a)", id="allow-ai", variant="success", compact=True)
             yield Button("Reassign (R)", id="reassign", compact=True)
-            yield Button("Reply (r)", id="reply", compact=True)
-            yield Button("Note (n)", id="note", compact=True)
         yield Composer(id="composer", cursor_blink=self.cursor_blink)
 
     @property
@@ -75,7 +73,7 @@ class TicketPane(Vertical):
             (f"#{ticket.id} ", "bold"),
             (subject, "bold") if subject else ("(subject pending)", "italic $text-muted"),
             "\n",
-            (status_label(ticket.status), "bold $accent"),
+            (status_label(ticket.status, ticket.assignee is not None), "bold $accent"),
             (f" · {literal(assignee, single_line=True)} · "
              f"{literal(ticket.requester, single_line=True) or '(no name)'} · {ticket.channel} · "
              f"{detail.language or 'language unknown'} · ", "$text-muted"),
@@ -98,6 +96,6 @@ class TicketPane(Vertical):
         ])
         previous.display = bool(detail.previous_tickets)
         is_open = ticket.status != TicketStatus.CLOSED
-        for button_id in ("#allow-ai", "#reassign", "#reply"):
+        for button_id in ("#allow-ai", "#reassign"):
             self.query_one(button_id, Button).disabled = not is_open
         self.composer.display = is_open

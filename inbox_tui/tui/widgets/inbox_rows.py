@@ -73,6 +73,8 @@ def ticket_spec(clock: Clock) -> RowSpec[TicketRow]:
         requester = literal(row.requester, single_line=True) or "(no name)"
         assignee = f"@{row.assignee.handle}" if row.assignee else "unassigned"
         status = STATUS_SHORT.get(row.status, row.status)
+        if row.status == TicketStatus.ON_YOU and row.assignee is None:
+            status = "waiting"  # for a teammate: nobody holds it yet
         line = Text(end="")
         line.append(number, "bold")
         if width >= 80:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from inbox_tui.core.views import View
@@ -31,3 +31,21 @@ class Sidebar(OptionList):
 
     def show_view(self, view: View) -> None:
         self.highlighted = VIEW_ORDER.index(view)
+
+
+SHORT_TITLES = {View.CONVERSATIONS: "Convs", View.ON_YOU: "On you", View.UNASSIGNED: "Unassigned",
+                View.ALL_OPEN: "Open", View.MENTIONS: "Mentions", View.CLOSED: "Closed"}
+
+
+class ViewsStrip(Static):
+    """The sidebar folded into one line, for 80-column terminals."""
+
+    def show(self, view: View, counts: dict[View, int]) -> None:
+        parts: list[str | tuple[str, str]] = []
+        for number, each in enumerate(VIEW_ORDER, 1):
+            if parts:
+                parts.append((" · ", "$text-muted"))
+            style = "bold reverse" if each is view else ""
+            count = counts.get(each)
+            parts.append((f"{number} {SHORT_TITLES[each]}" + ("" if count is None else f" {count}"), style))
+        self.update(Content.assemble(*parts))

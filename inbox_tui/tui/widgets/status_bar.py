@@ -34,7 +34,7 @@ class StatusBar(Static):
     ) -> None:
         parts: list[str | tuple[str, str]] = []
         if me is None:
-            parts += [("not signed in", "bold $error"), (" (read-only) ", "$text-muted")]
+            parts += [("not signed in", "bold $error"), (" (read-only; set INBOX_TOKEN) ", "$text-muted")]
         else:
             parts += [(literal(me.label, single_line=True), "bold"), " "]
             if availability == Availability.AWAY:

@@ -1,0 +1,72 @@
+"""The line-rendered list: stable selection, filtering and 10,000 rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from inbox_tui.tui.widgets.row_list import RowList, RowSpec
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    at: int
+    label: str
+
+
+SPEC = RowSpec(key=lambda i: str(i.id), order=lambda i: (-i.at, -i.id), search_text=lambda i: i.label,
+               render=lambda i, width: Text(f"{i.id} {i.label}"))
+
+
+class ListApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield RowList(SPEC, id="rows")
+
+
+async def test_the_selection_stays_on_its_row_when_rows_arrive_and_leave() -> None:
+    app = ListApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        rows = app.query_one(RowList)
+        rows.replace_all([Item(i, i, f"item {i}") for i in range(10_000)])
+        rows.focus()
+        await pilot.press("j", "j")
+        selected = rows.cursor_key
+        assert selected == "9997"
+        rows.upsert([Item(20_000 + i, 50_000 + i, "new") for i in range(50)])  # newest first
+        assert rows.cursor_key == selected and rows.keys[rows.cursor] == selected
+        rows.upsert([Item(9997, 60_000, "bumped")])  # the selected row moves to the top
+        assert rows.cursor_key == "9997" and rows.cursor == 0
+        rows.remove(["9997"])
+        assert rows.cursor_key is not None and rows.row_count == 10_049
+
+
+async def test_paging_and_the_ends_and_only_visible_lines_render() -> None:
+    app = ListApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        rows = app.query_one(RowList)
+        rows.replace_all([Item(i, i, f"item {i}") for i in range(10_000)])
+        rows.focus()
+        await pilot.pause()
+        await pilot.press("end")
+        await pilot.pause()
+        assert rows.cursor == 9_999 and rows.scroll_y > 9_000
+        await pilot.press("home")
+        await pilot.pause()
+        assert rows.cursor == 0 and rows.scroll_y == 0
+        await pilot.press("pagedown")
+        assert rows.cursor == rows.scrollable_content_region.height - 1
+        assert rows.virtual_size.height == 10_000
+
+
+async def test_filter_narrows_and_clearing_restores() -> None:
+    app = ListApp()
+    async with app.run_test(size=(40, 12)):
+        rows = app.query_one(RowList)
+        rows.replace_all([Item(i, i, "apple" if i % 2 else "pear") for i in range(100)])
+        rows.set_filter("PEAR")
+        assert rows.row_count == 50
+        rows.set_filter("")
+        assert rows.row_count == 100

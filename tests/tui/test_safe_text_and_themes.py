@@ -1,0 +1,86 @@
+"""The literal-text helper, theme files and the drafts file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+
+from inbox_tui.tui.drafts import DraftStore
+from inbox_tui.tui.safe_text import literal, literal_content, literal_text
+from inbox_tui.tui.themes import BUNDLED_THEMES_DIR, load_themes, parse_theme, user_themes_dir
+from tests.tui.conftest import Inbox
+
+
+def test_control_characters_become_visible_and_markup_stays_text() -> None:
+    assert literal("\x1b]52;c;cGF3bmVk\x07") == "␛]52;c;cGF3bmVk␇"
+    assert literal("a\x1b[2Jb") == "a␛[2Jb"
+    assert literal("bad\u202eevil") == "bad<U+202E>evil"
+    assert literal("C1 \x9b31m") == "C1 <U+009B>31m"
+    assert literal("line one\nline two") == "line one\nline two"
+    assert literal("line one\r\n\tline two", single_line=True) == "line one line two"
+    assert literal("x" * 10, limit=5) == "xxxx…"
+    assert literal(None) == ""
+    # Markup is never parsed by the helpers that build renderables.
+    assert literal_text("[b]x[/b]").plain == "[b]x[/b]"
+    assert str(literal_content("[@click=app.quit]x[/]")) == "[@click=app.quit]x[/]"
+    assert isinstance(literal_text("x"), Text)
+
+
+def test_the_bundled_themes_parse_and_include_dark_light_and_high_contrast() -> None:
+    themes, problems = load_themes(BUNDLED_THEMES_DIR)
+    assert problems == []
+    by_name = {t.name: t for t in themes}
+    assert {"inbox-dark", "inbox-light", "inbox-high-contrast"} <= set(by_name)
+    assert by_name["inbox-light"].dark is False and by_name["inbox-dark"].dark is True
+
+
+def test_a_user_theme_overrides_and_a_broken_one_is_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "themes"
+    folder.mkdir()
+    (folder / "mine.toml").write_text('name = "inbox-dark"\nprimary = "#ff0000"\n', encoding="utf-8")
+    (folder / "broken.toml").write_text('name = "x"\nprimary = "not a colour"\n', encoding="utf-8")
+    (folder / "garbage.toml").write_text("= = =", encoding="utf-8")
+    themes, problems = load_themes(BUNDLED_THEMES_DIR, folder)
+    dark = next(t for t in themes if t.name == "inbox-dark")
+    assert dark.primary.lower() == "#ff0000"
+    assert sorted(p.path.name for p in problems) == ["broken.toml", "garbage.toml"]
+    with pytest.raises(ValueError, match="needs a primary"):
+        (folder / "empty.toml").write_text('name = "e"\n', encoding="utf-8")
+        parse_theme(folder / "empty.toml")
+
+
+async def test_the_app_registers_user_themes_and_applies_the_configured_one(inbox: Inbox) -> None:
+    folder = user_themes_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sunrise.toml").write_text(
+        'name = "sunrise"\ndark = false\nprimary = "#d75f00"\nbackground = "#ffffd7"\n', encoding="utf-8")
+    app = inbox.app(theme="sunrise")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.ready.wait()
+        assert app.theme == "sunrise"
+        assert "sunrise" in app.inbox_theme_names
+        app.theme = "inbox-high-contrast"
+        await pilot.pause()
+        assert app.current_theme.name == "inbox-high-contrast"
+
+
+async def test_an_unknown_theme_falls_back_to_inbox_dark_and_says_so(inbox: Inbox) -> None:
+    app = inbox.app(theme="nope")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.ready.wait()
+        await pilot.pause()
+        assert app.theme == "inbox-dark"
+        assert any("Unknown theme 'nope'" in str(n.message) for n in app._notifications)
+
+
+def test_drafts_are_kept_in_a_file_and_empty_ones_removed(tmp_path: Path) -> None:
+    path = tmp_path / "drafts.json"
+    drafts = DraftStore(path)
+    drafts.put(7, "hello", "note")
+    assert DraftStore(path).get(7).text == "hello" and DraftStore(path).get(7).mode == "note"
+    drafts.put(7, "   ", "reply")
+    assert DraftStore(path).get(7) is None
+    path.write_text("{not json", encoding="utf-8")
+    assert DraftStore(path).get(7) is None  # a broken file starts empty rather than failing
