@@ -267,11 +267,12 @@ async def timed(samples: int, call: Callable[[int], Awaitable[Any]], warm: int =
     return durations
 
 
-def report(name: str, durations: list[float], target_ms: float) -> bool:
+def report(name: str, durations: list[float], target_ms: float | None) -> bool:
     p50, p99 = percentile(durations, 0.5), percentile(durations, 0.99)
-    ok = p99 < target_ms
-    print(f"  {name:<34} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   max {max(durations):7.2f} ms   "
-          f"n={len(durations):<4} {'ok' if ok else 'MISSED'} (< {target_ms:.0f} ms)", flush=True)
+    ok = target_ms is None or p99 < target_ms
+    verdict = "" if target_ms is None else f"{'ok' if ok else 'MISSED'} (p99 < {target_ms:.0f} ms)"
+    print(f"  {name:<36} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   max {max(durations):7.2f} ms   "
+          f"n={len(durations):<4} {verdict}", flush=True)
     return ok
 
 
@@ -305,6 +306,13 @@ async def measure(store: Store, filled: Filled, claims: int, view_samples: int, 
     ]
     for name, call in pages:
         ok &= report(name, await timed(view_samples, call, warm=3), 50)
+    # The inbox loads a whole list in one query (10,000 rows): reported, not a page target.
+    print("  whole lists, as the inbox loads them (up to 10,000 rows; no target):", flush=True)
+    for name, view, agent in (("Conversations", View.CONVERSATIONS, None), ("All open", View.ALL_OPEN, None),
+                              ("Closed", View.CLOSED, None)):
+        whole = await timed(max(5, view_samples // 5), lambda i, v=view, a=agent: in_read(
+            lambda s: views.page(s, v, a, limit=10_000)), warm=1)
+        report(f"{name} (all rows)", whole, None)
 
     print("  claim (escalate, no AI summary):", flush=True)
     targets = rng.sample(filled.live_conversations, claims)
