@@ -91,3 +91,48 @@ async def test_notes_never_become_messages(store: Store) -> None:
         transcript = await conversations.transcript(session, conversation_id)
     assert not any("secret" in m.text or "internal only" in m.text for m in transcript)
     assert await count(store, TimelineEvent, TimelineEvent.kind == "note") == 3
+
+
+async def _crash_before_commit(session: object, now: object, *pending: object) -> list[object]:
+    await session.flush()  # type: ignore[attr-defined]  # every change has reached the database...
+    raise RuntimeError("the process died before the commit")  # ...and the commit never comes
+
+
+@both_backends
+async def test_escalate_and_allow_ai_replies_are_each_one_transaction(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inbox_tui.core import events
+    from inbox_tui.core.models import Conversation, ConversationStatus
+
+    ana = await add_teammate(store, "ana")
+    started = await new_conversation(store, first_message="hello")
+    conversation_id = started.conversation.id
+    messages = await message_count(store, conversation_id)
+
+    async def state() -> tuple[str, bool, int, int]:
+        async with store.read() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            assert conversation is not None
+            return (conversation.status, conversation.ai_enabled,
+                    await count(store, Ticket, Ticket.status != TicketStatus.CLOSED),
+                    await count(store, TimelineEvent))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(events, "append", _crash_before_commit)
+        with pytest.raises(RuntimeError):
+            await escalation.escalate(store, conversation_id, source=TicketSource.TAKEOVER, actor_id=ana.id)
+    # Nothing of the claim survived: still live, bot on, no ticket, no handoff message.
+    assert await state() == (ConversationStatus.LIVE, True, 0, 0)
+    assert await message_count(store, conversation_id) == messages
+
+    result = await escalation.escalate(store, conversation_id, source=TicketSource.TAKEOVER, actor_id=ana.id)
+    before = await state()
+    assert before[:3] == (ConversationStatus.ESCALATED, False, 1)
+    with monkeypatch.context() as patch:
+        patch.setattr(events, "append", _crash_before_commit)
+        with pytest.raises(RuntimeError):
+            await tickets.allow_ai_replies(store, result.ticket_id, ana.id)
+    # Neither half happened: the ticket is open and the bot still paused.
+    assert await state() == before
+    assert await conversations.record_bot_reply(store, conversation_id, "still paused") is None
