@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -30,7 +30,7 @@ from inbox_tui.ai.interface import AIError, AIUnavailable, TranscriptLine
 from inbox_tui.core import agents as core_agents
 from inbox_tui.core import events as core_events
 from inbox_tui.core import views
-from inbox_tui.core.conversations import get_conversation
+from inbox_tui.core.conversations import get_conversation, preview_of
 from inbox_tui.core.escalation import escalate, finish_escalation
 from inbox_tui.core.events import EventKind
 from inbox_tui.core.models import Author, Availability, ConversationStatus, TicketSource, TicketStatus
@@ -50,7 +50,13 @@ from inbox_tui.tui.screens.team import TeamScreen
 from inbox_tui.tui.themes import all_theme_folders, load_themes
 from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
 from inbox_tui.tui.widgets.detail import ConversationPane, TicketPane
-from inbox_tui.tui.widgets.inbox_rows import conversation_key, conversation_spec, ticket_key, ticket_spec
+from inbox_tui.tui.widgets.inbox_rows import (
+    conversation_key,
+    conversation_key_of,
+    conversation_spec,
+    ticket_key,
+    ticket_spec,
+)
 from inbox_tui.tui.widgets.row_list import RowList
 from inbox_tui.tui.widgets.sidebar import VIEW_ORDER, Sidebar, ViewsStrip
 from inbox_tui.tui.widgets.status_bar import StatusBar
@@ -86,6 +92,11 @@ class EventBatch:
     """What a burst of events touched, merged so each thing is fetched once."""
 
     conversation_ids: set[int] = field(default_factory=set)
+    # Conversations whose row changed in more than preview and age (created, escalated, …).
+    changed_conversation_ids: set[int] = field(default_factory=set)
+    # The newest message of each conversation, and how many arrived: enough to move a
+    # listed row without asking the database (the event carries the committed message).
+    latest_messages: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
     ticket_ids: set[int] = field(default_factory=set)
     tickets_changed: bool = False
     team_changed: bool = False
@@ -149,7 +160,10 @@ class InboxApp(App[None]):
         self.keymap_overrides: dict[str, str] = dict(settings.tui.keymap)
         self.handles: list[str] = []
         self.drafts: DraftStore | None = None
-        self.shown_message_ids: dict[int, float] = {}  # benchmark hook: message id -> monotonic time shown
+        # The benchmark sets a dict here to learn when each message id reached the screen;
+        # None otherwise, so a day-long session keeps nothing.
+        self.shown_message_ids: dict[int, float] | None = None
+        self.arrived_message_ids: dict[int, float] | None = None  # likewise: reached the bridge client
         self._pending_events: list[dict[str, Any]] = []
         self._events_waiting = asyncio.Event()
         self._counts_dirty = False
@@ -323,7 +337,12 @@ class InboxApp(App[None]):
         rows.set_spec(spec, EMPTY_TEXT[self.view])
         rows.replace_all(records, select_key=select_key or self._pending_select)
         self._pending_select = None
-        rows.border_title = f"{self.view.title} · {rows.row_count}"
+        self._title_list()
+
+    def _title_list(self) -> None:
+        title = f"{self.view.title} · {self.rows.row_count}"
+        if self.rows.border_title != title:
+            self.rows.border_title = title
 
     def switch_view(self, view: View, select_key: str | None = None) -> None:
         if view is not self.view:
@@ -428,10 +447,16 @@ class InboxApp(App[None]):
                 if self.me and self.view is View.MENTIONS:
                     await mark_mentions_seen(self.runtime.store, self.me.id, ident)
 
-    def _mark_shown(self, transcript: Any) -> None:
+    def _mark_painted(self, message_ids: list[int]) -> None:
+        """When each message reached the screen (the benchmark reads this)."""
         now = time.monotonic()
-        for message in transcript[-20:]:
-            self.shown_message_ids.setdefault(message.id, now)
+        if self.shown_message_ids is not None:
+            for message_id in message_ids:
+                self.shown_message_ids.setdefault(message_id, now)
+
+    def _mark_shown(self, transcript: Any) -> None:
+        if self.shown_message_ids is not None:
+            self._mark_painted([message.id for message in transcript[-20:]])
 
     # ----- drafts -----------------------------------------------------------
 
@@ -483,7 +508,7 @@ class InboxApp(App[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.rows.set_filter(event.value)
-        self.rows.border_title = f"{self.view.title} · {self.rows.row_count}"
+        self._title_list()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
@@ -748,6 +773,10 @@ class InboxApp(App[None]):
             self.notify("Reconnected to the server; caught up.")
 
     def _queue_event(self, event: dict[str, Any]) -> None:
+        if self.arrived_message_ids is not None and event.get("kind") == EventKind.MESSAGE:
+            message_id = (event.get("payload") or {}).get("message_id")
+            if message_id:
+                self.arrived_message_ids[int(message_id)] = time.monotonic()
         self._pending_events.append(event)
         self.last_event_id = max(self.last_event_id, int(event.get("id") or 0))
         self.last_event_at = self.clock()
@@ -774,6 +803,11 @@ class InboxApp(App[None]):
             ticket_id = event.get("ticket_id")
             if conversation_id and kind in CONVERSATION_EVENTS:
                 batch.conversation_ids.add(int(conversation_id))
+                if kind == EventKind.MESSAGE:
+                    _, count = batch.latest_messages.get(int(conversation_id), (event, 0))
+                    batch.latest_messages[int(conversation_id)] = (event, count + 1)
+                else:
+                    batch.changed_conversation_ids.add(int(conversation_id))
             if ticket_id:
                 batch.ticket_ids.add(int(ticket_id))
                 batch.tickets_changed = True
@@ -793,9 +827,20 @@ class InboxApp(App[None]):
         conversations: list[ConversationRow] = []
         toasts: list[str] = []
         team = None
-        async with self.runtime.store.read() as session:
-            if self.view is View.CONVERSATIONS and batch.conversation_ids:
-                for conversation_id in batch.conversation_ids:
+        to_fetch: set[int] = set()
+        if self.view is View.CONVERSATIONS:
+            to_fetch = set(batch.changed_conversation_ids)
+            for conversation_id, (event, count) in batch.latest_messages.items():
+                moved = None if conversation_id in to_fetch else self._moved_row(conversation_id, event, count)
+                if moved is None:
+                    to_fetch.add(conversation_id)  # new to this list, or not a live row
+                else:
+                    conversations.append(moved)
+        needs_database = to_fetch or batch.new_on_me - self._announced_tickets or batch.mentions or batch.team_changed
+        async with contextlib.AsyncExitStack() as stack:
+            session = await stack.enter_async_context(self.runtime.store.read()) if needs_database else None
+            for conversation_id in to_fetch:
+                if session is not None:
                     try:
                         conversations.append(await get_conversation(session, conversation_id))
                     except StoreError:
@@ -807,7 +852,7 @@ class InboxApp(App[None]):
                 toasts.append(f"New ticket #{ticket_id} on you: {who}")
             for ticket_id, by in batch.mentions:
                 toasts.append(f"@{literal(by, single_line=True)} mentioned you on ticket #{ticket_id}")
-            if batch.team_changed:
+            if batch.team_changed and session is not None:
                 team = await core_agents.team_status(session, self.runtime.store.now(), self._presence_timeout)
         with self.batch_update():
             if conversations:
@@ -815,12 +860,12 @@ class InboxApp(App[None]):
                 self.rows.upsert(live)
                 gone = [conversation_key(c) for c in conversations if c.status != ConversationStatus.LIVE]
                 self.rows.remove(gone)
-                self.rows.border_title = f"{self.view.title} · {self.rows.row_count}"
-                now = time.monotonic()
-                for event in events:
-                    message_id = (event.get("payload") or {}).get("message_id")
-                    if event.get("kind") == EventKind.MESSAGE and message_id:
-                        self.shown_message_ids.setdefault(int(message_id), now)
+                self._title_list()
+                shown = [int(message_id) for event in events
+                         if event.get("kind") == EventKind.MESSAGE
+                         and (message_id := (event.get("payload") or {}).get("message_id"))]
+                if shown and self.shown_message_ids is not None:
+                    self.call_after_refresh(self._mark_painted, shown)
             if team is not None:
                 self._apply_team(team)
             self._update_status()
@@ -837,6 +882,19 @@ class InboxApp(App[None]):
                 and self.ticket_detail.conversation.id in batch.conversation_ids)))
         ):
             self.load_detail()
+
+    def _moved_row(self, conversation_id: int, event: dict[str, Any], count: int) -> ConversationRow | None:
+        """The listed row with a new message applied, or None when it is not listed."""
+        current = self.rows.record(conversation_key_of(conversation_id))
+        payload = event.get("payload") or {}
+        if current is None or not isinstance(payload.get("text"), str):
+            return None
+        try:
+            at = datetime.fromisoformat(str(event.get("at")))
+        except ValueError:
+            return None
+        return replace(current, preview=preview_of(payload["text"]), last_activity_at=at,
+                       message_count=current.message_count + count)
 
     def _flush_dirty(self) -> None:
         """At most a few times a second: counts and ticket lists (cheap, but not per event)."""

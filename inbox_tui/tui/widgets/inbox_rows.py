@@ -20,6 +20,10 @@ def conversation_key(row: ConversationRow) -> str:
     return f"c{row.id}"
 
 
+def conversation_key_of(conversation_id: int) -> str:
+    return f"c{conversation_id}"
+
+
 def ticket_key(row: TicketRow | int) -> str:
     return f"t{row if isinstance(row, int) else row.id}"
 
@@ -58,6 +62,7 @@ def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
         order=lambda r: (-r.last_activity_at.timestamp(), -r.id),
         search_text=lambda r: f"{r.customer_name} {r.channel} {r.language or ''} {r.preview}",
         render=render,
+        stamp=lambda r: age(clock(), r.last_activity_at),
     )
 
 
@@ -99,4 +104,5 @@ def ticket_spec(clock: Clock) -> RowSpec[TicketRow]:
         search_text=lambda r: (f"#{r.id} {r.subject} {r.requester} {r.status} "
                                f"{r.assignee.handle if r.assignee else 'unassigned'}"),
         render=render,
+        stamp=lambda r: age(clock(), r.updated_at),
     )

@@ -8,6 +8,7 @@ on the same conversation when new rows arrive above it.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -17,6 +18,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -34,6 +36,9 @@ class RowSpec(Generic[R]):
     order: Callable[[R], Any]  # ascending; use negated times for newest first
     search_text: Callable[[R], str]
     render: Callable[[R, int], Text]  # record, width -> one line
+    # What makes a line change without its record changing (an age label): part of the
+    # rendered-line cache key, so cached lines never show a stale age.
+    stamp: Callable[[R], Hashable] = lambda record: None
 
 
 class RowList(ScrollView, can_focus=True):
@@ -77,11 +82,14 @@ class RowList(ScrollView, can_focus=True):
         self.spec = spec
         self.empty_text = empty_text
         self._records: dict[str, Any] = {}
+        self._order_keys: dict[str, Any] = {}
+        self._sorted: list[tuple[Any, str]] = []  # (order, key), kept sorted
         self._ordered: list[str] = []
         self._visible: list[str] = []
         self._filter = ""
         self._cursor_key: str | None = None
         self._announced: tuple[str | None, Any] | None = None
+        self._line_cache: LRUCache[tuple[Any, ...], tuple[Any, Strip]] = LRUCache(1024)
 
     # ----- data -------------------------------------------------------------
 
@@ -109,24 +117,42 @@ class RowList(ScrollView, can_focus=True):
         self.empty_text = empty_text
 
     def replace_all(self, records: Iterable[Any], *, select_key: str | None = None) -> None:
-        key = self.spec.key
+        key, order = self.spec.key, self.spec.order
         self._records = {key(r): r for r in records}
+        self._order_keys = {k: order(r) for k, r in self._records.items()}
+        self._sorted = sorted((o, k) for k, o in self._order_keys.items())
         if select_key is not None:
             self._cursor_key = select_key
-        self._resort()
+        self._reordered()
 
     def upsert(self, records: Iterable[Any]) -> None:
-        key = self.spec.key
+        """Add or move rows. A few rows (the live case) cost a bisect each, not a sort."""
+        records = list(records)
+        if len(records) > 256:
+            self.replace_all([*self._records.values(), *records])
+            return
+        key, order = self.spec.key, self.spec.order
         for record in records:
-            self._records[key(record)] = record
-        self._resort()
+            k = key(record)
+            new_order = order(record)
+            old_order = self._order_keys.get(k)
+            self._records[k] = record
+            if old_order == new_order:
+                continue
+            if old_order is not None:
+                del self._sorted[bisect_left(self._sorted, (old_order, k))]
+            insort(self._sorted, (new_order, k))
+            self._order_keys[k] = new_order
+        self._reordered()
 
     def remove(self, keys: Iterable[str]) -> None:
         changed = False
         for k in keys:
-            changed |= self._records.pop(k, None) is not None
+            if self._records.pop(k, None) is not None:
+                del self._sorted[bisect_left(self._sorted, (self._order_keys.pop(k), k))]
+                changed = True
         if changed:
-            self._resort()
+            self._reordered()
 
     def set_filter(self, text: str) -> None:
         self._filter = text.strip().lower()
@@ -139,10 +165,8 @@ class RowList(ScrollView, can_focus=True):
             return True
         return False
 
-    def _resort(self) -> None:
-        order = self.spec.order
-        records = self._records
-        self._ordered = sorted(records, key=lambda k: order(records[k]))
+    def _reordered(self) -> None:
+        self._ordered = [k for _, k in self._sorted]
         self._refilter()
 
     def _refilter(self) -> None:
@@ -152,8 +176,12 @@ class RowList(ScrollView, can_focus=True):
             self._visible = [k for k in self._ordered if needle in text(self._records[k]).lower()]
         else:
             self._visible = self._ordered
-        self._position = {k: i for i, k in enumerate(self._visible)}
-        index = self._position.get(self._cursor_key) if self._cursor_key else None
+        index: int | None = None
+        if self._cursor_key is not None:
+            try:
+                index = self._visible.index(self._cursor_key)
+            except ValueError:
+                index = None
         if index is None:
             # The selected row left the list: stay at the same height, clamped.
             index = min(self.cursor, len(self._visible) - 1) if self._visible else 0
@@ -226,6 +254,10 @@ class RowList(ScrollView, can_focus=True):
 
     # ----- rendering --------------------------------------------------------
 
+    def notify_style_update(self) -> None:
+        self._line_cache.clear()  # focus (the cursor colour) or the theme changed
+        super().notify_style_update()
+
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(event.size.width, len(self._visible))
         self._scroll_cursor_into_view()
@@ -242,11 +274,18 @@ class RowList(ScrollView, can_focus=True):
         if index >= len(self._visible):
             return Strip.blank(width, base)
         key = self._visible[index]
-        text = self.spec.render(self._records[key], width)
-        style = base
-        if index == self.cursor:
-            style = base + self.get_component_rich_style("row-list--cursor")
-        return self._strip(text, width, style)
+        record = self._records[key]
+        is_cursor = index == self.cursor
+        # Lines are cached: a live burst reorders rows but rarely changes what one looks like.
+        cache_key = (key, id(record), width, is_cursor, self.spec.stamp(record), self.app.theme)
+        strip = self._line_cache.get(cache_key)
+        if strip is None or strip[0] is not record:
+            style = base
+            if is_cursor:
+                style = base + self.get_component_rich_style("row-list--cursor")
+            strip = (record, self._strip(self.spec.render(record, width), width, style))
+            self._line_cache[cache_key] = strip
+        return strip[1]
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
         text = text.copy()
