@@ -84,3 +84,15 @@ def test_drafts_are_kept_in_a_file_and_empty_ones_removed(tmp_path: Path) -> Non
     assert DraftStore(path).get(7) is None
     path.write_text("{not json", encoding="utf-8")
     assert DraftStore(path).get(7) is None  # a broken file starts empty rather than failing
+
+
+def test_the_readme_theme_example_is_a_valid_theme(tmp_path: Path) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Themes", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```\n(# .*?)```", section, flags=re.DOTALL)
+    assert block, "the Themes section has no theme example"
+    path = tmp_path / "example.toml"
+    path.write_text(block.group(1), encoding="utf-8")
+    assert parse_theme(path).name == "sunrise"
