@@ -279,7 +279,11 @@ class CustomerSession:
     async def _write_events(self) -> None:
         while True:
             event = await self._outbox.get()
-            frame = self._frame_for(event)
+            try:
+                frame = self._frame_for(event)
+            except Exception:  # noqa: BLE001 - one odd event must not silence the socket
+                log.exception("cannot turn event %s into a customer frame", event.id)
+                continue
             if frame is not None:
                 await self._send(frame)
                 if frame["type"] == "message" and frame["author"] != Author.CUSTOMER:
