@@ -6,7 +6,8 @@ transaction commits; :func:`run_shift_watcher` covers the one trigger no flow se
 shift starting, by sleeping until the next shift start it computes.
 
 Each ticket is handed out in its own write transaction, oldest first. On PostgreSQL the
-ticket is claimed with ``FOR NO KEY UPDATE SKIP LOCKED`` (another process handing out the same
+team rows are locked first (hand-outs queue there, which keeps oldest-first true under
+concurrency), then the ticket is claimed with ``FOR NO KEY UPDATE SKIP LOCKED`` (another process handing out the same
 backlog takes the next one instead of waiting) and the assignment rules lock the team
 rows, so concurrent hand-outs never assign a ticket twice or overfill a teammate.
 """
@@ -22,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core import events
-from inbox_tui.core.assignment import choose_assignee, team_shifts
+from inbox_tui.core.assignment import choose_assignee, lock_team, team_shifts
 from inbox_tui.core.escalation import timeline
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import Agent, Ticket, TicketStatus
@@ -58,6 +59,9 @@ async def _assign_oldest_waiting(store: Store, settings: AssignmentSettings) -> 
     Returns ("assigned", id), ("nobody", None) or ("empty", None)."""
     now = store.now()
     async with store.write() as session:
+        # Team rows first: concurrent hand-outs queue here, so each one sees the
+        # assignments before it and the oldest waiting ticket really goes first.
+        await lock_team(session)
         # NO KEY UPDATE (key_share): a note being added to the ticket (a foreign-key
         # share lock) does not make it look taken; a reassign or close in flight does.
         ticket = await session.scalar(_waiting_query().limit(1).with_for_update(skip_locked=True, key_share=True))
