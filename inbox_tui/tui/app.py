@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -30,7 +30,7 @@ from inbox_tui.ai.interface import AIError, AIUnavailable, TranscriptLine
 from inbox_tui.core import agents as core_agents
 from inbox_tui.core import events as core_events
 from inbox_tui.core import views
-from inbox_tui.core.conversations import get_conversation, preview_of
+from inbox_tui.core.conversations import get_conversation
 from inbox_tui.core.escalation import escalate, finish_escalation
 from inbox_tui.core.events import EventKind
 from inbox_tui.core.models import Author, Availability, ConversationStatus, TicketSource, TicketStatus
@@ -43,6 +43,7 @@ from inbox_tui.settings import Settings
 from inbox_tui.tui.bridge_client import BridgeClient, BridgeState, BridgeStatus
 from inbox_tui.tui.commands import InboxCommands
 from inbox_tui.tui.drafts import DraftStore
+from inbox_tui.tui.live_updates import EventBatch, merge_events, moved_row
 from inbox_tui.tui.safe_text import literal
 from inbox_tui.tui.screens.help import HelpScreen, help_content
 from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
@@ -58,7 +59,7 @@ from inbox_tui.tui.widgets.inbox_rows import (
     ticket_spec,
 )
 from inbox_tui.tui.widgets.row_list import RowList
-from inbox_tui.tui.widgets.sidebar import VIEW_ORDER, Sidebar, ViewsStrip
+from inbox_tui.tui.widgets.sidebar import Sidebar, ViewsStrip
 from inbox_tui.tui.widgets.status_bar import StatusBar
 from inbox_tui.tui.widgets.thread_view import ThreadView
 
@@ -74,34 +75,11 @@ EMPTY_TEXT = {
     View.MENTIONS: "Nobody mentioned you yet.",
     View.CLOSED: "No closed tickets.",
 }
-# Events that change a conversation row (its preview, age or whether it is still live).
-CONVERSATION_EVENTS = frozenset({EventKind.CONVERSATION_CREATED, EventKind.MESSAGE, EventKind.ESCALATED,
-                                 EventKind.AI_PAUSED, EventKind.AI_RESUMED, EventKind.TICKET_CLOSED,
-                                 EventKind.TICKET_CREATED})
-
-
 def not_signed_in_text(handle: str | None) -> str:
     who = handle or "HANDLE"
     return (f"Not signed in: no valid bridge token. Get one with `inbox-tui agents add {who}` "
             f"(or `inbox-tui agents token {who}` for an existing teammate), then set INBOX_TOKEN "
             "or `token` under [tui] in config.toml. Until then the inbox is read-only.")
-
-
-@dataclass
-class EventBatch:
-    """What a burst of events touched, merged so each thing is fetched once."""
-
-    conversation_ids: set[int] = field(default_factory=set)
-    # Conversations whose row changed in more than preview and age (created, escalated, …).
-    changed_conversation_ids: set[int] = field(default_factory=set)
-    # The newest message of each conversation, and how many arrived: enough to move a
-    # listed row without asking the database (the event carries the committed message).
-    latest_messages: dict[int, tuple[dict[str, Any], int]] = field(default_factory=dict)
-    ticket_ids: set[int] = field(default_factory=set)
-    tickets_changed: bool = False
-    team_changed: bool = False
-    new_on_me: set[int] = field(default_factory=set)
-    mentions: list[tuple[int, str]] = field(default_factory=list)
 
 
 class InboxApp(App[None]):
@@ -314,6 +292,13 @@ class InboxApp(App[None]):
             self.bridge()
         self._update_status()
         self.ready.set()
+        self.call_after_refresh(self._freeze_loaded_objects)
+
+    def _freeze_loaded_objects(self) -> None:
+        """Move what startup loaded (thousands of rows) out of the collector's sight, so
+        full collections during live updates stay short instead of rescanning them."""
+        gc.collect()
+        gc.freeze()
 
     @property
     def _presence_timeout(self) -> timedelta:
@@ -795,30 +780,7 @@ class InboxApp(App[None]):
                 log.exception("applying events failed")
 
     def _merge(self, events: list[dict[str, Any]]) -> EventBatch:
-        batch = EventBatch()
-        me = self.me.id if self.me else None
-        for event in events:
-            kind = event.get("kind")
-            conversation_id = event.get("conversation_id")
-            ticket_id = event.get("ticket_id")
-            if conversation_id and kind in CONVERSATION_EVENTS:
-                batch.conversation_ids.add(int(conversation_id))
-                if kind == EventKind.MESSAGE:
-                    _, count = batch.latest_messages.get(int(conversation_id), (event, 0))
-                    batch.latest_messages[int(conversation_id)] = (event, count + 1)
-                else:
-                    batch.changed_conversation_ids.add(int(conversation_id))
-            if ticket_id:
-                batch.ticket_ids.add(int(ticket_id))
-                batch.tickets_changed = True
-            if kind == EventKind.AGENT_UPDATED:
-                batch.team_changed = True
-            if me is not None and event.get("agent_id") == me and ticket_id:
-                if kind in (EventKind.TICKET_CREATED, EventKind.ASSIGNED) and ticket_id not in self._my_takeovers:
-                    batch.new_on_me.add(int(ticket_id))
-                elif kind == EventKind.MENTION:
-                    batch.mentions.append((int(ticket_id), str((event.get("payload") or {}).get("by") or "")))
-        return batch
+        return merge_events(events, self.me.id if self.me else None, self._my_takeovers)
 
     async def apply_events(self, events: list[dict[str, Any]]) -> None:
         if not events or self.runtime is None:
@@ -884,17 +846,8 @@ class InboxApp(App[None]):
             self.load_detail()
 
     def _moved_row(self, conversation_id: int, event: dict[str, Any], count: int) -> ConversationRow | None:
-        """The listed row with a new message applied, or None when it is not listed."""
         current = self.rows.record(conversation_key_of(conversation_id))
-        payload = event.get("payload") or {}
-        if current is None or not isinstance(payload.get("text"), str):
-            return None
-        try:
-            at = datetime.fromisoformat(str(event.get("at")))
-        except ValueError:
-            return None
-        return replace(current, preview=preview_of(payload["text"]), last_activity_at=at,
-                       message_count=current.message_count + count)
+        return moved_row(current, event, count) if current is not None else None
 
     def _flush_dirty(self) -> None:
         """At most a few times a second: counts and ticket lists (cheap, but not per event)."""

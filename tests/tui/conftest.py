@@ -4,6 +4,7 @@ drive the app with the Pilot."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import socket
 from collections.abc import Callable
@@ -69,6 +70,16 @@ async def build_inbox(path: Path) -> Inbox:
     finally:
         await store.close()
     return Inbox(url, seeded, clock, path)
+
+
+@pytest.fixture(autouse=True)
+async def _finalize_connections_on_this_loop() -> Any:
+    """Collect garbage before this test's event loop closes: an aiosqlite connection
+    finalized later would schedule its close on the next test's loop and wait forever
+    for a thread that answers to the old one."""
+    yield
+    gc.collect()
+    await asyncio.sleep(0.01)
 
 
 @pytest.fixture
