@@ -24,8 +24,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import bindparam, select
+
 from inbox_tui.core import events
 from inbox_tui.core.events import NOTIFY_CHANNEL, event_to_dict
+from inbox_tui.core.models import Event
 from inbox_tui.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,8 @@ SQLITE_POLL_SECONDS = 0.05
 #: still reads at once.
 MIN_READ_INTERVAL_SECONDS = 0.005
 BATCH = 500
+_EVENTS = Event.__table__
+_SINCE = select(_EVENTS).where(_EVENTS.c.id > bindparam("after")).order_by(_EVENTS.c.id).limit(BATCH)
 LISTEN_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -135,7 +140,9 @@ class EventFeed:
     async def _read_new(self) -> None:
         while True:
             async with self.store.read() as session:
-                rows = await events.since(session, self.last_id, BATCH)
+                # Plain rows, not ORM objects: this read follows every commit.
+                connection = await session.connection()
+                rows = (await connection.execute(_SINCE, {"after": self.last_id})).all()
             if not rows:
                 return
             batch = [logged_event(row) for row in rows]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -209,6 +209,62 @@ async def _locked_conversation(session: AsyncSession, conversation_id: int) -> C
     return conversation
 
 
+_CONVERSATIONS = Conversation.__table__
+_CONTACTS = Contact.__table__
+_MESSAGES = Message.__table__
+_TICKETS = Ticket.__table__
+
+# The hot path (every customer message and bot reply) is written in SQLAlchemy Core:
+# each statement is one hop through the driver, and ORM objects would be loaded, tracked
+# and flushed only to be thrown away at the end of the transaction.
+
+
+def _customer_message_context(conversation_id: int, client_id: str | None):  # type: ignore[no-untyped-def]
+    """One query for all a customer message needs: the conversation (locked), the
+    customer's name, the open ticket if any, and a message already stored under this
+    client id (a resend)."""
+    open_ticket = _TICKETS.c.status != literal_column("'closed'")  # the partial indexes' predicate
+    joined = _CONVERSATIONS.join(_CONTACTS, _CONTACTS.c.id == _CONVERSATIONS.c.contact_id).outerjoin(
+        _TICKETS, (_TICKETS.c.conversation_id == _CONVERSATIONS.c.id) & open_ticket)
+    columns = [_CONVERSATIONS.c.status, _CONVERSATIONS.c.language, _CONTACTS.c.name.label("customer_name"),
+               _TICKETS.c.id.label("ticket_id"), _TICKETS.c.status.label("ticket_status"),
+               _TICKETS.c.assignee_id]
+    if client_id:
+        seen = _MESSAGES.alias("seen")
+        joined = joined.outerjoin(seen, (seen.c.conversation_id == _CONVERSATIONS.c.id)
+                                  & (seen.c.client_id == client_id))
+        columns += [seen.c.id.label("seen_id"), seen.c.author.label("seen_author"),
+                    seen.c.name.label("seen_name"), seen.c.text.label("seen_text"),
+                    seen.c.created_at.label("seen_at"), seen.c.agent_id.label("seen_agent_id")]
+    # FOR UPDATE OF the conversation alone (PostgreSQL refuses to lock the nullable side
+    # of an outer join); it serializes against a concurrent claim. SQLite writers are
+    # serialized by BEGIN IMMEDIATE already (and ignore the clause).
+    return (select(*columns).select_from(joined).where(_CONVERSATIONS.c.id == conversation_id)
+            .with_for_update(of=_CONVERSATIONS))
+
+
+async def _insert_message(connection, now: datetime, conversation_id: int, *, author: str,  # type: ignore[no-untyped-def]
+                          text: str, name: str, client_id: str | None = None,
+                          delivered: bool = False) -> int:
+    return (await connection.execute(
+        insert(_MESSAGES).returning(_MESSAGES.c.id),
+        {"conversation_id": conversation_id, "author": author, "agent_id": None, "name": name,
+         "text": text, "client_id": client_id, "created_at": now,
+         "delivered_at": now if delivered else None},
+    )).scalar_one()
+
+
+def _touch_conversation(now: datetime, text: str):  # type: ignore[no-untyped-def]
+    """The conversation's list fields after a new message (as ``_append_message`` sets them)."""
+    return update(_CONVERSATIONS).values(
+        last_activity_at=now, last_message_preview=preview_of(text),
+        message_count=func.coalesce(_CONVERSATIONS.c.message_count, 0) + 1)
+
+
+def _payload(message_id: int, author: str, name: str, text: str, client_id: str | None) -> dict[str, object]:
+    return {"message_id": message_id, "author": author, "name": name, "text": text, "client_id": client_id}
+
+
 async def record_customer_message(
     store: Store,
     conversation_id: int,
@@ -221,39 +277,40 @@ async def record_customer_message(
     ``language`` is a detection the caller made outside the transaction."""
     _check_text(text)
     now = store.now()
-    if client_id:
-        existing = await _message_by_client_id(store, conversation_id, client_id)
-        if existing:
-            return StoredMessage(existing, created=False)
     try:
         async with store.write() as session:
-            conversation = await _locked_conversation(session, conversation_id)
-            if conversation.status == ConversationStatus.ENDED:
+            connection = await session.connection()
+            context = (await connection.execute(_customer_message_context(conversation_id, client_id))).first()
+            if context is None:
+                raise NotFound(f"no conversation {conversation_id}")
+            if client_id and context.seen_id is not None:
+                return StoredMessage(MessageRecord(
+                    id=context.seen_id, conversation_id=conversation_id, author=context.seen_author,
+                    name=context.seen_name, text=context.seen_text, created_at=context.seen_at,
+                    client_id=client_id, agent_id=context.seen_agent_id), created=False)
+            if context.status == ConversationStatus.ENDED:
                 raise StoreError("this conversation has ended")
-            contact = await session.get(Contact, conversation.contact_id)
-            if language and not conversation.language:
-                conversation.language = language
-            message = await _append_message(
-                session, now, conversation, author=Author.CUSTOMER, text=text,
-                name=contact.name if contact else "", client_id=client_id, delivered=True,
-            )
-            pending = [PendingEvent(EventKind.MESSAGE, conversation_id=conversation.id,
-                                    payload=message_payload(message))]
-            ticket = await session.scalar(
-                select(Ticket).where(Ticket.conversation_id == conversation.id,
-                                     Ticket.status != TicketStatus.CLOSED)
-            )
-            if ticket is not None:
-                pending[0] = PendingEvent(EventKind.MESSAGE, conversation_id=conversation.id,
-                                          ticket_id=ticket.id, payload=message_payload(message))
-                if ticket.status != TicketStatus.ON_YOU:
-                    ticket.status = TicketStatus.ON_YOU
-                ticket.updated_at = now
-                pending.append(PendingEvent(EventKind.TICKET_UPDATED, conversation_id=conversation.id,
-                                            ticket_id=ticket.id, agent_id=ticket.assignee_id,
-                                            payload={"status": ticket.status}))
+            name = context.customer_name or ""
+            message_id = await _insert_message(connection, now, conversation_id, author=Author.CUSTOMER,
+                                               text=text, name=name, client_id=client_id, delivered=True)
+            touch = _touch_conversation(now, text).where(_CONVERSATIONS.c.id == conversation_id)
+            if language and not context.language:
+                touch = touch.values(language=language)
+            await connection.execute(touch)
+            payload = _payload(message_id, Author.CUSTOMER, name, text, client_id)
+            pending = [PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id,
+                                    ticket_id=context.ticket_id, payload=payload)]
+            if context.ticket_id is not None:
+                await connection.execute(
+                    update(_TICKETS).where(_TICKETS.c.id == context.ticket_id)
+                    .values(status=TicketStatus.ON_YOU, updated_at=now))
+                pending.append(PendingEvent(EventKind.TICKET_UPDATED, conversation_id=conversation_id,
+                                            ticket_id=context.ticket_id, agent_id=context.assignee_id,
+                                            payload={"status": TicketStatus.ON_YOU}))
             await events.append(session, now, *pending)
-            return StoredMessage(message_record(message), created=True)
+            return StoredMessage(MessageRecord(
+                id=message_id, conversation_id=conversation_id, author=Author.CUSTOMER, name=name,
+                text=text, created_at=now, client_id=client_id), created=True)
     except IntegrityError:
         # The same client id raced in through another connection: it is stored once.
         if client_id:
@@ -281,14 +338,30 @@ async def record_bot_reply(
     _check_text(text)
     now = store.now()
     async with store.write() as session:
-        conversation = await _locked_conversation(session, conversation_id)
-        if not conversation.ai_enabled or conversation.status != ConversationStatus.LIVE:
+        connection = await session.connection()
+        # The AI check is the UPDATE's own condition: it takes the row lock, and under a
+        # concurrent claim PostgreSQL re-evaluates it on the claimed row (as the claim's
+        # own conditional UPDATE does), so a paused conversation updates nothing.
+        touched = (await connection.execute(
+            _touch_conversation(now, text)
+            .where(_CONVERSATIONS.c.id == conversation_id,
+                   _CONVERSATIONS.c.ai_enabled.is_(True),
+                   _CONVERSATIONS.c.status == ConversationStatus.LIVE)
+            .returning(_CONVERSATIONS.c.id)
+        )).first()
+        if touched is None:
+            exists = await connection.scalar(
+                select(_CONVERSATIONS.c.id).where(_CONVERSATIONS.c.id == conversation_id))
+            if exists is None:
+                raise NotFound(f"no conversation {conversation_id}")
             return None
-        message = await _append_message(session, now, conversation, author=Author.BOT,
-                                         text=text, name=name)
+        message_id = await _insert_message(connection, now, conversation_id, author=Author.BOT,
+                                           text=text, name=name)
         await events.append(session, now, PendingEvent(
-            EventKind.MESSAGE, conversation_id=conversation.id, payload=message_payload(message)))
-        return message_record(message)
+            EventKind.MESSAGE, conversation_id=conversation_id,
+            payload=_payload(message_id, Author.BOT, name, text, None)))
+        return MessageRecord(id=message_id, conversation_id=conversation_id, author=Author.BOT,
+                             name=name, text=text, created_at=now)
 
 
 async def transcript(session: AsyncSession, conversation_id: int, limit: int | None = None) -> list[MessageRecord]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core.models import Event
@@ -61,28 +61,36 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     }
 
 
+_EVENTS = Event.__table__
+
+
 async def append(session: AsyncSession, now: datetime, *events: PendingEvent) -> list[Event]:
-    """Append events as the last step of a write transaction (see the module doc)."""
+    """Append events as the last step of a write transaction (see the module doc).
+
+    Core INSERT … RETURNING rather than an ORM flush: this runs for every message, and
+    the returned rows are never tracked by the session anyway."""
     if not events:
         return []
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_EVENT_ORDER_LOCK})
-    rows = [
-        Event(
-            kind=e.kind,
-            conversation_id=e.conversation_id,
-            ticket_id=e.ticket_id,
-            agent_id=e.agent_id,
-            payload=e.payload or {},
-            created_at=now,
-        )
-        for e in events
-    ]
-    session.add_all(rows)
-    await session.flush()
-    if session.bind.dialect.name == "postgresql":
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # the flow's own rows first: the events are the last step
+    connection = await session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_EVENT_ORDER_LOCK})
+    rows = []
+    # One statement per event, in order, so ids follow the order the flow gave them.
+    for e in events:
+        payload = e.payload or {}
+        event_id = (await connection.execute(
+            insert(_EVENTS).returning(_EVENTS.c.id),
+            {"kind": e.kind, "conversation_id": e.conversation_id, "ticket_id": e.ticket_id,
+             "agent_id": e.agent_id, "payload": payload, "created_at": now},
+        )).scalar_one()
+        rows.append(Event(id=event_id, kind=e.kind, conversation_id=e.conversation_id,
+                          ticket_id=e.ticket_id, agent_id=e.agent_id, payload=payload, created_at=now))
+    if postgres:
         # Delivered by PostgreSQL only when (and if) this transaction commits.
-        await session.execute(
+        await connection.execute(
             text("SELECT pg_notify(:channel, :last)"),
             {"channel": NOTIFY_CHANNEL, "last": str(rows[-1].id)},
         )
