@@ -830,7 +830,9 @@ class InboxApp(App[None]):
                     self.call_after_refresh(self._mark_painted, shown)
             if team is not None:
                 self._apply_team(team)
-            self._update_status()
+                self._update_status()  # my availability may have changed elsewhere
+            # Otherwise the status bar waits for its one-second tick: repainting it with
+            # every event would make each frame span the screen, from the list to the bottom.
         for text in toasts:
             self.notify(text, title="Inbox", markup=False, timeout=8)
         if batch.tickets_changed and self.view is not View.CONVERSATIONS:

@@ -43,7 +43,7 @@ class RowSpec(Generic[R]):
 
 class RowList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
-    RowList { height: 1fr; }
+    RowList { height: 1fr; overflow-x: hidden; }
     RowList > .row-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
     RowList:blur > .row-list--cursor { background: $block-cursor-blurred-background; text-style: none; }
     RowList > .row-list--empty { color: $text-muted; text-style: italic; }
@@ -185,7 +185,7 @@ class RowList(ScrollView, can_focus=True):
         if index is None:
             # The selected row left the list: stay at the same height, clamped.
             index = min(self.cursor, len(self._visible) - 1) if self._visible else 0
-        self.virtual_size = Size(self.size.width, len(self._visible))
+        self._size_virtually()
         self._move_to(index, keep_in_view=False)
         self.refresh()
 
@@ -258,8 +258,15 @@ class RowList(ScrollView, can_focus=True):
         self._line_cache.clear()  # focus (the cursor colour) or the theme changed
         super().notify_style_update()
 
+    def _size_virtually(self) -> None:
+        # Rows never scroll sideways (they are cut to the width), and an unchanged size
+        # must not be set again: each change asks the screen for a new layout.
+        size = Size(self.scrollable_content_region.width, len(self._visible))
+        if size != self.virtual_size:
+            self.virtual_size = size
+
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self._visible))
+        self._size_virtually()
         self._scroll_cursor_into_view()
 
     def render_line(self, y: int) -> Strip:

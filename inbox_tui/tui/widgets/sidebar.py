@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.content import Content
-from textual.widgets import OptionList, Static
+from textual.widget import Widget
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from inbox_tui.core.views import View
@@ -37,8 +40,17 @@ SHORT_TITLES = {View.CONVERSATIONS: "Convs", View.ON_YOU: "On you", View.UNASSIG
                 View.ALL_OPEN: "Open", View.MENTIONS: "Mentions", View.CLOSED: "Closed"}
 
 
-class ViewsStrip(Static):
-    """The sidebar folded into one line, for 80-column terminals."""
+class ViewsStrip(Widget):
+    """The sidebar folded into one line, for 80-column terminals. It only repaints
+    itself (``Static.update`` would ask for a new layout of the whole screen)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._content = Content("")
+        self._parts: list[str | tuple[str, str]] = []
+
+    def render(self) -> Content:
+        return self._content
 
     def show(self, view: View, counts: dict[View, int]) -> None:
         parts: list[str | tuple[str, str]] = []
@@ -48,4 +60,8 @@ class ViewsStrip(Static):
             style = "bold reverse" if each is view else ""
             count = counts.get(each)
             parts.append((f"{number} {SHORT_TITLES[each]}" + ("" if count is None else f" {count}"), style))
-        self.update(Content.assemble(*parts))
+        # Compared as parts: Content equality looks at the text only, not the highlight.
+        if parts != self._parts:
+            self._parts = parts
+            self._content = Content.assemble(*parts)
+            self.refresh()

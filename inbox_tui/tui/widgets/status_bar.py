@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from textual.content import Content
-from textual.widgets import Static
+from textual.widget import Widget
 
 from inbox_tui.core.models import Availability
 from inbox_tui.core.records import AgentRef
@@ -22,7 +23,18 @@ BRIDGE_STYLE = {
 }
 
 
-class StatusBar(Static):
+class StatusBar(Widget):
+    """A fixed one-line widget: it repaints itself only, never asks for a new layout
+    (``Static.update`` would, re-rendering the whole screen on every live event)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._content = Content("")
+        self._parts: list[str | tuple[str, str]] = []
+
+    def render(self) -> Content:
+        return self._content
+
     def show(
         self,
         me: AgentRef | None,
@@ -50,4 +62,8 @@ class StatusBar(Static):
         elif bridge.detail and bridge.state is not BridgeState.CONNECTING:
             parts += [(f" · {literal(bridge.detail, single_line=True, limit=60)}", "$text-muted")]
         parts += [" │ AI: ", (ai_label, "$text-muted")]
-        self.update(Content.assemble(*parts))
+        # Compared as parts: Content equality looks at the text only, not the styles.
+        if parts != self._parts:
+            self._parts = parts
+            self._content = Content.assemble(*parts)
+            self.refresh()
