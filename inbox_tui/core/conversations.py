@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, literal_column, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -214,51 +214,81 @@ _CONTACTS = Contact.__table__
 _MESSAGES = Message.__table__
 _TICKETS = Ticket.__table__
 
-# The hot path (every customer message and bot reply) is written in SQLAlchemy Core:
-# each statement is one hop through the driver, and ORM objects would be loaded, tracked
-# and flushed only to be thrown away at the end of the transaction.
+# The hot path (every customer message and bot reply) is written in SQLAlchemy Core, with
+# statements built once: each statement is a hop through the driver, and ORM objects
+# would be loaded, tracked and flushed only to be thrown away at the end of the
+# transaction.
 
 
-def _customer_message_context(conversation_id: int, client_id: str | None):  # type: ignore[no-untyped-def]
+def _customer_message_context(with_resend: bool):  # type: ignore[no-untyped-def]
     """One query for all a customer message needs: the conversation (locked), the
-    customer's name, the open ticket if any, and a message already stored under this
-    client id (a resend)."""
+    customer's name, the open ticket if any, and (``with_resend``) a message already
+    stored under the client id."""
     open_ticket = _TICKETS.c.status != literal_column("'closed'")  # the partial indexes' predicate
     joined = _CONVERSATIONS.join(_CONTACTS, _CONTACTS.c.id == _CONVERSATIONS.c.contact_id).outerjoin(
         _TICKETS, (_TICKETS.c.conversation_id == _CONVERSATIONS.c.id) & open_ticket)
     columns = [_CONVERSATIONS.c.status, _CONVERSATIONS.c.language, _CONTACTS.c.name.label("customer_name"),
-               _TICKETS.c.id.label("ticket_id"), _TICKETS.c.status.label("ticket_status"),
-               _TICKETS.c.assignee_id]
-    if client_id:
+               _TICKETS.c.id.label("ticket_id"), _TICKETS.c.assignee_id]
+    if with_resend:
         seen = _MESSAGES.alias("seen")
         joined = joined.outerjoin(seen, (seen.c.conversation_id == _CONVERSATIONS.c.id)
-                                  & (seen.c.client_id == client_id))
+                                  & (seen.c.client_id == bindparam("client_id")))
         columns += [seen.c.id.label("seen_id"), seen.c.author.label("seen_author"),
                     seen.c.name.label("seen_name"), seen.c.text.label("seen_text"),
                     seen.c.created_at.label("seen_at"), seen.c.agent_id.label("seen_agent_id")]
     # FOR UPDATE OF the conversation alone (PostgreSQL refuses to lock the nullable side
     # of an outer join); it serializes against a concurrent claim. SQLite writers are
     # serialized by BEGIN IMMEDIATE already (and ignore the clause).
-    return (select(*columns).select_from(joined).where(_CONVERSATIONS.c.id == conversation_id)
+    return (select(*columns).select_from(joined)
+            .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
             .with_for_update(of=_CONVERSATIONS))
+
+
+_CONTEXT = _customer_message_context(with_resend=False)
+_CONTEXT_WITH_RESEND = _customer_message_context(with_resend=True)
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+# The conversation's list fields after a new message (as ``_append_message`` sets them);
+# a language is set only where none is known yet.
+_TOUCH_CONVERSATION = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("b_conversation_id"))
+    .values(last_activity_at=bindparam("b_now", type_=_CONVERSATIONS.c.last_activity_at.type),
+            last_message_preview=bindparam("b_preview"),
+            message_count=func.coalesce(_CONVERSATIONS.c.message_count, 0) + 1,
+            language=func.coalesce(_CONVERSATIONS.c.language,
+                                   bindparam("b_language", type_=_CONVERSATIONS.c.language.type)))
+)
+# The bot's AI check is the UPDATE's own condition: it takes the row lock, and under a
+# concurrent claim PostgreSQL re-evaluates it on the claimed row (as the claim's own
+# conditional UPDATE does), so a paused conversation updates nothing.
+_TOUCH_IF_BOT_ANSWERS = (
+    _TOUCH_CONVERSATION
+    .where(_CONVERSATIONS.c.ai_enabled.is_(True), _CONVERSATIONS.c.status == ConversationStatus.LIVE)
+    .returning(_CONVERSATIONS.c.id)
+)
+_CONVERSATION_EXISTS = select(_CONVERSATIONS.c.id).where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+_TICKET_BACK_ON_YOU = (
+    update(_TICKETS).where(_TICKETS.c.id == bindparam("b_ticket_id"))
+    .values(status=TicketStatus.ON_YOU, updated_at=bindparam("b_now", type_=_TICKETS.c.updated_at.type))
+)
 
 
 async def _insert_message(connection, now: datetime, conversation_id: int, *, author: str,  # type: ignore[no-untyped-def]
                           text: str, name: str, client_id: str | None = None,
                           delivered: bool = False) -> int:
     return (await connection.execute(
-        insert(_MESSAGES).returning(_MESSAGES.c.id),
+        _INSERT_MESSAGE,
         {"conversation_id": conversation_id, "author": author, "agent_id": None, "name": name,
          "text": text, "client_id": client_id, "created_at": now,
          "delivered_at": now if delivered else None},
     )).scalar_one()
 
 
-def _touch_conversation(now: datetime, text: str):  # type: ignore[no-untyped-def]
-    """The conversation's list fields after a new message (as ``_append_message`` sets them)."""
-    return update(_CONVERSATIONS).values(
-        last_activity_at=now, last_message_preview=preview_of(text),
-        message_count=func.coalesce(_CONVERSATIONS.c.message_count, 0) + 1)
+async def _touch_conversation(connection, statement, now: datetime, conversation_id: int,  # type: ignore[no-untyped-def]
+                              text: str, language: str | None = None):
+    return await connection.execute(statement, {
+        "b_conversation_id": conversation_id, "b_now": now, "b_preview": preview_of(text),
+        "b_language": language})
 
 
 def _payload(message_id: int, author: str, name: str, text: str, client_id: str | None) -> dict[str, object]:
@@ -280,7 +310,11 @@ async def record_customer_message(
     try:
         async with store.write() as session:
             connection = await session.connection()
-            context = (await connection.execute(_customer_message_context(conversation_id, client_id))).first()
+            if client_id:
+                context = (await connection.execute(
+                    _CONTEXT_WITH_RESEND, {"conversation_id": conversation_id, "client_id": client_id})).first()
+            else:
+                context = (await connection.execute(_CONTEXT, {"conversation_id": conversation_id})).first()
             if context is None:
                 raise NotFound(f"no conversation {conversation_id}")
             if client_id and context.seen_id is not None:
@@ -293,17 +327,12 @@ async def record_customer_message(
             name = context.customer_name or ""
             message_id = await _insert_message(connection, now, conversation_id, author=Author.CUSTOMER,
                                                text=text, name=name, client_id=client_id, delivered=True)
-            touch = _touch_conversation(now, text).where(_CONVERSATIONS.c.id == conversation_id)
-            if language and not context.language:
-                touch = touch.values(language=language)
-            await connection.execute(touch)
+            await _touch_conversation(connection, _TOUCH_CONVERSATION, now, conversation_id, text, language)
             payload = _payload(message_id, Author.CUSTOMER, name, text, client_id)
             pending = [PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id,
                                     ticket_id=context.ticket_id, payload=payload)]
             if context.ticket_id is not None:
-                await connection.execute(
-                    update(_TICKETS).where(_TICKETS.c.id == context.ticket_id)
-                    .values(status=TicketStatus.ON_YOU, updated_at=now))
+                await connection.execute(_TICKET_BACK_ON_YOU, {"b_ticket_id": context.ticket_id, "b_now": now})
                 pending.append(PendingEvent(EventKind.TICKET_UPDATED, conversation_id=conversation_id,
                                             ticket_id=context.ticket_id, agent_id=context.assignee_id,
                                             payload={"status": TicketStatus.ON_YOU}))
@@ -339,19 +368,9 @@ async def record_bot_reply(
     now = store.now()
     async with store.write() as session:
         connection = await session.connection()
-        # The AI check is the UPDATE's own condition: it takes the row lock, and under a
-        # concurrent claim PostgreSQL re-evaluates it on the claimed row (as the claim's
-        # own conditional UPDATE does), so a paused conversation updates nothing.
-        touched = (await connection.execute(
-            _touch_conversation(now, text)
-            .where(_CONVERSATIONS.c.id == conversation_id,
-                   _CONVERSATIONS.c.ai_enabled.is_(True),
-                   _CONVERSATIONS.c.status == ConversationStatus.LIVE)
-            .returning(_CONVERSATIONS.c.id)
-        )).first()
+        touched = (await _touch_conversation(connection, _TOUCH_IF_BOT_ANSWERS, now, conversation_id, text)).first()
         if touched is None:
-            exists = await connection.scalar(
-                select(_CONVERSATIONS.c.id).where(_CONVERSATIONS.c.id == conversation_id))
+            exists = await connection.scalar(_CONVERSATION_EXISTS, {"conversation_id": conversation_id})
             if exists is None:
                 raise NotFound(f"no conversation {conversation_id}")
             return None

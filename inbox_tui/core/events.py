@@ -62,6 +62,9 @@ def event_to_dict(event: Event) -> dict[str, Any]:
 
 
 _EVENTS = Event.__table__
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+_TAKE_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_NOTIFY = text("SELECT pg_notify(:channel, :last)")
 
 
 async def append(session: AsyncSession, now: datetime, *events: PendingEvent) -> list[Event]:
@@ -76,13 +79,13 @@ async def append(session: AsyncSession, now: datetime, *events: PendingEvent) ->
     connection = await session.connection()
     postgres = connection.dialect.name == "postgresql"
     if postgres:
-        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_EVENT_ORDER_LOCK})
+        await connection.execute(_TAKE_ORDER_LOCK, {"key": _PG_EVENT_ORDER_LOCK})
     rows = []
     # One statement per event, in order, so ids follow the order the flow gave them.
     for e in events:
         payload = e.payload or {}
         event_id = (await connection.execute(
-            insert(_EVENTS).returning(_EVENTS.c.id),
+            _INSERT_EVENT,
             {"kind": e.kind, "conversation_id": e.conversation_id, "ticket_id": e.ticket_id,
              "agent_id": e.agent_id, "payload": payload, "created_at": now},
         )).scalar_one()
@@ -91,7 +94,7 @@ async def append(session: AsyncSession, now: datetime, *events: PendingEvent) ->
     if postgres:
         # Delivered by PostgreSQL only when (and if) this transaction commits.
         await connection.execute(
-            text("SELECT pg_notify(:channel, :last)"),
+            _NOTIFY,
             {"channel": NOTIFY_CHANNEL, "last": str(rows[-1].id)},
         )
     return rows

@@ -4,10 +4,17 @@ SQLite: writes use ``BEGIN IMMEDIATE`` so that two processes never both read and
 both try to upgrade to a write lock (which SQLite answers with an immediate
 "database is locked"); a busy timeout makes the loser wait instead. Reads use a
 deferred transaction on a second engine so the TUI never blocks a writer.
+
+Within one process, SQLite writers also queue on an asyncio lock before they BEGIN: a
+connection that finds the file locked sleeps in SQLite's busy handler with a growing
+back-off (1, 2, 5 … 100 ms) and misses the moment the lock is freed, which under a busy
+server turned milliseconds of work into seconds of waiting. The busy timeout still
+covers writers in other processes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
@@ -66,6 +73,8 @@ class Store:
         else:
             self.write_engine = create_async_engine(self.url, pool_size=5, max_overflow=10, pool_pre_ping=True)
             self.read_engine = self.write_engine
+        self._write_lock: asyncio.Lock | None = None
+        self._write_lock_loop: asyncio.AbstractEventLoop | None = None
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -79,9 +88,22 @@ class Store:
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed on success, rolled back on any error."""
-        async with self._write_sessions() as session:
-            async with session.begin():
-                yield session
+        if not self.is_sqlite:
+            async with self._write_sessions() as session:
+                async with session.begin():
+                    yield session
+            return
+        async with self._sqlite_write_lock():
+            async with self._write_sessions() as session:
+                async with session.begin():
+                    yield session
+
+    def _sqlite_write_lock(self) -> asyncio.Lock:
+        # One lock per event loop: a store may outlive the loop that first used it (tests).
+        loop = asyncio.get_running_loop()
+        if self._write_lock is None or self._write_lock_loop is not loop:
+            self._write_lock, self._write_lock_loop = asyncio.Lock(), loop
+        return self._write_lock
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
