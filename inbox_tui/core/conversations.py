@@ -10,8 +10,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, literal_column, select, update
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -273,20 +275,19 @@ _TICKET_BACK_ON_YOU = (
 )
 
 
-async def _insert_message(connection, now: datetime, conversation_id: int, *, author: str,  # type: ignore[no-untyped-def]
-                          text: str, name: str, client_id: str | None = None,
-                          delivered: bool = False) -> int:
-    return (await connection.execute(
+def _insert_message(connection: Connection, now: datetime, conversation_id: int, *, author: str,
+                    text: str, name: str, client_id: str | None = None, delivered: bool = False) -> int:
+    return connection.execute(
         _INSERT_MESSAGE,
         {"conversation_id": conversation_id, "author": author, "agent_id": None, "name": name,
          "text": text, "client_id": client_id, "created_at": now,
          "delivered_at": now if delivered else None},
-    )).scalar_one()
+    ).scalar_one()
 
 
-async def _touch_conversation(connection, statement, now: datetime, conversation_id: int,  # type: ignore[no-untyped-def]
-                              text: str, language: str | None = None):
-    return await connection.execute(statement, {
+def _touch_conversation(connection: Connection, statement: Any, now: datetime, conversation_id: int,
+                        text: str, language: str | None = None) -> CursorResult[Any]:
+    return connection.execute(statement, {
         "b_conversation_id": conversation_id, "b_now": now, "b_preview": preview_of(text),
         "b_language": language})
 
@@ -306,40 +307,9 @@ async def record_customer_message(
     """Store a customer's message once per client id. An open ticket goes back to On you.
     ``language`` is a detection the caller made outside the transaction."""
     _check_text(text)
-    now = store.now()
     try:
-        async with store.write() as session:
-            connection = await session.connection()
-            if client_id:
-                context = (await connection.execute(
-                    _CONTEXT_WITH_RESEND, {"conversation_id": conversation_id, "client_id": client_id})).first()
-            else:
-                context = (await connection.execute(_CONTEXT, {"conversation_id": conversation_id})).first()
-            if context is None:
-                raise NotFound(f"no conversation {conversation_id}")
-            if client_id and context.seen_id is not None:
-                return StoredMessage(MessageRecord(
-                    id=context.seen_id, conversation_id=conversation_id, author=context.seen_author,
-                    name=context.seen_name, text=context.seen_text, created_at=context.seen_at,
-                    client_id=client_id, agent_id=context.seen_agent_id), created=False)
-            if context.status == ConversationStatus.ENDED:
-                raise StoreError("this conversation has ended")
-            name = context.customer_name or ""
-            message_id = await _insert_message(connection, now, conversation_id, author=Author.CUSTOMER,
-                                               text=text, name=name, client_id=client_id, delivered=True)
-            await _touch_conversation(connection, _TOUCH_CONVERSATION, now, conversation_id, text, language)
-            payload = _payload(message_id, Author.CUSTOMER, name, text, client_id)
-            pending = [PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id,
-                                    ticket_id=context.ticket_id, payload=payload)]
-            if context.ticket_id is not None:
-                await connection.execute(_TICKET_BACK_ON_YOU, {"b_ticket_id": context.ticket_id, "b_now": now})
-                pending.append(PendingEvent(EventKind.TICKET_UPDATED, conversation_id=conversation_id,
-                                            ticket_id=context.ticket_id, agent_id=context.assignee_id,
-                                            payload={"status": TicketStatus.ON_YOU}))
-            await events.append(session, now, *pending)
-            return StoredMessage(MessageRecord(
-                id=message_id, conversation_id=conversation_id, author=Author.CUSTOMER, name=name,
-                text=text, created_at=now, client_id=client_id), created=True)
+        return await store.run_write(_store_customer_message, conversation_id, text, client_id,
+                                     language, store.now())
     except IntegrityError:
         # The same client id raced in through another connection: it is stored once.
         if client_id:
@@ -347,6 +317,40 @@ async def record_customer_message(
             if existing:
                 return StoredMessage(existing, created=False)
         raise
+
+
+def _store_customer_message(connection: Connection, conversation_id: int, text: str, client_id: str | None,
+                            language: str | None, now: datetime) -> StoredMessage:
+    if client_id:
+        context = connection.execute(
+            _CONTEXT_WITH_RESEND, {"conversation_id": conversation_id, "client_id": client_id}).first()
+    else:
+        context = connection.execute(_CONTEXT, {"conversation_id": conversation_id}).first()
+    if context is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    if client_id and context.seen_id is not None:
+        return StoredMessage(MessageRecord(
+            id=context.seen_id, conversation_id=conversation_id, author=context.seen_author,
+            name=context.seen_name, text=context.seen_text, created_at=context.seen_at,
+            client_id=client_id, agent_id=context.seen_agent_id), created=False)
+    if context.status == ConversationStatus.ENDED:
+        raise StoreError("this conversation has ended")
+    name = context.customer_name or ""
+    message_id = _insert_message(connection, now, conversation_id, author=Author.CUSTOMER,
+                                 text=text, name=name, client_id=client_id, delivered=True)
+    _touch_conversation(connection, _TOUCH_CONVERSATION, now, conversation_id, text, language)
+    payload = _payload(message_id, Author.CUSTOMER, name, text, client_id)
+    pending = [PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id,
+                            ticket_id=context.ticket_id, payload=payload)]
+    if context.ticket_id is not None:
+        connection.execute(_TICKET_BACK_ON_YOU, {"b_ticket_id": context.ticket_id, "b_now": now})
+        pending.append(PendingEvent(EventKind.TICKET_UPDATED, conversation_id=conversation_id,
+                                    ticket_id=context.ticket_id, agent_id=context.assignee_id,
+                                    payload={"status": TicketStatus.ON_YOU}))
+    events.append_sync(connection, now, *pending)
+    return StoredMessage(MessageRecord(
+        id=message_id, conversation_id=conversation_id, author=Author.CUSTOMER, name=name,
+        text=text, created_at=now, client_id=client_id), created=True)
 
 
 async def _message_by_client_id(store: Store, conversation_id: int, client_id: str) -> MessageRecord | None:
@@ -365,22 +369,22 @@ async def record_bot_reply(
     dropped and None returned. The check and the insert are one transaction, ordered
     against the claim by the row lock, so no bot message follows a pause."""
     _check_text(text)
-    now = store.now()
-    async with store.write() as session:
-        connection = await session.connection()
-        touched = (await _touch_conversation(connection, _TOUCH_IF_BOT_ANSWERS, now, conversation_id, text)).first()
-        if touched is None:
-            exists = await connection.scalar(_CONVERSATION_EXISTS, {"conversation_id": conversation_id})
-            if exists is None:
-                raise NotFound(f"no conversation {conversation_id}")
-            return None
-        message_id = await _insert_message(connection, now, conversation_id, author=Author.BOT,
-                                           text=text, name=name)
-        await events.append(session, now, PendingEvent(
-            EventKind.MESSAGE, conversation_id=conversation_id,
-            payload=_payload(message_id, Author.BOT, name, text, None)))
-        return MessageRecord(id=message_id, conversation_id=conversation_id, author=Author.BOT,
-                             name=name, text=text, created_at=now)
+    return await store.run_write(_store_bot_reply, conversation_id, text, name, store.now())
+
+
+def _store_bot_reply(connection: Connection, conversation_id: int, text: str, name: str,
+                     now: datetime) -> MessageRecord | None:
+    touched = _touch_conversation(connection, _TOUCH_IF_BOT_ANSWERS, now, conversation_id, text).first()
+    if touched is None:
+        if connection.scalar(_CONVERSATION_EXISTS, {"conversation_id": conversation_id}) is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        return None
+    message_id = _insert_message(connection, now, conversation_id, author=Author.BOT, text=text, name=name)
+    events.append_sync(connection, now, PendingEvent(
+        EventKind.MESSAGE, conversation_id=conversation_id,
+        payload=_payload(message_id, Author.BOT, name, text, None)))
+    return MessageRecord(id=message_id, conversation_id=conversation_id, author=Author.BOT,
+                         name=name, text=text, created_at=now)
 
 
 async def transcript(session: AsyncSession, conversation_id: int, limit: int | None = None) -> list[MessageRecord]:

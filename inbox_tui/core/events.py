@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core.models import Event
@@ -68,35 +69,39 @@ _NOTIFY = text("SELECT pg_notify(:channel, :last)")
 
 
 async def append(session: AsyncSession, now: datetime, *events: PendingEvent) -> list[Event]:
-    """Append events as the last step of a write transaction (see the module doc).
-
-    Core INSERT … RETURNING rather than an ORM flush: this runs for every message, and
-    the returned rows are never tracked by the session anyway."""
+    """Append events as the last step of a write transaction (see the module doc)."""
     if not events:
         return []
     if session.new or session.dirty or session.deleted:
         await session.flush()  # the flow's own rows first: the events are the last step
     connection = await session.connection()
+    return await connection.run_sync(append_sync, now, *events)
+
+
+def append_sync(connection: Connection, now: datetime, *events: PendingEvent) -> list[Event]:
+    """``append`` for a flow written as synchronous Core (``Store.run_write``).
+
+    Core INSERT … RETURNING rather than an ORM flush: this runs for every message, and
+    the returned rows are never tracked by a session anyway."""
+    if not events:
+        return []
     postgres = connection.dialect.name == "postgresql"
     if postgres:
-        await connection.execute(_TAKE_ORDER_LOCK, {"key": _PG_EVENT_ORDER_LOCK})
+        connection.execute(_TAKE_ORDER_LOCK, {"key": _PG_EVENT_ORDER_LOCK})
     rows = []
     # One statement per event, in order, so ids follow the order the flow gave them.
     for e in events:
         payload = e.payload or {}
-        event_id = (await connection.execute(
+        event_id = connection.execute(
             _INSERT_EVENT,
             {"kind": e.kind, "conversation_id": e.conversation_id, "ticket_id": e.ticket_id,
              "agent_id": e.agent_id, "payload": payload, "created_at": now},
-        )).scalar_one()
+        ).scalar_one()
         rows.append(Event(id=event_id, kind=e.kind, conversation_id=e.conversation_id,
                           ticket_id=e.ticket_id, agent_id=e.agent_id, payload=payload, created_at=now))
     if postgres:
         # Delivered by PostgreSQL only when (and if) this transaction commits.
-        await connection.execute(
-            _NOTIFY,
-            {"channel": NOTIFY_CHANNEL, "last": str(rows[-1].id)},
-        )
+        connection.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "last": str(rows[-1].id)})
     return rows
 
 

@@ -10,24 +10,33 @@ connection that finds the file locked sleeps in SQLite's busy handler with a gro
 back-off (1, 2, 5 … 100 ms) and misses the moment the lock is freed, which under a busy
 server turned milliseconds of work into seconds of waiting. The busy timeout still
 covers writers in other processes.
+
+``run_write``/``run_read`` run a synchronous Core function as one transaction. On SQLite
+the whole transaction is one call into a worker thread over the plain ``sqlite3``
+driver, where through aiosqlite every cursor, execute, fetch and close is a hop to its
+thread and back; the chat server's per-message flows use it. On PostgreSQL it runs on
+the async engine like everything else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import URL
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from inbox_tui.core.database_url import parse_database_url
 
 Clock = Callable[[], datetime]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -36,12 +45,8 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _sqlite_engine(url: URL, begin: str) -> AsyncEngine:
-    engine = create_async_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_size=4, max_overflow=8
-    )
-
-    @event.listens_for(engine.sync_engine, "connect")
+def _configure_sqlite(engine: Engine, begin: str) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver so BEGIN is ours (see module doc).
         dbapi_connection.isolation_level = None
@@ -52,11 +57,40 @@ def _sqlite_engine(url: URL, begin: str) -> AsyncEngine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql(begin)
 
+
+def _sqlite_engine(url: URL, begin: str) -> AsyncEngine:
+    engine = create_async_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_size=4, max_overflow=8
+    )
+    _configure_sqlite(engine.sync_engine, begin)
     return engine
+
+
+class _SqliteWorker:
+    """A plain ``sqlite3`` engine used from one worker thread of its own."""
+
+    def __init__(self, url: URL, begin: str, name: str) -> None:
+        self.engine = create_engine(
+            url.set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        )
+        _configure_sqlite(self.engine, begin)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+
+    async def run(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._transaction, work, args)
+
+    def _transaction(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+        with self.engine.begin() as connection:
+            return work(connection, *args)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.engine.dispose()
 
 
 class Store:
@@ -73,6 +107,8 @@ class Store:
         else:
             self.write_engine = create_async_engine(self.url, pool_size=5, max_overflow=10, pool_pre_ping=True)
             self.read_engine = self.write_engine
+        self._sqlite_writer: _SqliteWorker | None = None
+        self._sqlite_reader: _SqliteWorker | None = None
         self._write_lock: asyncio.Lock | None = None
         self._write_lock_loop: asyncio.AbstractEventLoop | None = None
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
@@ -105,6 +141,28 @@ class Store:
             self._write_lock, self._write_lock_loop = asyncio.Lock(), loop
         return self._write_lock
 
+    async def run_write(self, work: Callable[Concatenate[Connection, P], T], *args: P.args) -> T:
+        """``work(connection, *args)``, synchronous SQLAlchemy Core, as one write
+        transaction: committed on success, rolled back on any error (see module doc)."""
+        if not self.is_sqlite:
+            async with self.write() as session:
+                connection = await session.connection()
+                return await connection.run_sync(work, *args)
+        if self._sqlite_writer is None:
+            self._sqlite_writer = _SqliteWorker(self.url, "BEGIN IMMEDIATE", "sqlite-writer")
+        async with self._sqlite_write_lock():
+            return await self._sqlite_writer.run(work, args)
+
+    async def run_read(self, work: Callable[Concatenate[Connection, P], T], *args: P.args) -> T:
+        """``work(connection, *args)`` in one read transaction."""
+        if not self.is_sqlite:
+            async with self.read() as session:
+                connection = await session.connection()
+                return await connection.run_sync(work, *args)
+        if self._sqlite_reader is None:
+            self._sqlite_reader = _SqliteWorker(self.url, "BEGIN", "sqlite-reader")
+        return await self._sqlite_reader.run(work, args)
+
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._read_sessions() as session:
@@ -112,6 +170,10 @@ class Store:
                 yield session
 
     async def close(self) -> None:
+        for worker in (self._sqlite_writer, self._sqlite_reader):
+            if worker is not None:
+                await asyncio.to_thread(worker.close)
+        self._sqlite_writer = self._sqlite_reader = None
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
