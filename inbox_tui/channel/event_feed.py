@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 
 from inbox_tui.core import events
 from inbox_tui.core.events import NOTIFY_CHANNEL, event_to_dict
@@ -67,6 +68,10 @@ class LoggedEvent:
             self._bridge_frame = json.dumps({"type": "event", "event": self.data},
                                             ensure_ascii=False, separators=(",", ":"))
         return self._bridge_frame
+
+
+def _events_after(connection: Connection, after_id: int) -> list[Any]:
+    return list(connection.execute(_SINCE, {"after": after_id}).all())
 
 
 def logged_event(event: Any) -> LoggedEvent:
@@ -139,10 +144,8 @@ class EventFeed:
 
     async def _read_new(self) -> None:
         while True:
-            async with self.store.read() as session:
-                # Plain rows, not ORM objects: this read follows every commit.
-                connection = await session.connection()
-                rows = (await connection.execute(_SINCE, {"after": self.last_id})).all()
+            # Plain rows, not ORM objects, in one call to the store: this read follows every commit.
+            rows = await self.store.run_read(_events_after, self.last_id)
             if not rows:
                 return
             batch = [logged_event(row) for row in rows]

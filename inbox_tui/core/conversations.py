@@ -411,11 +411,18 @@ async def undelivered_messages(store: Store, conversation_id: int) -> list[Messa
 async def mark_delivered(store: Store, message_ids: Sequence[int]) -> None:
     if not message_ids:
         return
-    async with store.write() as session:
-        await session.execute(
-            update(Message).where(Message.id.in_(list(message_ids)), Message.delivered_at.is_(None))
-            .values(delivered_at=store.now())
-        )
+    await store.run_write(_mark_delivered, list(message_ids), store.now())
+
+
+_MARK_DELIVERED = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id.in_(bindparam("ids", expanding=True)), _MESSAGES.c.delivered_at.is_(None))
+    .values(delivered_at=bindparam("b_now", type_=_MESSAGES.c.delivered_at.type))
+)
+
+
+def _mark_delivered(connection: Connection, message_ids: list[int], now: datetime) -> None:
+    connection.execute(_MARK_DELIVERED, {"ids": message_ids, "b_now": now})
 
 
 async def count_live(session: AsyncSession) -> int:
