@@ -77,6 +77,12 @@ class ServerProcess:
             raise SystemExit(f"server did not start: {line!r}")
         return cls(process, found.group(1))
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server so far (the machine may be shared, so
+        CPU per message is steadier than wall-clock figures)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_kib(self) -> int:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
@@ -232,10 +238,13 @@ async def main() -> None:
             rounds = args.messages or (20 if customers <= 100 else 5)
             # The echo answers so fast that it needs more messages for a stable figure.
             echo_result = await measure_echo(echo.url, customers, max(rounds, 200_000 // customers))
+            cpu_before = channel.cpu_seconds()
             channel_result = await measure_channel(channel.url, customers, rounds)
+            cpu_per_message = (channel.cpu_seconds() - cpu_before) * 1000 / channel_result.messages
             print(f"\n{customers} customers, each sending as soon as the last answer came")
             print(echo_result.line("  websockets echo"))
             print(channel_result.line("  channel (offline bot)"))
+            print(f"  channel server CPU {cpu_per_message:.2f} ms per round trip")
             print(f"  throughput ratio {channel_result.rate / echo_result.rate:.3f}× echo (target ≥ 0.25×)")
             if args.pace and customers <= 100:
                 paced_echo = await measure_echo(echo.url, customers, 8, args.pace)
