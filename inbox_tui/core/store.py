@@ -70,6 +70,11 @@ def _sqlite_engine(url: URL, begin: str) -> AsyncEngine:
     return engine
 
 
+_Outcome = tuple[bool, Any]  # (True, result) or (False, the exception)
+#: Most writes grouped into one SQLite commit.
+MAX_GROUP_COMMIT = 64
+
+
 class _SqliteWorker:
     """A plain ``sqlite3`` engine used from one worker thread of its own."""
 
@@ -87,6 +92,28 @@ class _SqliteWorker:
     def _transaction(self, work: Callable[..., T], args: tuple[Any, ...]) -> T:
         with self.engine.begin() as connection:
             return work(connection, *args)
+
+    async def run_group(self, works: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[_Outcome]:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._group, works)
+
+    def _group(self, works: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[_Outcome]:
+        """Each work in a savepoint of one transaction: a work that fails is undone alone
+        and its error is its own; a failed commit fails them all."""
+        if len(works) == 1:
+            work, args = works[0]
+            try:
+                return [(True, self._transaction(work, args))]
+            except Exception as error:  # noqa: BLE001 - handed to the caller
+                return [(False, error)]
+        outcomes: list[_Outcome] = []
+        with self.engine.begin() as connection:
+            for work, args in works:
+                try:
+                    with connection.begin_nested():
+                        outcomes.append((True, work(connection, *args)))
+                except Exception as error:  # noqa: BLE001 - handed to its caller
+                    outcomes.append((False, error))
+        return outcomes
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
@@ -109,6 +136,8 @@ class Store:
             self.read_engine = self.write_engine
         self._sqlite_writer: _SqliteWorker | None = None
         self._sqlite_reader: _SqliteWorker | None = None
+        self._queued_writes: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._write_flusher: asyncio.Task[None] | None = None
         self._write_lock: asyncio.Lock | None = None
         self._write_lock_loop: asyncio.AbstractEventLoop | None = None
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
@@ -148,10 +177,43 @@ class Store:
             async with self.write() as session:
                 connection = await session.connection()
                 return await connection.run_sync(work, *args)
+        # Group commit: the writes that queue up while one commit is under way go into the
+        # next transaction together, each in its own savepoint, and each caller hears
+        # of its own write only once that transaction has committed.
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queued_writes.append((work, args, future))
+        if self._write_flusher is None or self._write_flusher.done():
+            self._write_flusher = loop.create_task(self._flush_writes(), name="sqlite-group-commit")
+        return await future
+
+    async def _flush_writes(self) -> None:
         if self._sqlite_writer is None:
             self._sqlite_writer = _SqliteWorker(self.url, "BEGIN IMMEDIATE", "sqlite-writer")
-        async with self._sqlite_write_lock():
-            return await self._sqlite_writer.run(work, args)
+        while self._queued_writes:
+            group = self._queued_writes[:MAX_GROUP_COMMIT]
+            del self._queued_writes[:MAX_GROUP_COMMIT]
+            group = [item for item in group if not item[2].done()]  # callers that gave up
+            if not group:
+                continue
+            try:
+                async with self._sqlite_write_lock():
+                    outcomes = await self._sqlite_writer.run_group([(work, args) for work, args, _ in group])
+            except asyncio.CancelledError:
+                for _, _, future in group:
+                    future.cancel()
+                raise
+            except Exception as error:  # noqa: BLE001 - the commit failed: every write of the group did
+                for _, _, future in group:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, _, future), (ok, value) in zip(group, outcomes):
+                if not future.done():
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
 
     async def run_read(self, work: Callable[Concatenate[Connection, P], T], *args: P.args) -> T:
         """``work(connection, *args)`` in one read transaction."""
