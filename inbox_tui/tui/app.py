@@ -150,6 +150,7 @@ class InboxApp(App[None]):
         self._announced_tickets: set[int] = set()
         self._pending_select: str | None = None
         self._closing = False
+        self._focus_ticket: int | None = None  # focus this ticket's thread once it is shown
         self.worker_errors: list[str] = []
 
     # ----- layout -----------------------------------------------------------
@@ -426,6 +427,9 @@ class InboxApp(App[None]):
             self.ticket_detail = detail
             self.ticket_pane.show(detail)
             switcher.current = "ticket-pane"
+            if self._focus_ticket == ident:
+                self._focus_ticket = None
+                self.ticket_pane.query_one(ThreadView).focus()
             self._mark_shown(detail.transcript)
             if first_show:
                 self._restore_draft(ident)
@@ -446,6 +450,8 @@ class InboxApp(App[None]):
     # ----- drafts -----------------------------------------------------------
 
     def _restore_draft(self, ticket_id: int) -> None:
+        if self.composer.ticket_id == ticket_id:
+            return  # already this ticket's text, maybe typed a moment ago: never overwrite it
         draft = self.drafts.get(ticket_id) if self.drafts else None
         self.composer.load(ticket_id, draft.text if draft else "", draft.mode if draft else REPLY)
 
@@ -488,7 +494,7 @@ class InboxApp(App[None]):
     def action_filter(self) -> None:
         box = self.main_screen.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.main_screen.set_focus(box)  # now: the letters typed next are the filter
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -546,7 +552,7 @@ class InboxApp(App[None]):
         self.switch_view(View.ON_YOU if mine else View.ALL_OPEN, select_key=ticket_key(result.ticket_id))
         self._set_detail(("ticket", result.ticket_id))
         # The ticket is where the work is now (and at 80 columns it gets the whole width).
-        self.ticket_pane.query_one(ThreadView).focus()
+        self._focus_ticket = result.ticket_id
         self._counts_dirty = True
         if result.created:
             self.finish_takeover(result.ticket_id)
@@ -871,15 +877,21 @@ class InboxApp(App[None]):
         self._show_counts(counts)
 
     def _tick(self) -> None:
+        rows = self.main_screen.query("#rows") if self.screen_stack and not self._closing else None
+        if not rows:
+            return  # a timer firing while the app shuts down
         self._update_status()
-        self.rows.refresh()  # ages move on
+        rows.first().refresh()  # ages move on
 
     def _update_status(self) -> None:
+        bars = self.main_screen.query(StatusBar) if self.screen_stack else None
+        if not bars:
+            return  # not composed yet, or already torn down
         ai = self.runtime.ai if self.runtime else None
         ai_label = "…" if ai is None else (f"model {self.settings.ai.model}" if ai.has_model else
                                            "offline")
-        self.main_screen.query_one(StatusBar).show(self.me, self.availability, self.bridge_status, self.last_event_at,
-                                       self.clock(), ai_label)
+        bars.first().show(self.me, self.availability, self.bridge_status, self.last_event_at,
+                          self.clock(), ai_label)
 
     async def action_quit(self) -> None:
         self._save_draft()

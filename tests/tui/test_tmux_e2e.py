@@ -84,14 +84,20 @@ async def test_take_over_reply_and_allow_ai_in_a_real_terminal(tmp_path: Path) -
             await wait_for_screen(session, "AI paused")
 
             tmux("send-keys", "-t", session, "r")
+            # Type once the composer has the focus, as a person would (the footer then
+            # lists the composer's keys): keys sent in the same instant as `r` are
+            # routed to whatever had the focus when they arrived.
+            await wait_for_screen(session, "^j Send")
             tmux("send-keys", "-t", session, "-l", "Your invoice is on its way")
             tmux("send-keys", "-t", session, "C-j")  # Ctrl+J sends in every terminal
             try:
                 frame = await customer.wait_for(
                     lambda f: f.get("type") == "message" and f.get("author") == "agent", timeout=15)
             except (TimeoutError, asyncio.TimeoutError):
-                raise AssertionError("the customer never got the reply; the screen:\n"
-                                     + tmux("capture-pane", "-p", "-t", session)) from None
+                with sqlite3.connect(db) as connection:
+                    stored = connection.execute("SELECT id, author, text, delivered_at FROM messages").fetchall()
+                raise AssertionError(f"the customer never got the reply; stored messages: {stored}; "
+                                     f"the screen:\n{tmux('capture-pane', '-p', '-t', session)}") from None
             assert frame["text"] == "Your invoice is on its way"
             await wait_for_screen(session, "Reply sent")
 

@@ -114,7 +114,9 @@ class Composer(Vertical):
 
     def start(self, mode: str) -> None:
         self.mode = mode
-        self.input.focus()
+        # Focus now, not after the next refresh: keys typed right after `r` (or pasted)
+        # must land in the composer, never run as shortcuts (`a` would close the ticket).
+        self.screen.set_focus(self.input)
 
     def watch_mode(self) -> None:
         self._show_mode()
