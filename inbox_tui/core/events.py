@@ -75,34 +75,34 @@ async def append(session: AsyncSession, now: datetime, *events: PendingEvent) ->
     if session.new or session.dirty or session.deleted:
         await session.flush()  # the flow's own rows first: the events are the last step
     connection = await session.connection()
-    return await connection.run_sync(append_sync, now, *events)
+    ids = await connection.run_sync(append_sync, now, *events)
+    return [Event(id=event_id, kind=e.kind, conversation_id=e.conversation_id, ticket_id=e.ticket_id,
+                  agent_id=e.agent_id, payload=e.payload or {}, created_at=now)
+            for event_id, e in zip(ids, events)]
 
 
-def append_sync(connection: Connection, now: datetime, *events: PendingEvent) -> list[Event]:
-    """``append`` for a flow written as synchronous Core (``Store.run_write``).
+def append_sync(connection: Connection, now: datetime, *events: PendingEvent) -> list[int]:
+    """``append`` for a flow written as synchronous Core (``Store.run_write``); returns
+    the new event ids.
 
-    Core INSERT … RETURNING rather than an ORM flush: this runs for every message, and
-    the returned rows are never tracked by a session anyway."""
+    Core INSERT … RETURNING rather than an ORM flush: this runs for every message."""
     if not events:
         return []
     postgres = connection.dialect.name == "postgresql"
     if postgres:
         connection.execute(_TAKE_ORDER_LOCK, {"key": _PG_EVENT_ORDER_LOCK})
-    rows = []
+    ids = []
     # One statement per event, in order, so ids follow the order the flow gave them.
     for e in events:
-        payload = e.payload or {}
-        event_id = connection.execute(
+        ids.append(connection.execute(
             _INSERT_EVENT,
             {"kind": e.kind, "conversation_id": e.conversation_id, "ticket_id": e.ticket_id,
-             "agent_id": e.agent_id, "payload": payload, "created_at": now},
-        ).scalar_one()
-        rows.append(Event(id=event_id, kind=e.kind, conversation_id=e.conversation_id,
-                          ticket_id=e.ticket_id, agent_id=e.agent_id, payload=payload, created_at=now))
+             "agent_id": e.agent_id, "payload": e.payload or {}, "created_at": now},
+        ).scalar_one())
     if postgres:
         # Delivered by PostgreSQL only when (and if) this transaction commits.
-        connection.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "last": str(rows[-1].id)})
-    return rows
+        connection.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "last": str(ids[-1])})
+    return ids
 
 
 async def since(session: AsyncSession, after_id: int, limit: int = 1000) -> list[Event]:

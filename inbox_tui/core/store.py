@@ -97,22 +97,22 @@ class _SqliteWorker:
         return await asyncio.get_running_loop().run_in_executor(self.executor, self._group, works)
 
     def _group(self, works: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[_Outcome]:
-        """Each work in a savepoint of one transaction: a work that fails is undone alone
-        and its error is its own; a failed commit fails them all."""
-        if len(works) == 1:
-            work, args = works[0]
+        """All works in one transaction. Should one of them fail, that transaction is
+        rolled back and each work runs again in a transaction of its own, so a failure
+        undoes only its own work and its error goes to its own caller; a failed commit
+        fails them all. (Savepoints around each work cost more than the rare rerun.)"""
+        if len(works) > 1:
             try:
-                return [(True, self._transaction(work, args))]
-            except Exception as error:  # noqa: BLE001 - handed to the caller
-                return [(False, error)]
+                with self.engine.begin() as connection:
+                    return [(True, work(connection, *args)) for work, args in works]
+            except Exception:  # noqa: BLE001 - one of them failed: each on its own below
+                pass
         outcomes: list[_Outcome] = []
-        with self.engine.begin() as connection:
-            for work, args in works:
-                try:
-                    with connection.begin_nested():
-                        outcomes.append((True, work(connection, *args)))
-                except Exception as error:  # noqa: BLE001 - handed to its caller
-                    outcomes.append((False, error))
+        for work, args in works:
+            try:
+                outcomes.append((True, self._transaction(work, args)))
+            except Exception as error:  # noqa: BLE001 - handed to its caller
+                outcomes.append((False, error))
         return outcomes
 
     def close(self) -> None:
@@ -178,7 +178,7 @@ class Store:
                 connection = await session.connection()
                 return await connection.run_sync(work, *args)
         # Group commit: the writes that queue up while one commit is under way go into the
-        # next transaction together, each in its own savepoint, and each caller hears
+        # next transaction together (see ``_SqliteWorker._group``), and each caller hears
         # of its own write only once that transaction has committed.
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
