@@ -34,6 +34,9 @@ def literal(text: str | None, *, single_line: bool = False, limit: int | None = 
     """
     if not text:
         return ""
+    if text.isprintable() and (limit is None or len(text) <= limit):
+        # The common case, in C: no control, format (bidi) or separator characters.
+        return " ".join(text.split()) if single_line else text
     out: list[str] = []
     for char in text:
         if char == "\n" or char == "\t":
