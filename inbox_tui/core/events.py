@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import String, cast, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,7 +65,10 @@ def event_to_dict(event: Event) -> dict[str, Any]:
 _EVENTS = Event.__table__
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 _TAKE_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-_NOTIFY = text("SELECT pg_notify(:channel, :last)")
+# PostgreSQL: the last event's INSERT also sends the NOTIFY (one round trip, not two);
+# PostgreSQL delivers it only when (and if) the transaction commits.
+_INSERT_EVENT_AND_NOTIFY = insert(_EVENTS).returning(
+    _EVENTS.c.id, func.pg_notify(NOTIFY_CHANNEL, cast(_EVENTS.c.id, String)))
 
 
 async def append(session: AsyncSession, now: datetime, *events: PendingEvent) -> list[Event]:
@@ -93,15 +96,13 @@ def append_sync(connection: Connection, now: datetime, *events: PendingEvent) ->
         connection.execute(_TAKE_ORDER_LOCK, {"key": _PG_EVENT_ORDER_LOCK})
     ids = []
     # One statement per event, in order, so ids follow the order the flow gave them.
-    for e in events:
+    for n, e in enumerate(events, 1):
+        statement = _INSERT_EVENT_AND_NOTIFY if postgres and n == len(events) else _INSERT_EVENT
         ids.append(connection.execute(
-            _INSERT_EVENT,
+            statement,
             {"kind": e.kind, "conversation_id": e.conversation_id, "ticket_id": e.ticket_id,
              "agent_id": e.agent_id, "payload": e.payload or {}, "created_at": now},
-        ).scalar_one())
-    if postgres:
-        # Delivered by PostgreSQL only when (and if) this transaction commits.
-        connection.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "last": str(ids[-1])})
+        ).first()[0])
     return ids
 
 
