@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from inbox_tui.core.agents import add_agent
 from inbox_tui.core.conversations import record_bot_reply, record_customer_message, start_conversation
@@ -80,4 +79,4 @@ def _nobody():  # type: ignore[no-untyped-def]
     return AssignmentSettings(next_shift_fallback=False)
 
 
-__all__ = ["seed_inbox", "Seeded", "MARKUP_ATTACKS", "timedelta"]
+__all__ = ["seed_inbox", "Seeded", "MARKUP_ATTACKS"]

@@ -309,4 +309,4 @@ class RowList(ScrollView, can_focus=True):
         return Strip(segments, width).crop_extend(0, width, style).simplify()
 
 
-__all__ = ["RowList", "RowSpec", "Hashable"]
+__all__ = ["RowList", "RowSpec"]
