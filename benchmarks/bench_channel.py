@@ -244,7 +244,7 @@ async def main() -> None:
             print(f"\n{customers} customers, each sending as soon as the last answer came")
             print(echo_result.line("  websockets echo"))
             print(channel_result.line("  channel (offline bot)"))
-            print(f"  channel server CPU {cpu_per_message:.2f} ms per round trip")
+            print(f"  channel server CPU {cpu_per_message:.2f} ms per round trip (the customers' hellos included)")
             print(f"  throughput ratio {channel_result.rate / echo_result.rate:.3f}× echo (target ≥ 0.25×)")
             if args.pace and customers <= 100:
                 paced_echo = await measure_echo(echo.url, customers, 8, args.pace)
