@@ -624,7 +624,8 @@ class InboxApp(App[None]):
     async def allow_ai(self, ticket_id: int) -> None:
         assert self.runtime is not None and self.me is not None
         try:
-            await allow_ai_replies(self.runtime.store, ticket_id, self.me.id)
+            await allow_ai_replies(self.runtime.store, ticket_id, self.me.id,
+                                   assignment=self.runtime.settings.assignment)
         except StoreError as error:
             self.notify(str(error), severity="error", markup=False)
             return
@@ -655,7 +656,8 @@ class InboxApp(App[None]):
         if choice is None:
             return
         try:
-            target = await reassign(self.runtime.store, ticket_id, choice.agent_id, self.me.id if self.me else None)
+            target = await reassign(self.runtime.store, ticket_id, choice.agent_id, self.me.id if self.me else None,
+                                    assignment=self.runtime.settings.assignment)
         except StoreError as error:
             self.notify(str(error), severity="error", markup=False)
             return
@@ -689,7 +691,8 @@ class InboxApp(App[None]):
     async def toggle_availability(self) -> None:
         assert self.runtime is not None and self.me is not None
         new = Availability.AWAY if self.availability != Availability.AWAY else Availability.AVAILABLE
-        await core_agents.set_availability(self.runtime.store, self.me.id, new)
+        await core_agents.set_availability(self.runtime.store, self.me.id, new,
+                                           assignment=self.runtime.settings.assignment)
         self.availability = new
         self.notify(f"You are {new} now.")
         self._update_status()

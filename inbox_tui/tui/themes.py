@@ -7,6 +7,7 @@ one by name. A broken file is reported and skipped, never fatal.
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,18 @@ from textual.theme import Theme
 
 from inbox_tui.settings import config_dir
 
-BUNDLED_THEMES_DIR = Path(__file__).resolve().parents[2] / "themes"
+
+
+def _bundled_themes_dir() -> Path:
+    """``themes/`` beside the package in a checkout (and an editable install); a regular
+    install puts the same files under ``<prefix>/share/inbox-tui/themes`` (pyproject's
+    data-files), since the folder sits outside the package."""
+    checkout = Path(__file__).resolve().parents[2] / "themes"
+    installed = Path(sys.prefix) / "share" / "inbox-tui" / "themes"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+
+
+BUNDLED_THEMES_DIR = _bundled_themes_dir()
 COLOUR_FIELDS = ("primary", "secondary", "accent", "foreground", "background", "surface",
                  "panel", "boost", "warning", "error", "success")
 
