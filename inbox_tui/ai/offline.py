@@ -113,11 +113,16 @@ def _subject_from(sentence: str) -> str:
 def extractive_summary(
     transcript: Sequence[TranscriptLine], language: str | None = None
 ) -> TicketSummary:
-    """Subject and two or three sentences taken from what the customer wrote."""
+    """Subject and two or three sentences taken from what the customer wrote; the bot's
+    sentences fill in only where they are in the customer's language (an offline bot's
+    English fallback line must not end up in a French summary)."""
     customer = [s for line in transcript if line.author == "customer" for s in sentences(line.text)]
+    detected = language or detect_language(" ".join(customer))
     others = [s for line in transcript if line.author == "bot" for s in sentences(line.text)]
     if not customer and not others:
         return TicketSummary("Live chat", "The conversation has no messages yet.", language)
+    if customer and detected:
+        others = [s for s in others if detect_language(s) == detected]
     pool = customer or others
     # The question usually opens the chat; the longest sentence carries most detail;
     # the last one says where things stand.
@@ -131,7 +136,6 @@ def extractive_summary(
         if candidate not in picked:
             picked.append(candidate)
     summary = " ".join(s if s[-1] in ".!?。！？" else s + "." for s in picked[:3])
-    detected = language or detect_language(" ".join(line.text for line in transcript if line.author == "customer"))
     return TicketSummary(_subject_from(pool[0]), summary, detected)
 
 

@@ -156,3 +156,16 @@ async def test_offline_bot_escalates_or_falls_back(tmp_path: Path) -> None:
     for needs_a_model in (ai.translate("hello", "es"), ai.draft_reply([], "en"), ai.polish("hi", "en")):
         with pytest.raises(AIUnavailable, match="needs a model"):
             await needs_a_model
+
+
+def test_summary_leaves_out_bot_lines_in_another_language() -> None:
+    from inbox_tui.ai.interface import TranscriptLine
+    from inbox_tui.ai.offline import extractive_summary
+
+    summary = extractive_summary([
+        TranscriptLine("customer", "Julien", "Bonjour, ma roue arrière est arrivée voilée"),
+        TranscriptLine("bot", "Assistant", "I'm not sure about that one. Would you like me to connect you with a teammate?"),
+        TranscriptLine("customer", "Julien", "Oui, je veux parler à un conseiller"),
+    ])
+    assert summary.language == "fr"
+    assert "not sure" not in summary.summary and "conseiller" in summary.summary
