@@ -98,8 +98,9 @@ class EventFeed:
         if not self.store.is_sqlite:
             self._tasks.append(asyncio.create_task(self._listen(), name="event-feed-listen"))
             # Serve only once LISTEN is in place; a later outage is caught up on reconnect.
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._listening.wait(), 10)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(10):
+                    await self._listening.wait()
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -124,8 +125,11 @@ class EventFeed:
         last_read = 0.0
         while True:
             if self.store.is_sqlite:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
+                # lands as the wake fires, and this loop would then outlive stop().
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
             else:
                 await self._wake.wait()
             since_last = time.monotonic() - last_read
@@ -182,6 +186,7 @@ class EventFeed:
             finally:
                 if connection is not None:
                     with contextlib.suppress(Exception):
-                        await asyncio.wait_for(connection.close(), 2)
+                        async with asyncio.timeout(2):
+                            await connection.close()
             await asyncio.sleep(LISTEN_RETRY_SECONDS[min(attempt, len(LISTEN_RETRY_SECONDS) - 1)])
             attempt += 1
