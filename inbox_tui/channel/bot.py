@@ -147,7 +147,10 @@ class BotLoop:
     async def _ask(self, context: BotContext) -> BotReply:
         ai = self.runtime.ai
         try:
-            return await asyncio.wait_for(ai.reply(context), self.runtime.settings.ai.timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
+            # lands as the reply arrives, and stop() would then wait for the whole queue.
+            async with asyncio.timeout(self.runtime.settings.ai.timeout):
+                return await ai.reply(context)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - absent, slow or broken model

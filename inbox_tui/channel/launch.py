@@ -6,12 +6,21 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 import click
 
 from inbox_tui.core.database_url import DatabaseURLError
 from inbox_tui.core.store import StoreError
 from inbox_tui.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: After SIGTERM/SIGINT: at most this long for an orderly stop, then this long to close
+#: the database; past that the process exits anyway (a supervisor waits about 10 s).
+STOP_SECONDS = 6.0
+CLOSE_SECONDS = 2.0
 
 
 async def serve_until_stopped(settings: Settings, host: str | None = None, port: int | None = None) -> None:
@@ -33,8 +42,16 @@ async def serve_until_stopped(settings: Settings, host: str | None = None, port:
             raise click.ClickException(f"cannot listen on {server.host}:{server.port}: {error.strerror or error}") from None
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def first_signal() -> None:
+            stop.set()
+            # A second signal acts as if none were handled: SIGTERM ends the process at
+            # once, Ctrl+C interrupts, whatever the orderly stop is waiting for.
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+            loop.add_signal_handler(signum, first_signal)
         ai = f"model {settings.ai.model}" if runtime.ai.has_model else "offline AI"
         print(f"inbox-tui serve: listening on {server.url} "
               f"(customers {server.chat_url}, agents {server.bridge_url}; {ai}; node {server.node_id})",
@@ -43,9 +60,25 @@ async def serve_until_stopped(settings: Settings, host: str | None = None, port:
             await stop.wait()
         finally:
             print("inbox-tui serve: stopping", flush=True)
-            await server.stop()
+            if not await _within(server.stop(), STOP_SECONDS):
+                log.warning("the server did not stop within %.0f s; exiting anyway", STOP_SECONDS)
     finally:
-        await runtime.close()
+        if not await _within(runtime.close(), CLOSE_SECONDS):
+            log.warning("closing the database took more than %.0f s; exiting anyway", CLOSE_SECONDS)
+
+
+async def _within(work: Coroutine[Any, Any, Any], seconds: float) -> bool:
+    """Run ``work`` for at most ``seconds``; False if it had not finished by then.
+
+    Never longer, unlike ``asyncio.wait_for``, which after its timeout waits for the
+    cancelled work to end. Errors propagate as usual."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task not in done:
+        task.cancel()
+        return False
+    task.result()
+    return True
 
 
 def run_server(settings: Settings, host: str | None = None, port: int | None = None) -> None:
