@@ -14,6 +14,7 @@ import gc
 import logging
 import time
 import uuid
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -66,6 +67,9 @@ from inbox_tui.tui.widgets.thread_view import ThreadView
 log = logging.getLogger(__name__)
 
 LIST_LIMIT = 10_000
+#: On quit: how long cancelled workers may take to unwind, then closing the database.
+WORKERS_STOP_SECONDS = 3.0
+STORE_CLOSE_SECONDS = 5.0
 DEFAULT_THEME = "inbox-dark"
 EMPTY_TEXT = {
     View.CONVERSATIONS: "No live conversations.",
@@ -915,13 +919,26 @@ class InboxApp(App[None]):
         # Let cancelled workers unwind before the engines go: a connection abandoned
         # half-way through a query would otherwise be finalized later, on a dead loop.
         self.workers.cancel_all()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.workers.wait_for_complete(), timeout=3)
+        if not await _within(self.workers.wait_for_complete(), WORKERS_STOP_SECONDS):
+            log.warning("workers still running %.0f s after their cancel; quitting anyway", WORKERS_STOP_SECONDS)
         if self._owns_runtime and self.runtime is not None:
-            try:
-                await asyncio.wait_for(self.runtime.close(), timeout=5)
-            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - quitting must not hang or crash
+            if not await _within(self.runtime.close(), STORE_CLOSE_SECONDS):
                 log.warning("closing the store took too long; leaving it to the process exit")
+
+
+async def _within(work: Coroutine[Any, Any, Any], seconds: float) -> bool:
+    """Run ``work`` for at most ``seconds``; False if it had not finished by then.
+
+    Never longer, unlike ``asyncio.wait_for``, which after its timeout waits for the
+    cancelled work to end: quitting must not hang on work that is slow to unwind."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if task not in done:
+        task.cancel()
+        return False
+    if not task.cancelled() and task.exception() is not None:  # said, not raised: quitting goes on
+        log.warning("shutting down: %r", task.exception())
+    return True
 
 
 async def _ticket_row(session: Any, ticket_id: int) -> TicketRow | None:

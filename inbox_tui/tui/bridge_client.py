@@ -22,6 +22,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from inbox_tui.channel.bridge_protocol import AUTH_TIMEOUT_SECONDS, BRIDGE_PATH, CLOSE_UNAUTHORIZED, auth_frame
 
 
+#: How long leaving a connection waits for the server to answer our close frame.
+CLOSE_TIMEOUT_SECONDS = 1.0
+
+
 class BridgeState(str, Enum):
     OFF = "off"  # not signed in, or switched off
     CONNECTING = "connecting"
@@ -90,10 +94,16 @@ class BridgeClient:
             delay = min(delay * 2, self.max_delay)
 
     async def _session(self) -> None:
-        async with websockets.connect(self.url, open_timeout=5, max_size=2**22) as socket:
+        # A short close timeout: leaving the block (also on quit) waits for the server's
+        # answer to our close frame, and a busy or vanished server must not hold the exit.
+        async with websockets.connect(self.url, open_timeout=5, close_timeout=CLOSE_TIMEOUT_SECONDS,
+                                      max_size=2**22) as socket:
             await socket.send(json.dumps(auth_frame(self.token, self.last_event_id)))
             try:
-                first = json.loads(await asyncio.wait_for(socket.recv(), AUTH_TIMEOUT_SECONDS))
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
+                # lands as the frame arrives, and the worker would then stay connected.
+                async with asyncio.timeout(AUTH_TIMEOUT_SECONDS):
+                    first = json.loads(await socket.recv())
             except ConnectionClosed as closed:
                 if closed.rcvd is not None and closed.rcvd.code == CLOSE_UNAUTHORIZED:
                     raise BridgeRefused(closed.rcvd.reason or "the server refused the token") from None
