@@ -87,7 +87,8 @@ class CustomerClient:
                             "conversation_id": self.conversation_id, "token": self.token}
             await connection.send(json.dumps(hello))
             while True:
-                frame = json.loads(await asyncio.wait_for(connection.recv(), open_timeout))
+                async with asyncio.timeout(open_timeout):
+                    frame = json.loads(await connection.recv())
                 if frame.get("type") == "welcome":
                     break
                 if frame.get("type") == "error":
@@ -143,7 +144,11 @@ class CustomerClient:
         self._acks[client_id] = future
         try:
             await self._connection.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
-            ack = await asyncio.wait_for(future, self.ack_timeout)
+            # asyncio.timeout, not wait_for, here and below: on Python 3.11 wait_for drops
+            # a cancel that lands as the awaited frame arrives, and a scripted customer
+            # would then play on after being stopped.
+            async with asyncio.timeout(self.ack_timeout):
+                ack = await future
             # The server does not echo a message back to the socket that sent it.
             self.messages.setdefault(ack["id"], {
                 "type": "message", "id": ack["id"], "author": "customer",
@@ -201,7 +206,8 @@ class CustomerClient:
 
     async def receive(self, timeout: float | None = None) -> Frame:
         """The next message, mode or error frame; ChatError when the socket closed."""
-        frame = await asyncio.wait_for(self._frames.get(), timeout)
+        async with asyncio.timeout(timeout):
+            frame = await self._frames.get()
         if frame is None:
             self._frames.put_nowait(None)  # keep telling later readers
             raise ChatError("disconnected", "the connection is closed")
