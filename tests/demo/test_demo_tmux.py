@@ -132,22 +132,25 @@ def test_readme_walkthrough_take_over_reply_and_hand_back(tmp_path: Path) -> Non
         time.sleep(0.3)
 
     try:
-        wait_for(lambda text: "Noah" in text, 15.0, session)
+        wait_for(lambda text: "Noah" in text, 30.0, session)
         keys("1")
         keys("/")
         keys("Noah", literal=True)
         keys("Enter")
-        wait_for(lambda text: "Noah Williams" in text and "Conversations · 1" in text, 5.0, session)
+        wait_for(lambda text: "Noah Williams" in text and "Conversations · 1" in text, 20.0, session)
         keys("t")
-        wait_for(lambda text: re.search(r"Taken over by\s+Ana Silva", text) is not None, 10.0, session)
+        wait_for(lambda text: re.search(r"Taken over by\s+Ana Silva", text) is not None, 20.0, session)
         keys("r")
+        # Type once the composer has the focus, as a person would: keys sent in the same
+        # instant as `r` go to whatever had the focus when they arrived.
+        wait_for(lambda text: "^j Send" in text, 20.0, session)
         keys("Hi Noah! Yes: 10% off from 10 bikes. Which model?", literal=True)
         keys("C-j")
-        wait_for(lambda text: "That would be great" in text, 15.0, session)  # the customer answers
+        wait_for(lambda text: "That would be great" in text, 30.0, session)  # the customer answers
         keys("Escape")
         keys("a")
-        wait_for(lambda text: count(text, "Closed") >= 1, 10.0, session)
+        wait_for(lambda text: count(text, "Closed") >= 1, 20.0, session)
         keys("6")  # the closed ticket: the customer's goodbye, and the bot answers again
-        wait_for(lambda text: "Noah" in text and "Enjoy the ride" in text, 15.0, session)
+        wait_for(lambda text: "Noah" in text and "Enjoy the ride" in text, 30.0, session)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
