@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,18 @@ async def start_chat(*args: str) -> ChatProcess:
     return ChatProcess(process)
 
 
+@asynccontextmanager
+async def running_chat(*args: str) -> AsyncIterator[ChatProcess]:
+    """``start_chat``, killed on the way out if the test did not finish it."""
+    chat = await start_chat(*args)
+    try:
+        yield chat
+    finally:
+        if chat.process.returncode is None:
+            chat.process.kill()
+            await chat.process.wait()
+
+
 async def ticket_of(runtime: Runtime, customer: str) -> int | None:
     async with runtime.store.read() as session:
         rows = await views.tickets(session, views.View.ALL_OPEN)
@@ -93,8 +106,7 @@ async def ticket_of(runtime: Runtime, customer: str) -> int | None:
 async def test_a_person_plays_the_customer_through_handoff_and_back(served: Served) -> None:
     url = served.server.url
     agent, _ = await add_agent(served.runtime.store, "ana", "Ana Silva")
-    chat = await start_chat("--url", url, "--name", "Rosa Díaz", "--locale", "es-ES")
-    try:
+    async with running_chat("--url", url, "--name", "Rosa Díaz", "--locale", "es-ES") as chat:
         await chat.expect("type a message")
         await chat.type("Hola, ¿cuánto tarda el envío a Valencia?")
         await chat.expect("Enviamos las bicis en 2 días laborables")  # the bot, from the knowledge file
@@ -115,24 +127,15 @@ async def test_a_person_plays_the_customer_through_handoff_and_back(served: Serv
         await tickets.allow_ai_replies(served.runtime.store, ticket_id, agent.id)
         await chat.expect("chatting with the assistant again")
         assert await chat.finish() == 0
-    finally:
-        if chat.process.returncode is None:
-            chat.process.kill()
-            await chat.process.wait()
 
     # Run again: the saved token resumes the same conversation, history included.
-    again = await start_chat("--url", url, "--name", "Rosa Díaz", "--locale", "es-ES")
-    try:
+    async with running_chat("--url", url, "--name", "Rosa Díaz", "--locale", "es-ES") as again:
         await again.expect("resumed your conversation")
         await again.expect("You: Hola, ¿cuánto tarda el envío a Valencia?")
         await again.expect("Ana Silva: Hola Rosa")
         await again.type("¿Y puedo pagar con tarjeta?")
         await again.expect("Aceptamos Visa")
         assert await again.finish() == 0
-    finally:
-        if again.process.returncode is None:
-            again.process.kill()
-            await again.process.wait()
     async with served.runtime.store.read() as session:
         live = [row for row in await views.conversations(session) if row.customer_name == "Rosa Díaz"]
     assert len(live) == 1  # one conversation, resumed
@@ -165,13 +168,14 @@ async def test_chat_joins_a_headless_demo_from_a_second_terminal(tmp_path: Path)
                 banner += line
         assert b"inbox-tui chat --demo" in banner and b"INBOX_TOKEN=" in banner
 
-        chat = await start_chat("--demo", "--name", "Léa Fontaine", "--locale", "fr-FR")
-        await chat.expect("type a message")
-        await chat.type("Bonjour, quel est le délai de livraison pour Nantes ?")
-        await chat.expect("Nous expédions les vélos sous 2 jours ouvrés")
-        await chat.type("Je voudrais parler à un conseiller.")
-        await chat.expect_all("Je vous mets en relation avec un membre de l'équipe.", "A teammate has joined")
-        assert await chat.finish() == 0
+        async with running_chat("--demo", "--name", "Léa Fontaine", "--locale", "fr-FR") as chat:
+            await chat.expect("type a message")
+            await chat.type("Bonjour, quel est le délai de livraison pour Nantes ?")
+            await chat.expect("Nous expédions les vélos sous 2 jours ouvrés")
+            await chat.type("Je voudrais parler à un conseiller.")
+            await chat.expect_all("Je vous mets en relation avec un membre de l'équipe.",
+                                  "A teammate has joined")
+            assert await chat.finish() == 0
 
         demo.terminate()  # SIGTERM, as a service manager would
         assert await asyncio.wait_for(demo.wait(), 15) == 0
@@ -185,8 +189,7 @@ async def test_chat_joins_a_headless_demo_from_a_second_terminal(tmp_path: Path)
 
 async def test_chat_rides_out_a_server_restart(served: Served) -> None:
     runtime, port = served.runtime, served.server.port
-    chat = await start_chat("--url", served.server.url, "--name", "Tomás Silva", "--locale", "pt-PT")
-    try:
+    async with running_chat("--url", served.server.url, "--name", "Tomás Silva", "--locale", "pt-PT") as chat:
         await chat.expect("type a message")
         await served.server.stop()
         await chat.expect("connection lost; reconnecting")
@@ -196,7 +199,3 @@ async def test_chat_rides_out_a_server_restart(served: Served) -> None:
         await chat.type("Quanto tempo demora a entrega para Braga?")
         await chat.expect("Enviamos as bicicletas em 2 dias úteis")
         assert await chat.finish() == 0
-    finally:
-        if chat.process.returncode is None:
-            chat.process.kill()
-            await chat.process.wait()
