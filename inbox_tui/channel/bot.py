@@ -11,7 +11,6 @@ A reply that was being generated when a teammate took over is dropped by the cor
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from pathlib import Path
 from inbox_tui.ai.factory import build_offline_ai
 from inbox_tui.ai.interface import AIBackend, BotContext, BotReply, TranscriptLine
 from inbox_tui.channel.escalation_worker import EscalationWorker
+from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core.conversations import get_conversation, record_bot_reply, transcript
 from inbox_tui.core.escalation import escalate
 from inbox_tui.core.models import Author, ConversationStatus, TicketSource
@@ -164,11 +164,6 @@ class BotLoop:
             await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
 
     async def stop(self) -> None:
-        tasks = list(self._workers.values())
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(list(self._workers.values()))
         self._workers.clear()
         self._pending.clear()

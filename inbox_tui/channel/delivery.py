@@ -8,9 +8,9 @@ double the writes of a busy server, so the marks are collected and written toget
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
+from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core.conversations import mark_delivered
 from inbox_tui.core.store import Store
 
@@ -36,11 +36,8 @@ class DeliveryMarker:
             self._wake.set()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait([self._task])
+        self._task = None
         await self.flush()
 
     async def flush(self) -> None:

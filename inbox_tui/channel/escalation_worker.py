@@ -10,10 +10,10 @@ runs out.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
+from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core.escalation import finish_escalation, resume_stale_summaries
 from inbox_tui.runtime import Runtime
 
@@ -71,11 +71,6 @@ class EscalationWorker:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def stop(self) -> None:
-        tasks = list(self._tasks) + ([self._sweeper] if self._sweeper else [])
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait([*self._tasks, self._sweeper])
         self._tasks.clear()
         self._sweeper = None

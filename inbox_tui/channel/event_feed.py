@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
+from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core import events
 from inbox_tui.core.events import NOTIFY_CHANNEL, event_to_dict
 from inbox_tui.core.models import Event
@@ -103,11 +104,7 @@ class EventFeed:
                     await self._listening.wait()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
 
     def subscribe(self, subscriber: Subscriber) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from datetime import timedelta
 
+from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core.agents import (
     forget_stale_presence,
     presence_connected,
@@ -67,10 +68,7 @@ class PresenceKeeper:
                 log.warning("presence heartbeat failed: %s", error)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait([self._task])
+        self._task = None
         for presence_id in list(self._ids):
             await self.disconnected(presence_id)

@@ -26,6 +26,7 @@ from inbox_tui.channel.delivery import DeliveryMarker
 from inbox_tui.channel.escalation_worker import EscalationWorker
 from inbox_tui.channel.event_feed import EventFeed
 from inbox_tui.channel.presence import PresenceKeeper
+from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core.backlog import run_shift_watcher
 from inbox_tui.runtime import Runtime
 
@@ -115,10 +116,7 @@ class ChannelServer:
             if task.get_name() == "shift-watcher":
                 with contextlib.suppress(asyncio.TimeoutError, Exception):
                     await asyncio.wait_for(asyncio.shield(task), 2)
-            task.cancel()
-        for task in self._background:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._background)
         self._background.clear()
         await self.presence.stop()
         await self.marker.stop()
