@@ -7,13 +7,12 @@ authenticates (the file was lost, or someone rotated it) is simply rotated again
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from inbox_tui.core.agents import add_agent, authenticate, rotate_token
 from inbox_tui.core.store import NotFound, Store
+from inbox_tui.demo.private_json import read_json_object, write_private_json
 
 
 @dataclass(frozen=True)
@@ -35,23 +34,7 @@ DEMO_USER = DEMO_TEAM[0].handle
 
 
 def _read_tokens(path: Path) -> dict[str, str]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
-
-
-def _write_tokens(path: Path, tokens: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    # The file holds credentials: readable by its owner only, and replaced atomically.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(tokens, handle, indent=2)
-    os.replace(temporary, path)
+    return {str(k): str(v) for k, v in read_json_object(path).items() if isinstance(v, str)}
 
 
 async def ensure_demo_team(store: Store, tokens_file: Path) -> dict[str, str]:
@@ -71,5 +54,5 @@ async def ensure_demo_team(store: Store, tokens_file: Path) -> dict[str, str]:
                 store, teammate.handle, teammate.name, capacity=teammate.capacity,
                 timezone=teammate.timezone)
     if tokens != saved:
-        _write_tokens(tokens_file, tokens)
+        write_private_json(tokens_file, tokens)
     return tokens

@@ -9,7 +9,6 @@ chat with its history (``--new`` starts another).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from inbox_tui.client.customer import ChatError, CustomerClient, Frame
+from inbox_tui.demo.private_json import read_json_object, write_private_json
 from inbox_tui.settings import data_dir
 
 SESSIONS_FILE = "chat-sessions.json"
@@ -70,12 +70,8 @@ class SavedSessions:
     def _key(self, url: str, customer_id: str) -> str:
         return f"{url} {customer_id}"
 
-    def _load(self) -> dict[str, dict[str, str]]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+    def _load(self) -> dict[str, Any]:
+        return read_json_object(self.path)
 
     def get(self, url: str, customer_id: str) -> tuple[str, str] | None:
         entry = self._load().get(self._key(url, customer_id))
@@ -86,17 +82,12 @@ class SavedSessions:
     def put(self, url: str, customer_id: str, conversation_id: str, token: str) -> None:
         data = self._load()
         data[self._key(url, customer_id)] = {"conversation_id": conversation_id, "token": token}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # tokens: owner only
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-        os.replace(temporary, self.path)
+        write_private_json(self.path, data)
 
     def forget(self, url: str, customer_id: str) -> None:
         data = self._load()
         if data.pop(self._key(url, customer_id), None) is not None:
-            self.path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+            write_private_json(self.path, data)
 
 
 def _start_line_reader(loop: asyncio.AbstractEventLoop, stream: TextIO) -> asyncio.Queue[str | None]:
