@@ -97,7 +97,7 @@ async def run_demo_services(
         server = ChannelServer(runtime, host="127.0.0.1", port=0)
         await server.start()
         try:
-            server_url = f"ws://127.0.0.1:{server.port}"
+            server_url = server.url
             services = DemoServices(settings, server_url, server.port, tokens)
             services = replace(services, settings=services.settings_for(DEMO_USER))
             simulation = CustomerSimulation(server_url, rng=random.Random(seed)) if customers else None
