@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from inbox_tui.channel.bridge_protocol import AUTH_TIMEOUT_SECONDS, CLOSE_UNAUTHORIZED
+from inbox_tui.channel.bridge_protocol import AUTH_TIMEOUT_SECONDS, CLOSE_UNAUTHORIZED, decode_object, encode
 from inbox_tui.channel.event_feed import EventFeed, LoggedEvent, logged_event
 from inbox_tui.channel.presence import PresenceKeeper
 from inbox_tui.core import events
@@ -32,10 +31,6 @@ REPLAY_BATCH = 1000
 #: A bridge client this far behind is closed; it reconnects and replays from its cursor.
 MAX_OUTBOX = 50_000
 CLOSE_TOO_SLOW = 1013
-
-
-def _encode(frame: dict[str, Any]) -> str:
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
 class BridgeSession:
@@ -80,7 +75,7 @@ class BridgeSession:
             self.on_commit()
 
     async def _send(self, frame: dict[str, Any]) -> None:
-        await self.connection.send(_encode(frame))
+        await self.connection.send(encode(frame))
 
     async def _refuse(self, code: str, message: str) -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -95,11 +90,8 @@ class BridgeSession:
             return None, 0
         except ConnectionClosed:
             return None, 0
-        try:
-            data = json.loads(raw)
-        except (ValueError, TypeError):
-            data = None
-        if not isinstance(data, dict) or data.get("type") != "auth":
+        data = decode_object(raw)
+        if data is None or data.get("type") != "auth":
             await self._refuse("bad_frame", "the first frame must be {\"type\": \"auth\", \"token\": ...}")
             return None, 0
         last_seen = data.get("last_event_id") or 0
@@ -144,11 +136,8 @@ class BridgeSession:
 
     async def _read_frames(self) -> None:
         async for raw in self.connection:
-            try:
-                data = json.loads(raw)
-            except (ValueError, TypeError):
-                data = None
-            if not isinstance(data, dict):
+            data = decode_object(raw)
+            if data is None:
                 await self._send({"type": "error", "code": "bad_frame", "message": "frames are JSON objects"})
             elif data.get("type") == "ping":
                 await self._send({"type": "pong"})

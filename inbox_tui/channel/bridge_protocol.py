@@ -31,6 +31,7 @@ code 4001.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 BRIDGE_PATH = "/bridge"
@@ -41,3 +42,17 @@ CLOSE_UNAUTHORIZED = 4001
 
 def auth_frame(token: str, last_event_id: int) -> dict[str, Any]:
     return {"type": "auth", "token": token, "last_event_id": last_event_id}
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """A frame as compact JSON text (the form of every frame on ``/bridge`` and ``/chat``)."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_object(raw: str | bytes) -> dict[str, Any] | None:
+    """A received frame as a JSON object, or None when it is not one."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -37,10 +37,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from inbox_tui.channel.bridge_protocol import CHAT_PATH
+from inbox_tui.channel.bridge_protocol import CHAT_PATH, encode
 from inbox_tui.core.records import MessageRecord
 
-__all__ = ["CHAT_PATH"]
+__all__ = ["CHAT_PATH", "encode"]
 HELLO_TIMEOUT_SECONDS = 10.0
 MAX_CLIENT_ID_CHARS = 100
 MAX_FIELD_CHARS = 200
@@ -170,7 +170,3 @@ def error_frame(code: str, message: str, client_id: str | None = None) -> dict[s
     if client_id is not None:
         frame["client_id"] = client_id
     return frame
-
-
-def encode(frame: dict[str, Any]) -> str:
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
+from inbox_tui.channel.bridge_protocol import encode
 from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core import events
 from inbox_tui.core.events import NOTIFY_CHANNEL, event_to_dict
@@ -66,8 +66,7 @@ class LoggedEvent:
     def bridge_frame(self) -> str:
         """The bridge's ``event`` frame, encoded once for every bridge (and only if one asks)."""
         if self._bridge_frame is None:
-            self._bridge_frame = json.dumps({"type": "event", "event": self.data},
-                                            ensure_ascii=False, separators=(",", ":"))
+            self._bridge_frame = encode({"type": "event", "event": self.data})
         return self._bridge_frame
 
 
