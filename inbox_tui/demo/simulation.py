@@ -10,12 +10,12 @@ stays readable and light on a small machine.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.client.customer import CustomerClient, Frame
 from inbox_tui.demo.scripts import ALL_SCRIPTS, CustomerScript, Intent, first_wave
 
@@ -136,12 +136,7 @@ class CustomerSimulation:
         self._task = asyncio.create_task(self._run(), name="demo-customers")
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self._active) if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait([self._task, *self._active])
         self._active.clear()
         self._task = None
 
