@@ -18,7 +18,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from inbox_tui.channel.bridge_protocol import AUTH_TIMEOUT_SECONDS, CLOSE_UNAUTHORIZED, decode_object, encode
-from inbox_tui.channel.event_feed import EventFeed, LoggedEvent, logged_event
+from inbox_tui.channel.event_feed import EventFeed, LoggedEvent
 from inbox_tui.channel.presence import PresenceKeeper
 from inbox_tui.core import events
 from inbox_tui.core.agents import authenticate
@@ -111,7 +111,7 @@ class BridgeSession:
             async with self.runtime.store.read() as session:
                 rows = await events.since(session, self.cursor, REPLAY_BATCH)
             for row in rows:
-                await self.connection.send(logged_event(row).bridge_frame)
+                await self.connection.send(LoggedEvent(row).bridge_frame)
                 self.cursor = row.id
             if len(rows) < REPLAY_BATCH:
                 return

@@ -74,10 +74,6 @@ def _events_after(connection: Connection, after_id: int) -> list[Any]:
     return list(connection.execute(_SINCE, {"after": after_id}).all())
 
 
-def logged_event(event: Any) -> LoggedEvent:
-    return LoggedEvent(event)
-
-
 Subscriber = Callable[[list[LoggedEvent]], None]
 
 
@@ -148,7 +144,7 @@ class EventFeed:
             rows = await self.store.run_read(_events_after, self.last_id)
             if not rows:
                 return
-            batch = [logged_event(row) for row in rows]
+            batch = [LoggedEvent(row) for row in rows]
             self.last_id = batch[-1].id
             for subscriber in list(self._subscribers):
                 try:
