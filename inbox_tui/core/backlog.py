@@ -26,7 +26,7 @@ from inbox_tui.core import events
 from inbox_tui.core.assignment import choose_assignee, lock_team, team_shifts
 from inbox_tui.core.escalation import timeline
 from inbox_tui.core.events import EventKind, PendingEvent
-from inbox_tui.core.models import Agent, Ticket, TicketStatus
+from inbox_tui.core.models import Agent, Ticket, ticket_is_open
 from inbox_tui.core.shifts import next_shift_start
 from inbox_tui.core.store import Store
 from inbox_tui.settings import AssignmentSettings
@@ -44,14 +44,14 @@ _WAKE_MARGIN_SECONDS = 0.05
 
 def _waiting_query():  # type: ignore[no-untyped-def]
     return (select(Ticket)
-            .where(Ticket.assignee_id.is_(None), Ticket.status != TicketStatus.CLOSED)
+            .where(Ticket.assignee_id.is_(None), ticket_is_open())
             .order_by(Ticket.created_at, Ticket.id))
 
 
 async def waiting_count(session: AsyncSession) -> int:
     return int(await session.scalar(
         select(func.count()).select_from(Ticket)
-        .where(Ticket.assignee_id.is_(None), Ticket.status != TicketStatus.CLOSED)) or 0)
+        .where(Ticket.assignee_id.is_(None), ticket_is_open())) or 0)
 
 
 async def _assign_oldest_waiting(store: Store, settings: AssignmentSettings) -> tuple[str, int | None]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal_column, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from inbox_tui.core.models import (
     Message,
     Ticket,
     TicketStatus,
+    ticket_is_open,
 )
 from inbox_tui.core.records import ConversationRow, MessageRecord
 from inbox_tui.core.store import NotFound, Store, StoreError
@@ -54,13 +55,7 @@ def message_record(message: Message) -> MessageRecord:
 
 
 def message_payload(message: Message) -> dict[str, object]:
-    return {
-        "message_id": message.id,
-        "author": message.author,
-        "name": message.name,
-        "text": message.text,
-        "client_id": message.client_id,
-    }
+    return _payload(message.id, message.author, message.name, message.text, message.client_id)
 
 
 def conversation_row(conversation: Conversation, contact: Contact) -> ConversationRow:
@@ -200,17 +195,6 @@ async def _append_message(
     return message
 
 
-async def _locked_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
-    # FOR UPDATE serializes against a concurrent claim on PostgreSQL; SQLite writers are
-    # serialized by BEGIN IMMEDIATE already (and ignore the clause).
-    conversation = await session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-    )
-    if conversation is None:
-        raise NotFound(f"no conversation {conversation_id}")
-    return conversation
-
-
 _CONVERSATIONS = Conversation.__table__
 _CONTACTS = Contact.__table__
 _MESSAGES = Message.__table__
@@ -226,9 +210,8 @@ def _customer_message_context(with_resend: bool):  # type: ignore[no-untyped-def
     """One query for all a customer message needs: the conversation (locked), the
     customer's name, the open ticket if any, and (``with_resend``) a message already
     stored under the client id."""
-    open_ticket = _TICKETS.c.status != literal_column("'closed'")  # the partial indexes' predicate
     joined = _CONVERSATIONS.join(_CONTACTS, _CONTACTS.c.id == _CONVERSATIONS.c.contact_id).outerjoin(
-        _TICKETS, (_TICKETS.c.conversation_id == _CONVERSATIONS.c.id) & open_ticket)
+        _TICKETS, (_TICKETS.c.conversation_id == _CONVERSATIONS.c.id) & ticket_is_open())
     columns = [_CONVERSATIONS.c.status, _CONVERSATIONS.c.language, _CONTACTS.c.name.label("customer_name"),
                _TICKETS.c.id.label("ticket_id"), _TICKETS.c.assignee_id]
     if with_resend:
@@ -424,8 +407,3 @@ _MARK_DELIVERED = (
 def _mark_delivered(connection: Connection, message_ids: list[int], now: datetime) -> None:
     connection.execute(_MARK_DELIVERED, {"ids": message_ids, "b_now": now})
 
-
-async def count_live(session: AsyncSession) -> int:
-    return int(await session.scalar(
-        select(func.count()).select_from(Conversation).where(Conversation.status == ConversationStatus.LIVE)
-    ) or 0)

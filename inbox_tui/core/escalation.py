@@ -37,6 +37,7 @@ from inbox_tui.core.models import (
     TicketStatus,
     TimelineEvent,
     TimelineKind,
+    ticket_is_open,
 )
 from inbox_tui.core.records import EscalationResult
 from inbox_tui.core.store import NotFound, Store, StoreError
@@ -73,7 +74,7 @@ def timeline(ticket_id: int, now: datetime, code: str, text: str, agent_id: int 
 
 async def _existing(session: AsyncSession, conversation_id: int) -> EscalationResult:
     ticket = await session.scalar(
-        select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status != TicketStatus.CLOSED)
+        select(Ticket).where(Ticket.conversation_id == conversation_id, ticket_is_open())
     )
     if ticket is None:
         conversation = await session.get(Conversation, conversation_id)
