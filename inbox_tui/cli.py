@@ -12,7 +12,7 @@ import click
 
 from inbox_tui import __version__
 from inbox_tui.core.database_url import DatabaseURLError
-from inbox_tui.core.store import StoreError
+from inbox_tui.core.store import Store, StoreError
 from inbox_tui.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -42,6 +42,21 @@ def run_async(factory: Callable[[], Awaitable[T]]) -> T:
         raise
 
 
+def run_with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the store (upgrading the schema on first start), run ``work`` on it and close
+    it, with ``run_async``'s one-line errors."""
+    from inbox_tui.runtime import open_runtime
+
+    async def _run() -> T:
+        runtime = await open_runtime(settings)
+        try:
+            return await work(runtime.store)
+        finally:
+            await runtime.close()
+
+    return run_async(_run)
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML).")
 @click.version_option(__version__, prog_name="inbox-tui")
@@ -67,19 +82,14 @@ def status(ctx: click.Context) -> None:
     """Show the configuration in use and what the database holds."""
     from inbox_tui.core import views
     from inbox_tui.core.database_url import parse_database_url
-    from inbox_tui.runtime import open_runtime
 
     settings = settings_from(ctx)
 
-    async def _status() -> dict[Any, int]:
-        runtime = await open_runtime(settings)
-        try:
-            async with runtime.store.read() as session:
-                return await views.counts(session, None)
-        finally:
-            await runtime.close()
+    async def _status(store: Store) -> dict[Any, int]:
+        async with store.read() as session:
+            return await views.counts(session, None)
 
-    counts = run_async(_status)
+    counts = run_with_store(settings, _status)
     url = parse_database_url(settings.database_url).render_as_string(hide_password=True)
     click.echo(f"database:  {url}")
     click.echo(f"config:    {settings.config_path or '(defaults; no config file)'}")
@@ -101,7 +111,6 @@ def db() -> None:
 def db_upgrade(ctx: click.Context, revision: str) -> None:
     """Apply the migrations (also done automatically on first start)."""
     from inbox_tui.core.migrate import current_revision, upgrade
-    from inbox_tui.core.store import Store
 
     async def _upgrade() -> str | None:
         store = Store(settings_from(ctx).database_url)
@@ -119,7 +128,6 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 def db_current(ctx: click.Context) -> None:
     """Print the schema revision of the database."""
     from inbox_tui.core.migrate import current_revision
-    from inbox_tui.core.store import Store
 
     async def _current() -> str | None:
         store = Store(settings_from(ctx).database_url)
@@ -164,21 +172,16 @@ def agents_add(ctx: click.Context, handle: str, name: str, capacity: int, tz: st
     Without --shift the teammate has no shifts and counts as always on shift."""
     from inbox_tui.core.agents import add_agent
     from inbox_tui.core.shifts import set_shifts
-    from inbox_tui.runtime import open_runtime
 
     settings = settings_from(ctx)
 
-    async def _add() -> tuple[Any, str]:
-        runtime = await open_runtime(settings)
-        try:
-            agent, token = await add_agent(runtime.store, handle, name or handle, capacity=capacity, timezone=tz)
-            if shifts:
-                await set_shifts(runtime.store, agent.handle, shifts, assignment=settings.assignment)
-            return agent, token
-        finally:
-            await runtime.close()
+    async def _add(store: Store) -> tuple[Any, str]:
+        agent, token = await add_agent(store, handle, name or handle, capacity=capacity, timezone=tz)
+        if shifts:
+            await set_shifts(store, agent.handle, shifts, assignment=settings.assignment)
+        return agent, token
 
-    agent, token = run_async(_add)
+    agent, token = run_with_store(settings, _add)
     click.echo(f"added {agent.label}")
     click.echo(f"token: {token}")
     click.echo("Keep the token: the inbox sends it to the server (INBOX_TOKEN or [tui] token).", err=True)
@@ -195,24 +198,19 @@ def agents_edit(ctx: click.Context, handle: str, name: str | None, capacity: int
                 availability: str | None) -> None:
     """Change a teammate's name, capacity, timezone or availability."""
     from inbox_tui.core.agents import set_availability, update_agent
-    from inbox_tui.runtime import open_runtime
 
     settings = settings_from(ctx)
     if name is None and capacity is None and tz is None and availability is None:
         raise click.UsageError("nothing to change: give --name, --capacity, --timezone or --availability")
 
-    async def _edit() -> Any:
-        runtime = await open_runtime(settings)
-        try:
-            agent = await update_agent(runtime.store, handle, name=name, capacity=capacity, timezone=tz,
-                                       assignment=settings.assignment)
-            if availability is not None:
-                await set_availability(runtime.store, agent.id, availability, assignment=settings.assignment)
-            return agent
-        finally:
-            await runtime.close()
+    async def _edit(store: Store) -> Any:
+        agent = await update_agent(store, handle, name=name, capacity=capacity, timezone=tz,
+                                   assignment=settings.assignment)
+        if availability is not None:
+            await set_availability(store, agent.id, availability, assignment=settings.assignment)
+        return agent
 
-    click.echo(f"updated {run_async(_edit).label}")
+    click.echo(f"updated {run_with_store(settings, _edit).label}")
 
 
 @agents.command("shifts")
@@ -233,28 +231,23 @@ def agents_shifts(ctx: click.Context, handle: str, replace_with: list[Any], add:
     from inbox_tui.core.agents import get_agent
     from inbox_tui.core.models import Agent
     from inbox_tui.core.shifts import describe_shifts, get_shifts, set_shifts
-    from inbox_tui.runtime import open_runtime
 
     settings = settings_from(ctx)
     if sum(map(bool, (replace_with, add, clear))) > 1:
         raise click.UsageError("use one of --set, --add or --clear")
 
-    async def _shifts() -> tuple[Any, list[Any], str]:
-        runtime = await open_runtime(settings)
-        try:
-            agent = await get_agent(runtime.store, handle)
-            if replace_with or add or clear:
-                new = list(replace_with) if replace_with else []
-                if add:
-                    new = await get_shifts(runtime.store, agent.handle) + list(add)
-                await set_shifts(runtime.store, agent.handle, new, assignment=settings.assignment)
-            async with runtime.store.read() as session:
-                zone = (await session.get(Agent, agent.id)).timezone  # type: ignore[union-attr]
-            return agent, await get_shifts(runtime.store, agent.handle), zone
-        finally:
-            await runtime.close()
+    async def _shifts(store: Store) -> tuple[Any, list[Any], str]:
+        agent = await get_agent(store, handle)
+        if replace_with or add or clear:
+            new = list(replace_with) if replace_with else []
+            if add:
+                new = await get_shifts(store, agent.handle) + list(add)
+            await set_shifts(store, agent.handle, new, assignment=settings.assignment)
+        async with store.read() as session:
+            zone = (await session.get(Agent, agent.id)).timezone  # type: ignore[union-attr]
+        return agent, await get_shifts(store, agent.handle), zone
 
-    agent, shifts, zone = run_async(_shifts)
+    agent, shifts, zone = run_with_store(settings, _shifts)
     click.echo(f"{agent.label} ({zone}): {describe_shifts(shifts)}")
 
 
@@ -264,16 +257,8 @@ def agents_shifts(ctx: click.Context, handle: str, replace_with: list[Any], add:
 def agents_token(ctx: click.Context, handle: str) -> None:
     """Issue a new bridge token for a teammate (the old one stops working)."""
     from inbox_tui.core.agents import rotate_token
-    from inbox_tui.runtime import open_runtime
 
-    async def _rotate() -> str:
-        runtime = await open_runtime(settings_from(ctx))
-        try:
-            return await rotate_token(runtime.store, handle)
-        finally:
-            await runtime.close()
-
-    click.echo(f"token: {run_async(_rotate)}")
+    click.echo(f"token: {run_with_store(settings_from(ctx), lambda store: rotate_token(store, handle))}")
 
 
 @agents.command("list")
@@ -282,19 +267,14 @@ def agents_list(ctx: click.Context) -> None:
     """List teammates with availability, presence, load and shifts."""
     from inbox_tui.core.assignment import team_members
     from inbox_tui.core.shifts import describe_shifts
-    from inbox_tui.runtime import open_runtime
 
     settings = settings_from(ctx)
 
-    async def _list() -> list[Any]:
-        runtime = await open_runtime(settings)
-        try:
-            async with runtime.store.read() as session:
-                return await team_members(session, runtime.store.now(), settings.assignment)
-        finally:
-            await runtime.close()
+    async def _list(store: Store) -> list[Any]:
+        async with store.read() as session:
+            return await team_members(session, store.now(), settings.assignment)
 
-    for member in run_async(_list):
+    for member in run_with_store(settings, _list):
         row = member.status
         online = "online" if row.online else "offline"
         shift = "on shift" if member.on_shift else "off shift"
