@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.content import Content
-from textual.widget import Widget
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from inbox_tui.core.views import View
+from inbox_tui.tui.widgets.one_line import OneLine, Part
 
 VIEW_ORDER = (View.CONVERSATIONS, View.ON_YOU, View.UNASSIGNED, View.ALL_OPEN, View.MENTIONS, View.CLOSED)
 
@@ -40,28 +38,15 @@ SHORT_TITLES = {View.CONVERSATIONS: "Convs", View.ON_YOU: "On you", View.UNASSIG
                 View.ALL_OPEN: "Open", View.MENTIONS: "Mentions", View.CLOSED: "Closed"}
 
 
-class ViewsStrip(Widget):
-    """The sidebar folded into one line, for 80-column terminals. It only repaints
-    itself (``Static.update`` would ask for a new layout of the whole screen)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._content = Content("")
-        self._parts: list[str | tuple[str, str]] = []
-
-    def render(self) -> Content:
-        return self._content
+class ViewsStrip(OneLine):
+    """The sidebar folded into one line, for 80-column terminals."""
 
     def show(self, view: View, counts: dict[View, int]) -> None:
-        parts: list[str | tuple[str, str]] = []
+        parts: list[Part] = []
         for number, each in enumerate(VIEW_ORDER, 1):
             if parts:
                 parts.append((" · ", "$text-muted"))
             style = "bold reverse" if each is view else ""
             count = counts.get(each)
             parts.append((f"{number} {SHORT_TITLES[each]}" + ("" if count is None else f" {count}"), style))
-        # Compared as parts: Content equality looks at the text only, not the highlight.
-        if parts != self._parts:
-            self._parts = parts
-            self._content = Content.assemble(*parts)
-            self.refresh()
+        self.show_parts(parts)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-from textual.content import Content
-from textual.widget import Widget
 
 from inbox_tui.core.models import Availability
 from inbox_tui.core.records import AgentRef
 from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
 from inbox_tui.tui.formatting import age
 from inbox_tui.tui.safe_text import literal
+from inbox_tui.tui.widgets.one_line import OneLine, Part
 
 BRIDGE_STYLE = {
     BridgeState.CONNECTED: "bold $success",
@@ -23,17 +20,8 @@ BRIDGE_STYLE = {
 }
 
 
-class StatusBar(Widget):
-    """A fixed one-line widget: it repaints itself only, never asks for a new layout
-    (``Static.update`` would, re-rendering the whole screen on every live event)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._content = Content("")
-        self._parts: list[str | tuple[str, str]] = []
-
-    def render(self) -> Content:
-        return self._content
+class StatusBar(OneLine):
+    """Who you are, your availability, the bridge, the AI."""
 
     def show(
         self,
@@ -44,7 +32,7 @@ class StatusBar(Widget):
         now: datetime,
         ai_label: str,
     ) -> None:
-        parts: list[str | tuple[str, str]] = []
+        parts: list[Part] = []
         if me is None:
             parts += [("not signed in", "bold $error"), (" (read-only; set INBOX_TOKEN) ", "$text-muted")]
         else:
@@ -62,8 +50,4 @@ class StatusBar(Widget):
         elif bridge.detail and bridge.state is not BridgeState.CONNECTING:
             parts += [(f" · {literal(bridge.detail, single_line=True, limit=60)}", "$text-muted")]
         parts += [" │ AI: ", (ai_label, "$text-muted")]
-        # Compared as parts: Content equality looks at the text only, not the styles.
-        if parts != self._parts:
-            self._parts = parts
-            self._content = Content.assemble(*parts)
-            self.refresh()
+        self.show_parts(parts)
