@@ -60,7 +60,7 @@ from inbox_tui.tui.widgets.inbox_rows import (
     ticket_spec,
 )
 from inbox_tui.tui.widgets.row_list import RowList
-from inbox_tui.tui.widgets.sidebar import Sidebar, ViewsStrip
+from inbox_tui.tui.widgets.sidebar import VIEW_ORDER, Sidebar, ViewsStrip
 from inbox_tui.tui.widgets.status_bar import StatusBar
 from inbox_tui.tui.widgets.thread_view import ThreadView
 
@@ -93,12 +93,9 @@ class InboxApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help"),
-        Binding("1", "view('conversations')", "Conversations", show=False, id="view.conversations"),
-        Binding("2", "view('on_you')", "On you", show=False, id="view.on_you"),
-        Binding("3", "view('unassigned')", "Unassigned", show=False, id="view.unassigned"),
-        Binding("4", "view('all_open')", "All open", show=False, id="view.all_open"),
-        Binding("5", "view('mentions')", "Mentions", show=False, id="view.mentions"),
-        Binding("6", "view('closed')", "Closed", show=False, id="view.closed"),
+        # 1–6, in the sidebar's order.
+        *(Binding(str(number), f"view('{view.value}')", view.title, show=False, id=f"view.{view.value}")
+          for number, view in enumerate(VIEW_ORDER, 1)),
         Binding("slash", "filter", "Filter", id="list.filter"),
         Binding("t", "take_over", "Take over", id="ticket.take_over"),
         Binding("r", "compose('reply')", "Reply", id="composer.reply"),
