@@ -70,3 +70,19 @@ async def test_filter_narrows_and_clearing_restores() -> None:
         assert rows.row_count == 50
         rows.set_filter("")
         assert rows.row_count == 100
+
+
+async def test_a_filtered_list_follows_rows_that_change_arrive_and_leave() -> None:
+    app = ListApp()
+    async with app.run_test(size=(40, 12)):
+        rows = app.query_one(RowList)
+        rows.replace_all([Item(i, i, "apple" if i % 2 else "pear") for i in range(10)])
+        rows.set_filter("pear")
+        assert rows.row_count == 5
+        rows.upsert([Item(1, 1, "pear now")])  # same place, new text
+        rows.upsert([Item(2, 100, "apple now")])  # moved, and no longer a match
+        rows.upsert([Item(50, 50, "a pear")])  # new
+        assert sorted(rows.keys) == ["0", "1", "4", "50", "6", "8"]
+        rows.remove(["0"])
+        rows.replace_all([Item(0, 0, "pear again"), Item(1, 1, "apple")])
+        assert rows.keys == ["0"]

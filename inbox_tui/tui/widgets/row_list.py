@@ -87,6 +87,9 @@ class RowList(ScrollView, can_focus=True):
         self._ordered: list[str] = []
         self._visible: list[str] = []
         self._filter = ""
+        # Lower-cased search text by key, made when a filter first needs it: typing in the
+        # filter or a live update while it is set must not rebuild it for every row.
+        self._haystacks: dict[str, str] = {}
         self._cursor_key: str | None = None
         self._announced: tuple[str | None, Any] | None = None
         self._line_cache: LRUCache[tuple[Any, ...], tuple[Any, Strip]] = LRUCache(1024)
@@ -114,11 +117,13 @@ class RowList(ScrollView, can_focus=True):
 
     def set_spec(self, spec: RowSpec[Any], empty_text: str) -> None:
         self.spec = spec
+        self._haystacks.clear()
         self.empty_text = empty_text
 
     def replace_all(self, records: Iterable[Any], *, select_key: str | None = None) -> None:
         key, order = self.spec.key, self.spec.order
         self._records = {key(r): r for r in records}
+        self._haystacks.clear()
         self._order_keys = {k: order(r) for k, r in self._records.items()}
         self._sorted = sorted((o, k) for k, o in self._order_keys.items())
         if select_key is not None:
@@ -137,6 +142,7 @@ class RowList(ScrollView, can_focus=True):
             new_order = order(record)
             old_order = self._order_keys.get(k)
             self._records[k] = record
+            self._haystacks.pop(k, None)
             if old_order == new_order:
                 continue
             # _sorted and _ordered move in step, so neither is rebuilt (10,000 keys).
@@ -154,6 +160,7 @@ class RowList(ScrollView, can_focus=True):
         changed = False
         for k in keys:
             if self._records.pop(k, None) is not None:
+                self._haystacks.pop(k, None)
                 index = bisect_left(self._sorted, (self._order_keys.pop(k), k))
                 del self._sorted[index]
                 del self._ordered[index]
@@ -172,15 +179,20 @@ class RowList(ScrollView, can_focus=True):
             return True
         return False
 
+    def _haystack(self, key: str) -> str:
+        haystack = self._haystacks.get(key)
+        if haystack is None:
+            haystack = self._haystacks[key] = self.spec.search_text(self._records[key]).lower()
+        return haystack
+
     def _reordered(self) -> None:
         self._ordered = [k for _, k in self._sorted]
         self._refilter()
 
     def _refilter(self) -> None:
         if self._filter:
-            text = self.spec.search_text
             needle = self._filter
-            self._visible = [k for k in self._ordered if needle in text(self._records[k]).lower()]
+            self._visible = [k for k in self._ordered if needle in self._haystack(k)]
         else:
             self._visible = self._ordered
         index: int | None = None
