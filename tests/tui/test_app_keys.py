@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import pytest
 from sqlalchemy import select
 
@@ -37,10 +39,25 @@ async def started(app, pilot):  # type: ignore[no-untyped-def]
     return app
 
 
+async def open_ana_ticket(app, pilot, inbox: Inbox) -> None:  # type: ignore[no-untyped-def]
+    await pilot.press("2")
+    await wait_until(pilot, lambda: app.ticket_detail is not None
+                     and app.ticket_detail.ticket.id == inbox.seeded.ticket_on_ana, what="ticket on ana")
+
+
+@asynccontextmanager
+async def running(app, *, size=(120, 40), ticket_of: Inbox | None = None):  # type: ignore[no-untyped-def]
+    """The app under Pilot, started; with ``ticket_of``, showing the seeded ticket on ana."""
+    async with app.run_test(size=size) as pilot:
+        await started(app, pilot)
+        if ticket_of is not None:
+            await open_ana_ticket(app, pilot, ticket_of)
+        yield pilot
+
+
 async def test_startup_lists_live_conversations_newest_first_with_counts(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         rows = app.query_one("#rows", RowList)
         assert rows.row_count == 3
         # Priya wrote last; Jonas first (seed order), and neither Maria nor Sam (tickets) is listed.
@@ -56,8 +73,7 @@ async def test_startup_lists_live_conversations_newest_first_with_counts(inbox: 
 
 async def test_j_k_and_arrows_move_the_selection_and_the_detail_follows(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         rows = app.query_one("#rows", RowList)
         first, second, third = rows.keys
         await pilot.press("j")
@@ -73,8 +89,7 @@ async def test_j_k_and_arrows_move_the_selection_and_the_detail_follows(inbox: I
 
 async def test_tab_moves_between_panes(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         assert app.focused.id == "rows"
         await pilot.press("tab")
         assert app.focused.id == "conversation-thread"
@@ -87,8 +102,7 @@ async def test_tab_moves_between_panes(inbox: Inbox) -> None:
 async def test_number_keys_switch_views(inbox: Inbox) -> None:
     app = inbox.app()
     s = inbox.seeded
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         rows = app.query_one("#rows", RowList)
         expected = {
             "2": (View.ON_YOU, [ticket_key(s.ticket_on_ana)]),
@@ -111,8 +125,7 @@ def conversation_key_for(conversation_id: int) -> str:
 
 async def test_mentions_view_lists_the_ticket_a_teammate_was_mentioned_on(inbox: Inbox) -> None:
     app = inbox.app("bob")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         await pilot.press("5")
         rows = app.query_one("#rows", RowList)
         await wait_until(pilot, lambda: rows.keys == [ticket_key(inbox.seeded.ticket_on_ana)])
@@ -121,8 +134,7 @@ async def test_mentions_view_lists_the_ticket_a_teammate_was_mentioned_on(inbox:
 
 async def test_slash_filters_the_list_and_escape_clears_it(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         rows = app.query_one("#rows", RowList)
         await pilot.press("slash")
         await pilot.press(*"claire")
@@ -136,8 +148,7 @@ async def test_slash_filters_the_list_and_escape_clears_it(inbox: Inbox) -> None
 
 async def test_t_takes_over_opens_the_ticket_with_ai_paused_and_then_the_summary(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         rows = app.query_one("#rows", RowList)
         conversation_id = int(rows.cursor_key[1:])
         await pilot.press("t")
@@ -164,8 +175,7 @@ async def test_t_takes_over_opens_the_ticket_with_ai_paused_and_then_the_summary
 
 async def test_take_over_button_works_with_the_mouse(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         await wait_until(pilot, lambda: app.query_one("#conversation-pane").display)
         await pilot.click("#take-over")
         await wait_until(pilot, lambda: app.ticket_detail is not None, what="the ticket")
@@ -173,8 +183,7 @@ async def test_take_over_button_works_with_the_mouse(inbox: Inbox) -> None:
 
 async def test_take_over_lost_race_says_who_and_opens_their_ticket(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         conversation_id = int(app.query_one("#rows", RowList).cursor_key[1:])
         store = inbox.store()
         try:  # Bob got there first, from another client.
@@ -187,17 +196,11 @@ async def test_take_over_lost_race_says_who_and_opens_their_ticket(inbox: Inbox)
         assert app.view is View.ALL_OPEN
 
 
-async def open_ana_ticket(app, pilot, inbox: Inbox) -> None:  # type: ignore[no-untyped-def]
-    await pilot.press("2")
-    await wait_until(pilot, lambda: app.ticket_detail is not None
-                     and app.ticket_detail.ticket.id == inbox.seeded.ticket_on_ana, what="ticket on ana")
 
 
 async def test_r_replies_to_the_customer_with_ctrl_j(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
-        await open_ana_ticket(app, pilot, inbox)
+    async with running(app, ticket_of=inbox) as pilot:
         await pilot.press("r")
         composer = app.query_one(Composer)
         assert composer.mode == REPLY and app.focused is composer.input
@@ -216,9 +219,7 @@ async def test_r_replies_to_the_customer_with_ctrl_j(inbox: Inbox) -> None:
 
 async def test_n_writes_an_internal_note_with_mention_completion(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
-        await open_ana_ticket(app, pilot, inbox)
+    async with running(app, ticket_of=inbox) as pilot:
         await pilot.press("n")
         composer = app.query_one(Composer)
         assert composer.mode == NOTE and composer.has_class("-note")
@@ -245,9 +246,7 @@ async def test_n_writes_an_internal_note_with_mention_completion(inbox: Inbox) -
 
 async def test_ctrl_n_switches_reply_and_note(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
-        await open_ana_ticket(app, pilot, inbox)
+    async with running(app, ticket_of=inbox) as pilot:
         await pilot.press("r")
         composer = app.query_one(Composer)
         await pilot.press("ctrl+n")
@@ -258,9 +257,7 @@ async def test_ctrl_n_switches_reply_and_note(inbox: Inbox) -> None:
 
 async def test_a_allows_ai_replies_and_closes_the_ticket(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
-        await open_ana_ticket(app, pilot, inbox)
+    async with running(app, ticket_of=inbox) as pilot:
         conversation_id = app.ticket_detail.conversation.id
         await pilot.press("a")
         await wait_until(pilot, lambda: app.ticket_detail.ticket.status == TicketStatus.CLOSED)
@@ -275,9 +272,7 @@ async def test_a_allows_ai_replies_and_closes_the_ticket(inbox: Inbox) -> None:
 
 async def test_shift_r_reassigns_from_the_picker_with_load_and_availability(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
-        await open_ana_ticket(app, pilot, inbox)
+    async with running(app, ticket_of=inbox) as pilot:
         await pilot.press("R")
         await wait_until(pilot, lambda: isinstance(app.screen, ReassignScreen))
         text = screen_text(app)
@@ -290,8 +285,7 @@ async def test_shift_r_reassigns_from_the_picker_with_load_and_availability(inbo
 
 async def test_p_opens_a_previous_ticket_of_the_requester(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         await pilot.press("3")  # Maria's new ticket is unassigned; her old one is closed
         await wait_until(pilot, lambda: app.ticket_detail is not None
                          and app.ticket_detail.ticket.id == inbox.seeded.unassigned_ticket)
@@ -304,8 +298,7 @@ async def test_p_opens_a_previous_ticket_of_the_requester(inbox: Inbox) -> None:
 
 async def test_v_toggles_availability(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         assert "● available" in screen_text(app)
         await pilot.press("v")
         await wait_until(pilot, lambda: "● away" in screen_text(app))
@@ -322,8 +315,7 @@ async def test_v_toggles_availability(inbox: Inbox) -> None:
 
 async def test_question_mark_lists_every_key(inbox: Inbox) -> None:
     app = inbox.app(keymap={"ticket.take_over": "T"})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.content)
@@ -338,8 +330,7 @@ async def test_question_mark_lists_every_key(inbox: Inbox) -> None:
 
 async def test_keymap_from_settings_remaps_a_binding(inbox: Inbox) -> None:
     app = inbox.app(keymap={"ticket.take_over": "T"})
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         await pilot.press("t")
         await pilot.pause(0.2)
         assert app.ticket_detail is None
@@ -351,8 +342,7 @@ async def test_command_palette_offers_every_action_and_runs_one(inbox: Inbox) ->
     from inbox_tui.tui.commands import ACTIONS, InboxCommands
 
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         provider = InboxCommands(app.screen)
         titles = [hit.text async for hit in provider.discover()]
         for title, _action, _help in ACTIONS:
@@ -367,8 +357,7 @@ async def test_command_palette_offers_every_action_and_runs_one(inbox: Inbox) ->
 
 async def test_q_quits(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
@@ -376,16 +365,14 @@ async def test_q_quits(inbox: Inbox) -> None:
 
 async def test_keys_that_need_a_ticket_say_so(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         await pilot.press("a", "R", "r")
         assert notifications(app).count("Open a ticket first.") == 3
 
 
 async def test_without_a_token_the_inbox_opens_read_only_and_says_how_to_get_one(inbox: Inbox) -> None:
     app = inbox.app(None, agent_handle="cleo")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         text = screen_text(app)
         assert "not signed in" in text
         assert any("inbox-tui agents add cleo" in n for n in notifications(app))
@@ -398,8 +385,7 @@ async def test_without_a_token_the_inbox_opens_read_only_and_says_how_to_get_one
 async def test_a_draft_survives_switching_tickets_and_a_restart(inbox: Inbox) -> None:
     s = inbox.seeded
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         await pilot.press("4")  # All open: both tickets
         rows = app.query_one("#rows", RowList)
         await wait_until(pilot, lambda: rows.row_count == 2 and app.ticket_detail is not None)
@@ -415,16 +401,13 @@ async def test_a_draft_survives_switching_tickets_and_a_restart(inbox: Inbox) ->
         assert app.query_one(Composer).text == "half-written note"
         assert app.query_one(Composer).mode == NOTE
     again = inbox.app()
-    async with again.run_test(size=(120, 40)) as pilot:
-        await started(again, pilot)
-        await open_ana_ticket(again, pilot, inbox)
+    async with running(again, ticket_of=inbox) as pilot:
         assert again.query_one(Composer).text == "half-written note"
 
 
 async def test_a_click_on_a_row_selects_it(inbox: Inbox) -> None:
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         rows = app.query_one("#rows", RowList)
         third = rows.keys[2]
         await pilot.click("#rows", offset=(5, 3))  # border row 0, rows at 1, 2, 3
@@ -434,8 +417,7 @@ async def test_a_click_on_a_row_selects_it(inbox: Inbox) -> None:
 async def test_views_helper_counts_match_the_store(inbox: Inbox) -> None:
     """The sidebar shows what the core counts (a guard against a stale sidebar)."""
     app = inbox.app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
+    async with running(app) as pilot:
         store = inbox.store()
         try:
             async with store.read() as session:
@@ -448,9 +430,7 @@ async def test_views_helper_counts_match_the_store(inbox: Inbox) -> None:
 @pytest.mark.parametrize("size", [(80, 24)])
 async def test_at_80_columns_the_detail_takes_the_width_and_escape_goes_back(inbox: Inbox, size) -> None:  # type: ignore[no-untyped-def]
     app = inbox.app()
-    async with app.run_test(size=size) as pilot:
-        await started(app, pilot)
-        await open_ana_ticket(app, pilot, inbox)
+    async with running(app, size=size, ticket_of=inbox) as pilot:
         await pilot.press("r")
         assert not app.query_one("#sidebar").display or app.screen.has_class("-in-detail")
         assert app.query_one(TicketPane).region.width > 60
