@@ -4,8 +4,9 @@ that picks up a summary whose worker died."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -166,14 +167,24 @@ async def test_a_failing_model_yields_the_fallback_summary_in_time(
         await runtime.close()
 
 
-@both_backends
-async def test_a_pending_summary_of_a_dead_worker_is_picked_up(database_url: str) -> None:
+@contextlib.asynccontextmanager
+async def _escalated_on_a_fixed_clock(
+    database_url: str,
+) -> AsyncIterator[tuple[FixedClock, Store, escalation.EscalationSettings, int]]:
+    """A store on a clock the test moves, holding one escalated Spanish chat's ticket."""
     clock = FixedClock()
     store = Store(database_url, clock=clock)
     try:
         settings = escalation.EscalationSettings(
             handoff=escalation.HandoffConfig(translations=DEFAULT_HANDOFF_TRANSLATIONS))
-        ticket_id = await _spanish_ticket(store, settings)
+        yield clock, store, settings, await _spanish_ticket(store, settings)
+    finally:
+        await store.close()
+
+
+@both_backends
+async def test_a_pending_summary_of_a_dead_worker_is_picked_up(database_url: str) -> None:
+    async with _escalated_on_a_fixed_clock(database_url) as (clock, store, settings, ticket_id):
         ai = OfflineAI()
         # The worker that escalated "died": nothing summarized. Its lease is still live.
         clock.advance(seconds=settings.summary_lease.total_seconds() - 1)
@@ -189,18 +200,11 @@ async def test_a_pending_summary_of_a_dead_worker_is_picked_up(database_url: str
         # Nothing is left to pick up, and a second resumer finds nothing to do.
         assert await escalation.resume_stale_summaries(store, ai, settings) == []
         assert await escalation.summarize_ticket(store, ai, ticket_id, timeout=1) is None
-    finally:
-        await store.close()
 
 
 @both_backends
 async def test_a_claimed_lease_is_not_stolen(database_url: str) -> None:
-    clock = FixedClock()
-    store = Store(database_url, clock=clock)
-    try:
-        settings = escalation.EscalationSettings(
-            handoff=escalation.HandoffConfig(translations=DEFAULT_HANDOFF_TRANSLATIONS))
-        ticket_id = await _spanish_ticket(store, settings)
+    async with _escalated_on_a_fixed_clock(database_url) as (clock, store, settings, ticket_id):
         clock.advance(seconds=settings.summary_lease.total_seconds() + 1)
         # A second worker claims the stale summary: its lease starts now.
         assert await escalation.claim_stale_summaries(store, settings.summary_lease) == [ticket_id]
@@ -208,5 +212,3 @@ async def test_a_claimed_lease_is_not_stolen(database_url: str) -> None:
         assert await escalation.claim_stale_summaries(store, settings.summary_lease) == []
         clock.advance(seconds=settings.summary_lease.total_seconds())
         assert await escalation.claim_stale_summaries(store, settings.summary_lease) == [ticket_id]
-    finally:
-        await store.close()
