@@ -24,7 +24,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from inbox_tui.channel.bridge_protocol import CHAT_PATH
+from inbox_tui.channel.bridge_protocol import CHAT_PATH, decode_object
 
 Frame = dict[str, Any]
 
@@ -88,7 +88,9 @@ class CustomerClient:
             await connection.send(json.dumps(hello))
             while True:
                 async with asyncio.timeout(open_timeout):
-                    frame = json.loads(await connection.recv())
+                    frame = decode_object(await connection.recv())
+                if frame is None:
+                    continue
                 if frame.get("type") == "welcome":
                     break
                 if frame.get("type") == "error":
@@ -170,11 +172,9 @@ class CustomerClient:
     async def _read(self, connection: ClientConnection) -> None:
         try:
             async for raw in connection:
-                try:
-                    frame = json.loads(raw)
-                except ValueError:
-                    continue
-                self._dispatch(frame)
+                frame = decode_object(raw)
+                if frame is not None:
+                    self._dispatch(frame)
         except ConnectionClosed:
             pass
         finally:
