@@ -548,7 +548,8 @@ class InboxApp(App[None]):
             self.notify(f"Ticket #{result.ticket_id} is on you. AI replies paused for this conversation.",
                         markup=False)
         else:
-            self.notify(result.holder_text + " Showing it.", severity="warning", markup=False, timeout=8)
+            self.notify(literal(result.holder_text, single_line=True) + " Showing it.", severity="warning",
+                        markup=False, timeout=8)
         mine = result.assignee is not None and result.assignee.id == self.me.id
         self.switch_view(View.ON_YOU if mine else View.ALL_OPEN, select_key=ticket_key(result.ticket_id))
         self._set_detail(("ticket", result.ticket_id))
@@ -662,7 +663,8 @@ class InboxApp(App[None]):
         except StoreError as error:
             self.notify(str(error), severity="error", markup=False)
             return
-        self.notify(f"Ticket #{ticket_id} → {target.label if target else 'Unassigned'}", markup=False)
+        who = literal(target.label, single_line=True) if target else "Unassigned"
+        self.notify(f"Ticket #{ticket_id} → {who}", markup=False)
         if self.detail_target == ("ticket", ticket_id):
             self.load_detail()
         self._tickets_dirty = self._counts_dirty = True
