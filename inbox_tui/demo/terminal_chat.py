@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from inbox_tui.client.customer import ChatError, CustomerClient, Frame
 from inbox_tui.demo.private_json import read_json_object, write_private_json
 from inbox_tui.settings import data_dir
+from inbox_tui.untrusted_text import literal
 
 SESSIONS_FILE = "chat-sessions.json"
 QUIT_COMMANDS = frozenset({"/quit", "/exit", "/q"})
@@ -32,8 +33,6 @@ MODE_LINES = {
 def _safe(text: str) -> str:
     """Text from the server, made harmless for a terminal: control characters (escape
     sequences, OSC 52 clipboard writes) are shown, never obeyed."""
-    from inbox_tui.tui.safe_text import literal
-
     return literal(text)
 
 

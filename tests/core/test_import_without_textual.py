@@ -1,4 +1,5 @@
-"""The core, the AI interface, the settings and the runtime never import Textual."""
+"""The core, the AI interface, the settings, the runtime and the terminal customer
+client never import Textual."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ CHECK = textwrap.dedent(
             if module.name not in SKIP:
                 importlib.import_module(module.name)
                 imported.append(module.name)
-    for name in ("inbox_tui.settings", "inbox_tui.runtime", "inbox_tui.ai.openai_backend"):
+    # The terminal customer client too: it shows untrusted text without the TUI.
+    for name in ("inbox_tui.settings", "inbox_tui.runtime", "inbox_tui.ai.openai_backend",
+                 "inbox_tui.untrusted_text", "inbox_tui.demo.terminal_chat"):
         importlib.import_module(name)
         imported.append(name)
 
@@ -52,6 +55,7 @@ def test_core_and_ai_import_without_textual() -> None:
         "inbox_tui.core.escalation", "inbox_tui.core.views", "inbox_tui.core.store",
         "inbox_tui.core.events", "inbox_tui.core.tickets", "inbox_tui.ai.offline",
         "inbox_tui.ai.language", "inbox_tui.ai.factory", "inbox_tui.settings", "inbox_tui.runtime",
+        "inbox_tui.untrusted_text", "inbox_tui.demo.terminal_chat",
     ):
         assert expected in imported
 
