@@ -84,7 +84,9 @@ class BridgeSession:
 
     async def _authenticate(self) -> tuple[AgentRef | None, int]:
         try:
-            raw = await asyncio.wait_for(self.connection.recv(), AUTH_TIMEOUT_SECONDS)
+            # asyncio.timeout, not 3.11's wait_for, which can drop a cancel that lands with a frame.
+            async with asyncio.timeout(AUTH_TIMEOUT_SECONDS):
+                raw = await self.connection.recv()
         except asyncio.TimeoutError:
             await self._refuse("unauthorized", "no auth frame in time")
             return None, 0

@@ -175,7 +175,8 @@ class CustomerSession:
         while True:
             remaining = deadline - asyncio.get_running_loop().time()
             try:
-                data = await asyncio.wait_for(self._next_frame(), max(remaining, 0.001))
+                async with asyncio.timeout(max(remaining, 0.001)):  # keeps a cancel (see bridge_endpoint)
+                    data = await self._next_frame()
             except asyncio.TimeoutError:
                 await self._send(error_frame(ErrorCode.HELLO_REQUIRED, "no hello in time; goodbye"))
                 await self.connection.close(1008, "no hello")
