@@ -71,22 +71,19 @@ _INSERT_EVENT_AND_NOTIFY = insert(_EVENTS).returning(
     _EVENTS.c.id, func.pg_notify(NOTIFY_CHANNEL, cast(_EVENTS.c.id, String)))
 
 
-async def append(session: AsyncSession, now: datetime, *events: PendingEvent) -> list[Event]:
-    """Append events as the last step of a write transaction (see the module doc)."""
+async def append(session: AsyncSession, now: datetime, *events: PendingEvent) -> list[int]:
+    """Append events as the last step of a write transaction (see the module doc);
+    returns the new event ids."""
     if not events:
         return []
     if session.new or session.dirty or session.deleted:
         await session.flush()  # the flow's own rows first: the events are the last step
     connection = await session.connection()
-    ids = await connection.run_sync(append_sync, now, *events)
-    return [Event(id=event_id, kind=e.kind, conversation_id=e.conversation_id, ticket_id=e.ticket_id,
-                  agent_id=e.agent_id, payload=e.payload or {}, created_at=now)
-            for event_id, e in zip(ids, events)]
+    return await connection.run_sync(append_sync, now, *events)
 
 
 def append_sync(connection: Connection, now: datetime, *events: PendingEvent) -> list[int]:
-    """``append`` for a flow written as synchronous Core (``Store.run_write``); returns
-    the new event ids.
+    """``append`` for a flow written as synchronous Core (``Store.run_write``).
 
     Core INSERT … RETURNING rather than an ORM flush: this runs for every message."""
     if not events:
