@@ -94,6 +94,9 @@ class ServerSettings:
     max_message_chars: int = 4000
     rate_limit_per_second: float = 5.0
     rate_limit_burst: int = 20
+    # Web pages (scheme://host[:port], https://*.example.com or "*") whose chat widget may
+    # open /chat; empty: only the server's own origin and loopback pages.
+    allowed_origins: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,12 @@ from inbox_tui.channel.customer_endpoint import CustomerHub, CustomerSession
 from inbox_tui.channel.delivery import DeliveryMarker
 from inbox_tui.channel.escalation_worker import EscalationWorker
 from inbox_tui.channel.event_feed import EventFeed
+from inbox_tui.channel.origins import OriginPolicy, refusal_text
 from inbox_tui.channel.presence import PresenceKeeper
 from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core.backlog import run_shift_watcher
 from inbox_tui.runtime import Runtime
+from inbox_tui.widget.assets import WidgetFiles
 
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ class ChannelServer:
         self.escalations = EscalationWorker(runtime, on_commit=self.feed.wake)
         self.bot = BotLoop(runtime, self.escalations, on_commit=self.feed.wake)
         self.presence = PresenceKeeper(store, self.node_id, runtime.settings.assignment)
+        self.origins = OriginPolicy(runtime.settings.server.allowed_origins)
+        self.widget = WidgetFiles()
         self._server: Server | None = None
         self._background: list[asyncio.Task[None]] = []
         self._stop_watchers = asyncio.Event()
@@ -129,10 +133,22 @@ class ChannelServer:
             await self.bot.wait_idle()
             await self.escalations.wait_idle()
 
+    @property
+    def widget_url(self) -> str:
+        return f"http://{self.host}:{self.port}/widget.js"
+
     def _route(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
-        if path in (CHAT_PATH, BRIDGE_PATH):
+        if path == CHAT_PATH:
+            origin = request.headers.get("Origin")
+            if not self.origins.allows(origin, request.headers.get("Host")):
+                log.info("refused a /chat connection from the page origin %r", origin)
+                return connection.respond(HTTPStatus.FORBIDDEN, refusal_text(str(origin), CHAT_PATH))
             return None
+        if path == BRIDGE_PATH:
+            return None
+        if self.widget.serves(path):
+            return self.widget.response(request)
         return connection.respond(HTTPStatus.NOT_FOUND,
                                   f"inbox-tui: nothing at {path}; customers use {CHAT_PATH}, agents {BRIDGE_PATH}\n")
 
