@@ -46,7 +46,8 @@ def running_demo_url(directory: Path | None = None) -> str | None:
 def _announced(services: DemoServices, directory: Path | None) -> Iterator[None]:
     path = demo_server_file(directory)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"url": services.server_url, "pid": os.getpid()}), encoding="utf-8")
+    path.write_text(json.dumps({"url": services.server_url, "pid": os.getpid(), "shop": services.shop_url}),
+                    encoding="utf-8")
     try:
         yield
     finally:
@@ -80,6 +81,7 @@ def connect_hint(services: DemoServices) -> str:
         f"demo server: {services.server_url} (customers: {services.server_url}/chat)",
         f"database:    {services.settings.database_url}",
         "be a customer, in another terminal:  inbox-tui chat --demo",
+        f"or in a browser, on the demo shop:  {services.shop_url}",
         "open the inbox as a demo teammate, in another terminal:",
     ]
     for handle in services.tokens:
@@ -136,4 +138,6 @@ def run_demo(
             return
         from inbox_tui.tui.launch import run_tui
 
+        # The inbox draws on the terminal's alternate screen: this line is there again when it quits.
+        echo(f"The demo shop, with the chat widget: {services.shop_url}")
         run_tui(services.settings, agent_handle=DEMO_USER)

@@ -60,6 +60,7 @@ class DemoServices:
     server_url: str
     port: int
     tokens: dict[str, str]
+    shop_url: str = ""  # a shop page with the chat widget, for being the customer in a browser
 
     def settings_for(self, handle: str) -> Settings:
         return replace(self.settings, tui=replace(self.settings.tui, server_url=self.server_url,
@@ -89,6 +90,7 @@ async def run_demo_services(
     from inbox_tui.demo.simulation import CustomerSimulation
     from inbox_tui.demo.team import DEMO_USER, ensure_demo_team
     from inbox_tui.runtime import open_runtime
+    from inbox_tui.widget.demo_shop import DemoShop
 
     settings = demo_settings(settings, directory)
     runtime = await open_runtime(settings)
@@ -96,9 +98,10 @@ async def run_demo_services(
         tokens = await ensure_demo_team(runtime.store, demo_database_path(directory).with_name(DEMO_TOKENS))
         server = ChannelServer(runtime, host="127.0.0.1", port=0)
         await server.start()
+        shop = await DemoShop.start(server.widget_url)
         try:
             server_url = server.url
-            services = DemoServices(settings, server_url, server.port, tokens)
+            services = DemoServices(settings, server_url, server.port, tokens, shop.url)
             services = replace(services, settings=services.settings_for(DEMO_USER))
             simulation = CustomerSimulation(server_url, rng=random.Random(seed)) if customers else None
             if simulation is not None:
@@ -109,6 +112,7 @@ async def run_demo_services(
                 if simulation is not None:
                     await simulation.stop()
         finally:
+            await shop.stop()
             await server.stop()
     finally:
         await runtime.close()

@@ -11,11 +11,10 @@ import contextlib
 import email.utils
 import html
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
@@ -87,29 +86,47 @@ def _response(status: HTTPStatus, content_type: str, body: str, policy: str | No
     return Response(status.value, status.phrase, headers, data)
 
 
-@dataclass(frozen=True)
 class DemoShop:
-    url: str
+    """The shop page (``/``) on its own loopback port: ``shop = await DemoShop.start(url)``,
+    then ``shop.url``; ``await shop.stop()``."""
+
+    def __init__(self, server: Server, host: str) -> None:
+        self._server = server
+        self.url = f"http://{host}:{server.sockets[0].getsockname()[1]}/"
+
+    @classmethod
+    async def start(cls, widget_url: str, *, host: str = "127.0.0.1", port: int = 0,
+                    options: Mapping[str, str] | None = None) -> DemoShop:
+        page = shop_page(widget_url, DEMO_WIDGET_OPTIONS if options is None else options)
+        policy = strict_policy(widget_url)
+
+        def route(_connection: ServerConnection, request: Request) -> Response:
+            path = request.path.split("?", 1)[0]
+            if path == "/":
+                return _response(HTTPStatus.OK, "text/html; charset=utf-8", page, policy)
+            if path == "/shop.css":
+                return _response(HTTPStatus.OK, "text/css; charset=utf-8", SHOP_CSS)
+            return _response(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", "not found\n")
+
+        server = await serve(_never_upgraded, host, port, process_request=route,
+                             server_header="inbox-tui-demo-shop")
+        return cls(server, host)
+
+    async def stop(self) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+
+async def _never_upgraded(_connection: ServerConnection) -> None:
+    return None  # every request is answered by the page's route
 
 
 @contextlib.asynccontextmanager
 async def serve_demo_shop(widget_url: str, *, host: str = "127.0.0.1", port: int = 0,
                           options: Mapping[str, str] | None = None) -> AsyncIterator[DemoShop]:
-    """Serve the shop page (``/``) on its own port until the block ends."""
-    page = shop_page(widget_url, DEMO_WIDGET_OPTIONS if options is None else options)
-    policy = strict_policy(widget_url)
-
-    def route(_connection: ServerConnection, request: Request) -> Response:
-        path = request.path.split("?", 1)[0]
-        if path == "/":
-            return _response(HTTPStatus.OK, "text/html; charset=utf-8", page, policy)
-        if path == "/shop.css":
-            return _response(HTTPStatus.OK, "text/css; charset=utf-8", SHOP_CSS)
-        return _response(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", "not found\n")
-
-    async def never_upgraded(_connection: ServerConnection) -> None:
-        return None  # every request is answered by ``route``
-
-    async with serve(never_upgraded, host, port, process_request=route, server_header="inbox-tui-demo-shop") as server:
-        bound = server.sockets[0].getsockname()[1]
-        yield DemoShop(f"http://{host}:{bound}/")
+    """Serve the shop page until the block ends."""
+    shop = await DemoShop.start(widget_url, host=host, port=port, options=options)
+    try:
+        yield shop
+    finally:
+        await shop.stop()
