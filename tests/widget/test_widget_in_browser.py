@@ -242,6 +242,7 @@ async def test_a_page_on_a_foreign_origin_is_refused(start_site, browser) -> Non
     errors: list[str] = []
     widget.page.on("websocket", lambda socket: socket.on("socketerror", lambda error: errors.append(error)))
     await widget.open()
+    await widget.send("Is anyone there?")
     await widget.status.wait_for(state="visible")
     async with asyncio.timeout(10):
         while not errors:
@@ -250,15 +251,18 @@ async def test_a_page_on_a_foreign_origin_is_refused(start_site, browser) -> Non
     await widget.page.wait_for_function(
         "() => document.querySelector('[data-inbox-tui-widget]').shadowRoot.querySelector('.status')"
         ".textContent === 'Offline — reconnecting…'")
-    await widget.send("Is anyone there?")
     await asyncio.sleep(1.0)
     assert [item["kind"] for item in await widget.thread()] == ["customer pending"]
+    assert await count_conversations(site) == 0
+
+
+async def count_conversations(site: Any) -> int:
+    from sqlalchemy import func, select
+
+    from inbox_tui.core.models import Conversation
+
     async with site.store.read() as session:
-        from sqlalchemy import func, select
-
-        from inbox_tui.core.models import Conversation
-
-        assert await session.scalar(select(func.count()).select_from(Conversation)) == 0
+        return int(await session.scalar(select(func.count()).select_from(Conversation)))
 
 
 async def test_keyboard_only(start_site, browser) -> None:
@@ -274,6 +278,8 @@ async def test_keyboard_only(start_site, browser) -> None:
     await page.keyboard.press("Enter")
     assert await page.evaluate(focused) == "input"
     assert await widget.launcher.get_attribute("aria-expanded") == "true"
+    await asyncio.sleep(0.5)
+    assert await count_conversations(site) == 0  # looking starts no conversation; writing does
     assert await widget.panel.get_attribute("role") == "dialog"
     assert await page.locator(".log").get_attribute("role") == "log"
 
@@ -316,4 +322,15 @@ async def test_a_320_pixel_wide_phone(start_site, browser) -> None:
     send = await widget.page.locator(".send").bounding_box()
     assert send is not None and send["x"] + send["width"] <= PHONE["width"]
     await widget.page.screenshot(path=str(artefacts_dir() / "widget-phone.png"))
+
+    # The system's dark mode and reduced motion.
+    panel_style = ("() => { const panel = document.querySelector('[data-inbox-tui-widget]').shadowRoot"
+                   ".querySelector('.panel'); const style = getComputedStyle(panel);"
+                   " return [style.backgroundColor, style.animationDuration]; }")
+    light = await widget.page.evaluate(panel_style)
+    await widget.page.emulate_media(color_scheme="dark", reduced_motion="reduce")
+    dark = await widget.page.evaluate(panel_style)
+    assert light[0] == "rgb(255, 255, 255)" and light[1] != "0s"
+    assert dark == ["rgb(28, 33, 32)", "0s"]
+    await widget.page.screenshot(path=str(artefacts_dir() / "widget-phone-dark.png"))
     assert problems == []

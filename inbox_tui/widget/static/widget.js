@@ -462,7 +462,8 @@
     };
     track(item);
     saveOutbox();
-    transmit(item);
+    if (socket) transmit(item);
+    else connect(); // the first message opens the conversation; the welcome sends it
   }
 
   function track(item) {
@@ -575,6 +576,14 @@
   }
 
   function hello() {
+    if (!thread.token) {
+      // Another tab of this site may have started the conversation meanwhile: join it.
+      var shared = readJson(local, {});
+      if (typeof shared.conversationId === "string" && typeof shared.token === "string") {
+        thread.conversationId = shared.conversationId;
+        thread.token = shared.token;
+      }
+    }
     if (thread.conversationId && thread.token) {
       return { type: "hello", conversation_id: thread.conversationId, token: thread.token };
     }
@@ -661,7 +670,8 @@
     unread = 0;
     badge.hidden = true;
     launcher.setAttribute("aria-label", say("open") + ": " + title);
-    connect();
+    // A visitor who only looks starts no conversation: that waits for the first message.
+    if (thread.token || readJson(local, {}).token) connect();
     scrollDown();
     input.focus();
   }
