@@ -23,7 +23,7 @@
   var STYLE_VERSION = "__WIDGET_STYLE_VERSION__";
   var ACK_TIMEOUT_MS = 10000;
   var RETRY_LATER_MS = 2000;
-  var MAX_BACKOFF_MS = 30000;
+  var MAX_BACKOFF_MS = 10000;
   var MAX_CHARS = 4000;
   var LINK = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 
