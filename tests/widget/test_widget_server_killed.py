@@ -59,7 +59,7 @@ class ServeProcess:
             self.process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.process.wait(), 20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.process.kill()
         if self.process is not None:
             await self.process.wait()
