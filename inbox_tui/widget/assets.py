@@ -100,4 +100,6 @@ class WidgetFiles:
             headers["Content-Encoding"] = "gzip"
         headers["Content-Type"] = asset.content_type
         headers["Content-Length"] = str(len(body))
+        if getattr(request, "method", "GET") == "HEAD":
+            body = b""  # the headers of a GET, no body
         return Response(HTTPStatus.OK.value, HTTPStatus.OK.phrase, headers, body)

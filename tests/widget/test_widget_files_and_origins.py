@@ -59,6 +59,8 @@ async def test_the_widget_files_are_served_with_types_caching_and_gzip(server) -
         async with http.get(base + "/widget.js", headers={"Accept-Encoding": "identity"}) as response:
             assert "Content-Encoding" not in response.headers
             assert (await response.text()) == script
+        async with http.head(base + "/widget.js", headers={"Accept-Encoding": "gzip"}) as response:
+            assert response.headers["Content-Length"] == str(len(zipped)) and await response.read() == b""
         async with http.get(base + "/widget.js", headers={"If-None-Match": etag}) as response:
             assert response.status == 304 and await response.read() == b""
 

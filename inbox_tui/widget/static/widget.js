@@ -16,7 +16,8 @@
 (function () {
   "use strict";
 
-  var script = document.currentScript;
+  // currentScript is the tag while it runs (async or inserted by a tag manager alike).
+  var script = document.currentScript || document.querySelector("script[src*='widget.js']");
   if (!script || window.__inboxTuiWidget) return; // one widget per page
   window.__inboxTuiWidget = true;
 
