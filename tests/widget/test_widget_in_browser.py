@@ -334,3 +334,33 @@ async def test_a_320_pixel_wide_phone(start_site, browser) -> None:
     assert dark == ["rgb(28, 33, 32)", "0s"]
     await widget.page.screenshot(path=str(artefacts_dir() / "widget-phone-dark.png"))
     assert problems == []
+
+
+async def test_the_browser_language_reaches_the_server_and_the_options_apply(start_site, browser) -> None:
+    """No data-locale: the browser's language (here German) is the customer's; the
+    widget's own words follow it. data-position, data-color and data-title apply."""
+    site = await start_site(widget={"locale": "", "position": "left", "color": "#ffd400", "title": "Velora Räder"})
+    context = await browser.new_context(viewport=DESKTOP, locale="de-DE")
+    widget, problems = await new_widget_page(browser, site.shop_url, context=context)
+    await widget.open()
+    assert await widget.input.get_attribute("placeholder") == "Nachricht schreiben…"
+    assert await widget.page.locator(".title").text_content() == "Velora Räder"
+    launcher = await widget.launcher.bounding_box()
+    assert launcher is not None and launcher["x"] < 100  # the bottom left corner
+    header = await widget.page.evaluate(
+        "() => getComputedStyle(document.querySelector('[data-inbox-tui-widget]').shadowRoot"
+        ".querySelector('.header')).color")
+    assert header == "rgb(17, 17, 17)"  # dark text on a light accent
+
+    await widget.send("Kann ich bitte mit einem Menschen sprechen?")
+    await widget.wait_for(by("system", "Ich verbinde dich mit einem Teammitglied."))
+    assert await widget.subtitle.text_content() == "Ein Teammitglied antwortet hier"
+    from sqlalchemy import select
+
+    from inbox_tui.core.models import Conversation
+
+    async with site.store.read() as session:
+        conversation = await session.scalar(select(Conversation))
+    assert conversation is not None and (conversation.language or "").startswith("de")
+    assert problems == []
+    await context.close()
