@@ -13,7 +13,7 @@ import click
 
 from inbox_tui.core.database_url import DatabaseURLError
 from inbox_tui.core.store import StoreError
-from inbox_tui.settings import Settings
+from inbox_tui.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def run_server(settings: Settings, host: str | None = None, port: int | None = N
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         asyncio.run(serve_until_stopped(settings, host, port))
-    except (StoreError, DatabaseURLError) as error:
+    except (StoreError, DatabaseURLError, SettingsError) as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
         raise click.ClickException(f"cannot reach the database: {error}") from None

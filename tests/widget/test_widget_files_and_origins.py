@@ -151,3 +151,19 @@ def test_allowed_origins_from_config_toml(tmp_path: Path) -> None:
     config.write_text('[server]\nallowed_origins = ["https://shop.example.com"]\n', encoding="utf-8")
     assert load_settings(config, environ={}).server.allowed_origins == ["https://shop.example.com"]
     assert load_settings(None, environ={}).server.allowed_origins == []
+
+
+def test_serve_refuses_a_malformed_allowed_origin_with_one_line(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from inbox_tui.cli import main
+
+    config = tmp_path / "config.toml"
+    config.write_text('[server]\nallowed_origins = ["shop.example.com"]\n', encoding="utf-8")
+    monkeypatch.setenv("INBOX_CONFIG", str(config))
+    monkeypatch.setenv("INBOX_DB_URL", f"sqlite:///{tmp_path / 'inbox.db'}")
+    monkeypatch.setenv("INBOX_AI", "offline")
+    result = CliRunner().invoke(main, ["serve", "--port", "0"])
+    assert result.exit_code == 1
+    assert "server.allowed_origins: 'shop.example.com' is not an origin" in result.output
+    assert "Traceback" not in result.output
