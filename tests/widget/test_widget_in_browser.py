@@ -59,9 +59,14 @@ async def test_question_handoff_teammate_and_back_to_the_bot(start_site, browser
     ticket_id = await open_ticket_of(site.store, public_id)
     await escalate(site.store, (await site_conversation_id(site, public_id)), source=TicketSource.TAKEOVER,
                    actor_id=ana.id)  # Ana takes the ticket over (it was waiting unassigned)
+    await widget.input.press("Escape")  # closed: the reply shows on the launcher
     await send_agent_reply(site.store, ticket_id, ana.id,
                            "Hi, I'm Ana. Your order is here: https://velora.example/orders/42.")
     reply = await widget.wait_for(by("agent", "I'm Ana"))
+    assert await widget.page.locator(".badge").text_content() == "1"
+    assert (await widget.launcher.get_attribute("aria-label")).endswith("(1 new)")
+    await widget.open()
+    assert await widget.page.locator(".badge").is_hidden()
     assert reply["name"] == "Ana Silva" and reply["handover"] == "You're now chatting with Ana Silva"
     assert await widget.subtitle.text_content() == "You're now chatting with Ana Silva"
     link = widget.page.locator(".agent a.link")
