@@ -42,6 +42,7 @@ async def test_question_handoff_teammate_and_back_to_the_bot(start_site, browser
     site = await start_site()
     ana, _token = await add_agent(site.store, "ana", "Ana Silva")
     widget, problems = await new_widget_page(browser, site.shop_url)
+    await widget.page.emulate_media(reduced_motion="reduce")  # a still screenshot
     sockets: list[str] = []
     widget.page.on("websocket", lambda socket: sockets.append(socket.url))
 
@@ -73,7 +74,7 @@ async def test_question_handoff_teammate_and_back_to_the_bot(start_site, browser
     assert await link.get_attribute("href") == "https://velora.example/orders/42"
     assert await link.get_attribute("rel") == "noopener noreferrer"
     assert await link.text_content() == "https://velora.example/orders/42"  # the final full stop is text
-    await widget.page.screenshot(path=str(artefacts_dir() / "widget-desktop.png"))
+    await widget.page.screenshot(path=str(artefacts_dir() / "widget-desktop.png"), animations="disabled")
 
     await allow_ai_replies(site.store, ticket_id, ana.id)
     await widget.wait_for(by("mode", "Our assistant is answering again"))
@@ -326,7 +327,7 @@ async def test_a_320_pixel_wide_phone(start_site, browser) -> None:
     assert overflow == {"log": 0, "page": 0}
     send = await widget.page.locator(".send").bounding_box()
     assert send is not None and send["x"] + send["width"] <= PHONE["width"]
-    await widget.page.screenshot(path=str(artefacts_dir() / "widget-phone.png"))
+    await widget.page.screenshot(path=str(artefacts_dir() / "widget-phone.png"), animations="disabled")
 
     # The system's dark mode and reduced motion.
     panel_style = ("() => { const panel = document.querySelector('[data-inbox-tui-widget]').shadowRoot"
@@ -337,7 +338,7 @@ async def test_a_320_pixel_wide_phone(start_site, browser) -> None:
     dark = await widget.page.evaluate(panel_style)
     assert light[0] == "rgb(255, 255, 255)" and light[1] != "0s"
     assert dark == ["rgb(28, 33, 32)", "0s"]
-    await widget.page.screenshot(path=str(artefacts_dir() / "widget-phone-dark.png"))
+    await widget.page.screenshot(path=str(artefacts_dir() / "widget-phone-dark.png"), animations="disabled")
     assert problems == []
 
 
