@@ -72,7 +72,7 @@ def security_headers(websocket_origin: str) -> dict[str, str]:
         "Content-Security-Policy": policy,
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": "same-origin",  # no-referrer would make forms send "Origin: null"
         "Cross-Origin-Opener-Policy": "same-origin",
     }
 
@@ -174,14 +174,16 @@ class InboxWebServer:
         try:
             response = await handler(request)
         except web.HTTPException as error:
-            response = error
+            # A plain response (returning the exception itself is deprecated in aiohttp).
+            response = web.Response(status=error.status, reason=error.reason, body=error.body,
+                                    headers=error.headers)
+            if response.status >= 400 and not error.body:
+                response.text = error.reason
         response.headers.update(security_headers(self._websocket_origin(request)))
         if self.secure and not self.behind_proxy:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         if not request.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
-        if isinstance(response, web.HTTPException) and response.status >= 400 and not response.text:
-            response.text = response.reason
         return response
 
     # --- addresses -----------------------------------------------------------
@@ -226,7 +228,7 @@ class InboxWebServer:
     async def _sign_in_as(self, agent_id: int) -> web.StreamResponse:
         session = await sign_in.start_session(self.store, agent_id, self.idle)
         log.info("@%s signed in", session.agent.handle)
-        return self._with_cookie(web.HTTPSeeOther("/"), session.secret)
+        return self._with_cookie(_redirect("/"), session.secret)
 
     async def _auto_session(self) -> sign_in.WebSession | None:
         if self.auto_sign_in is None:
@@ -300,20 +302,20 @@ class InboxWebServer:
         if session is None:
             return self._failed(address, "link: unknown, used or expired")
         log.info("@%s signed in with a one-time link", session.agent.handle)
-        return self._with_cookie(web.HTTPSeeOther("/"), session.secret)
+        return self._with_cookie(_redirect("/"), session.secret)
 
     async def handle_sign_out(self, request: web.Request) -> web.StreamResponse:
         if not self._same_origin(request):
             raise web.HTTPForbidden(text="sign-out comes from this server's own page")
         current = await sign_in.find_session(self.store, request.cookies.get(COOKIE, ""))
-        response = web.HTTPSeeOther("/sign-in")
+        response = _redirect("/sign-in")
         response.del_cookie(COOKIE, path="/")
         if current is not None:
             await sign_in.end_session(self.store, current[0])
             log.info("@%s signed out", current[1].handle)
             await self._end_tabs(current[0], "signed out")
         # The sign-in page after a sign-out must not sign the demo teammate in again at once.
-        raise response
+        return response
 
     # --- tabs ----------------------------------------------------------------------
 
@@ -408,6 +410,10 @@ async def _token_agent(store: Store, token: str) -> int | None:
     async with store.read() as session:
         return await session.scalar(Agent.__table__.select().with_only_columns(Agent.id)
                                     .where(Agent.token_hash == hash_token(token)))
+
+
+def _redirect(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location})
 
 
 def _to_int(value: str, default: int, low: int, high: int) -> int:
