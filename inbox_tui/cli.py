@@ -414,9 +414,9 @@ def chat(ctx: click.Context, url: str | None, join_demo: bool, name: str | None,
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; beyond loopback needs --certfile/--keyfile or --behind-tls-proxy.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--certfile", default=None, type=click.Path(exists=True, dir_okay=False),
+@click.option("--certfile", default=None, type=click.Path(dir_okay=False),
               help="TLS certificate (PEM) to serve HTTPS.")
-@click.option("--keyfile", default=None, type=click.Path(exists=True, dir_okay=False),
+@click.option("--keyfile", default=None, type=click.Path(dir_okay=False),
               help="The certificate's private key (PEM).")
 @click.option("--behind-tls-proxy", is_flag=True,
               help="A reverse proxy in front terminates TLS (cookies are then Secure, and the "
