@@ -7,6 +7,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 
+#: Past this many addresses, the table is swept of addresses whose failures have aged out.
+MAX_ADDRESSES = 10_000
+
+
 class FailedSignIns:
     """At most ``attempts`` failures per address within ``window``; further tries are refused
     until the oldest failure leaves the window."""
@@ -36,6 +40,9 @@ class FailedSignIns:
 
     def failed(self, address: str) -> int:
         """Count a failure; returns the failures in the window, this one included."""
+        if len(self._failures) > MAX_ADDRESSES:
+            for known in list(self._failures):  # many addresses: drop the ones past the window
+                self._recent(known)
         failures = self._recent(address)
         failures.append(self.clock())
         self._failures[address] = failures

@@ -48,6 +48,8 @@ COOKIE = "inbox_session"
 TAB_QUIT_TIMEOUT = 5.0
 #: How often sessions with open tabs are checked (ended elsewhere, expired) and kept alive.
 CHECK_INTERVAL_SECONDS = 1.0
+#: Expired sessions and links are deleted every this many checks (and at the first).
+FORGET_EVERY_CHECKS = 600
 #: Close code a tab's socket gets when its session ends.
 CLOSE_SIGNED_OUT = 4001
 TEXTUAL_STATIC = Path(textual_serve.__file__).parent / "static"
@@ -384,10 +386,14 @@ class InboxWebServer:
     async def _check_sessions(self) -> None:
         """Keep used sessions alive; end the tabs of sessions that ended anywhere (signed
         out, idle past the limit, the teammate's token rotated or removed)."""
+        checks = 0
         while True:
             await asyncio.sleep(self.check_interval)
             try:
                 await self.check_sessions_once()
+                checks += 1
+                if checks % FORGET_EVERY_CHECKS == 1:
+                    await sign_in.forget_expired(self.store)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - a database hiccup must not end the checks
