@@ -62,11 +62,17 @@ def serve_web(
         except (OSError, ssl.SSLError) as error:
             raise WebStartError(f"cannot load the TLS certificate or key: {error}") from None
     public_url = public_url or settings.web.public_url
-    options = dict(host=host, port=port, ssl_context=ssl_context, public_url=public_url,
-                   secure=ssl_context is not None or behind_tls_proxy, behind_proxy=behind_tls_proxy,
-                   command=open_command(config_path), echo=echo)
+    secure = ssl_context is not None or behind_tls_proxy
+
+    def run(serve_settings: Settings, tab_environment: Mapping[str, str], auto_sign_in: str | None,
+            title: str) -> None:
+        asyncio.run(_serve(
+            serve_settings, host=host, port=port, ssl_context=ssl_context, public_url=public_url,
+            secure=secure, behind_proxy=behind_tls_proxy, command=open_command(config_path),
+            tab_environment=tab_environment, auto_sign_in=auto_sign_in, title=title, echo=echo))
+
     if not demo:
-        asyncio.run(_serve(settings, tab_environment={}, auto_sign_in=None, title="inbox-tui", **options))
+        run(settings, {}, None, "inbox-tui")
         return
     from inbox_tui.demo.launch import running_demo
     from inbox_tui.demo.team import DEMO_USER
@@ -79,10 +85,22 @@ def serve_web(
         if automatic:
             echo(f"demo: every browser on this machine is signed in as @{DEMO_USER} automatically")
         else:
-            echo(f"demo: not on loopback, so sign in as usual (`inbox-tui agents link {DEMO_USER}` "
-                 "with the demo's data directory)")
-        asyncio.run(_serve(demo_settings, tab_environment=tab_environment, auto_sign_in=automatic,
-                           title="inbox-tui demo", **options))
+            valid_for = timedelta(minutes=settings.web.sign_in_link_minutes)
+            secret = asyncio.run(_demo_link(demo_settings.database_url, DEMO_USER, valid_for))
+            base = public_url or f"{'https' if ssl_context else 'http'}://{host}:{port}"
+            echo(f"demo: not on loopback, so no automatic sign-in; a one-time link for @{DEMO_USER}: "
+                 f"{base}/link?code={secret}")
+        run(demo_settings, tab_environment, automatic, "inbox-tui demo")
+
+
+async def _demo_link(database_url: str, handle: str, valid_for: timedelta) -> str:
+    from inbox_tui.core.sign_in import create_sign_in_link
+
+    store = Store(database_url)
+    try:
+        return (await create_sign_in_link(store, handle, valid_for)).secret
+    finally:
+        await store.close()
 
 
 async def _serve(

@@ -6,7 +6,6 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-
 #: Past this many addresses, the table is swept of addresses whose failures have aged out.
 MAX_ADDRESSES = 10_000
 

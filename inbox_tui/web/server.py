@@ -112,7 +112,7 @@ def open_command(config_path: Path | None = None) -> str:
     if config_path is not None:
         argv += ["--config", str(config_path)]
     # exec: the shell AppService starts becomes the app, so nothing sits in between.
-    return "exec " + shlex.join(argv + ["open"])
+    return "exec " + shlex.join([*argv, "open"])
 
 
 class InboxWebServer:
@@ -344,7 +344,7 @@ class InboxWebServer:
             await self._relay(websocket, service, session_id)
         except asyncio.CancelledError:
             await websocket.close()
-        except Exception:  # noqa: BLE001 - one tab's failure is logged, not fatal
+        except Exception:
             log.exception("a tab failed")
         finally:
             tabs = self.signed_in.tabs.get(session_id, set())
@@ -396,7 +396,7 @@ class InboxWebServer:
                     await sign_in.forget_expired(self.store)
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # noqa: BLE001 - a database hiccup must not end the checks
+            except Exception as error:
                 log.warning("checking web sessions failed: %s", error)
 
     async def check_sessions_once(self) -> None:

@@ -66,7 +66,7 @@ async def test_the_demo_opens_signed_in_in_headless_chromium(tmp_path: Path) -> 
             web.send_signal(signal.SIGINT)
             try:
                 await asyncio.wait_for(web.wait(), 20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 web.kill()
                 await web.wait()
     assert web.returncode == 0, log_path.read_text(errors="replace")

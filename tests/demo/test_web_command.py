@@ -102,7 +102,7 @@ async def serve_one_tab(tmp_path: Path, args: list[str], signed_in_as: bytes,
             process.send_signal(signal.SIGINT)
             try:
                 code = await asyncio.wait_for(process.wait(), 20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 code = None
                 process.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: stacks into the log
                 await asyncio.sleep(1)

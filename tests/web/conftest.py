@@ -8,7 +8,7 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,7 +55,7 @@ class WebSetup:
 @pytest.fixture
 async def web_setup(database_url: str, tmp_path: Path) -> AsyncIterator[WebSetup]:
     # A pinned clock that starts now: the tabs' own processes use the real clock.
-    clock = FixedClock(datetime.now(timezone.utc))
+    clock = FixedClock(datetime.now(UTC))
     settings = make_settings(database_url, tmp_path)
     runtime = await open_runtime(settings, migrate=False)
     channel = ChannelServer(runtime, "127.0.0.1", 0)
@@ -64,7 +64,8 @@ async def web_setup(database_url: str, tmp_path: Path) -> AsyncIterator[WebSetup
     server = InboxWebServer(
         store, command=open_command(), check_interval=0.2, idle=IDLE,
         failed_sign_ins=FailedSignIns(ATTEMPTS, WINDOW, clock),
-        tab_environment={"INBOX_DB_URL": database_url, "INBOX_SERVER_URL": channel.url, "INBOX_AI": "offline", "TEXTUAL_ANIMATIONS": "none"})
+        tab_environment={"INBOX_DB_URL": database_url, "INBOX_SERVER_URL": channel.url,
+                         "INBOX_AI": "offline", "TEXTUAL_ANIMATIONS": "none"})
     runner = web.AppRunner(server.make_app())
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -80,7 +80,8 @@ async def test_served_over_tls_the_cookie_is_secure(tmp_path: Path) -> None:
                         async with http.get(f"{base}/sign-in") as page:
                             assert page.status == 200
                             assert page.headers["Strict-Transport-Security"].startswith("max-age=")
-                            assert f"connect-src 'self' wss://127.0.0.1:{port}" in page.headers["Content-Security-Policy"]
+                            policy = page.headers["Content-Security-Policy"]
+                            assert f"connect-src 'self' wss://127.0.0.1:{port}" in policy
                             break
                     except aiohttp.ClientConnectionError:
                         assert process.returncode is None
@@ -94,7 +95,7 @@ async def test_served_over_tls_the_cookie_is_secure(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         try:
             await asyncio.wait_for(process.wait(), 20)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()
             await process.wait()
     assert process.returncode == 0
