@@ -255,7 +255,8 @@ def agents_shifts(ctx: click.Context, handle: str, replace_with: list[Any], add:
 @click.argument("handle")
 @click.pass_context
 def agents_token(ctx: click.Context, handle: str) -> None:
-    """Issue a new bridge token for a teammate (the old one stops working)."""
+    """Issue a new bridge token for a teammate (the old one stops working, and their open
+    bridges and browser sessions end at once)."""
     from inbox_tui.core.agents import rotate_token
 
     click.echo(f"token: {run_with_store(settings_from(ctx), lambda store: rotate_token(store, handle))}")

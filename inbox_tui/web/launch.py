@@ -7,7 +7,6 @@ only with TLS (``--certfile/--keyfile``) or when told that a TLS proxy is in fro
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import signal
 import ssl
@@ -21,20 +20,11 @@ from aiohttp import web
 from inbox_tui.core.store import Store
 from inbox_tui.settings import Settings
 from inbox_tui.web.limiter import FailedSignIns
-from inbox_tui.web.server import InboxWebServer, open_command
+from inbox_tui.web.server import InboxWebServer, is_loopback_host, open_command
 
 
 class WebStartError(Exception):
     """A reason not to start, in one line for the user."""
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_listening(host: str, certfile: str | None, keyfile: str | None, behind_tls_proxy: bool) -> None:
@@ -42,7 +32,7 @@ def check_listening(host: str, certfile: str | None, keyfile: str | None, behind
         raise WebStartError("give both --certfile and --keyfile for TLS")
     if certfile and behind_tls_proxy:
         raise WebStartError("use either --certfile/--keyfile or --behind-tls-proxy, not both")
-    if not is_loopback(host) and not certfile and not behind_tls_proxy:
+    if not is_loopback_host(host) and not certfile and not behind_tls_proxy:
         raise WebStartError(
             f"listening on {host} sends sign-in tokens and cookies over the network: serve TLS "
             "(--certfile and --keyfile) or put a TLS proxy in front and say so (--behind-tls-proxy)")
@@ -81,7 +71,7 @@ def serve_web(
         environment = services.environment_for(DEMO_USER)
         demo_settings = replace(settings, database_url=environment["INBOX_DB_URL"])
         tab_environment = {k: v for k, v in environment.items() if k not in ("INBOX_TOKEN", "INBOX_AGENT")}
-        automatic = DEMO_USER if is_loopback(host) else None
+        automatic = DEMO_USER if is_loopback_host(host) else None
         if automatic:
             echo(f"demo: every browser on this machine is signed in as @{DEMO_USER} automatically")
         else:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import shlex
 import sys
@@ -232,8 +233,10 @@ class InboxWebServer:
         log.info("@%s signed in", session.agent.handle)
         return self._with_cookie(_redirect("/"), session.secret)
 
-    async def _auto_session(self) -> sign_in.WebSession | None:
-        if self.auto_sign_in is None:
+    async def _auto_session(self, request: web.Request) -> sign_in.WebSession | None:
+        # Only for a page asked for by a loopback name: a site that points its own name at
+        # 127.0.0.1 (DNS rebinding) must not get the demo teammate signed in.
+        if self.auto_sign_in is None or not is_loopback_host(request.url.host or ""):
             return None
         async with self.store.read() as session:
             agent_id = await session.scalar(Agent.__table__.select().with_only_columns(Agent.id)
@@ -247,7 +250,7 @@ class InboxWebServer:
         secret: str | None = None
         note = None
         if current is None:
-            automatic = await self._auto_session()
+            automatic = await self._auto_session(request)
             if automatic is None:
                 raise web.HTTPSeeOther("/sign-in")
             current, secret = (automatic.id, automatic.agent), automatic.secret
@@ -416,6 +419,15 @@ async def _token_agent(store: Store, token: str) -> int | None:
     async with store.read() as session:
         return await session.scalar(Agent.__table__.select().with_only_columns(Agent.id)
                                     .where(Agent.token_hash == hash_token(token)))
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _redirect(location: str) -> web.Response:

@@ -134,3 +134,27 @@ async def test_behind_a_declared_proxy_addresses_come_from_x_forwarded_for(datab
     finally:
         await runner.cleanup()
         await store.close()
+
+
+async def test_the_demo_signs_in_by_itself_only_for_a_loopback_name(database_url: str) -> None:
+    store = Store(database_url)
+    await add_agent(store, "ana", "Ana")
+    server = InboxWebServer(store, command=open_command(), auto_sign_in="ana")
+    runner = web.AppRunner(server.make_app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url, allow_redirects=False) as local:
+                assert local.status == 200
+                assert "Signed in as @ana" in await local.text()
+                assert "inbox_session" in local.cookies
+            # A foreign name resolving to this machine (DNS rebinding) gets the sign-in page.
+            async with http.get(url, headers={"Host": "rebind.example:8000"}, allow_redirects=False) as foreign:
+                assert foreign.status == 303
+                assert foreign.headers["Location"] == "/sign-in"
+    finally:
+        await runner.cleanup()
+        await store.close()
