@@ -443,13 +443,22 @@ def _to_int(value: str, default: int, low: int, high: int) -> int:
 
 async def _end_app(service: AppService) -> None:
     """Ask the tab's app to quit; if it has not within the timeout, kill it, so that no
-    process outlives its tab or the server whatever state the app was in."""
+    process outlives its tab or the server whatever state the app was in. The process
+    is then reaped and its pipes closed (textual-serve stops at the end of its output)."""
     stopping = asyncio.ensure_future(service.stop())
     done, _ = await asyncio.wait({stopping}, timeout=TAB_QUIT_TIMEOUT)
-    if stopping in done:
-        return
     process = getattr(service, "_process", None)  # textual-serve keeps it private
-    if process is not None and process.returncode is None:
+    if stopping not in done and process is not None and process.returncode is None:
         log.warning("a tab's app did not quit within %.0f s; killing it", TAB_QUIT_TIMEOUT)
         process.kill()
     await asyncio.wait({stopping}, timeout=TAB_QUIT_TIMEOUT)
+    if process is None:
+        return
+    if process.stdin is not None:
+        process.stdin.close()
+    try:
+        async with asyncio.timeout(TAB_QUIT_TIMEOUT):
+            await process.wait()
+    except TimeoutError:
+        process.kill()
+        await process.wait()

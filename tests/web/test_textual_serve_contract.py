@@ -26,6 +26,8 @@ def test_the_tab_environment_reaches_the_app_process_environment() -> None:
         service = SignedInAppService(
             "true", write_bytes=_noop, write_str=_noop, close=_noop, download_manager=DownloadManager(),
             environment={"INBOX_TOKEN": "session-secret", "INBOX_AGENT": "ana"})
+        # Private too: the process, killed and reaped if an app will not quit.
+        assert service._process is None
         return service._build_environment(width=100, height=30)
 
     environment = asyncio.run(build())
