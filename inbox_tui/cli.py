@@ -255,10 +255,44 @@ def agents_shifts(ctx: click.Context, handle: str, replace_with: list[Any], add:
 @click.argument("handle")
 @click.pass_context
 def agents_token(ctx: click.Context, handle: str) -> None:
-    """Issue a new bridge token for a teammate (the old one stops working)."""
+    """Issue a new bridge token for a teammate (the old one stops working, and their open
+    bridges and browser sessions end at once)."""
     from inbox_tui.core.agents import rotate_token
 
     click.echo(f"token: {run_with_store(settings_from(ctx), lambda store: rotate_token(store, handle))}")
+
+
+@agents.command("link")
+@click.argument("handle")
+@click.option("--url", "base_url", default=None,
+              help="The web address teammates open (default: [web] public_url, else http://127.0.0.1:8000).")
+@click.pass_context
+def agents_link(ctx: click.Context, handle: str, base_url: str | None) -> None:
+    """Make a one-time sign-in link for `inbox-tui web` (short-lived, works once, shown once)."""
+    from datetime import timedelta
+
+    from inbox_tui.core.sign_in import create_sign_in_link
+
+    settings = settings_from(ctx)
+    valid_for = timedelta(minutes=settings.web.sign_in_link_minutes)
+    link = run_with_store(settings, lambda store: create_sign_in_link(store, handle, valid_for))
+    base = (base_url or settings.web.public_url or "http://127.0.0.1:8000").rstrip("/")
+    click.echo(f"{base}/link?code={link.secret}")
+    click.echo(f"One-time sign-in link for {link.agent.label}, valid until "
+               f"{link.expires_at:%Y-%m-%d %H:%M} UTC; it works once.", err=True)
+
+
+@agents.command("remove")
+@click.argument("handle")
+@click.pass_context
+def agents_remove(ctx: click.Context, handle: str) -> None:
+    """Take a teammate's access away: token, browser sessions and open bridges end at once.
+
+    Their messages, notes and tickets stay; `agents token HANDLE` gives them access again."""
+    from inbox_tui.core.sign_in import remove_agent
+
+    agent = run_with_store(settings_from(ctx), lambda store: remove_agent(store, handle))
+    click.echo(f"removed {agent.label}: their token, sessions and bridges no longer work")
 
 
 @agents.command("list")
@@ -379,25 +413,34 @@ def chat(ctx: click.Context, url: str | None, join_demo: bool, name: str | None,
 
 @main.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (anyone who reaches it gets the inbox: keep it private).")
+              help="Address to listen on; beyond loopback needs --certfile/--keyfile or --behind-tls-proxy.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--public-url", default=None, help="The address browsers use, behind a proxy.")
-@click.option("--demo", "with_demo", is_flag=True, help="Serve the demo (its server and customers run too).")
+@click.option("--certfile", default=None, type=click.Path(dir_okay=False),
+              help="TLS certificate (PEM) to serve HTTPS.")
+@click.option("--keyfile", default=None, type=click.Path(dir_okay=False),
+              help="The certificate's private key (PEM).")
+@click.option("--behind-tls-proxy", is_flag=True,
+              help="A reverse proxy in front terminates TLS (cookies are then Secure, and the "
+                   "client address is read from X-Forwarded-For).")
+@click.option("--public-url", default=None, help="The address browsers use (behind a proxy).")
+@click.option("--demo", "with_demo", is_flag=True,
+              help="Serve the demo (its server and customers run too); on loopback, signs the demo teammate in.")
 @click.option("--reset", is_flag=True, help="With --demo: start from an empty demo database.")
 @click.pass_context
-def web(ctx: click.Context, host: str, port: int, public_url: str | None, with_demo: bool,
-        reset: bool) -> None:
-    """Serve the inbox TUI in a web browser (textual-serve); each tab is one inbox."""
+def web(ctx: click.Context, host: str, port: int, certfile: str | None, keyfile: str | None,
+        behind_tls_proxy: bool, public_url: str | None, with_demo: bool, reset: bool) -> None:
+    """Serve the inbox in a web browser: each teammate signs in, each tab is their inbox."""
     from pathlib import Path
 
     from inbox_tui.demo.background import DemoStartError
-    from inbox_tui.demo.web import serve_web
+    from inbox_tui.web.launch import WebStartError, serve_web
 
     settings = settings_from(ctx)
     try:
         serve_web(settings, host=host, port=port, demo=with_demo, reset=reset, public_url=public_url,
-                  config_path=Path(settings.config_path) if settings.config_path else None)
-    except DemoStartError as error:
+                  config_path=Path(settings.config_path) if settings.config_path else None,
+                  certfile=certfile, keyfile=keyfile, behind_tls_proxy=behind_tls_proxy, echo=click.echo)
+    except (DemoStartError, WebStartError) as error:
         raise click.ClickException(str(error)) from None
 
 

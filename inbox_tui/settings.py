@@ -116,6 +116,17 @@ class TUISettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """``inbox-tui web``: browser sign-in."""
+
+    public_url: str | None = None  # the address browsers use (sign-in links point there)
+    session_idle_minutes: float = 480.0  # a browser session ends after this long without use
+    sign_in_link_minutes: float = 15.0  # how long a one-time sign-in link stays valid
+    sign_in_attempts: int = 5  # failed sign-ins allowed per address ...
+    sign_in_window_seconds: float = 300.0  # ... within this many seconds
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
     summary_lease_seconds: float = 60.0
@@ -124,6 +135,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     assignment: AssignmentSettings = field(default_factory=AssignmentSettings)
     tui: TUISettings = field(default_factory=TUISettings)
+    web: WebSettings = field(default_factory=WebSettings)
     config_path: Path | None = None
 
     @property
@@ -149,6 +161,8 @@ ENVIRONMENT: dict[str, tuple[str | None, str]] = {
     "INBOX_AGENT": ("tui", "agent"),
     "INBOX_TOKEN": ("tui", "token"),
     "INBOX_THEME": ("tui", "theme"),
+    "INBOX_WEB_PUBLIC_URL": ("web", "public_url"),
+    "INBOX_WEB_SESSION_IDLE_MINUTES": ("web", "session_idle_minutes"),
 }
 
 _CHOICES: dict[tuple[str, str], tuple[str, ...]] = {

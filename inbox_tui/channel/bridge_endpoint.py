@@ -22,6 +22,7 @@ from inbox_tui.channel.event_feed import EventFeed, LoggedEvent
 from inbox_tui.channel.presence import PresenceKeeper
 from inbox_tui.core import events
 from inbox_tui.core.agents import authenticate
+from inbox_tui.core.events import EventKind
 from inbox_tui.core.records import AgentRef
 from inbox_tui.runtime import Runtime
 
@@ -44,6 +45,9 @@ class BridgeSession:
         self.cursor = 0
         self._outbox: asyncio.Queue[LoggedEvent] = asyncio.Queue()
         self._overflowed = False
+        self._agent_id: int | None = None
+        self._token = ""
+        self._revocation_checks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
         agent, last_seen = await self._authenticate()
@@ -56,6 +60,8 @@ class BridgeSession:
         try:
             async with self.runtime.store.read() as session:
                 head = await events.last_id(session)
+            if not await self._still_signed_in():
+                return
             await self._send({"type": "ready", "agent": {"id": agent.id, "handle": agent.handle,
                                                          "name": agent.name},
                               "last_event_id": head})
@@ -67,6 +73,8 @@ class BridgeSession:
             pass
         finally:
             self.feed.unsubscribe(self._on_events)
+            for check in self._revocation_checks:
+                check.cancel()
             if writer is not None:
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
@@ -105,7 +113,30 @@ class BridgeSession:
         if agent is None:
             await self._refuse("unauthorized", "unknown or missing token")
             return None, 0
+        self._agent_id, self._token = agent.id, token  # type: ignore[assignment]
         return agent, last_seen
+
+    # --- revoked credentials: a rotated or removed token closes its bridges at once ---
+
+    async def _still_signed_in(self) -> bool:
+        """Check the token again; close the socket if it no longer signs this teammate in.
+
+        Run once after subscribing to the feed (a revocation committed before that is
+        seen here) and on every ``agent_token_revoked`` of this teammate (one after)."""
+        agent = await authenticate(self.runtime.store, self._token)
+        if agent is not None and agent.id == self._agent_id:
+            return True
+        log.info("closing a bridge of agent %s: its token was rotated or removed", self._agent_id)
+        await self._refuse("unauthorized", "the token was rotated or removed; sign in again")
+        return False
+
+    def _watch_revocations(self, batch: list[LoggedEvent]) -> None:
+        for event in batch:
+            if event.kind == EventKind.AGENT_TOKEN_REVOKED and event.data.get("agent_id") == self._agent_id:
+                check = asyncio.create_task(self._still_signed_in())
+                self._revocation_checks.add(check)
+                check.add_done_callback(self._revocation_checks.discard)
+                return
 
     async def _replay(self) -> None:
         """Everything above the client's cursor that is in the store now."""
@@ -119,6 +150,7 @@ class BridgeSession:
                 return
 
     def _on_events(self, batch: list[LoggedEvent]) -> None:
+        self._watch_revocations(batch)
         if self._overflowed:
             return
         if self._outbox.qsize() + len(batch) > MAX_OUTBOX:

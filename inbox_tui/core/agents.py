@@ -18,6 +18,7 @@ from inbox_tui.core.conversations import hash_token
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import Agent, Availability, Presence, Ticket, ticket_is_open
 from inbox_tui.core.records import AgentRef
+from inbox_tui.core.sign_in import revoke_credentials, session_agent
 from inbox_tui.core.store import NotFound, Store, StoreError
 from inbox_tui.settings import AssignmentSettings
 
@@ -83,6 +84,8 @@ async def rotate_token(store: Store, handle: str) -> str:
     async with store.write() as session:
         agent = await _by_handle(session, handle)
         agent.token_hash = hash_token(token)
+        # The old token's bridges close and its web sessions end, on every node.
+        await revoke_credentials(session, agent.id, store.now(), "rotated")
     return token
 
 
@@ -104,7 +107,10 @@ async def authenticate(store: Store, token: str | None) -> AgentRef | None:
     digest = hash_token(token)
     async with store.read() as session:
         agent = await session.scalar(select(Agent).where(Agent.token_hash == digest))
-    if agent is None or not hmac.compare_digest(agent.token_hash or "", digest):
+        if agent is None:
+            # A browser tab's inbox signs in with its web session (core.sign_in).
+            return await session_agent(session, token, store.now())
+    if not hmac.compare_digest(agent.token_hash or "", digest):
         return None
     return agent_ref(agent)
 

@@ -38,6 +38,8 @@ class EventKind:
     AI_RESUMED = "ai_resumed"
     TICKET_CLOSED = "ticket_closed"
     AGENT_UPDATED = "agent_updated"
+    #: The teammate's token was rotated or removed: their bridges close, their web sessions end.
+    AGENT_TOKEN_REVOKED = "agent_token_revoked"
 
 
 @dataclass(frozen=True)

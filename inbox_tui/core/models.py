@@ -148,6 +148,22 @@ class Presence(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
+class AgentCredential(Base):
+    """A browser sign-in for a teammate: a one-time sign-in link or a web session.
+
+    Only the secret's hash is stored. Rotating or removing the teammate's token deletes
+    every row of theirs, which ends their sessions and spends their links."""
+
+    __tablename__ = "agent_credentials"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "link" | "session"
+    secret_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class Contact(Base):
     """A requester: the customer behind one or more conversations."""
 

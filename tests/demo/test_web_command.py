@@ -1,6 +1,6 @@
-"""`inbox-tui web --demo` for real: the entry point in a subprocess serves the page over
-HTTP on loopback, a browser-side websocket gets the real inbox TUI's screen, and stopping
-the server ends every process it started."""
+"""`inbox-tui web` for real: the entry point in a subprocess serves the page over HTTP on
+loopback, a signed-in browser-side websocket gets the real inbox TUI's screen, and
+stopping the server ends every process it started."""
 
 from __future__ import annotations
 
@@ -54,10 +54,10 @@ def alive(pid: int) -> bool:
 
 
 async def serve_one_tab(tmp_path: Path, args: list[str], signed_in_as: bytes,
-                        env: dict[str, str] | None = None) -> None:
-    """Run `inbox-tui web ARGS`, load the page, open a tab like the page's script does,
-    wait for the inbox on its screen, then stop the server with Ctrl+C and check that
-    nothing it started is left."""
+                        env: dict[str, str] | None = None, token: str | None = None) -> None:
+    """Run `inbox-tui web ARGS`, sign in with ``token`` (the demo signs in by itself), load
+    the page, open a tab like the page's script does, wait for the inbox on its screen,
+    then stop the server with Ctrl+C and check that nothing it started is left."""
     port = free_port()
     log_path = tmp_path / "web.log"
     log_file = log_path.open("wb")
@@ -67,19 +67,29 @@ async def serve_one_tab(tmp_path: Path, args: list[str], signed_in_as: bytes,
     tab_pids: list[int] = []
     try:
         page: str | None = None
-        async with aiohttp.ClientSession() as http:  # aiohttp comes with textual-serve
+        base = f"http://127.0.0.1:{port}"
+        # unsafe: the jar keeps cookies of an IP address host.
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             async with asyncio.timeout(30):
                 while page is None:
                     try:
-                        async with http.get(f"http://127.0.0.1:{port}/") as response:
+                        if token is not None:
+                            async with http.post(f"{base}/sign-in", data={"token": token},
+                                                 headers={"Origin": base}) as signed_in:
+                                assert signed_in.status == 200, await signed_in.text()
+                        async with http.get(f"{base}/") as response:
                             assert response.status == 200
+                            assert str(response.url) == f"{base}/", "not signed in"
                             page = await response.text()
                     except aiohttp.ClientConnectionError:
                         assert process.returncode is None, log_path.read_text(errors="replace")
                         await asyncio.sleep(0.2)
+            cookie = "; ".join(f"{c.key}={c.value}" for c in http.cookie_jar)
         assert f"ws://127.0.0.1:{port}/ws" in page
+        assert signed_in_as.decode() in page
 
-        async with connect(f"ws://127.0.0.1:{port}/ws?width=120&height=40") as tab:
+        async with connect(f"ws://127.0.0.1:{port}/ws?width=120&height=40",
+                           additional_headers={"Cookie": cookie, "Origin": base}) as tab:
             screen = b""
             async with asyncio.timeout(30):
                 while not (b"Conversations" in screen and signed_in_as in screen):
@@ -92,7 +102,7 @@ async def serve_one_tab(tmp_path: Path, args: list[str], signed_in_as: bytes,
             process.send_signal(signal.SIGINT)
             try:
                 code = await asyncio.wait_for(process.wait(), 20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 code = None
                 process.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: stacks into the log
                 await asyncio.sleep(1)
@@ -118,15 +128,26 @@ async def test_web_demo_serves_the_inbox_in_a_browser_tab(tmp_path: Path) -> Non
 
 
 async def test_web_serves_the_configured_inbox(tmp_path: Path) -> None:
-    """Without --demo: the teammate's own configuration (database, server, token)."""
+    """Without --demo: the configuration's database and server; the teammate signs in
+    with their own token, and the tab's inbox works as them."""
     settings = load_settings()
     runtime = await open_runtime(settings)
     server = ChannelServer(runtime, port=0)
     await server.start()
     try:
         _, token = await add_agent(runtime.store, "zoe", "Zoë Brandt")
-        await serve_one_tab(tmp_path, [], signed_in_as=b"@zoe",
-                            env={"INBOX_SERVER_URL": server.url, "INBOX_TOKEN": token})
+        await serve_one_tab(tmp_path, [], signed_in_as=b"@zoe", env={"INBOX_SERVER_URL": server.url},
+                            token=token)
     finally:
         await server.stop()
         await runtime.close()
+
+
+def test_web_refuses_to_listen_beyond_loopback_without_tls() -> None:
+    from click.testing import CliRunner
+
+    from inbox_tui.cli import main
+
+    result = CliRunner().invoke(main, ["web", "--host", "0.0.0.0"])
+    assert result.exit_code != 0
+    assert "--certfile" in result.output and "--behind-tls-proxy" in result.output

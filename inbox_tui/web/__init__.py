@@ -1,0 +1,1 @@
+"""``inbox-tui web``: the inbox in a browser, one signed-in teammate per tab."""
