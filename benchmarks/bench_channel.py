@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import re
@@ -37,6 +36,8 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 
 from inbox_tui.client.customer import CustomerClient
+from inbox_tui.wire.codec import encode
+from inbox_tui.wire.customer import ChatMessage, SendMessage
 
 QUESTION = "Hello! What are your opening hours this week?"
 LISTENING = re.compile(r"listening on (ws://[\d.]+:\d+)")
@@ -165,7 +166,7 @@ async def measure_channel(url: str, customers: int, rounds: int, pace: float = 0
 
     async def round_trip(client: CustomerClient, n: int) -> None:  # type: ignore[override]
         await client.send(f"{QUESTION} ({n})")
-        await client.wait_for(lambda f: f.get("author") == "bot", timeout=300)
+        await client.wait_for(lambda f: isinstance(f, ChatMessage) and f.author == "bot", timeout=300)
 
     async def close(client: CustomerClient) -> None:  # type: ignore[override]
         await client.close()
@@ -178,8 +179,8 @@ async def measure_echo(url: str, customers: int, rounds: int, pace: float = 0.0)
         return await connect(url, compression=None, open_timeout=60)
 
     async def round_trip(connection, n: int) -> None:  # type: ignore[no-untyped-def]
-        await connection.send(json.dumps({"type": "message", "text": f"{QUESTION} ({n})",
-                                          "client_id": uuid.uuid4().hex}))
+        await connection.send(encode(SendMessage(text=f"{QUESTION} ({n})", client_id=uuid.uuid4().hex)),
+                              text=True)
         await connection.recv()
 
     async def close(connection) -> None:  # type: ignore[no-untyped-def]

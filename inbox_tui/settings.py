@@ -94,6 +94,9 @@ class ServerSettings:
     max_message_chars: int = 4000
     rate_limit_per_second: float = 5.0
     rate_limit_burst: int = 20
+    # New conversations (hellos without a token) per client address; 0 turns the limit off.
+    new_conversations_per_minute: float = 30.0
+    new_conversations_burst: int = 10
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,10 @@ class WireError(Exception):
         self.frame_type = frame_type
 
 
+class InvalidFields(WireError):
+    """A known frame type whose fields have the wrong type, size or presence."""
+
+
 class _Kind(msgspec.Struct):
     type: str
 
@@ -122,10 +126,10 @@ def decode(raw: str | bytes, frame_types: type[T], known: frozenset[str]) -> T:
         raise WireError(WireCode.BAD_FRAME, f"the frame nests deeper than {MAX_DEPTH} levels")
     try:
         frame = msgspec.json.decode(raw, type=frame_types)
+    except msgspec.ValidationError:  # (a subclass of DecodeError: first)
+        raise _why_invalid(raw, frame_types, known) from None
     except msgspec.DecodeError:
         raise _why_not_decodable(raw) from None
-    except msgspec.ValidationError:
-        raise _why_invalid(raw, frame_types, known) from None
     reason = _first_unstorable(frame)
     if reason:
         raise WireError(WireCode.BAD_FRAME, reason, _tag_of(frame))
@@ -141,15 +145,15 @@ def _why_invalid(raw: str, frame_types: Any, known: frozenset[str]) -> WireError
     """The text is JSON but not a valid frame: say which rule it broke."""
     try:
         kind = msgspec.json.decode(raw, type=_Kind).type
-    except msgspec.ValidationError:
+    except msgspec.DecodeError:
         return WireError(WireCode.BAD_JSON, 'a frame is a JSON object with a "type"')
     if kind not in known:
         return WireError(WireCode.UNKNOWN_TYPE, f"unknown frame type {echo(kind)}", kind)
     try:
         msgspec.json.decode(raw, type=frame_types)
     except msgspec.ValidationError as error:
-        return WireError(WireCode.BAD_FRAME, f"a {kind!r} frame: {error}", kind)
-    return WireError(WireCode.BAD_FRAME, f"a {kind!r} frame is not valid", kind)  # pragma: no cover
+        return InvalidFields(WireCode.BAD_FRAME, f"a {kind!r} frame: {error}", kind)
+    return InvalidFields(WireCode.BAD_FRAME, f"a {kind!r} frame is not valid", kind)  # pragma: no cover
 
 
 _ENCODER = msgspec.json.Encoder()
