@@ -8,6 +8,7 @@ stable code and message the endpoint sends back.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import msgspec
@@ -54,10 +55,25 @@ def _client_id_of(raw: str) -> str | None:
     try:
         client_id = msgspec.json.decode(raw, type=_ClientIdOnly).client_id
     except msgspec.DecodeError:
-        return None
+        # Text msgspec will not read (a lone surrogate elsewhere); the depth was checked.
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        client_id = data.get("client_id") if isinstance(data, dict) else None
+        if isinstance(client_id, str) and not _storable(client_id):
+            return None
     if isinstance(client_id, str) and 0 < len(client_id) <= MAX_CLIENT_ID_CHARS and "\x00" not in client_id:
         return client_id
     return None
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_frame(raw: str | bytes) -> CustomerFrame:

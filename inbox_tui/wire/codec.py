@@ -113,7 +113,9 @@ def _why_not_decodable(raw: str) -> WireError:
         return WireError(WireCode.BAD_JSON, "the frame is not valid JSON")
     reason = _first_unstorable(parsed)
     if reason:
-        return WireError(WireCode.BAD_FRAME, reason)
+        kind = parsed.get("type") if isinstance(parsed, dict) else None
+        return WireError(WireCode.BAD_FRAME, reason, kind if isinstance(kind, str) and not _first_unstorable(kind)
+                         else None)
     return WireError(WireCode.BAD_JSON, "the frame is not valid JSON (NaN and Infinity are not JSON)")
 
 
