@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import msgspec
 
-from inbox_tui.wire.frame import WireFrame, WireObject
 from inbox_tui.wire.codec import WireCode, WireError, decode
+from inbox_tui.wire.frame import WireFrame, WireObject
 
 BRIDGE_PATH = "/bridge"
 AUTH_TIMEOUT_SECONDS = 10.0

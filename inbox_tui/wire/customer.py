@@ -12,8 +12,8 @@ from typing import Annotated
 
 import msgspec
 
-from inbox_tui.wire.frame import WireFrame, WireObject
 from inbox_tui.wire.codec import WireCode, decode
+from inbox_tui.wire.frame import WireFrame, WireObject
 
 CHAT_PATH = "/chat"
 HELLO_TIMEOUT_SECONDS = 10.0

@@ -18,7 +18,7 @@ from inbox_tui.core.agents import add_agent
 from inbox_tui.core.models import Contact, Conversation, Message
 from inbox_tui.wire import MAX_DEPTH, ErrorCode
 from tests.channel.db_proxy import DatabaseProxy
-from tests.conftest import BACKENDS, both_backends
+from tests.conftest import BACKENDS
 
 DEEP = "[" * 1000 + "]" * 1000  # about 2 KB
 

@@ -105,3 +105,12 @@ def test_a_string_that_only_looks_deep_is_not_refused() -> None:
     text = "[" * 100 + "{" * 100
     frame = wire.decode_customer_frame(json.dumps({"type": "message", "text": text, "client_id": "a"}))
     assert isinstance(frame, wire.SendMessage) and frame.text == text
+
+
+def test_the_wire_package_is_a_leaf_every_layer_may_import() -> None:
+    code = ("import sys, inbox_tui.wire, inbox_tui.wire.schema; "
+            "print(sorted(m for m in sys.modules if m.startswith('inbox_tui') or m in ('textual', 'sqlalchemy')))")
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                            timeout=60).stdout
+    modules = eval(loaded)  # noqa: S307 - our own subprocess's printed list
+    assert all(m == "inbox_tui" or m.startswith("inbox_tui.wire") for m in modules), modules
