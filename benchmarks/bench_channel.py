@@ -99,7 +99,8 @@ class ServerProcess:
 
 def channel_env(database_url: str, workdir: Path) -> dict[str, str]:
     config = workdir / "config.toml"
-    config.write_text("[server]\nrate_limit_per_second = 1000000.0\nrate_limit_burst = 1000000\n")
+    config.write_text("[server]\nrate_limit_per_second = 1000000.0\nrate_limit_burst = 1000000\n"
+                      "new_conversations_per_minute = 0.0\n")
     return {**os.environ, "INBOX_DB_URL": database_url, "INBOX_AI": "offline", "INBOX_CONFIG": str(config),
             "INBOX_DATA_DIR": str(workdir / "data"), "INBOX_CONFIG_DIR": str(workdir / "config")}
 

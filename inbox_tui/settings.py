@@ -95,8 +95,10 @@ class ServerSettings:
     rate_limit_per_second: float = 5.0
     rate_limit_burst: int = 20
     # New conversations (hellos without a token) per client address; 0 turns the limit off.
+    # Loopback is exempt by default: local processes and a reverse proxy on this host share it.
     new_conversations_per_minute: float = 30.0
     new_conversations_burst: int = 10
+    new_conversations_limit_loopback: bool = False
 
 
 @dataclass(frozen=True)

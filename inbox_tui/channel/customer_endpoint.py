@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
@@ -68,7 +69,11 @@ class CustomerHub:
 
     def allow_new_conversation(self, address: str, settings: ServerSettings) -> bool:
         """Whether this client address may start another conversation now (each start
-        writes a contact and a conversation, so it is limited per address, not per socket)."""
+        writes a contact and a conversation, so it is limited per address, not per socket).
+        Loopback is exempt unless configured: everything behind a proxy on this host, the
+        demo's customers and load generators all come from there."""
+        if not settings.new_conversations_limit_loopback and _is_loopback(address):
+            return True
         if self._new_conversations is None:
             self._new_conversations = KeyedTokenBuckets(settings.new_conversations_per_minute / 60.0,
                                                         settings.new_conversations_burst)
@@ -93,6 +98,13 @@ class CustomerHub:
             if sessions:
                 for session in list(sessions):
                     session.on_event(event)
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def frame_size(raw: str | bytes) -> int:

@@ -70,7 +70,8 @@ async def test_the_customers_own_message_never_arrives_before_its_ack(start_chan
 
 
 async def test_new_conversations_are_limited_per_client_address(start_channel) -> None:
-    channel = await start_channel(new_conversations_per_minute=1.0, new_conversations_burst=3)
+    channel = await start_channel(new_conversations_per_minute=1.0, new_conversations_burst=3,
+                                  new_conversations_limit_loopback=True)
     welcomes = []
     for n in range(3):
         async with connect(channel.url + "/chat") as ws:
@@ -87,8 +88,12 @@ async def test_new_conversations_are_limited_per_client_address(start_channel) -
         assert await session.scalar(select(func.count()).select_from(Conversation)) == 3
 
 
-async def test_no_limit_on_new_conversations_when_it_is_zero(start_channel) -> None:
-    channel = await start_channel(new_conversations_per_minute=0.0, new_conversations_burst=1)
+@pytest.mark.parametrize("options", [
+    {"new_conversations_per_minute": 0.0, "new_conversations_limit_loopback": True},  # no limit
+    {"new_conversations_per_minute": 1.0},  # loopback exempt by default
+])
+async def test_no_limit_on_new_conversations_when_off_or_from_loopback(start_channel, options) -> None:
+    channel = await start_channel(new_conversations_burst=1, **options)
     for n in range(4):
         async with connect(channel.url + "/chat") as ws:
             assert (await _hello(ws, f"c{n}"))["type"] == "welcome"
