@@ -172,7 +172,8 @@ class TerminalChat:
         incoming: asyncio.Future[Frame] = asyncio.ensure_future(client.receive())
         try:
             while True:
-                done, _ = await asyncio.wait({typed, incoming}, return_when=asyncio.FIRST_COMPLETED)
+                waiting: set[asyncio.Future[Any]] = {typed, incoming}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if incoming in done:
                     try:
                         self._print_frame(incoming.result())

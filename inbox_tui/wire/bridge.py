@@ -7,7 +7,7 @@ Client → server: :class:`Auth` first (within ``AUTH_TIMEOUT_SECONDS``), then
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 
@@ -38,14 +38,14 @@ EventId = Annotated[int, msgspec.Meta(ge=0, le=MAX_EVENT_ID)]
 # -- client → server ---------------------------------------------------------------------
 
 
-class Auth(WireFrame, tag="auth"):
+class Auth(WireFrame, tag="auth", frozen=True):
     """The teammate's token, and the id of the last event the client has seen."""
 
     token: Annotated[str, msgspec.Meta(max_length=512)] | None = None
     last_event_id: EventId | None = None
 
 
-class Ping(WireFrame, tag="ping"):
+class Ping(WireFrame, tag="ping", frozen=True):
     pass
 
 
@@ -54,7 +54,7 @@ BRIDGE_CLIENT_FRAME_TYPES = frozenset({"auth", "ping"})
 
 
 def decode_bridge_client_frame(raw: str | bytes) -> BridgeClientFrame:
-    return decode(raw, BridgeClientFrame, BRIDGE_CLIENT_FRAME_TYPES)  # type: ignore[arg-type]
+    return cast(BridgeClientFrame, decode(raw, BridgeClientFrame, BRIDGE_CLIENT_FRAME_TYPES))
 
 
 def auth_frame(token: str, last_event_id: int) -> dict[str, Any]:
@@ -65,20 +65,20 @@ def auth_frame(token: str, last_event_id: int) -> dict[str, Any]:
 # -- server → client ---------------------------------------------------------------------
 
 
-class AgentInfo(WireObject):
+class AgentInfo(WireObject, frozen=True):
     id: int
     handle: str
     name: str
 
 
-class Ready(WireFrame, tag="ready"):
+class Ready(WireFrame, tag="ready", frozen=True):
     """Authenticated; ``last_event_id`` is the log's head now."""
 
     agent: AgentInfo
     last_event_id: int
 
 
-class Event(WireObject):
+class Event(WireObject, frozen=True):
     """One committed event of the log; ``kind`` is one of ``core.events.EventKind``, and
     ``payload`` depends on it (a ``message`` event: message_id, author, name, text,
     client_id)."""
@@ -92,15 +92,15 @@ class Event(WireObject):
     at: str  # ISO 8601
 
 
-class EventFrame(WireFrame, tag="event"):
+class EventFrame(WireFrame, tag="event", frozen=True):
     event: Event
 
 
-class Pong(WireFrame, tag="pong"):
+class Pong(WireFrame, tag="pong", frozen=True):
     pass
 
 
-class BridgeError(WireFrame, tag="error", omit_defaults=True):
+class BridgeError(WireFrame, tag="error", omit_defaults=True, frozen=True):
     """A refusal; ``ahead_of_log`` carries the head as ``last_event_id``."""
 
     code: str
@@ -114,7 +114,7 @@ BRIDGE_SERVER_FRAME_TYPES = frozenset({"ready", "event", "pong", "error"})
 
 def decode_bridge_server_frame(raw: str | bytes) -> BridgeServerFrame:
     """A frame from the server (the agent clients' side)."""
-    return decode(raw, BridgeServerFrame, BRIDGE_SERVER_FRAME_TYPES)  # type: ignore[arg-type]
+    return cast(BridgeServerFrame, decode(raw, BridgeServerFrame, BRIDGE_SERVER_FRAME_TYPES))
 
 
 def decode_event(raw: str | bytes) -> Event:

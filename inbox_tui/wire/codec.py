@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 
@@ -23,9 +23,6 @@ MAX_ECHO_CHARS = 64
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
-
-T = TypeVar("T")
-
 
 class WireCode:
     """Error codes shared by both endpoints (each endpoint adds its own)."""
@@ -126,7 +123,7 @@ def _decoder(frame_types: Any) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(frame_types)
 
 
-def decode(raw: str | bytes, frame_types: type[T], known: frozenset[str]) -> T:
+def decode(raw: str | bytes, frame_types: Any, known: frozenset[str]) -> msgspec.Struct:
     """One frame from a client, as one of ``frame_types`` (a union of Structs tagged on
     ``type`` whose tags are ``known``); :class:`WireError` when it is refused."""
     if isinstance(raw, bytes):
@@ -134,7 +131,7 @@ def decode(raw: str | bytes, frame_types: type[T], known: frozenset[str]) -> T:
     if too_deep(raw):
         raise WireError(WireCode.BAD_FRAME, f"the frame nests deeper than {MAX_DEPTH} levels")
     try:
-        frame: T = _decoder(frame_types).decode(raw)
+        frame: msgspec.Struct = _decoder(frame_types).decode(raw)
     except msgspec.ValidationError:  # (a subclass of DecodeError: first)
         raise _why_invalid(raw, frame_types, known) from None
     except msgspec.DecodeError:

@@ -8,7 +8,7 @@ field, and a test checks it against :mod:`inbox_tui.wire.schema`.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import msgspec
 
@@ -61,7 +61,7 @@ ShortText = Annotated[str, msgspec.Meta(max_length=MAX_FIELD_CHARS)]
 # -- client → server ---------------------------------------------------------------------
 
 
-class Customer(WireObject):
+class Customer(WireObject, frozen=True):
     """Who is writing; ``id`` is the customer's id in the embedding site."""
 
     id: ShortText
@@ -70,7 +70,7 @@ class Customer(WireObject):
     locale: Annotated[str, msgspec.Meta(max_length=16)] | None = None
 
 
-class Hello(WireFrame, tag="hello"):
+class Hello(WireFrame, tag="hello", frozen=True):
     """Starts a conversation (``customer`` required), or resumes one (``conversation_id``
     and ``token`` of an earlier welcome)."""
 
@@ -84,7 +84,7 @@ class Hello(WireFrame, tag="hello"):
         return self.conversation_id is not None
 
 
-class SendMessage(WireFrame, tag="message"):
+class SendMessage(WireFrame, tag="message", frozen=True):
     """A customer message; a resent ``client_id`` is stored once."""
 
     text: str
@@ -97,13 +97,13 @@ CUSTOMER_FRAME_TYPES = frozenset({"hello", "message"})
 
 def decode_customer_frame(raw: str | bytes) -> CustomerFrame:
     """A frame from a customer; ``WireError`` when refused (see ``codec.decode``)."""
-    return decode(raw, CustomerFrame, CUSTOMER_FRAME_TYPES)  # type: ignore[arg-type]
+    return cast(CustomerFrame, decode(raw, CustomerFrame, CUSTOMER_FRAME_TYPES))
 
 
 # -- server → client ---------------------------------------------------------------------
 
 
-class ChatMessage(WireFrame, tag="message"):
+class ChatMessage(WireFrame, tag="message", frozen=True):
     """One message of the thread; ``author`` is customer, bot, agent or system."""
 
     id: int
@@ -113,14 +113,14 @@ class ChatMessage(WireFrame, tag="message"):
     at: str  # ISO 8601
 
 
-class Welcome(WireFrame, tag="welcome"):
+class Welcome(WireFrame, tag="welcome", frozen=True):
     conversation_id: str
     token: str
     mode: str  # bot | human
     history: list[ChatMessage]
 
 
-class Ack(WireFrame, tag="ack"):
+class Ack(WireFrame, tag="ack", frozen=True):
     """The customer's message is stored as ``id``."""
 
     client_id: str | None
@@ -128,11 +128,11 @@ class Ack(WireFrame, tag="ack"):
     at: str
 
 
-class ModeChange(WireFrame, tag="mode"):
+class ModeChange(WireFrame, tag="mode", frozen=True):
     mode: str  # bot | human
 
 
-class ErrorFrame(WireFrame, tag="error", omit_defaults=True):
+class ErrorFrame(WireFrame, tag="error", omit_defaults=True, frozen=True):
     """A refusal; about a message frame, it carries that frame's ``client_id``."""
 
     code: str
@@ -146,4 +146,4 @@ SERVER_FRAME_TYPES = frozenset({"welcome", "ack", "message", "mode", "error"})
 
 def decode_server_frame(raw: str | bytes) -> ServerFrame:
     """A frame from the server (the customer clients' side)."""
-    return decode(raw, ServerFrame, SERVER_FRAME_TYPES)  # type: ignore[arg-type]
+    return cast(ServerFrame, decode(raw, ServerFrame, SERVER_FRAME_TYPES))
