@@ -52,7 +52,8 @@ from inbox_tui.wire.frame import WireFrame
 
 log = logging.getLogger(__name__)
 refusals = RefusalLog(log)
-outages = RefusalLog(log)
+#: The database being away is worth a warning (still one line per interval, not per frame).
+outages = RefusalLog(log, level=logging.WARNING)
 
 #: A customer socket that falls this far behind is closed; the customer resumes with
 #: the token and gets everything from the store.
