@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import re
 import signal
-import statistics
 import sys
 import tempfile
 import time
@@ -37,6 +35,8 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 
 from inbox_tui.client.customer import CustomerClient
+from inbox_tui.wire.codec import encode
+from inbox_tui.wire.customer import ChatMessage, SendMessage
 
 QUESTION = "Hello! What are your opening hours this week?"
 LISTENING = re.compile(r"listening on (ws://[\d.]+:\d+)")
@@ -99,7 +99,8 @@ class ServerProcess:
 
 def channel_env(database_url: str, workdir: Path) -> dict[str, str]:
     config = workdir / "config.toml"
-    config.write_text("[server]\nrate_limit_per_second = 1000000.0\nrate_limit_burst = 1000000\n")
+    config.write_text("[server]\nrate_limit_per_second = 1000000.0\nrate_limit_burst = 1000000\n"
+                      "new_conversations_per_minute = 0.0\n")
     return {**os.environ, "INBOX_DB_URL": database_url, "INBOX_AI": "offline", "INBOX_CONFIG": str(config),
             "INBOX_DATA_DIR": str(workdir / "data"), "INBOX_CONFIG_DIR": str(workdir / "config")}
 
@@ -165,7 +166,7 @@ async def measure_channel(url: str, customers: int, rounds: int, pace: float = 0
 
     async def round_trip(client: CustomerClient, n: int) -> None:  # type: ignore[override]
         await client.send(f"{QUESTION} ({n})")
-        await client.wait_for(lambda f: f.get("author") == "bot", timeout=300)
+        await client.wait_for(lambda f: isinstance(f, ChatMessage) and f.author == "bot", timeout=300)
 
     async def close(client: CustomerClient) -> None:  # type: ignore[override]
         await client.close()
@@ -178,8 +179,8 @@ async def measure_echo(url: str, customers: int, rounds: int, pace: float = 0.0)
         return await connect(url, compression=None, open_timeout=60)
 
     async def round_trip(connection, n: int) -> None:  # type: ignore[no-untyped-def]
-        await connection.send(json.dumps({"type": "message", "text": f"{QUESTION} ({n})",
-                                          "client_id": uuid.uuid4().hex}))
+        await connection.send(encode(SendMessage(text=f"{QUESTION} ({n})", client_id=uuid.uuid4().hex)),
+                              text=True)
         await connection.recv()
 
     async def close(connection) -> None:  # type: ignore[no-untyped-def]

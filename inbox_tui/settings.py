@@ -97,6 +97,11 @@ class ServerSettings:
     # Web pages (scheme://host[:port], https://*.example.com or "*") whose chat widget may
     # open /chat; empty: only the server's own origin and loopback pages.
     allowed_origins: list[str] = field(default_factory=list)
+    # New conversations (hellos without a token) per client address; 0 turns the limit off.
+    # Loopback is exempt by default: local processes and a reverse proxy on this host share it.
+    new_conversations_per_minute: float = 30.0
+    new_conversations_burst: int = 10
+    new_conversations_limit_loopback: bool = False
 
 
 @dataclass(frozen=True)

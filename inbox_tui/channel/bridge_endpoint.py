@@ -12,26 +12,42 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from inbox_tui.channel.bridge_protocol import AUTH_TIMEOUT_SECONDS, CLOSE_UNAUTHORIZED, decode_object, encode
 from inbox_tui.channel.event_feed import EventFeed, LoggedEvent
 from inbox_tui.channel.presence import PresenceKeeper
+from inbox_tui.channel.refusal_log import RefusalLog, peer_of
 from inbox_tui.core import events
 from inbox_tui.core.agents import authenticate
 from inbox_tui.core.events import EventKind
 from inbox_tui.core.records import AgentRef
 from inbox_tui.runtime import Runtime
+from inbox_tui.wire.bridge import (
+    AUTH_TIMEOUT_SECONDS,
+    CLOSE_UNAUTHORIZED,
+    AgentInfo,
+    Auth,
+    BridgeCode,
+    BridgeError,
+    Ping,
+    Pong,
+    Ready,
+    decode_bridge_client_frame,
+)
+from inbox_tui.wire.codec import WireError, encode
+from inbox_tui.wire.frame import WireFrame
 
 log = logging.getLogger(__name__)
+refusals = RefusalLog(log)
 
 REPLAY_BATCH = 1000
 #: A bridge client this far behind is closed; it reconnects and replays from its cursor.
 MAX_OUTBOX = 50_000
 CLOSE_TOO_SLOW = 1013
+CLOSE_TRY_LATER = 1013
+CLOSE_POLICY = 1008
 
 
 class BridgeSession:
@@ -53,18 +69,18 @@ class BridgeSession:
         agent, last_seen = await self._authenticate()
         if agent is None:
             return
+        head = await self._head_for(last_seen)
+        if head is None:
+            return
         presence_id = await self.presence.connected(agent.id)
         self.on_commit()
         self.feed.subscribe(self._on_events)
         writer: asyncio.Task[None] | None = None
         try:
-            async with self.runtime.store.read() as session:
-                head = await events.last_id(session)
             if not await self._still_signed_in():
                 return
-            await self._send({"type": "ready", "agent": {"id": agent.id, "handle": agent.handle,
-                                                         "name": agent.name},
-                              "last_event_id": head})
+            await self._send(Ready(agent=AgentInfo(id=agent.id, handle=agent.handle, name=agent.name),
+                                   last_event_id=head))
             self.cursor = last_seen
             await self._replay()
             writer = asyncio.create_task(self._write_live(), name=f"bridge-out-{agent.handle}")
@@ -82,13 +98,15 @@ class BridgeSession:
             await self.presence.disconnected(presence_id)
             self.on_commit()
 
-    async def _send(self, frame: dict[str, Any]) -> None:
-        await self.connection.send(encode(frame))
+    async def _send(self, frame: WireFrame) -> None:
+        await self.connection.send(encode(frame), text=True)
 
-    async def _refuse(self, code: str, message: str) -> None:
+    async def _refuse(self, code: str, message: str, *, close_code: int = CLOSE_UNAUTHORIZED,
+                      head: int | None = None) -> None:
+        refusals.refused("/bridge", peer_of(self.connection), code, message)
         with contextlib.suppress(ConnectionClosed):
-            await self._send({"type": "error", "code": code, "message": message})
-            await self.connection.close(CLOSE_UNAUTHORIZED, code)
+            await self._send(BridgeError(code=code, message=message, last_event_id=head))
+            await self.connection.close(close_code, code)
 
     async def _authenticate(self) -> tuple[AgentRef | None, int]:
         try:
@@ -96,25 +114,46 @@ class BridgeSession:
             async with asyncio.timeout(AUTH_TIMEOUT_SECONDS):
                 raw = await self.connection.recv()
         except asyncio.TimeoutError:
-            await self._refuse("unauthorized", "no auth frame in time")
+            await self._refuse(BridgeCode.UNAUTHORIZED, "no auth frame in time")
             return None, 0
         except ConnectionClosed:
             return None, 0
-        data = decode_object(raw)
-        if data is None or data.get("type") != "auth":
-            await self._refuse("bad_frame", "the first frame must be {\"type\": \"auth\", \"token\": ...}")
+        try:
+            frame = decode_bridge_client_frame(raw)
+        except WireError as error:
+            await self._refuse(BridgeCode.BAD_FRAME, f"the first frame must be an auth frame: {error.message}")
             return None, 0
-        last_seen = data.get("last_event_id") or 0
-        if not isinstance(last_seen, int) or isinstance(last_seen, bool) or last_seen < 0:
-            await self._refuse("bad_frame", "last_event_id must be a non-negative integer or null")
+        if not isinstance(frame, Auth):
+            await self._refuse(BridgeCode.BAD_FRAME, 'the first frame must be {"type": "auth", "token": ...}')
             return None, 0
-        token = data.get("token")
-        agent = await authenticate(self.runtime.store, token if isinstance(token, str) else None)
+        try:
+            agent = await authenticate(self.runtime.store, frame.token)
+        except Exception as error:  # noqa: BLE001 - the database is away: say so, the client retries
+            await self._refuse(BridgeCode.UNAVAILABLE, f"cannot check the token now ({error.__class__.__name__}); "
+                               "reconnect later", close_code=CLOSE_TRY_LATER)
+            return None, 0
         if agent is None:
-            await self._refuse("unauthorized", "unknown or missing token")
+            await self._refuse(BridgeCode.UNAUTHORIZED, "unknown or missing token")
             return None, 0
-        self._agent_id, self._token = agent.id, token  # type: ignore[assignment]
-        return agent, last_seen
+        self._agent_id, self._token = agent.id, frame.token
+        return agent, frame.last_event_id or 0
+
+    async def _head_for(self, last_seen: int) -> int | None:
+        """The log's head, when the client's cursor is within it; None when refused."""
+        try:
+            async with self.runtime.store.read() as session:
+                head = await events.last_id(session)
+        except Exception as error:  # noqa: BLE001 - as in _authenticate
+            await self._refuse(BridgeCode.UNAVAILABLE, f"cannot read the event log now ({error.__class__.__name__}); "
+                               "reconnect later", close_code=CLOSE_TRY_LATER)
+            return None
+        if last_seen > head:
+            # The database was replaced or restored: nothing above the head will come back.
+            await self._refuse(BridgeCode.AHEAD_OF_LOG,
+                               f"last_event_id {last_seen} is above the event log's head {head}; "
+                               "resume from the head", close_code=CLOSE_POLICY, head=head)
+            return None
+        return head
 
     # --- revoked credentials: a rotated or removed token closes its bridges at once ---
 
@@ -127,7 +166,7 @@ class BridgeSession:
         if agent is not None and agent.id == self._agent_id:
             return True
         log.info("closing a bridge of agent %s: its token was rotated or removed", self._agent_id)
-        await self._refuse("unauthorized", "the token was rotated or removed; sign in again")
+        await self._refuse(BridgeCode.UNAUTHORIZED, "the token was rotated or removed; sign in again")
         return False
 
     def _watch_revocations(self, batch: list[LoggedEvent]) -> None:
@@ -144,7 +183,7 @@ class BridgeSession:
             async with self.runtime.store.read() as session:
                 rows = await events.since(session, self.cursor, REPLAY_BATCH)
             for row in rows:
-                await self.connection.send(LoggedEvent(row).bridge_frame)
+                await self.connection.send(LoggedEvent(row).bridge_frame, text=True)
                 self.cursor = row.id
             if len(rows) < REPLAY_BATCH:
                 return
@@ -165,16 +204,19 @@ class BridgeSession:
         while True:
             event = await self._outbox.get()
             if event.id > self.cursor:  # the replay may have sent it already
-                await self.connection.send(event.bridge_frame)
+                await self.connection.send(event.bridge_frame, text=True)
                 self.cursor = event.id
 
     async def _read_frames(self) -> None:
         async for raw in self.connection:
-            data = decode_object(raw)
-            if data is None:
-                await self._send({"type": "error", "code": "bad_frame", "message": "frames are JSON objects"})
-            elif data.get("type") == "ping":
-                await self._send({"type": "pong"})
+            try:
+                frame = decode_bridge_client_frame(raw)
+            except WireError as error:
+                refusals.refused("/bridge", peer_of(self.connection), error.code, error.message)
+                await self._send(BridgeError(code=error.code, message=error.message))
+                continue
+            if isinstance(frame, Ping):
+                await self._send(Pong())
             else:
-                await self._send({"type": "error", "code": "unknown_type",
-                                  "message": f"unknown frame type {data.get('type')!r}"})
+                await self._send(BridgeError(code=BridgeCode.UNKNOWN_TYPE,
+                                             message="already authenticated; only ping frames follow"))

@@ -1,12 +1,16 @@
 """The agents' bridge protocol, shared by the server and every agent client (the TUI).
 
-``ws://HOST:PORT/bridge`` — JSON text frames, one object each, with a ``type``.
+The frames are typed in ``inbox_tui.wire.bridge`` (and documented, with the customer
+protocol, in the README); this module keeps the names agent clients import.
 
+``ws://HOST:PORT/bridge`` — JSON text frames, one object each, with a ``type``.
 Client → server, first frame within 10 s::
 
     {"type": "auth", "token": "<teammate token>", "last_event_id": 0}
 
 ``last_event_id`` is the id of the last event the client has seen (0 or null for none).
+An id above the log's head is refused with ``ahead_of_log``, carrying the head as
+``last_event_id`` (the database was replaced: start again from there).
 
 Server → client::
 
@@ -18,7 +22,8 @@ Server → client::
 After ``ready`` the server first replays every event with an id above ``last_event_id``
 (in id order), then streams new ones as they are committed; ids only increase, so a
 client that reconnects with the last id it saw misses nothing and sees nothing twice.
-Event ``kind`` values are those of ``inbox_tui.core.events.EventKind``.
+Event ``kind`` values are those of ``inbox_tui.core.events.EventKind``;
+``inbox_tui.wire.decode_event`` turns an ``event`` frame into a typed ``Event``.
 
 Client → server after ``ready``: ``{"type": "ping"}`` → ``{"type": "pong"}``. Agents'
 actions (take over, reply, notes, …) are not sent over the bridge: clients run the core
@@ -31,28 +36,7 @@ code 4001.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from inbox_tui.wire.bridge import AUTH_TIMEOUT_SECONDS, BRIDGE_PATH, CLOSE_UNAUTHORIZED, auth_frame
+from inbox_tui.wire.customer import CHAT_PATH
 
-BRIDGE_PATH = "/bridge"
-CHAT_PATH = "/chat"
-AUTH_TIMEOUT_SECONDS = 10.0
-CLOSE_UNAUTHORIZED = 4001
-
-
-def auth_frame(token: str, last_event_id: int) -> dict[str, Any]:
-    return {"type": "auth", "token": token, "last_event_id": last_event_id}
-
-
-def encode(frame: dict[str, Any]) -> str:
-    """A frame as compact JSON text (the form of every frame on ``/bridge`` and ``/chat``)."""
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
-
-
-def decode_object(raw: str | bytes) -> dict[str, Any] | None:
-    """A received frame as a JSON object, or None when it is not one."""
-    try:
-        data = json.loads(raw)
-    except (ValueError, TypeError):
-        return None
-    return data if isinstance(data, dict) else None
+__all__ = ["AUTH_TIMEOUT_SECONDS", "BRIDGE_PATH", "CHAT_PATH", "CLOSE_UNAUTHORIZED", "auth_frame"]

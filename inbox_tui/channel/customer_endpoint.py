@@ -3,18 +3,21 @@
 Everything the customer sees after the welcome comes from the committed event log
 (through the node's event feed), so nothing is shown that is not stored. A message
 reaches each connection once: the welcome's history and the live stream are merged by
-message id. Agent, bot and system messages a socket took are marked delivered; the
-others wait in the store and arrive with the history on the next connect.
+message id. The customer's own message is confirmed by its ack, never echoed: the log
+may bring its event (PostgreSQL's NOTIFY wakes the feed at commit) before the ack is
+sent, so the live stream waits while a message is being stored. Agent, bot and system
+messages a socket took are marked delivered; the others wait in the store and arrive
+with the history on the next connect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -22,29 +25,35 @@ from websockets.exceptions import ConnectionClosed
 from inbox_tui.channel.bot import BotLoop
 from inbox_tui.channel.customer_protocol import (
     HELLO_TIMEOUT_SECONDS,
-    MAX_CLIENT_ID_CHARS,
     ErrorCode,
     FrameError,
-    Hello,
-    encode,
+    channel_of,
+    check_hello,
+    check_message,
     error_frame,
     mode_of,
-    parse_frame,
-    parse_hello,
-    parse_message,
+    read_frame,
     record_frame,
 )
 from inbox_tui.channel.delivery import DeliveryMarker
 from inbox_tui.channel.event_feed import LoggedEvent
-from inbox_tui.channel.rate_limit import TokenBucket
+from inbox_tui.channel.rate_limit import KeyedTokenBuckets, TokenBucket
+from inbox_tui.channel.refusal_log import RefusalLog, peer_of
 from inbox_tui.core import conversations
 from inbox_tui.core.events import EventKind
 from inbox_tui.core.models import Author
 from inbox_tui.core.records import ConversationRow
 from inbox_tui.core.store import NotFound, StoreError
 from inbox_tui.runtime import Runtime
+from inbox_tui.settings import ServerSettings
+from inbox_tui.wire.codec import encode
+from inbox_tui.wire.customer import Ack, ChatMessage, CustomerFrame, Hello, ModeChange, SendMessage, Welcome
+from inbox_tui.wire.frame import WireFrame
 
 log = logging.getLogger(__name__)
+refusals = RefusalLog(log)
+#: The database being away is worth a warning (still one line per interval, not per frame).
+outages = RefusalLog(log, level=logging.WARNING)
 
 #: A customer socket that falls this far behind is closed; the customer resumes with
 #: the token and gets everything from the store.
@@ -57,6 +66,19 @@ class CustomerHub:
 
     def __init__(self) -> None:
         self._sessions: dict[int, set[CustomerSession]] = {}
+        self._new_conversations: KeyedTokenBuckets | None = None
+
+    def allow_new_conversation(self, address: str, settings: ServerSettings) -> bool:
+        """Whether this client address may start another conversation now (each start
+        writes a contact and a conversation, so it is limited per address, not per socket).
+        Loopback is exempt unless configured: everything behind a proxy on this host, the
+        demo's customers and load generators all come from there."""
+        if not settings.new_conversations_limit_loopback and _is_loopback(address):
+            return True
+        if self._new_conversations is None:
+            self._new_conversations = KeyedTokenBuckets(settings.new_conversations_per_minute / 60.0,
+                                                        settings.new_conversations_burst)
+        return self._new_conversations.allow(address)
 
     def add(self, session: CustomerSession) -> None:
         self._sessions.setdefault(session.conversation_id, set()).add(session)
@@ -79,6 +101,13 @@ class CustomerHub:
                     session.on_event(event)
 
 
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
 def frame_size(raw: str | bytes) -> int:
     if isinstance(raw, bytes) or raw.isascii():
         return len(raw)
@@ -98,11 +127,14 @@ class CustomerSession:
         self.bucket = TokenBucket(server.rate_limit_per_second, server.rate_limit_burst)
         self.max_frame_bytes = server.max_frame_bytes
         self.max_chars = server.max_message_chars
+        self.peer = peer_of(connection)
         self.conversation_id = 0
         self.language: str | None = None
         self.mode = "bot"
         self._sent: set[int] = set()
         self._outbox: asyncio.Queue[LoggedEvent] = asyncio.Queue()
+        #: Held from storing a customer message until its ack is sent (see the module doc).
+        self._storing = asyncio.Lock()
         self._last_rate_error = 0.0
         self._overflowed = False
 
@@ -116,13 +148,13 @@ class CustomerSession:
                 return
             writer = asyncio.create_task(self._write_events(), name=f"chat-out-{conversation.id}")
             while True:
-                data = await self._next_frame()
-                if data is None:
+                frame = await self._next_frame()
+                if frame is None:
                     continue
                 try:
-                    await self._handle(data)
+                    await self._handle(frame)
                 except FrameError as error:
-                    await self._send(error_frame(error.code, error.message, error.client_id))
+                    await self._refuse(error)
         except ConnectionClosed:
             pass
         finally:
@@ -133,11 +165,16 @@ class CustomerSession:
                 with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                     await writer
 
-    async def _send(self, frame: dict[str, Any]) -> None:
-        await self.connection.send(encode(frame))
+    async def _send(self, frame: WireFrame) -> None:
+        await self.connection.send(encode(frame), text=True)
 
-    async def _next_frame(self) -> dict[str, Any] | None:
-        """The next frame as a JSON object, or None when it was answered with an error."""
+    async def _refuse(self, error: FrameError) -> None:
+        if error.code != ErrorCode.UNAVAILABLE:
+            refusals.refused("/chat", self.peer, error.code, error.message)
+        await self._send(error_frame(error.code, error.message, error.client_id))
+
+    async def _next_frame(self) -> CustomerFrame | None:
+        """The next frame, or None when it was answered with an error."""
         raw = await self.connection.recv()
         if not self.bucket.allow():
             await self._refuse_flood(raw)
@@ -145,9 +182,9 @@ class CustomerSession:
         try:
             if frame_size(raw) > self.max_frame_bytes:
                 raise FrameError(ErrorCode.TOO_LARGE, f"a frame may have at most {self.max_frame_bytes} bytes")
-            return parse_frame(raw)
+            return read_frame(raw)
         except FrameError as error:
-            await self._send(error_frame(error.code, error.message))
+            await self._refuse(error)
             return None
 
     async def _refuse_flood(self, raw: str | bytes) -> None:
@@ -155,10 +192,12 @@ class CustomerSession:
         dropped frames are reported at most once a second."""
         client_id = None
         if isinstance(raw, str) and frame_size(raw) <= self.max_frame_bytes:
-            with contextlib.suppress(FrameError):
-                data = parse_frame(raw)
-                if data["type"] == "message" and isinstance(data.get("client_id"), str):
-                    client_id = data["client_id"][:MAX_CLIENT_ID_CHARS]
+            try:
+                frame = read_frame(raw)
+            except FrameError as error:
+                client_id = error.client_id
+            else:
+                client_id = frame.client_id if isinstance(frame, SendMessage) else None
         now = time.monotonic()
         if client_id is None:
             if now - self._last_rate_error < RATE_ERROR_EVERY_SECONDS:
@@ -176,24 +215,21 @@ class CustomerSession:
             remaining = deadline - asyncio.get_running_loop().time()
             try:
                 async with asyncio.timeout(max(remaining, 0.001)):  # keeps a cancel (see bridge_endpoint)
-                    data = await self._next_frame()
+                    frame = await self._next_frame()
             except asyncio.TimeoutError:
                 await self._send(error_frame(ErrorCode.HELLO_REQUIRED, "no hello in time; goodbye"))
                 await self.connection.close(1008, "no hello")
                 return None
-            if data is None:
+            if frame is None:
                 continue
             try:
-                if data["type"] == "message":
+                if not isinstance(frame, Hello):
                     raise FrameError(ErrorCode.HELLO_REQUIRED, "send a hello first")
-                if data["type"] != "hello":
-                    raise FrameError(ErrorCode.UNKNOWN_TYPE, f"unknown frame type {data['type']!r}")
-                hello = parse_hello(data)
-                conversation, token = await self._open(hello)
+                conversation, token = await self._open(check_hello(frame))
+                await self._welcome(conversation, token)
             except FrameError as error:
-                await self._send(error_frame(error.code, error.message))
+                await self._refuse(error)
                 continue
-            await self._welcome(conversation, token)
             return conversation
 
     async def _open(self, hello: Hello) -> tuple[ConversationRow, str]:
@@ -202,15 +238,30 @@ class CustomerSession:
             if hello.resumes:
                 assert hello.conversation_id is not None and hello.token is not None
                 return await conversations.resume_conversation(store, hello.conversation_id, hello.token), hello.token
+            assert hello.customer is not None
+            if not self.hub.allow_new_conversation(self.peer, self.runtime.settings.server):
+                raise FrameError(ErrorCode.RATE_LIMITED,
+                                 "too many new conversations from this address; resume one with its token "
+                                 "or try again later")
+            customer = hello.customer
             started = await conversations.start_conversation(
-                store, channel=hello.channel, customer_id=hello.customer_id, name=hello.name,
-                email=hello.email, locale=hello.locale)
+                store, channel=channel_of(hello), customer_id=customer.id, name=customer.name or "",
+                email=customer.email, locale=customer.locale)
         except NotFound as error:
             raise FrameError(ErrorCode.NOT_FOUND, str(error)) from None
         except StoreError as error:
             raise FrameError(ErrorCode.REJECTED, str(error)) from None
+        except FrameError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the database is down or busy: say so, keep the socket
+            raise self._unavailable("starting a conversation", error, "the conversation could not be opened "
+                                    "now; send the hello again") from None
         self.on_commit()
         return started.conversation, started.token
+
+    def _unavailable(self, doing: str, error: Exception, message: str, client_id: str | None = None) -> FrameError:
+        outages.refused("/chat", self.peer, ErrorCode.UNAVAILABLE, f"{doing} failed: {error!r}")
+        return FrameError(ErrorCode.UNAVAILABLE, message, client_id)
 
     async def _welcome(self, conversation: ConversationRow, token: str) -> None:
         self.conversation_id = conversation.id
@@ -218,46 +269,48 @@ class CustomerSession:
         # Listen before reading the history, so nothing committed in between is missed;
         # the id set drops what the history already holds.
         self.hub.add(self)
-        async with self.runtime.store.read() as session:
-            current = await conversations.get_conversation(session, conversation.id)
-            history = await conversations.transcript(session, conversation.id)
-        queued = await conversations.undelivered_messages(self.runtime.store, conversation.id)
+        try:
+            async with self.runtime.store.read() as session:
+                current = await conversations.get_conversation(session, conversation.id)
+                history = await conversations.transcript(session, conversation.id)
+            queued = await conversations.undelivered_messages(self.runtime.store, conversation.id)
+        except Exception as error:  # noqa: BLE001 - the database went away: the client resumes later
+            self.hub.remove(self)
+            self.conversation_id = 0
+            raise self._unavailable("reading the history", error, "the conversation could not be opened "
+                                    "now; resume it with its token") from None
         self.mode = mode_of(current.ai_enabled)
         self._sent.update(m.id for m in history)
-        await self._send({
-            "type": "welcome", "conversation_id": conversation.public_id, "token": token,
-            "mode": self.mode, "history": [record_frame(m) for m in history],
-        })
+        await self._send(Welcome(conversation_id=conversation.public_id, token=token, mode=self.mode,
+                                 history=[record_frame(m) for m in history]))
         self.marker.delivered([m.id for m in queued if m.id in self._sent])
 
     # -- frames after the welcome --------------------------------------------------------
 
-    async def _handle(self, data: dict[str, Any]) -> None:
-        kind = data["type"]
-        if kind == "hello":
+    async def _handle(self, frame: CustomerFrame) -> None:
+        if isinstance(frame, Hello):
             raise FrameError(ErrorCode.ALREADY_STARTED, "this connection has its conversation already")
-        if kind != "message":
-            raise FrameError(ErrorCode.UNKNOWN_TYPE, f"unknown frame type {kind!r}")
-        message = parse_message(data, self.max_chars)
+        message = check_message(frame, self.max_chars)
         language = None
         if self.language is None:
             language = await asyncio.to_thread(self.runtime.ai.detect_language, message.text)
-        try:
-            stored = await conversations.record_customer_message(
-                self.runtime.store, self.conversation_id, message.text,
-                client_id=message.client_id, language=language)
-        except StoreError as error:
-            raise FrameError(ErrorCode.REJECTED, str(error), message.client_id) from None
-        except Exception:  # noqa: BLE001 - the database is down or busy: say so, keep the socket
-            log.exception("storing a customer message failed")
-            raise FrameError(ErrorCode.UNAVAILABLE, "the message could not be stored; send it again",
-                             message.client_id) from None
+        async with self._storing:
+            try:
+                stored = await conversations.record_customer_message(
+                    self.runtime.store, self.conversation_id, message.text,
+                    client_id=message.client_id, language=language)
+            except StoreError as error:
+                raise FrameError(ErrorCode.REJECTED, str(error), message.client_id) from None
+            except Exception as error:  # noqa: BLE001 - the database is down or busy: say so, keep the socket
+                raise self._unavailable("storing a customer message", error,
+                                        "the message could not be stored; send it again",
+                                        message.client_id) from None
+            # The ack stands for the message on this socket; other sockets of the thread get it.
+            self._sent.add(stored.message.id)
+            await self._send(Ack(client_id=message.client_id, id=stored.message.id,
+                                 at=stored.message.created_at.isoformat()))
         if language:
             self.language = language
-        # The ack stands for the message on this socket; other sockets of the thread get it.
-        self._sent.add(stored.message.id)
-        await self._send({"type": "ack", "client_id": message.client_id, "id": stored.message.id,
-                          "at": stored.message.created_at.isoformat()})
         if stored.created:
             # No nudge of the event feed here: the bot's reply follows within
             # milliseconds and its nudge fetches both events in one read (when the AI is
@@ -280,6 +333,11 @@ class CustomerSession:
     async def _write_events(self) -> None:
         while True:
             event = await self._outbox.get()
+            if event.kind == EventKind.MESSAGE and event.payload.get("author") == Author.CUSTOMER:
+                # Wait for a message being stored on this socket: its ack comes first and
+                # marks it sent, so it is not echoed.
+                async with self._storing:
+                    pass
             try:
                 frame = self._frame_for(event)
             except Exception:  # noqa: BLE001 - one odd event must not silence the socket
@@ -287,23 +345,23 @@ class CustomerSession:
                 continue
             if frame is not None:
                 await self._send(frame)
-                if frame["type"] == "message" and frame["author"] != Author.CUSTOMER:
-                    self.marker.delivered((frame["id"],))
+                if isinstance(frame, ChatMessage) and frame.author != Author.CUSTOMER:
+                    self.marker.delivered((frame.id,))
 
-    def _frame_for(self, event: LoggedEvent) -> dict[str, Any] | None:
+    def _frame_for(self, event: LoggedEvent) -> WireFrame | None:
         if event.kind == EventKind.MESSAGE:
             payload = event.payload
             message_id = payload.get("message_id")
             # Internal notes are never messages; this guards the author list all the same.
-            if payload.get("author") not in Author.CUSTOMER_VISIBLE or message_id in self._sent:
+            if payload.get("author") not in Author.CUSTOMER_VISIBLE or not isinstance(message_id, int) \
+                    or message_id in self._sent:
                 return None
             self._sent.add(message_id)
-            return {"type": "message", "id": message_id, "author": payload["author"],
-                    "name": payload.get("name") or "", "text": payload.get("text") or "",
-                    "at": event.data["at"]}
+            return ChatMessage(id=message_id, author=payload["author"], name=payload.get("name") or "",
+                               text=payload.get("text") or "", at=event.at)
         if event.kind in (EventKind.ESCALATED, EventKind.AI_RESUMED):
             mode = "human" if event.kind == EventKind.ESCALATED else "bot"
             if mode != self.mode:
                 self.mode = mode
-                return {"type": "mode", "mode": mode}
+                return ModeChange(mode=mode)
         return None

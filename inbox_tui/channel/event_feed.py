@@ -26,12 +26,13 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from inbox_tui.channel.bridge_protocol import encode
 from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core import events
-from inbox_tui.core.events import NOTIFY_CHANNEL, event_to_dict
+from inbox_tui.core.events import NOTIFY_CHANNEL
 from inbox_tui.core.models import Event
 from inbox_tui.core.store import Store
+from inbox_tui.wire import bridge as wire
+from inbox_tui.wire.codec import encode
 
 log = logging.getLogger(__name__)
 
@@ -49,24 +50,40 @@ LISTEN_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 class LoggedEvent:
     """One committed event, decoded once and shared by every subscriber."""
 
-    __slots__ = ("id", "kind", "conversation_id", "data", "_bridge_frame")
+    __slots__ = ("event", "_bridge_frame")
 
-    def __init__(self, event: Any) -> None:
-        self.id: int = event.id
-        self.kind: str = event.kind
-        self.conversation_id: int | None = event.conversation_id
-        self.data: dict[str, Any] = event_to_dict(event)  # the bridge's wire form
-        self._bridge_frame: str | None = None
+    def __init__(self, row: Any) -> None:
+        self.event = wire.Event(
+            id=row.id, kind=row.kind, conversation_id=row.conversation_id, ticket_id=row.ticket_id,
+            agent_id=row.agent_id, payload=row.payload or {}, at=row.created_at.isoformat())
+        self._bridge_frame: bytes | None = None
+
+    @property
+    def id(self) -> int:
+        return self.event.id
+
+    @property
+    def kind(self) -> str:
+        return self.event.kind
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self.event.conversation_id
 
     @property
     def payload(self) -> dict[str, Any]:
-        return self.data["payload"]
+        return self.event.payload
 
     @property
-    def bridge_frame(self) -> str:
-        """The bridge's ``event`` frame, encoded once for every bridge (and only if one asks)."""
+    def at(self) -> str:
+        return self.event.at
+
+    @property
+    def bridge_frame(self) -> bytes:
+        """The bridge's ``event`` frame as UTF-8 JSON, encoded once for every bridge (and
+        only if one asks)."""
         if self._bridge_frame is None:
-            self._bridge_frame = encode({"type": "event", "event": self.data})
+            self._bridge_frame = encode(wire.EventFrame(event=self.event))
         return self._bridge_frame
 
 

@@ -4,9 +4,13 @@ Used by the load generator, the demo's simulated customers and ``inbox-tui chat`
 
     async with CustomerClient("ws://127.0.0.1:8765", customer={"id": "c1", "name": "Ana"}) as chat:
         await chat.send("Hola, ¿cuánto cuesta el envío?")    # waits for the ack
-        frame = await chat.wait_for(lambda f: f.get("author") == "bot")
+        reply = await chat.wait_for(lambda f: isinstance(f, ChatMessage) and f.author == "bot")
         async for frame in chat:                              # messages, modes, errors
             ...
+
+Frames are the typed frames of ``inbox_tui.wire.customer`` (decoded and checked on
+arrival; a frame the client cannot read is skipped, never raised); they also read like
+their JSON (``frame["text"]``, ``frame.get("author")``).
 
 After a dropped connection, ``await chat.reconnect()`` resumes the same conversation
 with its token; ``messages`` then holds the whole thread, each message once.
@@ -16,17 +20,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from inbox_tui.channel.bridge_protocol import CHAT_PATH, decode_object
+from inbox_tui.wire.codec import WireError, encode
+from inbox_tui.wire.customer import (
+    CHAT_PATH,
+    Ack,
+    ChatMessage,
+    Customer,
+    ErrorFrame,
+    Hello,
+    ModeChange,
+    SendMessage,
+    ServerFrame,
+    Welcome,
+    decode_server_frame,
+)
 
-Frame = dict[str, Any]
+log = logging.getLogger(__name__)
+
+Frame = ServerFrame
 
 
 class ChatError(Exception):
@@ -58,12 +78,12 @@ class CustomerClient:
         self.ack_timeout = ack_timeout
         self.mode = "bot"
         #: The thread as this client has seen it: message id → message frame.
-        self.messages: dict[int, Frame] = {}
-        self.history: list[Frame] = []
+        self.messages: dict[int, ChatMessage] = {}
+        self.history: list[ChatMessage] = []
         self._connection: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._frames: asyncio.Queue[Frame | None] = asyncio.Queue()
-        self._acks: dict[str, asyncio.Future[Frame]] = {}
+        self._acks: dict[str, asyncio.Future[Ack]] = {}
 
     # -- connecting -------------------------------------------------------------------
 
@@ -78,38 +98,36 @@ class CustomerClient:
     def connected(self) -> bool:
         return self._reader is not None and not self._reader.done()
 
-    async def connect(self, *, open_timeout: float = 10.0) -> Frame:
+    async def connect(self, *, open_timeout: float = 10.0) -> Welcome:
         """Open the socket, say hello (resuming when we have a token), return the welcome."""
         connection = await connect(self.url, open_timeout=open_timeout, compression=None,
                                    max_size=8 * 2**20)
         try:
-            hello: Frame = {"type": "hello", "channel": self.channel, "customer": self.customer,
-                            "conversation_id": self.conversation_id, "token": self.token}
-            await connection.send(json.dumps(hello))
+            hello = Hello(channel=self.channel, customer=msgspec.convert(self.customer, Customer),
+                          conversation_id=self.conversation_id, token=self.token)
+            await connection.send(encode(hello), text=True)
             while True:
                 async with asyncio.timeout(open_timeout):
-                    frame = decode_object(await connection.recv())
-                if frame is None:
-                    continue
-                if frame.get("type") == "welcome":
+                    frame = _decoded(await connection.recv())
+                if isinstance(frame, Welcome):
                     break
-                if frame.get("type") == "error":
-                    raise ChatError(frame.get("code", "error"), frame.get("message", ""))
+                if isinstance(frame, ErrorFrame):
+                    raise ChatError(frame.code, frame.message)
         except BaseException:
             await connection.close()
             raise
         self._connection = connection
-        self.conversation_id = frame["conversation_id"]
-        self.token = frame["token"]
-        self.mode = frame.get("mode", self.mode)
-        self.history = list(frame.get("history") or [])
+        self.conversation_id = frame.conversation_id
+        self.token = frame.token
+        self.mode = frame.mode
+        self.history = list(frame.history)
         # Frames left from an earlier socket stay readable; its end-of-stream mark does not.
         leftover = [f for f in self._take_all() if f is not None]
         for left in leftover:
             self._frames.put_nowait(left)
         for message in self.history:
             # Messages that arrived while this client was away are new to its reader too.
-            self._dispatch({**message, "type": "message"})
+            self._dispatch(message)
         self._reader = asyncio.create_task(self._read(connection), name="customer-client-reader")
         return frame
 
@@ -145,17 +163,16 @@ class CustomerClient:
         future = asyncio.get_running_loop().create_future()
         self._acks[client_id] = future
         try:
-            await self._connection.send(json.dumps({"type": "message", "text": text, "client_id": client_id}))
+            await self._connection.send(encode(SendMessage(text=text, client_id=client_id)), text=True)
             # asyncio.timeout, not wait_for, here and below: on Python 3.11 wait_for drops
             # a cancel that lands as the awaited frame arrives, and a scripted customer
             # would then play on after being stopped.
             async with asyncio.timeout(self.ack_timeout):
                 ack = await future
             # The server does not echo a message back to the socket that sent it.
-            self.messages.setdefault(ack["id"], {
-                "type": "message", "id": ack["id"], "author": "customer",
-                "name": str(self.customer.get("name") or ""), "text": text, "at": ack.get("at")})
-            return ack["id"]
+            self.messages.setdefault(ack.id, ChatMessage(
+                id=ack.id, author="customer", name=str(self.customer.get("name") or ""), text=text, at=ack.at))
+            return ack.id
         except ConnectionClosed:
             raise ChatError("disconnected", "the connection closed before the ack") from None
         finally:
@@ -172,7 +189,7 @@ class CustomerClient:
     async def _read(self, connection: ClientConnection) -> None:
         try:
             async for raw in connection:
-                frame = decode_object(raw)
+                frame = _decoded(raw)
                 if frame is not None:
                     self._dispatch(frame)
         except ConnectionClosed:
@@ -184,24 +201,23 @@ class CustomerClient:
             self._frames.put_nowait(None)  # tells waiting readers the socket is gone
 
     def _dispatch(self, frame: Frame) -> None:
-        kind = frame.get("type")
-        if kind == "ack":
-            future = self._acks.get(frame.get("client_id") or "")
+        if isinstance(frame, Ack):
+            future = self._acks.get(frame.client_id or "")
             if future is not None and not future.done():
                 future.set_result(frame)
             return
-        if kind == "error" and frame.get("client_id") in self._acks:
+        if isinstance(frame, ErrorFrame) and frame.client_id in self._acks:
             # The answer to a send(): it raises there, so it is not queued for readers.
-            future = self._acks[frame["client_id"]]
+            future = self._acks[frame.client_id]
             if not future.done():
-                future.set_exception(ChatError(frame.get("code", "error"), frame.get("message", "")))
+                future.set_exception(ChatError(frame.code, frame.message))
             return
-        if kind == "message":
-            if frame["id"] in self.messages:
+        if isinstance(frame, ChatMessage):
+            if frame.id in self.messages:
                 return  # already shown (history of an earlier connection)
-            self.messages[frame["id"]] = frame
-        elif kind == "mode":
-            self.mode = frame.get("mode", self.mode)
+            self.messages[frame.id] = frame
+        elif isinstance(frame, ModeChange):
+            self.mode = frame.mode
         self._frames.put_nowait(frame)
 
     async def receive(self, timeout: float | None = None) -> Frame:
@@ -247,3 +263,12 @@ class CustomerClient:
                 yield await self.receive()
             except ChatError:
                 return
+
+
+def _decoded(raw: str | bytes) -> Frame | None:
+    """A frame from the server, or None (logged) when it is not one this client reads."""
+    try:
+        return decode_server_frame(raw)
+    except WireError as error:
+        log.warning("skipping a frame from the server: %s", error.message)
+        return None

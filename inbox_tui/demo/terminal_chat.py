@@ -21,6 +21,7 @@ from inbox_tui.client.customer import ChatError, CustomerClient, Frame
 from inbox_tui.demo.private_json import read_json_object, write_private_json
 from inbox_tui.settings import data_dir
 from inbox_tui.untrusted_text import literal
+from inbox_tui.wire.customer import Author, ChatMessage, ErrorFrame, ModeChange
 
 SESSIONS_FILE = "chat-sessions.json"
 QUIT_COMMANDS = frozenset({"/quit", "/exit", "/q"})
@@ -123,24 +124,22 @@ class TerminalChat:
         self._sent: set[int] = set()
 
     def _print_frame(self, frame: Frame) -> None:
-        kind = frame.get("type")
-        if kind == "message":
-            if frame.get("id") in self._sent:
+        if isinstance(frame, ChatMessage):
+            if frame.id in self._sent:
                 return  # the customer's own line is on screen already
-            author = frame.get("author")
-            if author == "customer":
+            if frame.author == Author.CUSTOMER:
                 who = "You"
-            elif author == "bot":
-                who = frame.get("name") or "Assistant"
-            elif author == "agent":
-                who = frame.get("name") or "Teammate"
+            elif frame.author == Author.BOT:
+                who = frame.name or "Assistant"
+            elif frame.author == Author.AGENT:
+                who = frame.name or "Teammate"
             else:
                 who = "Support"
-            self.echo(f"{_safe(str(who))}: {_safe(str(frame.get('text', '')))}")
-        elif kind == "mode":
-            self.echo(MODE_LINES.get(str(frame.get("mode")), f"— mode: {_safe(str(frame.get('mode')))} —"))
-        elif kind == "error":
-            self.echo(f"! {_safe(str(frame.get('message', frame.get('code', 'error'))))}")
+            self.echo(f"{_safe(who)}: {_safe(frame.text)}")
+        elif isinstance(frame, ModeChange):
+            self.echo(MODE_LINES.get(frame.mode, f"— mode: {_safe(frame.mode)} —"))
+        elif isinstance(frame, ErrorFrame):
+            self.echo(f"! {_safe(frame.message or frame.code)}")
 
     async def _open(self) -> CustomerClient:
         saved = None if self.new else self.sessions.get(self.url, self.identity.customer_id)
@@ -173,7 +172,8 @@ class TerminalChat:
         incoming: asyncio.Future[Frame] = asyncio.ensure_future(client.receive())
         try:
             while True:
-                done, _ = await asyncio.wait({typed, incoming}, return_when=asyncio.FIRST_COMPLETED)
+                waiting: set[asyncio.Future[Any]] = {typed, incoming}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if incoming in done:
                     try:
                         self._print_frame(incoming.result())

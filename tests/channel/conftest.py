@@ -66,7 +66,8 @@ async def start_channel(database_url: str, tmp_path: Path) -> AsyncIterator[Star
     running: list[Channel] = []
 
     async def start(**options: Any) -> Channel:
-        settings = make_settings(database_url, tmp_path, **options)
+        # database_url=... points a server at the same database another way (a proxy).
+        settings = make_settings(options.pop("database_url", database_url), tmp_path, **options)
         runtime = await open_runtime(settings, migrate=False)
         server = ChannelServer(runtime, "127.0.0.1", 0)
         await server.start()
