@@ -171,7 +171,7 @@ class BridgeSession:
 
     def _watch_revocations(self, batch: list[LoggedEvent]) -> None:
         for event in batch:
-            if event.kind == EventKind.AGENT_TOKEN_REVOKED and event.data.get("agent_id") == self._agent_id:
+            if event.kind == EventKind.AGENT_TOKEN_REVOKED and event.event.agent_id == self._agent_id:
                 check = asyncio.create_task(self._still_signed_in())
                 self._revocation_checks.add(check)
                 check.add_done_callback(self._revocation_checks.discard)
