@@ -171,7 +171,7 @@ def agents_add(ctx: click.Context, handle: str, name: str, capacity: int, tz: st
 
     Without --shift the teammate has no shifts and counts as always on shift."""
     from inbox_tui.core.agents import add_agent
-    from inbox_tui.core.shifts import set_shifts
+    from inbox_tui.core.team import set_shifts
 
     settings = settings_from(ctx)
 
@@ -197,7 +197,7 @@ def agents_add(ctx: click.Context, handle: str, name: str, capacity: int, tz: st
 def agents_edit(ctx: click.Context, handle: str, name: str | None, capacity: int | None, tz: str | None,
                 availability: str | None) -> None:
     """Change a teammate's name, capacity, timezone or availability."""
-    from inbox_tui.core.agents import set_availability, update_agent
+    from inbox_tui.core.team import set_availability, update_agent
 
     settings = settings_from(ctx)
     if name is None and capacity is None and tz is None and availability is None:
@@ -230,7 +230,8 @@ def agents_shifts(ctx: click.Context, handle: str, replace_with: list[Any], add:
     inbox-tui agents shifts ana --clear"""
     from inbox_tui.core.agents import get_agent
     from inbox_tui.core.models import Agent
-    from inbox_tui.core.shifts import describe_shifts, get_shifts, set_shifts
+    from inbox_tui.core.shifts import describe_shifts
+    from inbox_tui.core.team import get_shifts, set_shifts
 
     settings = settings_from(ctx)
     if sum(map(bool, (replace_with, add, clear))) > 1:

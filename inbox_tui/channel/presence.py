@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 from inbox_tui.channel.tasks import cancel_and_wait
-from inbox_tui.core.agents import (
+from inbox_tui.core.team import (
     forget_stale_presence,
     presence_connected,
     presence_disconnected,

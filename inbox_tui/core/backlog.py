@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core import events
 from inbox_tui.core.assignment import choose_assignee, lock_team, team_shifts
-from inbox_tui.core.escalation import timeline
+from inbox_tui.core.timeline import timeline
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import Agent, Ticket, ticket_is_open
 from inbox_tui.core.shifts import next_shift_start

@@ -35,12 +35,11 @@ from inbox_tui.core.models import (
     Ticket,
     TicketSource,
     TicketStatus,
-    TimelineEvent,
-    TimelineKind,
     ticket_is_open,
 )
 from inbox_tui.core.records import EscalationResult
 from inbox_tui.core.store import NotFound, Store, StoreError
+from inbox_tui.core.timeline import timeline
 from inbox_tui.settings import DEFAULT_HANDOFF_MESSAGE, AssignmentSettings
 
 log = logging.getLogger(__name__)
@@ -64,12 +63,6 @@ class EscalationSettings:
     assignment: AssignmentSettings = field(default_factory=AssignmentSettings)
     summary_lease: timedelta = timedelta(seconds=60)
     summary_timeout: float = 15.0
-
-
-def timeline(ticket_id: int, now: datetime, code: str, text: str, agent_id: int | None = None,
-             kind: str = TimelineKind.SYSTEM) -> TimelineEvent:
-    return TimelineEvent(ticket_id=ticket_id, kind=kind, code=code, text=text, agent_id=agent_id,
-                         created_at=now)
 
 
 async def _existing(session: AsyncSession, conversation_id: int) -> EscalationResult:

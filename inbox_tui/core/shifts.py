@@ -7,7 +7,8 @@ timezone; an end at or before the start crosses midnight ("22:00-06:00"), and
 sides of a daylight-saving change, and a night shift across the change is an hour
 shorter or longer, as the clock on the wall says.
 
-A teammate with no shifts at all is always on shift.
+A teammate with no shifts at all is always on shift. These are pure rules, with no
+database access; reading and writing a teammate's shifts is in :mod:`inbox_tui.core.team`.
 """
 
 from __future__ import annotations
@@ -18,15 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
-
-from inbox_tui.core import events
-from inbox_tui.core.agents import _by_handle, agent_ref
-from inbox_tui.core.events import EventKind, PendingEvent
-from inbox_tui.core.models import Shift
-from inbox_tui.core.records import AgentRef
-from inbox_tui.core.store import Store, StoreError
-from inbox_tui.settings import AssignmentSettings
+from inbox_tui.core.store import StoreError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_ALIASES = {
@@ -218,32 +211,3 @@ def _days_label(days: list[int]) -> str:
         else:
             runs.append([day])
     return ",".join(WEEKDAYS[r[0]] if len(r) == 1 else f"{WEEKDAYS[r[0]]}-{WEEKDAYS[r[-1]]}" for r in runs)
-
-
-async def get_shifts(store: Store, handle: str) -> list[WeeklyShift]:
-    async with store.read() as session:
-        agent = await _by_handle(session, handle)
-        rows = await session.scalars(select(Shift).where(Shift.agent_id == agent.id))
-        return sorted(WeeklyShift(r.weekday, r.start, r.end) for r in rows)
-
-
-async def set_shifts(
-    store: Store, handle: str, shifts: Sequence[WeeklyShift], *,
-    assignment: AssignmentSettings | None = None,
-) -> AgentRef:
-    """Replace a teammate's weekly shifts (none: always on shift). A shift that is running
-    now may let them take waiting tickets, so the backlog is handed out after the commit."""
-    shifts = sorted(set(shifts))
-    check_no_overlap(shifts)
-    now = store.now()
-    async with store.write() as session:
-        agent = await _by_handle(session, handle)
-        await session.execute(delete(Shift).where(Shift.agent_id == agent.id))
-        session.add_all(Shift(agent_id=agent.id, weekday=s.weekday, start=s.start, end=s.end) for s in shifts)
-        await events.append(session, now, PendingEvent(
-            EventKind.AGENT_UPDATED, agent_id=agent.id, payload={"shifts": describe_shifts(shifts)}))
-        updated = agent_ref(agent)
-    from inbox_tui.core.backlog import hand_out_after_change  # the backlog builds on this module
-
-    await hand_out_after_change(store, assignment)
-    return updated

@@ -17,7 +17,7 @@ from inbox_tui.core.conversations import (
     message_payload,
     message_record,
 )
-from inbox_tui.core.escalation import timeline
+from inbox_tui.core.timeline import timeline
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import (
     Agent,

@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from inbox_tui.ai.interface import AIError, AIUnavailable, TranscriptLine
 from inbox_tui.core import agents as core_agents
+from inbox_tui.core import team as core_team
 from inbox_tui.core import events as core_events
 from inbox_tui.core import views
 from inbox_tui.core.conversations import get_conversation
@@ -694,7 +695,7 @@ class InboxApp(App[None]):
     async def toggle_availability(self) -> None:
         assert self.runtime is not None and self.me is not None
         new = Availability.AWAY if self.availability != Availability.AWAY else Availability.AVAILABLE
-        await core_agents.set_availability(self.runtime.store, self.me.id, new,
+        await core_team.set_availability(self.runtime.store, self.me.id, new,
                                            assignment=self.runtime.settings.assignment)
         self.availability = new
         self.notify(f"You are {new} now.")

@@ -7,11 +7,12 @@ from itertools import count
 from sqlalchemy import func, select
 
 from inbox_tui.core import conversations, escalation
-from inbox_tui.core.agents import add_agent, presence_connected
+from inbox_tui.core.agents import add_agent
 from inbox_tui.core.escalation import EscalationSettings
 from inbox_tui.core.models import Ticket, TicketStatus, TimelineEvent
 from inbox_tui.core.records import AgentRef, EscalationResult
-from inbox_tui.core.shifts import parse_shift_specs, set_shifts
+from inbox_tui.core.shifts import parse_shift_specs
+from inbox_tui.core.team import presence_connected, set_shifts
 from inbox_tui.core.store import Store
 from inbox_tui.settings import AssignmentSettings
 

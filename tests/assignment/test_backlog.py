@@ -6,10 +6,11 @@ import asyncio
 import time
 from datetime import datetime, timedelta, timezone
 
-from inbox_tui.core.agents import add_agent, presence_connected, set_availability, update_agent
+from inbox_tui.core.agents import add_agent
 from inbox_tui.core.backlog import hand_out_waiting, next_team_shift_start, run_shift_watcher
 from inbox_tui.core.models import Availability
-from inbox_tui.core.shifts import parse_shift_specs, set_shifts
+from inbox_tui.core.shifts import parse_shift_specs
+from inbox_tui.core.team import presence_connected, set_availability, set_shifts, update_agent
 from inbox_tui.core.store import Store
 from inbox_tui.core.tickets import allow_ai_replies, reassign
 from inbox_tui.settings import AssignmentSettings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from inbox_tui.core.agents import presence_disconnected, set_availability
+from inbox_tui.core.team import presence_disconnected, set_availability
 from inbox_tui.core.models import Availability
 from inbox_tui.core.store import Store
 from inbox_tui.core.tickets import reassign

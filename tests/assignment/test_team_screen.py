@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Select, Static
 
-from inbox_tui.core.agents import add_agent, presence_connected
+from inbox_tui.core.agents import add_agent
 from inbox_tui.core.assignment import team_members
 from inbox_tui.core.models import Availability
-from inbox_tui.core.shifts import describe_shifts, get_shifts, parse_shift_specs, set_shifts
+from inbox_tui.core.shifts import describe_shifts, parse_shift_specs
+from inbox_tui.core.team import get_shifts, presence_connected, set_shifts
 from inbox_tui.runtime import open_runtime
 from inbox_tui.settings import AssignmentSettings, Settings, TUISettings
 from inbox_tui.tui.app import InboxApp
