@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from inbox_tui.settings import Settings, data_dir
+from pydantic import SecretStr
 
+from inbox_tui.settings import Settings, data_dir
 
 DEMO_DATABASE = "demo.db"
 DEMO_TOKENS = "demo-team.json"
@@ -43,13 +44,12 @@ def demo_settings(settings: Settings, directory: Path | None = None) -> Settings
     database = demo_database_path(directory)
     bot = settings.bot
     if not bot.knowledge_file:
-        bot = replace(bot, knowledge_file=str(demo_knowledge_file()))
-    return replace(
-        settings,
-        database_url=f"sqlite+aiosqlite:///{database}",
-        bot=bot,
-        server=replace(settings.server, host="127.0.0.1", port=0),
-    )
+        bot = bot.model_copy(update={"knowledge_file": str(demo_knowledge_file())})
+    return settings.model_copy(update={
+        "database_url": f"sqlite+aiosqlite:///{database}",
+        "bot": bot,
+        "server": settings.server.model_copy(update={"host": "127.0.0.1", "port": 0}),
+    })
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,9 @@ class DemoServices:
     tokens: dict[str, str]
 
     def settings_for(self, handle: str) -> Settings:
-        return replace(self.settings, tui=replace(self.settings.tui, server_url=self.server_url,
-                                                  agent=handle, token=self.tokens[handle]))
+        tui = self.settings.tui.model_copy(update={
+            "server_url": self.server_url, "agent": handle, "token": SecretStr(self.tokens[handle])})
+        return self.settings.model_copy(update={"tui": tui})
 
     def environment_for(self, handle: str) -> dict[str, str]:
         """Environment variables that make ``inbox-tui open`` join the demo as ``handle``."""

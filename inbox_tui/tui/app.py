@@ -41,7 +41,7 @@ from inbox_tui.core.store import Clock, StoreError, utc_now
 from inbox_tui.core.tickets import add_note, allow_ai_replies, mark_mentions_seen, reassign, send_agent_reply
 from inbox_tui.core.views import View
 from inbox_tui.runtime import Runtime, open_runtime
-from inbox_tui.settings import Settings
+from inbox_tui.settings import Settings, secret
 from inbox_tui.tui.bridge_client import BridgeClient, BridgeState, BridgeStatus
 from inbox_tui.tui.commands import InboxCommands
 from inbox_tui.tui.drafts import DraftStore
@@ -262,7 +262,7 @@ class InboxApp(App[None]):
             if self.runtime is None:
                 self.runtime = await open_runtime(self.settings, clock=self.clock)
             runtime = self.runtime
-            self.me = await core_agents.authenticate(runtime.store, self.settings.tui.token)
+            self.me = await core_agents.authenticate(runtime.store, secret(self.settings.tui.token))
             async with runtime.store.read() as session:
                 # The id first: anything committed after it reaches us through the bridge.
                 self.last_event_id = await core_events.last_id(session)
@@ -753,7 +753,7 @@ class InboxApp(App[None]):
     @work(exit_on_error=False, group="bridge", exclusive=True)
     async def bridge(self) -> None:
         assert self.settings.tui.token
-        client = BridgeClient(self.settings.bridge_base_url, self.settings.tui.token, self.last_event_id,
+        client = BridgeClient(self.settings.bridge_base_url, secret(self.settings.tui.token) or "", self.last_event_id,
                               self._queue_event, self._bridge_changed)
         await client.run()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,13 +24,13 @@ from tests.conftest import FixedClock, sqlite_url
 @pytest.fixture
 async def app_and_store(tmp_path: Path):  # type: ignore[no-untyped-def]
     clock = FixedClock()
-    settings = replace(Settings(), database_url=sqlite_url(tmp_path))
+    settings = Settings(database_url=sqlite_url(tmp_path))
     runtime = await open_runtime(settings, clock=clock)
     store = runtime.store
     ana, token = await add_agent(store, "ana", "Ana Lima", capacity=2, timezone="Europe/Lisbon")
     await add_agent(store, "bob", "[b]Bob[/b]", capacity=3)
     await set_shifts(store, "bob", parse_shift_specs(["mon-fri 09:00-17:00"]))
-    settings = replace(settings, tui=TUISettings(token=token))
+    settings = settings.model_copy(update={"tui": TUISettings(token=token)})
     app = InboxApp(settings, runtime=runtime, clock=clock, connect_bridge=False, cursor_blink=False)
     try:
         yield app, store, ana

@@ -13,7 +13,7 @@ from inbox_tui.cli import main
 from inbox_tui.core.database_url import DatabaseURLError, normalize_database_url
 from inbox_tui.core.migrate import current_revision, head_revision
 from inbox_tui.core.store import Store
-from inbox_tui.settings import Settings, SettingsError, config_dir, data_dir, load_settings
+from inbox_tui.settings import Settings, SettingsError, config_dir, data_dir, load_settings, secret
 from tests.conftest import create_pg_database, drop_pg_database, requires_postgres
 
 
@@ -65,7 +65,7 @@ def test_file_then_environment(tmp_path: Path) -> None:
     assert from_env.server.port == 9100
     assert from_env.database_url == f"sqlite+aiosqlite:///{sqlite_file}"
     assert from_env.ai.summary_timeout == 7.5  # what the environment does not set, the file does
-    assert from_env.ai.api_key == "sk-test"
+    assert secret(from_env.ai.api_key) == "sk-test"
 
 
 def test_an_explicit_config_file(tmp_path: Path) -> None:

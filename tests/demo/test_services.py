@@ -27,7 +27,7 @@ from inbox_tui.demo.services import DEMO_TOKENS, demo_database_path, run_demo_se
 from inbox_tui.demo.simulation import CustomerSimulation, Pace
 from inbox_tui.demo.team import DEMO_USER, ensure_demo_team
 from inbox_tui.runtime import open_runtime
-from inbox_tui.settings import load_settings
+from inbox_tui.settings import load_settings, secret
 
 T = TypeVar("T")
 FAST = Pace(first_wave_typing=(0.05, 0.1), typing_per_char=0.0, typing_bounds=(0.05, 0.1),
@@ -65,7 +65,7 @@ async def test_headless_demo_fills_the_inbox_and_stops_cleanly(tmp_path: Path) -
     settings = load_settings()
     async with run_demo_services(settings, seed=7) as services:
         assert services.settings.database_url.endswith(str(demo_database_path()))
-        assert services.settings.tui.token == services.tokens[DEMO_USER]
+        assert secret(services.settings.tui.token) == services.tokens[DEMO_USER]
         store = Store(services.settings.database_url)
         try:
             async def escalated_and_listed() -> bool:
