@@ -57,7 +57,13 @@ def data_dir() -> Path:
 
 
 def log_dir() -> Path:
-    return Path(os.environ.get("INBOX_LOG_DIR") or platformdirs.user_log_dir(APP_NAME))
+    """``INBOX_LOG_DIR``; else ``log/`` in a data directory moved by ``INBOX_DATA_DIR``;
+    else the user's log directory."""
+    if os.environ.get("INBOX_LOG_DIR"):
+        return Path(os.environ["INBOX_LOG_DIR"])
+    if os.environ.get("INBOX_DATA_DIR"):
+        return Path(os.environ["INBOX_DATA_DIR"]) / "log"
+    return Path(platformdirs.user_log_dir(APP_NAME))
 
 
 def default_config_path() -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -44,3 +46,9 @@ def parse_database_url(raw: str) -> URL:
     if not url.database:
         raise DatabaseURLError(f"database URL {raw!r}: name the database")
     return url.set(drivername="postgresql+asyncpg")
+
+
+def sqlite_file(raw: str) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL."""
+    url = parse_database_url(raw)
+    return Path(url.database or "") if url.get_backend_name() == "sqlite" else None

@@ -1,4 +1,9 @@
-"""Schema migrations through Alembic, callable from code (``inbox-tui db upgrade``, first start)."""
+"""Schema migrations through Alembic, callable from code.
+
+Only ``inbox-tui serve``, ``inbox-tui db upgrade`` and the demo (on its own embedded file)
+migrate. Every other command checks that the database is at the schema this program
+expects and says clearly when it is behind or ahead, so a teammate upgrading their
+inbox never migrates a shared database under running servers."""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from inbox_tui.core.store import Store
+from inbox_tui.core.database_url import sqlite_file
+from inbox_tui.core.store import Store, StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any fixed number: every node that upgrades at once takes this lock in turn on PostgreSQL.
@@ -26,8 +32,39 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
+class SchemaMismatch(StoreError):
+    """The database is missing, or not at the schema this program expects."""
+
+
+UPGRADE_HINT = "run `inbox-tui db upgrade` (or start `inbox-tui serve`, which does it)"
+
+
 def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+def check_database_exists(database_url: str) -> None:
+    """A SQLite file that does not exist yet is not created by a command that only reads."""
+    path = sqlite_file(database_url)
+    if path is not None and not path.exists():
+        raise SchemaMismatch(f"no database at {path} yet: {UPGRADE_HINT}")
+
+
+async def check_schema(store: Store) -> None:
+    """Refuse, with one clear line, a database that is not at this program's schema."""
+    current, head = await current_revision(store), head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise SchemaMismatch(f"the database has no tables yet: {UPGRADE_HINT}")
+    if current in known_revisions():
+        raise SchemaMismatch(f"the database schema ({current}) is behind this program ({head}): {UPGRADE_HINT}")
+    raise SchemaMismatch(f"the database schema ({current}) is newer than this program knows ({head}): "
+                         "it was upgraded by a newer inbox-tui; upgrade this one to match")
 
 
 async def current_revision(store: Store) -> str | None:

@@ -14,6 +14,8 @@ from inbox_tui.cli import main
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("INBOX_DB_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     runner = CliRunner()
+    created = runner.invoke(main, ["db", "upgrade"])
+    assert created.exit_code == 0, created.output
 
     def invoke(*args: str, ok: bool = True) -> str:
         result = runner.invoke(main, list(args))
