@@ -410,8 +410,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
               help="Run the server and the simulated customers only, until Ctrl+C.")
 @click.option("--no-customers", is_flag=True, help="No simulated customers (play them with `inbox-tui chat --demo`).")
 @click.option("--seed", default=None, type=int, help="Seed for the simulated customers' choices.")
+@click.option("--port", default=None, type=click.IntRange(0, 65535),
+              help="Port of the demo's server (default: 8770, or a free one when that is taken).")
 @click.pass_context
-def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, seed: int | None) -> None:
+def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, seed: int | None,
+         port: int | None) -> None:
     """A working inbox in one command: server, bot, teammates and customers, then the TUI.
 
     Nothing to configure and no network: the offline bot answers from a demo knowledge
@@ -422,7 +425,7 @@ def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, se
 
     try:
         code = run_demo(settings_from(ctx), reset=reset, tui=not headless, customers=not no_customers,
-                        seed=seed, echo=click.echo, log_level=log_level_from(ctx))
+                        seed=seed, echo=click.echo, log_level=log_level_from(ctx), port=port)
     except DemoStartError as error:
         raise click.ClickException(str(error)) from None
     if code:

@@ -56,12 +56,13 @@ def _announced(services: DemoServices, directory: Path | None) -> Iterator[None]
 @contextmanager
 def running_demo(
     settings: Settings, *, reset: bool = False, customers: bool = True, seed: int | None = None,
-    directory: Path | None = None,
+    directory: Path | None = None, port: int | None = None,
 ) -> Iterator[DemoServices]:
-    """The demo's services on a background thread for the duration of the block."""
+    """The demo's services on a background thread for the duration of the block (on
+    ``port``; by default the demo's usual one, see ``run_demo_services``)."""
     if reset:
         reset_demo(directory)
-    background = BackgroundDemo(settings, customers=customers, seed=seed, directory=directory)
+    background = BackgroundDemo(settings, customers=customers, seed=seed, directory=directory, port=port)
     services = background.start()
     try:
         with _announced(services, directory):
@@ -120,10 +121,13 @@ def configure_logging(*, to_file: bool, directory: Path | None = None, level: st
 def run_demo(
     settings: Settings, *, reset: bool = False, tui: bool = True, customers: bool = True,
     seed: int | None = None, echo: Callable[[str], None] = print, log_level: str | None = None,
+    port: int | None = None,
 ) -> int:
     """Run the demo; returns the exit code (the inbox's, or 0 headless)."""
     configure_logging(to_file=tui, level=log_level)
-    with running_demo(settings, reset=reset, customers=customers, seed=seed) as services:
+    with running_demo(settings, reset=reset, customers=customers, seed=seed, port=port) as services:
+        if services.port_note:
+            echo(services.port_note)
         if not tui:
             echo(connect_hint(services))
             _wait_for_signal(echo)
