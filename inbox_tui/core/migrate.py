@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from inbox_tui.core.database_url import sqlite_file
+from inbox_tui.core.private_files import prepare_sqlite_file
 from inbox_tui.core.store import Store, StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -85,6 +86,7 @@ async def upgrade(store: Store, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
+    prepare_sqlite_file(store.url.render_as_string(hide_password=False))
     # The write engine begins with BEGIN IMMEDIATE on SQLite: one migrator at a time.
     async with store.write_engine.begin() as conn:
         await conn.run_sync(_upgrade)
