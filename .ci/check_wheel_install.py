@@ -64,7 +64,8 @@ def free_port() -> int:
 
 
 def run(command: list[str], timeout: float, **kwargs: object) -> None:
-    print("+", " ".join(command), flush=True)
+    shown = [part if "\n" not in part else "<script>" for part in command]
+    print("+", " ".join(shown), flush=True)
     subprocess.run(command, check=True, timeout=timeout, **kwargs)  # type: ignore[call-overload]
 
 
