@@ -119,7 +119,7 @@ def status(ctx: click.Context) -> None:
     click.echo(f"server:    ws://{settings.server.host}:{settings.server.port}")
     for view, count in counts.items():
         if view.value not in ("on_you", "mentions"):
-            click.echo(f"{view.title + ':':<15}{count}")
+            click.echo(f"{view.label + ':':<15}{count}")
 
 
 @main.group("config")

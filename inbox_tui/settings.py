@@ -143,6 +143,8 @@ class ServerSettings(_Section):
     max_message_chars: int = Field(4000, ge=0, description="longest customer message, in characters")
     rate_limit_per_second: float = Field(5.0, ge=0, description="customer messages per second, per connection")
     rate_limit_burst: int = Field(20, ge=0, description="customer messages allowed in a burst")
+    database_wait_seconds: float = Field(
+        300.0, ge=0, description="how long `serve` waits at start for an unreachable PostgreSQL (0: for ever)")
 
 
 class AssignmentSettings(_Section):

@@ -29,7 +29,8 @@ async def serve_until_stopped(settings: Settings, host: str | None = None, port:
     from inbox_tui.runtime import open_runtime
 
     await prepare_database_for_serving(
-        settings.database_url, lambda line: print(f"inbox-tui serve: {line}", file=sys.stderr, flush=True))
+        settings.database_url, lambda line: print(f"inbox-tui serve: {line}", file=sys.stderr, flush=True),
+        give_up_after=settings.server.database_wait_seconds)
     runtime = await open_runtime(settings)
     # The language models load in about 2 s and hold the interpreter meanwhile: do it
     # before listening rather than in the middle of the first customer's message.

@@ -146,7 +146,8 @@ async def _open_ticket(
     if source == TicketSource.TAKEOVER and actor is not None:
         opened = f"Taken over by {actor.name} (@{actor.handle})."
     else:
-        opened = f"Escalated to a human by the assistant: {reason or 'no reason given'}."
+        # The model's reason may end with its own full stop: one is enough.
+        opened = f"Escalated to a human by the assistant: {(reason or '').rstrip(' .') or 'no reason given'}."
     session.add_all([
         timeline(ticket.id, now, "escalated", opened, actor.id if actor else None),
         timeline(ticket.id, now, "ai_paused", "AI replies paused for this conversation."),
@@ -204,7 +205,8 @@ async def send_translated_handoff(
     text = settings.handoff.message
     if language and ai.has_model:
         try:
-            text = await asyncio.wait_for(ai.translate(text, language), settings.summary_timeout)
+            async with asyncio.timeout(settings.summary_timeout):
+                text = await ai.translate(text, language)
         except Exception as error:  # noqa: BLE001 - any model failure falls back to the default
             log.warning("handoff translation failed for ticket %s: %s", ticket_id, error)
             text = settings.handoff.message
@@ -230,7 +232,8 @@ async def summarize_ticket(store: Store, ai: AIBackend, ticket_id: int, *, timeo
     chat = [TranscriptLine(m.author, m.name, m.text) for m in lines if m.author != Author.SYSTEM]
     state = SummaryState.READY
     try:
-        result: TicketSummary = await asyncio.wait_for(ai.summarize(chat, language), timeout)
+        async with asyncio.timeout(timeout):
+            result: TicketSummary = await ai.summarize(chat, language)
     except Exception as error:  # noqa: BLE001 - absent, slow or broken model: never leave it pending
         log.warning("summary by %s failed for ticket %s: %s", ai.name, ticket_id, error)
         result = extractive_summary(chat, language)

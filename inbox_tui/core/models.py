@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timezone
+from enum import StrEnum
+from enum import nonmember as _nonmember
 from typing import Any
 
 from sqlalchemy import (
@@ -64,41 +66,43 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-class ConversationStatus:
+class ConversationStatus(StrEnum):
     LIVE = "live"
     ESCALATED = "escalated"
     ENDED = "ended"
 
 
-class Author:
+class Author(StrEnum):
     CUSTOMER = "customer"
     BOT = "bot"
     AGENT = "agent"
     SYSTEM = "system"
+
     # Every author a customer may see; internal notes are timeline events, never messages.
-    CUSTOMER_VISIBLE = (CUSTOMER, BOT, AGENT, SYSTEM)
+    CUSTOMER_VISIBLE = _nonmember(("customer", "bot", "agent", "system"))
 
 
-class TicketStatus:
+class TicketStatus(StrEnum):
     ON_YOU = "on_you"
     WAITING_ON_CUSTOMER = "waiting_on_customer"
     CLOSED = "closed"
-    OPEN = (ON_YOU, WAITING_ON_CUSTOMER)
-    LABELS = {ON_YOU: "On you", WAITING_ON_CUSTOMER: "Waiting on customer", CLOSED: "Closed"}
+
+    OPEN = _nonmember(("on_you", "waiting_on_customer"))
+    LABELS = _nonmember({"on_you": "On you", "waiting_on_customer": "Waiting on customer", "closed": "Closed"})
 
 
-class SummaryState:
+class SummaryState(StrEnum):
     PENDING = "pending"
     READY = "ready"
     FALLBACK = "fallback"
 
 
-class TicketSource:
+class TicketSource(StrEnum):
     TAKEOVER = "takeover"
     ESCALATION = "escalation"
 
 
-class Availability:
+class Availability(StrEnum):
     AVAILABLE = "available"
     AWAY = "away"
 
@@ -273,7 +277,7 @@ def ticket_is_open() -> ColumnElement[bool]:
     return Ticket.status != literal_column("'closed'")
 
 
-class TimelineKind:
+class TimelineKind(StrEnum):
     SYSTEM = "system"
     NOTE = "note"
 

@@ -52,14 +52,16 @@ def _worth_waiting_for(error: BaseException) -> bool:
 
 async def wait_until_reachable(
     database_url: str, say: Callable[[str], None], *, first_delay: float = FIRST_RETRY_SECONDS,
-    max_delay: float = MAX_RETRY_SECONDS, attempts: int | None = None,
+    max_delay: float = MAX_RETRY_SECONDS, give_up_after: float | None = None,
 ) -> None:
     """Return once PostgreSQL answers; until then retry with backoff, one line each time.
-    SQLite needs no waiting. ``attempts`` bounds the tries (None: until it comes)."""
+    SQLite needs no waiting. ``give_up_after`` seconds bounds the wait (None or 0: until it comes)."""
     if sqlite_file(database_url) is not None:
         return
     shown = parse_database_url(database_url).render_as_string(hide_password=True)
-    delay, tried = first_delay, 0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + give_up_after if give_up_after else None
+    delay = first_delay
     while True:
         store = Store(database_url)
         try:
@@ -67,10 +69,9 @@ async def wait_until_reachable(
                 await connection.execute(text("SELECT 1"))
             return
         except (OSError, asyncio.TimeoutError, SQLAlchemyError) as error:
-            tried += 1
             if not _worth_waiting_for(error):
                 raise StartRefused(f"cannot use the database {shown}: {_first_line(error)}") from None
-            if attempts is not None and tried >= attempts:
+            if deadline is not None and loop.time() + delay > deadline:
                 raise StartRefused(f"the database {shown} is still not reachable: {_first_line(error)}") from None
             say(f"waiting for the database {shown}: {_first_line(error)}; trying again in {delay:.1f} s")
         finally:
@@ -109,9 +110,11 @@ async def _check_writable(store: Store) -> None:
         raise StartRefused(f"the database cannot be written to: {_first_line(error)}") from None
 
 
-async def prepare_database_for_serving(database_url: str, say: Callable[[str], None]) -> None:
+async def prepare_database_for_serving(
+    database_url: str, say: Callable[[str], None], *, give_up_after: float | None = None
+) -> None:
     """Everything the module doc says, in order; raises StartRefused with one clear line."""
-    await wait_until_reachable(database_url, say)
+    await wait_until_reachable(database_url, say, give_up_after=give_up_after)
     store = Store(database_url)
     try:
         await _quick_check(store)

@@ -37,7 +37,8 @@ class View(str, Enum):
     CLOSED = "closed"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
+        """What the inbox calls the view (``title`` would shadow ``str.title``)."""
         return VIEW_TITLES[self]
 
 

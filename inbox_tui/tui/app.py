@@ -95,7 +95,7 @@ class InboxApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help"),
         # 1–6, in the sidebar's order.
-        *(Binding(str(number), f"view('{view.value}')", view.title, show=False, id=f"view.{view.value}")
+        *(Binding(str(number), f"view('{view.value}')", view.label, show=False, id=f"view.{view.value}")
           for number, view in enumerate(VIEW_ORDER, 1)),
         Binding("slash", "filter", "Filter", id="list.filter"),
         Binding("t", "take_over", "Take over", id="ticket.take_over"),
@@ -328,7 +328,7 @@ class InboxApp(App[None]):
         self._title_list()
 
     def _title_list(self) -> None:
-        title = f"{self.view.title} · {self.rows.row_count}"
+        title = f"{self.view.label} · {self.rows.row_count}"
         if self.rows.border_title != title:
             self.rows.border_title = title
 

@@ -152,8 +152,8 @@ async def test_wait_for_an_unreachable_server_says_so_and_gives_up_when_bounded(
     said: list[str] = []
     url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/test"
     with pytest.raises(StartRefused, match="still not reachable"):
-        await wait_until_reachable(url, said.append, first_delay=0.01, max_delay=0.02, attempts=3)
-    assert len(said) == 2
+        await wait_until_reachable(url, said.append, first_delay=0.1, max_delay=0.1, give_up_after=0.45)
+    assert 2 <= len(said) <= 5
     assert all(line.startswith("waiting for the database postgresql+asyncpg://postgres@127.0.0.1:") for line in said)
 
 
