@@ -25,7 +25,7 @@ START_SECONDS = 90
 ANSWER_SECONDS = 60
 
 # Run by the installed interpreter: a customer asks, the bot answers.
-CUSTOMER = r'''
+CUSTOMER = r"""
 import asyncio, json, sys
 import websockets
 
@@ -35,7 +35,7 @@ async def main(url: str) -> None:
         welcome = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert welcome["type"] == "welcome", welcome
         await ws.send(json.dumps({"type": "message", "text": "How long does shipping take?", "client_id": "c1"}))
-        async with asyncio.timeout(%d):
+        async with asyncio.timeout(ANSWER_SECONDS):
             while True:
                 frame = json.loads(await ws.recv())
                 if frame.get("type") == "message" and frame.get("author") == "bot":
@@ -43,9 +43,9 @@ async def main(url: str) -> None:
                     return
 
 asyncio.run(main(sys.argv[1]))
-''' % ANSWER_SECONDS
+""".replace("ANSWER_SECONDS", str(ANSWER_SECONDS))
 
-THEMES = r'''
+THEMES = r"""
 import sys, sysconfig
 from inbox_tui.tui.themes import BUNDLED_THEMES_DIR, load_themes
 themes, problems = load_themes(BUNDLED_THEMES_DIR)
@@ -54,7 +54,7 @@ assert {"inbox-dark", "inbox-light", "inbox-high-contrast"} <= set(names), (BUND
 assert not problems, problems
 assert str(BUNDLED_THEMES_DIR).startswith(sysconfig.get_paths()["purelib"]), BUNDLED_THEMES_DIR
 print("themes:", ", ".join(names), "from", BUNDLED_THEMES_DIR)
-'''
+"""
 
 
 def free_port() -> int:
@@ -72,21 +72,27 @@ def run(command: list[str], timeout: float, **kwargs: object) -> None:
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="inbox-wheel-") as scratch:
         work = Path(scratch)
-        run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
-            BUILD_SECONDS)
+        run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
+            BUILD_SECONDS,
+        )
         wheel = next((work / "dist").glob("inbox_tui-*.whl"))
         run([sys.executable, "-m", "venv", str(work / "venv")], 120)
         python = work / "venv" / "bin" / "python"
         run([str(python), "-m", "pip", "install", "-q", str(wheel)], INSTALL_SECONDS)
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("INBOX_", "OPENAI_", "PYTHON"))}
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("INBOX_", "OPENAI_", "PYTHON"))}
         env.update(INBOX_DATA_DIR=str(work / "data"), INBOX_CONFIG_DIR=str(work / "config"), INBOX_AI="offline")
         run([str(python), "-c", THEMES], 60, cwd=work, env=env)
         port = free_port()
         demo = subprocess.Popen(
             [str(work / "venv" / "bin" / "inbox-tui"), "demo", "--no-tui", "--no-customers", "--port", str(port)],
-            cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True)
+            cwd=work,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         try:
             assert demo.stdout is not None
             deadline = time.monotonic() + START_SECONDS

@@ -115,7 +115,8 @@ def status(ctx: click.Context) -> None:
     url = parse_database_url(settings.database_url).render_as_string(hide_password=True)
     click.echo(f"database:  {url}")
     click.echo(f"config:    {settings.config_path or '(defaults; no config file)'}")
-    click.echo(f"AI:        {'model ' + settings.ai.model if settings.ai.uses_model else 'offline (no key, no network)'}")
+    ai = "model " + settings.ai.model if settings.ai.uses_model else "offline (no key, no network)"
+    click.echo(f"AI:        {ai}")
     click.echo(f"server:    ws://{settings.server.host}:{settings.server.port}")
     for view, count in counts.items():
         if view.value not in ("on_you", "mentions"):
@@ -471,7 +472,7 @@ def chat(ctx: click.Context, url: str | None, join_demo: bool, name: str | None,
         if error.code in ("unreachable", "disconnected"):
             raise click.ClickException(f"lost the server: {error.message}") from None
         raise click.ClickException(f"the server refused: {error.message}") from None
-    except (OSError, asyncio.TimeoutError, WebSocketException) as error:
+    except (TimeoutError, OSError, WebSocketException) as error:
         raise click.ClickException(f"cannot reach {url}: {error or 'timed out'}") from None
     except KeyboardInterrupt:
         code = 0

@@ -61,6 +61,8 @@ def render_settings(settings: Settings, *, commented: bool = False) -> str:
 
 def starting_file() -> str:
     """A config.toml with every setting, commented out at its default, described."""
-    header = ("# inbox-tui configuration. Every setting is shown at its default, commented out:\n"
-              "# uncomment and change what you need. Environment variables override this file.\n\n")
+    header = (
+        "# inbox-tui configuration. Every setting is shown at its default, commented out:\n"
+        "# uncomment and change what you need. Environment variables override this file.\n\n"
+    )
     return header + render_settings(Settings(), commented=True)

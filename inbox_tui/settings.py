@@ -90,19 +90,31 @@ class _Section(BaseModel):
 
 class AISettings(_Section):
     backend: Literal["auto", "offline", "openai"] = Field(
-        "auto", description="`auto` (a model if a key or base URL is set), `offline`, `openai`",
-        json_schema_extra=_env("INBOX_AI"))
+        "auto",
+        description="`auto` (a model if a key or base URL is set), `offline`, `openai`",
+        json_schema_extra=_env("INBOX_AI"),
+    )
     api_key: SecretStr | None = Field(
-        None, description="key for an OpenAI-compatible endpoint", json_schema_extra=_env("OPENAI_API_KEY"))
+        None, description="key for an OpenAI-compatible endpoint", json_schema_extra=_env("OPENAI_API_KEY")
+    )
     base_url: str | None = Field(
-        None, description="e.g. `http://localhost:11434/v1` (Ollama), vLLM, llama.cpp",
-        json_schema_extra=_env("OPENAI_BASE_URL"))
+        None,
+        description="e.g. `http://localhost:11434/v1` (Ollama), vLLM, llama.cpp",
+        json_schema_extra=_env("OPENAI_BASE_URL"),
+    )
     model: str = Field("gpt-4o-mini", description="model name", json_schema_extra=_env("INBOX_MODEL"))
-    timeout: float = Field(20.0, ge=0, description="seconds before a model call counts as failed",
-                           json_schema_extra=_env("INBOX_AI_TIMEOUT"))
+    timeout: float = Field(
+        20.0,
+        ge=0,
+        description="seconds before a model call counts as failed",
+        json_schema_extra=_env("INBOX_AI_TIMEOUT"),
+    )
     summary_timeout: float = Field(
-        15.0, ge=0, description="seconds the model gets for a ticket summary before the local one is written",
-        json_schema_extra=_env("INBOX_SUMMARY_TIMEOUT"))
+        15.0,
+        ge=0,
+        description="seconds the model gets for a ticket summary before the local one is written",
+        json_schema_extra=_env("INBOX_SUMMARY_TIMEOUT"),
+    )
 
     @property
     def uses_model(self) -> bool:
@@ -117,57 +129,79 @@ class BotSettings(_Section):
     instructions: str = Field(
         "You are the support assistant of this company. Answer briefly and only from the "
         "knowledge you were given. Reply in the customer's language.",
-        description="the bot's instructions (its system prompt)")
-    knowledge_file: str | None = Field(None, description="what the bot knows: a Markdown file",
-                                       json_schema_extra=_env("INBOX_KNOWLEDGE_FILE"))
-    handoff_message: str = Field(DEFAULT_HANDOFF_MESSAGE,
-                                 description="what the customer reads when a person takes over",
-                                 json_schema_extra=_env("INBOX_HANDOFF_MESSAGE"))
+        description="the bot's instructions (its system prompt)",
+    )
+    knowledge_file: str | None = Field(
+        None, description="what the bot knows: a Markdown file", json_schema_extra=_env("INBOX_KNOWLEDGE_FILE")
+    )
+    handoff_message: str = Field(
+        DEFAULT_HANDOFF_MESSAGE,
+        description="what the customer reads when a person takes over",
+        json_schema_extra=_env("INBOX_HANDOFF_MESSAGE"),
+    )
     handoff_translations: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_HANDOFF_TRANSLATIONS),
-        description="the handoff message by language code (a table)")
+        description="the handoff message by language code (a table)",
+    )
     fallback_message: str = Field(
         "I'm not sure about that one. Would you like me to connect you with a teammate?",
-        description="what the offline bot says when its knowledge has no answer")
+        description="what the offline bot says when its knowledge has no answer",
+    )
     escalation_triggers: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ESCALATION_TRIGGERS),
-        description="when the model hands the conversation to a person")
+        description="when the model hands the conversation to a person",
+    )
 
 
 class ServerSettings(_Section):
-    host: str = Field("127.0.0.1", description="address the chat server listens on",
-                      json_schema_extra=_env("INBOX_HOST"))
-    port: int = Field(8765, ge=0, le=65535, description="port the chat server listens on",
-                      json_schema_extra=_env("INBOX_PORT"))
+    host: str = Field(
+        "127.0.0.1", description="address the chat server listens on", json_schema_extra=_env("INBOX_HOST")
+    )
+    port: int = Field(
+        8765, ge=0, le=65535, description="port the chat server listens on", json_schema_extra=_env("INBOX_PORT")
+    )
     max_frame_bytes: int = Field(16 * 1024, ge=0, description="largest frame a client may send, in bytes")
     max_message_chars: int = Field(4000, ge=0, description="longest customer message, in characters")
     rate_limit_per_second: float = Field(5.0, ge=0, description="customer messages per second, per connection")
     rate_limit_burst: int = Field(20, ge=0, description="customer messages allowed in a burst")
     database_wait_seconds: float = Field(
-        300.0, ge=0, description="how long `serve` waits at start for an unreachable PostgreSQL (0: for ever)")
+        300.0, ge=0, description="how long `serve` waits at start for an unreachable PostgreSQL (0: for ever)"
+    )
 
 
 class AssignmentSettings(_Section):
     rule: Literal["least_loaded", "round_robin"] = Field(
-        "least_loaded", description="`least_loaded` or `round_robin`",
-        json_schema_extra=_env("INBOX_ASSIGNMENT_RULE"))
+        "least_loaded", description="`least_loaded` or `round_robin`", json_schema_extra=_env("INBOX_ASSIGNMENT_RULE")
+    )
     next_shift_fallback: bool = Field(
-        True, description="with nobody available, give the ticket to the teammate whose shift starts next")
-    presence_timeout: float = Field(60.0, ge=0,
-                                    description="seconds without a heartbeat before a teammate counts as offline")
+        True, description="with nobody available, give the ticket to the teammate whose shift starts next"
+    )
+    presence_timeout: float = Field(
+        60.0, ge=0, description="seconds without a heartbeat before a teammate counts as offline"
+    )
 
 
 class TUISettings(_Section):
     server_url: str | None = Field(
-        None, description="the chat server an inbox connects to (default `ws://127.0.0.1:8765`)",
-        json_schema_extra=_env("INBOX_SERVER_URL"))
-    agent: str | None = Field(None, description="your handle: the inbox checks that the token is this teammate's",
-                              json_schema_extra=_env("INBOX_AGENT"))
+        None,
+        description="the chat server an inbox connects to (default `ws://127.0.0.1:8765`)",
+        json_schema_extra=_env("INBOX_SERVER_URL"),
+    )
+    agent: str | None = Field(
+        None,
+        description="your handle: the inbox checks that the token is this teammate's",
+        json_schema_extra=_env("INBOX_AGENT"),
+    )
     token: SecretStr | None = Field(
-        None, description="the teammate's token (`inbox-tui agents add` / `agents token`)",
-        json_schema_extra=_env("INBOX_TOKEN"))
-    theme: str = Field("inbox-dark", description="`inbox-dark`, `inbox-light`, `inbox-high-contrast`, or your own",
-                       json_schema_extra=_env("INBOX_THEME"))
+        None,
+        description="the teammate's token (`inbox-tui agents add` / `agents token`)",
+        json_schema_extra=_env("INBOX_TOKEN"),
+    )
+    theme: str = Field(
+        "inbox-dark",
+        description="`inbox-dark`, `inbox-light`, `inbox-high-contrast`, or your own",
+        json_schema_extra=_env("INBOX_THEME"),
+    )
     keymap: dict[str, str] = Field(default_factory=dict, description="key bindings by action (a table)")
 
     @field_validator("agent")
@@ -182,9 +216,11 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default_factory=default_database_url,
         description="`sqlite:///path/inbox.db` or `postgresql://user@host/db`",
-        json_schema_extra=_env("INBOX_DB_URL"))
+        json_schema_extra=_env("INBOX_DB_URL"),
+    )
     summary_lease_seconds: float = Field(
-        60.0, ge=0, description="seconds a summary worker holds a ticket before another may take it over")
+        60.0, ge=0, description="seconds a summary worker holds a ticket before another may take it over"
+    )
     ai: AISettings = Field(default_factory=AISettings, description="the model")
     bot: BotSettings = Field(default_factory=BotSettings, description="the chatbot")
     server: ServerSettings = Field(default_factory=ServerSettings, description="the chat server")
@@ -203,8 +239,11 @@ class Settings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Built in code: exactly what is passed. load_settings adds the file and the environment.
@@ -212,7 +251,7 @@ class Settings(BaseSettings):
 
 
 SECTIONS: dict[str, type[_Section]] = {
-    name: info.annotation  # type: ignore[misc]
+    name: info.annotation
     for name, info in Settings.model_fields.items()
     if isinstance(info.annotation, type) and issubclass(info.annotation, _Section)
 }
@@ -237,8 +276,11 @@ def environment_variable(info: FieldInfo) -> str | None:
 
 def environment_variables() -> dict[str, tuple[str | None, str]]:
     """Environment variable → (section or None, field name)."""
-    return {variable: (section, name) for section, name, info in setting_fields()
-            if (variable := environment_variable(info)) is not None}
+    return {
+        variable: (section, name)
+        for section, name, info in setting_fields()
+        if (variable := environment_variable(info)) is not None
+    }
 
 
 class _EnvironmentSource(PydanticBaseSettingsSource):
@@ -288,8 +330,15 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"{path}: cannot read it: {error.strerror or error}") from None
 
 
-_TYPE_NAMES = {"int": "int", "float": "float", "bool": "bool", "string": "str", "str": "str",
-               "list": "list", "dict": "table"}
+_TYPE_NAMES = {
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "string": "str",
+    "str": "str",
+    "list": "list",
+    "dict": "table",
+}
 
 
 def _one_line(error: ValidationError, environment: Mapping[tuple[str, ...], str]) -> str:
@@ -307,7 +356,7 @@ def _one_line(error: ValidationError, environment: Mapping[tuple[str, ...], str]
     elif kind == "literal_error":
         choices = first.get("ctx", {}).get("expected", "")
         text = f"{value!r} is not one of {choices.replace(' or ', ', ').replace(chr(39), '')}"
-    elif kind.endswith("_parsing") or kind.endswith("_type"):
+    elif kind.endswith(("_parsing", "_type")):
         expected = _TYPE_NAMES.get(kind.split("_")[0], kind.split("_")[0])
         text = f"{value!r} is not a valid {expected}"
     elif kind in ("greater_than_equal", "less_than_equal"):
@@ -338,8 +387,11 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     class _Loaded(Settings):
         @classmethod
         def settings_customise_sources(
-            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             return (environment, file)

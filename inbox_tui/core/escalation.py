@@ -14,8 +14,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -248,7 +249,7 @@ async def summarize_ticket(store: Store, ai: AIBackend, ticket_id: int, *, timeo
             .values(subject=result.subject[:300], summary=result.summary, summary_state=state,
                     summary_lease_until=None, language=language or result.language, updated_at=now)
         )
-        if written.rowcount != 1:
+        if cast("CursorResult[Any]", written).rowcount != 1:
             return None
         ticket = await session.get(Ticket, ticket_id)
         assert ticket is not None

@@ -24,8 +24,12 @@ MAX_RETRY_SECONDS = 10.0
 
 # asyncpg's exceptions for "not up yet" and "no such database yet" (by name: asyncpg is
 # only imported when PostgreSQL is used).
-_WAIT_FOR = {"CannotConnectNowError", "InvalidCatalogNameError", "ConnectionDoesNotExistError",
-             "TooManyConnectionsError"}
+_WAIT_FOR = {
+    "CannotConnectNowError",
+    "InvalidCatalogNameError",
+    "ConnectionDoesNotExistError",
+    "TooManyConnectionsError",
+}
 
 
 class StartRefused(StoreError):
@@ -44,15 +48,16 @@ def _worth_waiting_for(error: BaseException) -> bool:
     while cause.__cause__ is not None and len(chain) < 8:
         cause = cause.__cause__
         chain.append(cause)
-    for item in chain:
-        if type(item).__name__ in _WAIT_FOR or isinstance(item, (OSError, asyncio.TimeoutError)):
-            return True
-    return False
+    return any(type(item).__name__ in _WAIT_FOR or isinstance(item, (OSError, TimeoutError)) for item in chain)
 
 
 async def wait_until_reachable(
-    database_url: str, say: Callable[[str], None], *, first_delay: float = FIRST_RETRY_SECONDS,
-    max_delay: float = MAX_RETRY_SECONDS, give_up_after: float | None = None,
+    database_url: str,
+    say: Callable[[str], None],
+    *,
+    first_delay: float = FIRST_RETRY_SECONDS,
+    max_delay: float = MAX_RETRY_SECONDS,
+    give_up_after: float | None = None,
 ) -> None:
     """Return once PostgreSQL answers; until then retry with backoff, one line each time.
     SQLite needs no waiting. ``give_up_after`` seconds bounds the wait (None or 0: until it comes)."""
@@ -68,7 +73,7 @@ async def wait_until_reachable(
             async with store.read_engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
             return
-        except (OSError, asyncio.TimeoutError, SQLAlchemyError) as error:
+        except (TimeoutError, OSError, SQLAlchemyError) as error:
             if not _worth_waiting_for(error):
                 raise StartRefused(f"cannot use the database {shown}: {_first_line(error)}") from None
             if deadline is not None and loop.time() + delay > deadline:
@@ -90,15 +95,19 @@ async def _quick_check(store: Store) -> None:
     except SQLAlchemyError as error:
         raise StartRefused(f"the SQLite database {path} cannot be read: {_first_line(error)}") from None
     if [str(row) for row in rows] != ["ok"]:
-        raise StartRefused(f"the SQLite database {path} is damaged (quick_check: {rows[0] if rows else 'no answer'}); "
-                           "restore it from a backup")
+        raise StartRefused(
+            f"the SQLite database {path} is damaged (quick_check: {rows[0] if rows else 'no answer'}); "
+            "restore it from a backup"
+        )
 
 
 async def _check_known_schema(store: Store) -> None:
     current = await current_revision(store)
     if current is not None and current not in known_revisions():
-        raise StartRefused(f"the database schema ({current}) is newer than this program knows ({head_revision()}): "
-                           "it was upgraded by a newer inbox-tui; upgrade this one to match")
+        raise StartRefused(
+            f"the database schema ({current}) is newer than this program knows ({head_revision()}): "
+            "it was upgraded by a newer inbox-tui; upgrade this one to match"
+        )
 
 
 async def _check_writable(store: Store) -> None:

@@ -35,15 +35,23 @@ async def set_availability(
         if agent is None:
             raise NotFound(f"no teammate {agent_id}")
         agent.availability = availability
-        await events.append(session, now, PendingEvent(
-            EventKind.AGENT_UPDATED, agent_id=agent_id, payload={"availability": availability}))
+        await events.append(
+            session,
+            now,
+            PendingEvent(EventKind.AGENT_UPDATED, agent_id=agent_id, payload={"availability": availability}),
+        )
     if availability == Availability.AVAILABLE:
         await hand_out_after_change(store, assignment)
 
 
 async def update_agent(
-    store: Store, handle: str, *, name: str | None = None, capacity: int | None = None,
-    timezone: str | None = None, assignment: AssignmentSettings | None = None,
+    store: Store,
+    handle: str,
+    *,
+    name: str | None = None,
+    capacity: int | None = None,
+    timezone: str | None = None,
+    assignment: AssignmentSettings | None = None,
 ) -> AgentRef:
     """Change name, capacity or timezone; more room or another timezone (which moves the
     shifts) may let the teammate take waiting tickets, so the backlog is handed out."""
@@ -75,8 +83,9 @@ async def presence_connected(
         presence = Presence(agent_id=agent_id, node=node, connected_at=now, heartbeat_at=now)
         session.add(presence)
         await session.flush()
-        await events.append(session, now, PendingEvent(
-            EventKind.AGENT_UPDATED, agent_id=agent_id, payload={"online": True}))
+        await events.append(
+            session, now, PendingEvent(EventKind.AGENT_UPDATED, agent_id=agent_id, payload={"online": True})
+        )
         presence_id = presence.id
     await hand_out_after_change(store, assignment)
     return presence_id
@@ -85,8 +94,9 @@ async def presence_connected(
 async def presence_heartbeat(store: Store, presence_ids: list[int]) -> None:
     if presence_ids:
         async with store.write() as session:
-            await session.execute(update(Presence).where(Presence.id.in_(presence_ids))
-                                  .values(heartbeat_at=store.now()))
+            await session.execute(
+                update(Presence).where(Presence.id.in_(presence_ids)).values(heartbeat_at=store.now())
+            )
 
 
 async def presence_disconnected(store: Store, presence_id: int) -> None:
@@ -96,8 +106,9 @@ async def presence_disconnected(store: Store, presence_id: int) -> None:
         if presence is None:
             return
         await session.delete(presence)
-        await events.append(session, now, PendingEvent(
-            EventKind.AGENT_UPDATED, agent_id=presence.agent_id, payload={"online": False}))
+        await events.append(
+            session, now, PendingEvent(EventKind.AGENT_UPDATED, agent_id=presence.agent_id, payload={"online": False})
+        )
 
 
 async def forget_stale_presence(store: Store, older_than: timedelta) -> None:
@@ -113,7 +124,10 @@ async def get_shifts(store: Store, handle: str) -> list[WeeklyShift]:
 
 
 async def set_shifts(
-    store: Store, handle: str, shifts: Sequence[WeeklyShift], *,
+    store: Store,
+    handle: str,
+    shifts: Sequence[WeeklyShift],
+    *,
     assignment: AssignmentSettings | None = None,
 ) -> AgentRef:
     """Replace a teammate's weekly shifts (none: always on shift). A shift that is running
@@ -125,8 +139,11 @@ async def set_shifts(
         agent = await _by_handle(session, handle)
         await session.execute(delete(Shift).where(Shift.agent_id == agent.id))
         session.add_all(Shift(agent_id=agent.id, weekday=s.weekday, start=s.start, end=s.end) for s in shifts)
-        await events.append(session, now, PendingEvent(
-            EventKind.AGENT_UPDATED, agent_id=agent.id, payload={"shifts": describe_shifts(shifts)}))
+        await events.append(
+            session,
+            now,
+            PendingEvent(EventKind.AGENT_UPDATED, agent_id=agent.id, payload={"shifts": describe_shifts(shifts)}),
+        )
         updated = agent_ref(agent)
     await hand_out_after_change(store, assignment)
     return updated

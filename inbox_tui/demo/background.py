@@ -76,7 +76,7 @@ class BackgroundDemo:
     def _run(self) -> None:
         try:
             asyncio.run(self._main())
-        except BaseException as error:  # noqa: BLE001 - handed to the thread that waits in start()
+        except BaseException as error:
             if not self._ready.is_set():
                 self._error = error
             else:

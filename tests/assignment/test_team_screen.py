@@ -86,8 +86,11 @@ async def test_editing_my_capacity_shifts_and_availability(app_and_store) -> Non
         await settle(app, pilot)
         assert describe_shifts(await get_shifts(store, "ana")) == "mon-fri 09:00-17:00, sat 22:00-06:00"
         async with store.read() as session:
-            mine = next(m for m in await team_members(session, store.now(), app.settings.assignment)
-                        if m.status.agent.id == ana.id)
+            mine = next(
+                m
+                for m in await team_members(session, store.now(), app.settings.assignment)
+                if m.status.agent.id == ana.id
+            )
         assert (mine.status.capacity, mine.status.availability) == (7, Availability.AWAY)
         assert str(screen.query_one(DataTable).get_row_at(0)[4]) == "0/7"
         assert screen.query_one("#shifts", Input).value == "mon-fri 09:00-17:00; sat 22:00-06:00"

@@ -43,8 +43,13 @@ def upgraded_sqlite(tmp_path: Path) -> Path:
 def serve_refuses(database: Path) -> list[str]:
     """Run the real `serve`; it must exit by itself, non-zero, without listening."""
     port = free_port()
-    done = subprocess.run([ENTRY_POINT, "serve", "--port", str(port)], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "INBOX_DB_URL": f"sqlite:///{database}"})
+    done = subprocess.run(
+        [ENTRY_POINT, "serve", "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "INBOX_DB_URL": f"sqlite:///{database}"},
+    )
     assert done.returncode != 0
     assert "listening on" not in done.stdout
     assert "Traceback" not in done.stderr
@@ -81,7 +86,7 @@ def test_serve_refuses_a_damaged_sqlite_file_and_leaves_it_alone(tmp_path: Path)
     data = bytearray(database.read_bytes())
     page = 4096
     assert len(data) > 3 * page
-    data[page:3 * page] = os.urandom(2 * page)  # the header stays: SQLite opens it, the pages are garbage
+    data[page : 3 * page] = os.urandom(2 * page)  # the header stays: SQLite opens it, the pages are garbage
     database.write_bytes(bytes(data))
     lines = serve_refuses(database)
     assert len(lines) == 1 and lines[0].startswith("Error: the SQLite database "), lines

@@ -57,10 +57,14 @@ def test_file_then_environment(tmp_path: Path) -> None:
     assert from_file.bot.handoff_translations == {"es": "Un momento, te paso con el equipo."}
 
     sqlite_file = tmp_path / "env.db"
-    from_env = load_settings(environ={
-        "INBOX_MODEL": "env-model", "INBOX_PORT": "9100", "INBOX_DB_URL": f"sqlite:///{sqlite_file}",
-        "OPENAI_API_KEY": "sk-test",
-    })
+    from_env = load_settings(
+        environ={
+            "INBOX_MODEL": "env-model",
+            "INBOX_PORT": "9100",
+            "INBOX_DB_URL": f"sqlite:///{sqlite_file}",
+            "OPENAI_API_KEY": "sk-test",
+        }
+    )
     assert from_env.ai.model == "env-model"  # the environment wins over the file
     assert from_env.server.port == 9100
     assert from_env.database_url == f"sqlite+aiosqlite:///{sqlite_file}"
@@ -77,17 +81,20 @@ def test_an_explicit_config_file(tmp_path: Path) -> None:
         load_settings(tmp_path / "missing.toml", environ={})
 
 
-@pytest.mark.parametrize(("toml", "message"), [
-    ("[ai\nmodel = 1", "not valid TOML"),
-    ('colour = "blue"', "colour: unknown setting"),
-    ('[ai]\nmodle = "x"', "ai.modle: unknown setting"),
-    ('[server]\nport = "eighty"', "server.port"),
-    ("[server]\nport = -1", "server.port"),
-    ('[ai]\nbackend = "magic"', "ai.backend: 'magic' is not one of auto, offline, openai"),
-    ('[assignment]\nnext_shift_fallback = "perhaps"', "assignment.next_shift_fallback"),
-    ("ai = 3", "ai: expected a table"),
-    ('[bot]\nescalation_triggers = "refunds"', "bot.escalation_triggers"),
-])
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[ai\nmodel = 1", "not valid TOML"),
+        ('colour = "blue"', "colour: unknown setting"),
+        ('[ai]\nmodle = "x"', "ai.modle: unknown setting"),
+        ('[server]\nport = "eighty"', "server.port"),
+        ("[server]\nport = -1", "server.port"),
+        ('[ai]\nbackend = "magic"', "ai.backend: 'magic' is not one of auto, offline, openai"),
+        ('[assignment]\nnext_shift_fallback = "perhaps"', "assignment.next_shift_fallback"),
+        ("ai = 3", "ai: expected a table"),
+        ('[bot]\nescalation_triggers = "refunds"', "bot.escalation_triggers"),
+    ],
+)
 def test_a_broken_file_says_what_is_wrong(toml: str, message: str) -> None:
     path = write_config(toml)
     with pytest.raises(SettingsError) as caught:
@@ -97,25 +104,31 @@ def test_a_broken_file_says_what_is_wrong(toml: str, message: str) -> None:
         assert str(path) in str(caught.value)
 
 
-@pytest.mark.parametrize(("variable", "value", "message"), [
-    ("INBOX_PORT", "http", "server.port"),
-    ("INBOX_AI_TIMEOUT", "soon", "ai.timeout"),
-    ("INBOX_AI", "gpt", "ai.backend"),
-    ("INBOX_ASSIGNMENT_RULE", "random", "assignment.rule"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("INBOX_PORT", "http", "server.port"),
+        ("INBOX_AI_TIMEOUT", "soon", "ai.timeout"),
+        ("INBOX_AI", "gpt", "ai.backend"),
+        ("INBOX_ASSIGNMENT_RULE", "random", "assignment.rule"),
+    ],
+)
 def test_a_bad_environment_value_says_which(variable: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(environ={variable: value})
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("mysql://root@localhost/inbox", "only sqlite and postgresql"),
-    ("sqlite:///:memory:", "give a file path"),
-    ("sqlite://", "give a file path"),
-    ("postgresql://postgres@localhost", "name the database"),
-    ("not a url at all", "is not valid"),
-    ("postgresql+psycopg2cffi://x@y/z", "asyncpg"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root@localhost/inbox", "only sqlite and postgresql"),
+        ("sqlite:///:memory:", "give a file path"),
+        ("sqlite://", "give a file path"),
+        ("postgresql://postgres@localhost", "name the database"),
+        ("not a url at all", "is not valid"),
+        ("postgresql+psycopg2cffi://x@y/z", "asyncpg"),
+    ],
+)
 def test_a_bad_database_url_says_why(url: str, message: str) -> None:
     with pytest.raises(DatabaseURLError, match=message):
         normalize_database_url(url)
@@ -184,14 +197,17 @@ def test_db_upgrade_on_postgresql() -> None:
         asyncio.run(drop_pg_database(name))
 
 
-@pytest.mark.parametrize("command", [["status"], ["agents", "list"], ["agents", "add", "ana"], ["open"],
-                                     ["agents", "token", "ana"]])
+@pytest.mark.parametrize(
+    "command", [["status"], ["agents", "list"], ["agents", "add", "ana"], ["open"], ["agents", "token", "ana"]]
+)
 def test_a_new_install_is_not_created_by_commands_that_do_not_migrate(command: list[str]) -> None:
     result = CliRunner().invoke(main, command, env={})
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines == [f"Error: no database at {data_dir() / 'inbox.db'} yet: run `inbox-tui db upgrade` "
-                     "(or start `inbox-tui serve`, which does it)"]
+    assert lines == [
+        f"Error: no database at {data_dir() / 'inbox.db'} yet: run `inbox-tui db upgrade` "
+        "(or start `inbox-tui serve`, which does it)"
+    ]
     assert not data_dir().exists()
     assert CliRunner().invoke(main, ["db", "current"]).output.startswith("(no database at ")
     assert not data_dir().exists()
@@ -223,11 +239,14 @@ def _set_revision(database_url: str, revision: str | None) -> None:
     asyncio.run(write())
 
 
-@pytest.mark.parametrize(("revision", "message"), [
-    ("0001", "the database schema (0001) is behind this program"),
-    ("9999_from_the_future", "the database schema (9999_from_the_future) is newer than this program knows"),
-    (None, "the database has no tables yet"),
-])
+@pytest.mark.parametrize(
+    ("revision", "message"),
+    [
+        ("0001", "the database schema (0001) is behind this program"),
+        ("9999_from_the_future", "the database schema (9999_from_the_future) is newer than this program knows"),
+        (None, "the database has no tables yet"),
+    ],
+)
 def test_a_database_at_another_schema_is_refused_without_migrating(revision: str | None, message: str) -> None:
     assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
     url = Settings().database_url
@@ -241,20 +260,22 @@ def test_a_database_at_another_schema_is_refused_without_migrating(revision: str
 
 
 def _files_under(root: Path) -> set[Path]:
-    return {p for p in root.rglob("*")} if root.exists() else set()
+    return set(root.rglob("*")) if root.exists() else set()
 
 
-@pytest.mark.parametrize("url", [
-    "mysql://root@localhost/inbox",
-    "sqlite:///:memory:",
-    "postgresql://postgres@127.0.0.1:1/test",  # nothing listens on port 1
-    pytest.param("postgresql://nobody@127.0.0.1:5432/test", marks=requires_postgres, id="unknown-role"),
-    pytest.param("postgresql://postgres@127.0.0.1:5432/no_such_database_here", marks=requires_postgres,
-                 id="missing-database"),
-])
-def test_status_with_a_broken_database_url_fails_clearly_and_changes_nothing(
-    tmp_path: Path, url: str
-) -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://root@localhost/inbox",
+        "sqlite:///:memory:",
+        "postgresql://postgres@127.0.0.1:1/test",  # nothing listens on port 1
+        pytest.param("postgresql://nobody@127.0.0.1:5432/test", marks=requires_postgres, id="unknown-role"),
+        pytest.param(
+            "postgresql://postgres@127.0.0.1:5432/no_such_database_here", marks=requires_postgres, id="missing-database"
+        ),
+    ],
+)
+def test_status_with_a_broken_database_url_fails_clearly_and_changes_nothing(tmp_path: Path, url: str) -> None:
     before = _files_under(tmp_path)
     result = CliRunner().invoke(main, ["status"], env={"INBOX_DB_URL": url})
     assert result.exit_code != 0
@@ -271,7 +292,7 @@ def test_a_broken_config_file_fails_clearly(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(broken), "status"])
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines == [f"Error: configuration: server.port: 'x' is not a valid int"]
+    assert lines == ["Error: configuration: server.port: 'x' is not a valid int"]
     assert not data_dir().exists()
 
 
@@ -287,7 +308,8 @@ def test_status_on_a_file_that_is_not_a_database_fails_clearly_and_leaves_it_alo
     result = CliRunner().invoke(main, ["status"], env={"INBOX_DB_URL": f"sqlite:///{not_a_database}"})
     assert result.exit_code != 0
     assert [line for line in result.output.splitlines() if line.strip()] == [
-        "Error: database error: file is not a database"]
+        "Error: database error: file is not a database"
+    ]
     assert not_a_database.read_bytes() == b"shopping list: milk, eggs\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
 
@@ -310,8 +332,10 @@ def _readme_configuration_rows() -> set[tuple[str, str]]:
 def test_the_readme_configuration_table_is_the_model() -> None:
     from inbox_tui.settings import environment_variable, setting_fields
 
-    model = {(environment_variable(info) or "", f"[{section}] {name}" if section else name)
-             for section, name, info in setting_fields()}
+    model = {
+        (environment_variable(info) or "", f"[{section}] {name}" if section else name)
+        for section, name, info in setting_fields()
+    }
     assert _readme_configuration_rows() == model
     assert all(info.description for _, _, info in setting_fields())  # every setting is described
 
@@ -326,8 +350,7 @@ def test_config_init_writes_a_described_file_that_loads_as_the_defaults() -> Non
     assert path.stat().st_mode & 0o077 == 0
     assert load_settings(environ={}) == Settings(config_path=path)
     # Every commented setting, uncommented, is a valid file.
-    uncommented = "\n".join(line[2:] if line.startswith("# ") and " = " in line else line
-                            for line in text.splitlines())
+    uncommented = "\n".join(line[2:] if line.startswith("# ") and " = " in line else line for line in text.splitlines())
     path.write_text(uncommented, encoding="utf-8")
     assert load_settings(environ={}).ai.model == "gpt-4o-mini"
     again = CliRunner().invoke(main, ["config", "init"])
@@ -336,8 +359,9 @@ def test_config_init_writes_a_described_file_that_loads_as_the_defaults() -> Non
 
 def test_config_show_masks_secrets_and_config_path_says_where() -> None:
     write_config('[tui]\ntoken = "file-token-secret"\n')
-    shown = CliRunner().invoke(main, ["config", "show"], env={"OPENAI_API_KEY": "sk-very-secret",
-                                                              "INBOX_MODEL": "env-model"})
+    shown = CliRunner().invoke(
+        main, ["config", "show"], env={"OPENAI_API_KEY": "sk-very-secret", "INBOX_MODEL": "env-model"}
+    )
     assert shown.exit_code == 0, shown.output
     assert "sk-very-secret" not in shown.output and "file-token-secret" not in shown.output
     assert 'api_key = "********"' in shown.output and 'token = "********"' in shown.output

@@ -178,9 +178,8 @@ def test_a_broken_database_location_is_a_clear_start_error(tmp_path: Path, monke
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     monkeypatch.setenv("INBOX_DATA_DIR", str(blocker / "data"))
-    with pytest.raises(DemoStartError, match="could not start"):
-        with running_demo(load_settings(), customers=False, port=0):
-            pass
+    with pytest.raises(DemoStartError, match="could not start"), running_demo(load_settings(), customers=False, port=0):
+        pass
     assert not [t for t in threading.enumerate() if t.name.startswith("inbox-demo")]
 
 
