@@ -29,8 +29,8 @@ from textual.worker import Worker, WorkerState
 
 from inbox_tui.ai.interface import AIError, AIUnavailable, TranscriptLine
 from inbox_tui.core import agents as core_agents
-from inbox_tui.core import team as core_team
 from inbox_tui.core import events as core_events
+from inbox_tui.core import team as core_team
 from inbox_tui.core import views
 from inbox_tui.core.conversations import get_conversation
 from inbox_tui.core.escalation import escalate, finish_escalation

@@ -140,8 +140,8 @@ async def test_summaries_left_pending_by_a_dead_worker_are_finished_at_start(dat
     from inbox_tui.runtime import open_runtime
     from tests.channel.conftest import make_settings
 
-    runtime = await open_runtime(make_settings(database_url, tmp_path).model_copy(update={"summary_lease_seconds": 0.2}),
-                                 migrate=False)
+    settings = make_settings(database_url, tmp_path).model_copy(update={"summary_lease_seconds": 0.2})
+    runtime = await open_runtime(settings, migrate=False)
     server = None
     try:
         started = await start_conversation(runtime.store, channel="web", customer_id="c1", locale="en")

@@ -15,8 +15,9 @@ def test_unreachable_database_is_waited_for_then_one_clear_error(tmp_path, monke
     monkeypatch.setenv("INBOX_DB_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
     result = CliRunner().invoke(main, ["--config", str(config), "serve", "--port", "0"])
     assert result.exit_code == 1
-    assert "inbox-tui serve: waiting for the database postgresql+asyncpg://postgres@127.0.0.1:1/nowhere" in result.output
-    assert "Error: the database postgresql+asyncpg://postgres@127.0.0.1:1/nowhere is still not reachable" in result.output
+    shown = "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere"
+    assert f"inbox-tui serve: waiting for the database {shown}" in result.output
+    assert f"Error: the database {shown} is still not reachable" in result.output
     assert "Traceback" not in result.output
 
 
