@@ -94,5 +94,6 @@ async def upgrade(store: Store, revision: str = "head") -> None:
 
 async def ensure_schema(store: Store) -> None:
     """Upgrade if the database is behind (first start of the embedded default)."""
+    prepare_sqlite_file(store.url.render_as_string(hide_password=False))
     if await current_revision(store) != head_revision():
         await upgrade(store)

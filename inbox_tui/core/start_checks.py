@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from inbox_tui.core.database_url import parse_database_url, sqlite_file
 from inbox_tui.core.migrate import current_revision, ensure_schema, head_revision, known_revisions
+from inbox_tui.core.private_files import prepare_sqlite_file
 from inbox_tui.core.store import Store, StoreError
 
 FIRST_RETRY_SECONDS = 0.5
@@ -124,6 +125,7 @@ async def prepare_database_for_serving(
 ) -> None:
     """Everything the module doc says, in order; raises StartRefused with one clear line."""
     await wait_until_reachable(database_url, say, give_up_after=give_up_after)
+    prepare_sqlite_file(database_url)
     store = Store(database_url)
     try:
         await _quick_check(store)

@@ -19,6 +19,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from inbox_tui.cli import main
 from inbox_tui.core.start_checks import StartRefused, prepare_database_for_serving, wait_until_reachable
@@ -101,13 +102,26 @@ def test_serve_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     assert lines == [f"Error: the SQLite database {database} cannot be read: file is not a database"], lines
 
 
-def test_the_sqlite_database_is_created_private_whatever_is_left_in_the_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", ["db upgrade", "serve", "first start of the demo"])
+async def test_the_sqlite_database_is_created_private_whatever_is_left_in_the_folder(tmp_path: Path, how: str) -> None:
+    from inbox_tui.runtime import open_runtime
+    from inbox_tui.settings import Settings
+
+    database = tmp_path / "inbox.db"
     stale_wal = tmp_path / "inbox.db-wal"
     stale_wal.write_bytes(b"left from a database that is gone")
     stale_wal.chmod(0o644)
-    os.umask(old := os.umask(0o022))
+    old = os.umask(0o022)
     try:
-        database = upgraded_sqlite(tmp_path)
+        if how == "db upgrade":
+            await asyncio.to_thread(upgraded_sqlite, tmp_path)
+        elif how == "serve":
+            await prepare_database_for_serving(f"sqlite:///{database}", print)
+        else:
+            runtime = await open_runtime(Settings(database_url=f"sqlite:///{database}"))
+            async with runtime.store.write() as session:  # a write creates the -wal and -shm files
+                await session.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            await runtime.close()
     finally:
         os.umask(old)
     assert stat.S_IMODE(database.stat().st_mode) == 0o600
