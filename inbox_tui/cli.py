@@ -149,10 +149,16 @@ def config_path_command(ctx: click.Context) -> None:
 @click.pass_context
 def config_show(ctx: click.Context) -> None:
     """The settings in use (defaults, file and environment merged), secrets masked."""
+    import os
+
     from inbox_tui.config_file import render_settings
+    from inbox_tui.settings import environment_variables
 
     settings = settings_from(ctx)
     click.echo(f"# from {settings.config_path or 'defaults and environment (no config file)'}")
+    overriding = [name for name in environment_variables() if os.environ.get(name)]
+    if overriding:
+        click.echo(f"# overridden by the environment: {', '.join(overriding)}")
     click.echo(render_settings(settings), nl=False)
 
 

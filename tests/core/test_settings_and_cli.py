@@ -198,7 +198,8 @@ def test_db_upgrade_on_postgresql() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [["status"], ["agents", "list"], ["agents", "add", "ana"], ["open"], ["agents", "token", "ana"]]
+    "command",
+    [["status"], ["agents", "list"], ["agents", "add", "ana"], ["open"], ["agents", "token", "ana"], ["web"]],
 )
 def test_a_new_install_is_not_created_by_commands_that_do_not_migrate(command: list[str]) -> None:
     result = CliRunner().invoke(main, command, env={})
@@ -366,6 +367,7 @@ def test_config_show_masks_secrets_and_config_path_says_where() -> None:
     assert "sk-very-secret" not in shown.output and "file-token-secret" not in shown.output
     assert 'api_key = "********"' in shown.output and 'token = "********"' in shown.output
     assert 'model = "env-model"' in shown.output
+    assert "# overridden by the environment: OPENAI_API_KEY, INBOX_MODEL" in shown.output
     where = CliRunner().invoke(main, ["config", "path"])
     assert f"config file:  {config_dir() / 'config.toml'} (in use)" in where.output
     assert str(data_dir()) in where.output
