@@ -64,8 +64,12 @@ async def check_schema(store: Store) -> None:
         raise SchemaMismatch(f"the database has no tables yet: {UPGRADE_HINT}")
     if current in known_revisions():
         raise SchemaMismatch(f"the database schema ({current}) is behind this program ({head}): {UPGRADE_HINT}")
-    raise SchemaMismatch(f"the database schema ({current}) is newer than this program knows ({head}): "
-                         "it was upgraded by a newer inbox-tui; upgrade this one to match")
+    raise SchemaMismatch(_ahead(current))
+
+
+def _ahead(current: str) -> str:
+    return (f"the database schema ({current}) is newer than this program knows ({head_revision()}): "
+            "it was upgraded by a newer inbox-tui; upgrade this one to match")
 
 
 async def current_revision(store: Store) -> str | None:
@@ -82,6 +86,9 @@ async def upgrade(store: Store, revision: str = "head") -> None:
     def _upgrade(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current is not None and current not in known_revisions():
+            raise SchemaMismatch(_ahead(current))
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

@@ -388,3 +388,16 @@ def test_the_inbox_agent_comes_from_the_settings_unless_open_names_one() -> None
     assert inbox_agent(from_env, "@Bob") == "bob"
     write_config('[tui]\nagent = "carla"\n')
     assert inbox_agent(load_settings(environ={}), None) == "carla"
+
+
+def test_db_upgrade_refuses_a_database_a_newer_program_upgraded() -> None:
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    url = Settings().database_url
+    _set_revision(url, "9999_from_the_future")
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code != 0
+    assert [line for line in result.output.splitlines() if line.strip()] == [
+        f"Error: the database schema (9999_from_the_future) is newer than this program knows ({head_revision()}): "
+        "it was upgraded by a newer inbox-tui; upgrade this one to match"
+    ]
+    assert _revision(url) == "9999_from_the_future"
