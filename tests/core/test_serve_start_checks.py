@@ -221,3 +221,14 @@ async def test_a_role_that_does_not_exist_is_refused_at_once() -> None:
     with pytest.raises(StartRefused, match="cannot use the database"):
         await wait_until_reachable(url, said.append)
     assert said == []
+
+
+def test_serve_refuses_a_database_a_newer_program_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    database = upgraded_sqlite(tmp_path)
+    with contextlib.closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    lines = serve_refuses(database)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("Error: the database schema (9999_from_the_future) is newer than this program knows")
