@@ -379,6 +379,8 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     data: dict[str, Any] = {}
     if path.exists():
         data = _read_toml(path)
+        if "config_path" in data:  # where the file is, not a setting
+            raise SettingsError("config_path: unknown setting")
     elif explicit:
         raise SettingsError(f"{path}: config file not found")
     environment = _EnvironmentSource(Settings, environ)

@@ -86,6 +86,7 @@ def test_an_explicit_config_file(tmp_path: Path) -> None:
     [
         ("[ai\nmodel = 1", "not valid TOML"),
         ('colour = "blue"', "colour: unknown setting"),
+        ('config_path = "/etc/x.toml"', "config_path: unknown setting"),
         ('[ai]\nmodle = "x"', "ai.modle: unknown setting"),
         ('[server]\nport = "eighty"', "server.port"),
         ("[server]\nport = -1", "server.port"),
