@@ -13,13 +13,20 @@ import click
 from inbox_tui import __version__
 from inbox_tui.core.database_url import DatabaseURLError
 from inbox_tui.core.store import Store, StoreError
+from inbox_tui.logs import LEVELS, log_file, setup_logging
 from inbox_tui.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
 
 
 def settings_from(ctx: click.Context) -> Settings:
-    return ctx.find_root().obj["settings"]
+    settings: Settings = ctx.find_root().obj["settings"]
+    return settings
+
+
+def log_level_from(ctx: click.Context) -> str | None:
+    level: str | None = ctx.find_root().obj.get("log_level")
+    return level
 
 
 def run_async(factory: Callable[[], Awaitable[T]]) -> T:
@@ -43,13 +50,17 @@ def run_async(factory: Callable[[], Awaitable[T]]) -> T:
 
 
 def run_with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
-    """Open the store (upgrading the schema on first start), run ``work`` on it and close
-    it, with ``run_async``'s one-line errors."""
+    """Open the store, check it is at this program's schema (never migrating it: only
+    ``serve`` and ``db upgrade`` do), run ``work`` on it and close it, with
+    ``run_async``'s one-line errors."""
+    from inbox_tui.core.migrate import check_database_exists, check_schema
     from inbox_tui.runtime import open_runtime
 
     async def _run() -> T:
-        runtime = await open_runtime(settings)
+        check_database_exists(settings.database_url)
+        runtime = await open_runtime(settings, migrate=False)
         try:
+            await check_schema(runtime.store)
             return await work(runtime.store)
         finally:
             await runtime.close()
@@ -57,11 +68,22 @@ def run_with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) ->
     return run_async(_run)
 
 
+def check_database(settings: Settings) -> None:
+    """Refuse to start on a database that is missing or at another schema (one clear line)."""
+
+    async def _check(_store: Store) -> None:
+        return None
+
+    run_with_store(settings, _check)
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML).")
+@click.option("--log-level", type=click.Choice(LEVELS, case_sensitive=False), default=None,
+              help="How much to log (default: warning; info for the demo's inbox).")
 @click.version_option(__version__, prog_name="inbox-tui")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None) -> None:
+def main(ctx: click.Context, config_path: str | None, log_level: str | None) -> None:
     """A keyboard-first help-desk inbox for teams whose customers talk to an AI chatbot.
 
     Without a command, opens the inbox (same as `inbox-tui open`)."""
@@ -71,7 +93,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
         settings = load_settings(Path(config_path) if config_path else None)
     except (SettingsError, DatabaseURLError) as error:
         raise click.ClickException(f"configuration: {error}") from None
-    ctx.obj = {"settings": settings}
+    ctx.obj = {"settings": settings, "log_level": log_level}
     if ctx.invoked_subcommand is None:
         ctx.invoke(open_inbox)
 
@@ -93,11 +115,71 @@ def status(ctx: click.Context) -> None:
     url = parse_database_url(settings.database_url).render_as_string(hide_password=True)
     click.echo(f"database:  {url}")
     click.echo(f"config:    {settings.config_path or '(defaults; no config file)'}")
-    click.echo(f"AI:        {'model ' + settings.ai.model if settings.ai.uses_model else 'offline (no key, no network)'}")
+    ai = "model " + settings.ai.model if settings.ai.uses_model else "offline (no key, no network)"
+    click.echo(f"AI:        {ai}")
     click.echo(f"server:    ws://{settings.server.host}:{settings.server.port}")
     for view, count in counts.items():
         if view.value not in ("on_you", "mentions"):
-            click.echo(f"{view.title + ':':<15}{count}")
+            click.echo(f"{view.label + ':':<15}{count}")
+
+
+@main.group("config")
+def config() -> None:
+    """Where the settings come from, what is in use, and a starting file."""
+
+
+@config.command("path")
+@click.pass_context
+def config_path_command(ctx: click.Context) -> None:
+    """Where inbox-tui looks for its configuration and keeps its files."""
+    from inbox_tui.logs import log_file
+    from inbox_tui.settings import config_dir, data_dir, default_config_path
+
+    settings = settings_from(ctx)
+    looked_at = settings.config_path or default_config_path()
+    state = "in use" if settings.config_path else "not found; defaults and environment only"
+    click.echo(f"config file:  {looked_at} ({state})")
+    click.echo(f"themes:       {config_dir() / 'themes'}")
+    click.echo(f"data:         {data_dir()}")
+    click.echo(f"inbox log:    {log_file('inbox')}")
+    click.echo(f"web log:      {log_file('web')}")
+
+
+@config.command("show")
+@click.pass_context
+def config_show(ctx: click.Context) -> None:
+    """The settings in use (defaults, file and environment merged), secrets masked."""
+    import os
+
+    from inbox_tui.config_file import render_settings
+    from inbox_tui.settings import environment_variables
+
+    settings = settings_from(ctx)
+    click.echo(f"# from {settings.config_path or 'defaults and environment (no config file)'}")
+    overriding = [name for name in environment_variables() if os.environ.get(name)]
+    if overriding:
+        click.echo(f"# overridden by the environment: {', '.join(overriding)}")
+    click.echo(render_settings(settings), nl=False)
+
+
+@config.command("init")
+@click.option("--path", "target", type=click.Path(dir_okay=False), default=None,
+              help="Where to write it (default: the config file's usual place).")
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+def config_init(target: str | None, force: bool) -> None:
+    """Write a commented config.toml with every setting at its default."""
+    from pathlib import Path
+
+    from inbox_tui.config_file import starting_file
+    from inbox_tui.settings import default_config_path
+
+    path = Path(target) if target else default_config_path()
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists already (--force replaces it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(starting_file(), encoding="utf-8")
+    path.chmod(0o600)  # it is where an API key or a token would go
+    click.echo(f"wrote {path}")
 
 
 @main.group("db")
@@ -109,7 +191,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 @click.pass_context
 def db_upgrade(ctx: click.Context, revision: str) -> None:
-    """Apply the migrations (also done automatically on first start)."""
+    """Create the database or bring its schema up to date (`serve` does it at start too)."""
     from inbox_tui.core.migrate import current_revision, upgrade
 
     async def _upgrade() -> str | None:
@@ -127,7 +209,13 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @click.pass_context
 def db_current(ctx: click.Context) -> None:
     """Print the schema revision of the database."""
+    from inbox_tui.core.database_url import sqlite_file
     from inbox_tui.core.migrate import current_revision
+
+    missing = sqlite_file(settings_from(ctx).database_url)
+    if missing is not None and not missing.exists():
+        click.echo(f"(no database at {missing} yet)")
+        return
 
     async def _current() -> str | None:
         store = Store(settings_from(ctx).database_url)
@@ -171,7 +259,7 @@ def agents_add(ctx: click.Context, handle: str, name: str, capacity: int, tz: st
 
     Without --shift the teammate has no shifts and counts as always on shift."""
     from inbox_tui.core.agents import add_agent
-    from inbox_tui.core.shifts import set_shifts
+    from inbox_tui.core.team import set_shifts
 
     settings = settings_from(ctx)
 
@@ -197,7 +285,7 @@ def agents_add(ctx: click.Context, handle: str, name: str, capacity: int, tz: st
 def agents_edit(ctx: click.Context, handle: str, name: str | None, capacity: int | None, tz: str | None,
                 availability: str | None) -> None:
     """Change a teammate's name, capacity, timezone or availability."""
-    from inbox_tui.core.agents import set_availability, update_agent
+    from inbox_tui.core.team import set_availability, update_agent
 
     settings = settings_from(ctx)
     if name is None and capacity is None and tz is None and availability is None:
@@ -230,7 +318,8 @@ def agents_shifts(ctx: click.Context, handle: str, replace_with: list[Any], add:
     inbox-tui agents shifts ana --clear"""
     from inbox_tui.core.agents import get_agent
     from inbox_tui.core.models import Agent
-    from inbox_tui.core.shifts import describe_shifts, get_shifts, set_shifts
+    from inbox_tui.core.shifts import describe_shifts
+    from inbox_tui.core.team import get_shifts, set_shifts
 
     settings = settings_from(ctx)
     if sum(map(bool, (replace_with, add, clear))) > 1:
@@ -308,7 +397,10 @@ def agents_list(ctx: click.Context) -> None:
         async with store.read() as session:
             return await team_members(session, store.now(), settings.assignment)
 
-    for member in run_with_store(settings, _list):
+    members = run_with_store(settings, _list)
+    if not members:
+        click.echo("no teammates yet: add one with `inbox-tui agents add HANDLE`", err=True)
+    for member in members:
         row = member.status
         online = "online" if row.online else "offline"
         shift = "on shift" if member.on_shift else "off shift"
@@ -317,16 +409,26 @@ def agents_list(ctx: click.Context) -> None:
                    f"{describe_shifts(member.shifts)}")
 
 
+def inbox_agent(settings: Settings, override: str | None) -> str | None:
+    """Who the inbox is for: ``open --agent``, else ``[tui] agent`` / ``INBOX_AGENT``."""
+    return (override.strip().lstrip("@").lower() or None) if override else settings.tui.agent
+
+
 @main.command("open")
 @click.option("--agent", "agent_handle", default=None, help="Your handle (overrides [tui] agent).")
 @click.pass_context
 def open_inbox(ctx: click.Context, agent_handle: str | None) -> None:
-    """Open the inbox TUI (connects to `inbox-tui serve` through the bridge)."""
-    try:
-        from inbox_tui.tui.launch import run_tui
-    except ImportError:
-        raise click.ClickException("the inbox TUI is not built yet in this version") from None
-    run_tui(settings_from(ctx), agent_handle=agent_handle)
+    """Open the inbox TUI (connects to `inbox-tui serve` through the bridge).
+
+    It logs to inbox.log in the user's log directory (`inbox-tui config path`)."""
+    from inbox_tui.tui.launch import run_tui
+
+    settings = settings_from(ctx)
+    check_database(settings)
+    setup_logging(log_level_from(ctx) or "warning", file=log_file("inbox"))
+    code = run_tui(settings, agent_handle=inbox_agent(settings, agent_handle))
+    if code:
+        raise click.ClickException(f"the inbox stopped on an error (details in {log_file('inbox')})")
 
 
 @main.command("serve")
@@ -334,11 +436,12 @@ def open_inbox(ctx: click.Context, agent_handle: str | None) -> None:
 @click.option("--port", default=None, type=click.IntRange(0, 65535), help="Port (0 picks a free one).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Run the chat channel server: customers, the AI agent and the agents' bridge."""
-    try:
-        from inbox_tui.channel.launch import run_server
-    except ImportError:
-        raise click.ClickException("the chat channel server is not built yet in this version") from None
+    """Run the chat channel server: customers, the AI agent and the agents' bridge.
+
+    Creates the database or upgrades its schema at start; logs to stderr."""
+    from inbox_tui.channel.launch import run_server
+
+    setup_logging(log_level_from(ctx) or "warning")
     run_server(settings_from(ctx), host=host, port=port)
 
 
@@ -348,8 +451,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
               help="Run the server and the simulated customers only, until Ctrl+C.")
 @click.option("--no-customers", is_flag=True, help="No simulated customers (play them with `inbox-tui chat --demo`).")
 @click.option("--seed", default=None, type=int, help="Seed for the simulated customers' choices.")
+@click.option("--port", default=None, type=click.IntRange(0, 65535),
+              help="Port of the demo's server (default: 8770, or a free one when that is taken).")
 @click.pass_context
-def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, seed: int | None) -> None:
+def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, seed: int | None,
+         port: int | None) -> None:
     """A working inbox in one command: server, bot, teammates and customers, then the TUI.
 
     Nothing to configure and no network: the offline bot answers from a demo knowledge
@@ -359,10 +465,12 @@ def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, se
     from inbox_tui.demo.launch import run_demo
 
     try:
-        run_demo(settings_from(ctx), reset=reset, tui=not headless, customers=not no_customers,
-                 seed=seed, echo=click.echo)
+        code = run_demo(settings_from(ctx), reset=reset, tui=not headless, customers=not no_customers,
+                        seed=seed, echo=click.echo, log_level=log_level_from(ctx), port=port)
     except DemoStartError as error:
         raise click.ClickException(str(error)) from None
+    if code:
+        raise click.ClickException("the inbox stopped on an error (details in the demo's log)")
 
 
 @main.command("chat")
@@ -404,7 +512,7 @@ def chat(ctx: click.Context, url: str | None, join_demo: bool, name: str | None,
         if error.code in ("unreachable", "disconnected"):
             raise click.ClickException(f"lost the server: {error.message}") from None
         raise click.ClickException(f"the server refused: {error.message}") from None
-    except (OSError, asyncio.TimeoutError, WebSocketException) as error:
+    except (TimeoutError, OSError, WebSocketException) as error:
         raise click.ClickException(f"cannot reach {url}: {error or 'timed out'}") from None
     except KeyboardInterrupt:
         code = 0
@@ -436,6 +544,9 @@ def web(ctx: click.Context, host: str, port: int, certfile: str | None, keyfile:
     from inbox_tui.web.launch import WebStartError, serve_web
 
     settings = settings_from(ctx)
+    if not with_demo:
+        check_database(settings)
+    setup_logging(log_level_from(ctx) or "warning", file=log_file("web"))
     try:
         serve_web(settings, host=host, port=port, demo=with_demo, reset=reset, public_url=public_url,
                   config_path=Path(settings.config_path) if settings.config_path else None,

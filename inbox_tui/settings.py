@@ -1,19 +1,30 @@
 """Typed settings: defaults that need nothing, a TOML file, then environment variables.
 
 Precedence (lowest first): built-in defaults, ``config.toml`` in the user's config
-directory (or the file named by ``INBOX_CONFIG``), environment variables.
-A broken file or value raises :class:`SettingsError` with a message a user can act on.
+directory (or the file named by ``INBOX_CONFIG`` / ``--config``), environment variables.
+The model below is the one description of every setting: its field descriptions are what
+``inbox-tui config init`` writes and what the README's configuration table is checked
+against. A broken file or value raises :class:`SettingsError` with a one-line message a
+user can act on.
+
+Building :class:`Settings` in code (tests, the demo) takes exactly what is passed;
+:func:`load_settings` adds the file and the environment.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal
 
 import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from inbox_tui.core.database_url import DatabaseURLError, normalize_database_url
 
 APP_NAME = "inbox-tui"
 
@@ -45,18 +56,65 @@ def data_dir() -> Path:
     return Path(os.environ.get("INBOX_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
 
 
+def log_dir() -> Path:
+    """``INBOX_LOG_DIR``; else ``log/`` in a data directory moved by ``INBOX_DATA_DIR``;
+    else the user's log directory."""
+    if os.environ.get("INBOX_LOG_DIR"):
+        return Path(os.environ["INBOX_LOG_DIR"])
+    if os.environ.get("INBOX_DATA_DIR"):
+        return Path(os.environ["INBOX_DATA_DIR"]) / "log"
+    return Path(platformdirs.user_log_dir(APP_NAME))
+
+
+def default_config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def secret(value: SecretStr | None) -> str | None:
+    """The text of a secret setting, for the one place that sends it."""
+    return value.get_secret_value() if value is not None else None
+
+
 def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{data_dir() / 'inbox.db'}"
 
 
-@dataclass(frozen=True)
-class AISettings:
-    backend: str = "auto"  # auto | offline | openai
-    api_key: str | None = None
-    base_url: str | None = None
-    model: str = "gpt-4o-mini"
-    timeout: float = 20.0
-    summary_timeout: float = 15.0
+def _env(name: str) -> dict[str, Any]:
+    """Field metadata: the environment variable that sets this field."""
+    return {"env": name}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class AISettings(_Section):
+    backend: Literal["auto", "offline", "openai"] = Field(
+        "auto",
+        description="`auto` (a model if a key or base URL is set), `offline`, `openai`",
+        json_schema_extra=_env("INBOX_AI"),
+    )
+    api_key: SecretStr | None = Field(
+        None, description="key for an OpenAI-compatible endpoint", json_schema_extra=_env("OPENAI_API_KEY")
+    )
+    base_url: str | None = Field(
+        None,
+        description="e.g. `http://localhost:11434/v1` (Ollama), vLLM, llama.cpp",
+        json_schema_extra=_env("OPENAI_BASE_URL"),
+    )
+    model: str = Field("gpt-4o-mini", description="model name", json_schema_extra=_env("INBOX_MODEL"))
+    timeout: float = Field(
+        20.0,
+        ge=0,
+        description="seconds before a model call counts as failed",
+        json_schema_extra=_env("INBOX_AI_TIMEOUT"),
+    )
+    summary_timeout: float = Field(
+        15.0,
+        ge=0,
+        description="seconds the model gets for a ticket summary before the local one is written",
+        json_schema_extra=_env("INBOX_SUMMARY_TIMEOUT"),
+    )
 
     @property
     def uses_model(self) -> bool:
@@ -67,197 +125,315 @@ class AISettings:
         return bool(self.api_key or self.base_url)
 
 
-@dataclass(frozen=True)
-class BotSettings:
-    instructions: str = (
+class BotSettings(_Section):
+    instructions: str = Field(
         "You are the support assistant of this company. Answer briefly and only from the "
-        "knowledge you were given. Reply in the customer's language."
+        "knowledge you were given. Reply in the customer's language.",
+        description="the bot's instructions (its system prompt)",
     )
-    knowledge_file: str | None = None
-    handoff_message: str = DEFAULT_HANDOFF_MESSAGE
-    handoff_translations: dict[str, str] = field(
-        default_factory=lambda: dict(DEFAULT_HANDOFF_TRANSLATIONS)
+    knowledge_file: str | None = Field(
+        None, description="what the bot knows: a Markdown file", json_schema_extra=_env("INBOX_KNOWLEDGE_FILE")
     )
-    fallback_message: str = (
-        "I'm not sure about that one. Would you like me to connect you with a teammate?"
+    handoff_message: str = Field(
+        DEFAULT_HANDOFF_MESSAGE,
+        description="what the customer reads when a person takes over",
+        json_schema_extra=_env("INBOX_HANDOFF_MESSAGE"),
     )
-    escalation_triggers: list[str] = field(
-        default_factory=lambda: list(DEFAULT_ESCALATION_TRIGGERS)
+    handoff_translations: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_HANDOFF_TRANSLATIONS),
+        description="the handoff message by language code (a table)",
+    )
+    fallback_message: str = Field(
+        "I'm not sure about that one. Would you like me to connect you with a teammate?",
+        description="what the offline bot says when its knowledge has no answer",
+    )
+    escalation_triggers: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ESCALATION_TRIGGERS),
+        description="when the model hands the conversation to a person",
     )
 
 
-@dataclass(frozen=True)
-class ServerSettings:
-    host: str = "127.0.0.1"
-    port: int = 8765
-    max_frame_bytes: int = 16 * 1024
-    max_message_chars: int = 4000
-    rate_limit_per_second: float = 5.0
-    rate_limit_burst: int = 20
-    # Web pages (scheme://host[:port], https://*.example.com or "*") whose chat widget may
-    # open /chat; empty: only the server's own origin and loopback pages.
-    allowed_origins: list[str] = field(default_factory=list)
-    # New conversations (hellos without a token) per client address; 0 turns the limit off.
-    # Loopback is exempt by default: local processes and a reverse proxy on this host share it.
-    new_conversations_per_minute: float = 30.0
-    new_conversations_burst: int = 10
-    new_conversations_limit_loopback: bool = False
+class ServerSettings(_Section):
+    host: str = Field(
+        "127.0.0.1", description="address the chat server listens on", json_schema_extra=_env("INBOX_HOST")
+    )
+    port: int = Field(
+        8765, ge=0, le=65535, description="port the chat server listens on", json_schema_extra=_env("INBOX_PORT")
+    )
+    max_frame_bytes: int = Field(16 * 1024, ge=0, description="largest frame a client may send, in bytes")
+    max_message_chars: int = Field(4000, ge=0, description="longest customer message, in characters")
+    rate_limit_per_second: float = Field(5.0, ge=0, description="customer messages per second, per connection")
+    rate_limit_burst: int = Field(20, ge=0, description="customer messages allowed in a burst")
+    database_wait_seconds: float = Field(
+        300.0, ge=0, description="how long `serve` waits at start for an unreachable PostgreSQL (0: for ever)"
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="web pages (`https://shop.example.com`, `https://*.example.com` or `*`) whose chat widget "
+        "may open `/chat`; empty: the server's own origin and loopback pages",
+    )
+    new_conversations_per_minute: float = Field(
+        30.0, ge=0, description="new conversations per client address and minute (0: no limit)"
+    )
+    new_conversations_burst: int = Field(10, ge=0, description="new conversations a client address may open at once")
+    new_conversations_limit_loopback: bool = Field(
+        False, description="limit loopback addresses too (a reverse proxy on this host makes every customer loopback)"
+    )
 
 
-@dataclass(frozen=True)
-class AssignmentSettings:
-    rule: str = "least_loaded"  # least_loaded | round_robin
-    next_shift_fallback: bool = True
-    presence_timeout: float = 60.0
+class AssignmentSettings(_Section):
+    rule: Literal["least_loaded", "round_robin"] = Field(
+        "least_loaded", description="`least_loaded` or `round_robin`", json_schema_extra=_env("INBOX_ASSIGNMENT_RULE")
+    )
+    next_shift_fallback: bool = Field(
+        True, description="with nobody available, give the ticket to the teammate whose shift starts next"
+    )
+    presence_timeout: float = Field(
+        60.0, ge=0, description="seconds without a heartbeat before a teammate counts as offline"
+    )
 
 
-@dataclass(frozen=True)
-class TUISettings:
-    server_url: str | None = None  # ws://host:port ; defaults to the server settings
-    agent: str | None = None  # the teammate's handle
-    token: str | None = None  # bridge token for that teammate
-    theme: str = "inbox-dark"
-    keymap: dict[str, str] = field(default_factory=dict)
+class TUISettings(_Section):
+    server_url: str | None = Field(
+        None,
+        description="the chat server an inbox connects to (default `ws://127.0.0.1:8765`)",
+        json_schema_extra=_env("INBOX_SERVER_URL"),
+    )
+    agent: str | None = Field(
+        None,
+        description="your handle: the inbox checks that the token is this teammate's",
+        json_schema_extra=_env("INBOX_AGENT"),
+    )
+    token: SecretStr | None = Field(
+        None,
+        description="the teammate's token (`inbox-tui agents add` / `agents token`)",
+        json_schema_extra=_env("INBOX_TOKEN"),
+    )
+    theme: str = Field(
+        "inbox-dark",
+        description="`inbox-dark`, `inbox-light`, `inbox-high-contrast`, or your own",
+        json_schema_extra=_env("INBOX_THEME"),
+    )
+    keymap: dict[str, str] = Field(default_factory=dict, description="key bindings by action (a table)")
+
+    @field_validator("agent")
+    @classmethod
+    def _handle(cls, value: str | None) -> str | None:
+        return value.strip().lstrip("@").lower() or None if value is not None else None
 
 
-@dataclass(frozen=True)
-class WebSettings:
-    """``inbox-tui web``: browser sign-in."""
+class WebSettings(_Section):
+    """`inbox-tui web`: browser sign-in."""
 
-    public_url: str | None = None  # the address browsers use (sign-in links point there)
-    session_idle_minutes: float = 480.0  # a browser session ends after this long without use
-    sign_in_link_minutes: float = 15.0  # how long a one-time sign-in link stays valid
-    sign_in_attempts: int = 5  # failed sign-ins allowed per address ...
-    sign_in_window_seconds: float = 300.0  # ... within this many seconds
+    public_url: str | None = Field(
+        None,
+        description="the address browsers use for `inbox-tui web` (sign-in links point there)",
+        json_schema_extra=_env("INBOX_WEB_PUBLIC_URL"),
+    )
+    session_idle_minutes: float = Field(
+        480.0, gt=0, description="a browser session ends after this long without use",
+        json_schema_extra=_env("INBOX_WEB_SESSION_IDLE_MINUTES"),
+    )
+    sign_in_link_minutes: float = Field(15.0, gt=0, description="how long a one-time sign-in link stays valid")
+    sign_in_attempts: int = Field(5, ge=1, description="failed sign-ins allowed per address within the window")
+    sign_in_window_seconds: float = Field(300.0, gt=0, description="the window for failed sign-ins, in seconds")
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str = field(default_factory=default_database_url)
-    summary_lease_seconds: float = 60.0
-    ai: AISettings = field(default_factory=AISettings)
-    bot: BotSettings = field(default_factory=BotSettings)
-    server: ServerSettings = field(default_factory=ServerSettings)
-    assignment: AssignmentSettings = field(default_factory=AssignmentSettings)
-    tui: TUISettings = field(default_factory=TUISettings)
-    web: WebSettings = field(default_factory=WebSettings)
-    config_path: Path | None = None
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    database_url: str = Field(
+        default_factory=default_database_url,
+        description="`sqlite:///path/inbox.db` or `postgresql://user@host/db`",
+        json_schema_extra=_env("INBOX_DB_URL"),
+    )
+    summary_lease_seconds: float = Field(
+        60.0, ge=0, description="seconds a summary worker holds a ticket before another may take it over"
+    )
+    ai: AISettings = Field(default_factory=AISettings, description="the model")
+    bot: BotSettings = Field(default_factory=BotSettings, description="the chatbot")
+    server: ServerSettings = Field(default_factory=ServerSettings, description="the chat server")
+    assignment: AssignmentSettings = Field(default_factory=AssignmentSettings, description="who gets a ticket")
+    tui: TUISettings = Field(default_factory=TUISettings, description="the inbox")
+    web: WebSettings = Field(default_factory=WebSettings, description="the inbox in a browser")
+    config_path: Path | None = Field(None, exclude=True, description="the file these settings came from")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalize_database_url(value)
 
     @property
     def bridge_base_url(self) -> str:
         return self.tui.server_url or f"ws://{self.server.host}:{self.server.port}"
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Built in code: exactly what is passed. load_settings adds the file and the environment.
+        return (init_settings,)
 
-# Environment variable -> (section or None, field name)
-ENVIRONMENT: dict[str, tuple[str | None, str]] = {
-    "INBOX_DB_URL": (None, "database_url"),
-    "INBOX_AI": ("ai", "backend"),
-    "OPENAI_API_KEY": ("ai", "api_key"),
-    "OPENAI_BASE_URL": ("ai", "base_url"),
-    "INBOX_MODEL": ("ai", "model"),
-    "INBOX_AI_TIMEOUT": ("ai", "timeout"),
-    "INBOX_SUMMARY_TIMEOUT": ("ai", "summary_timeout"),
-    "INBOX_KNOWLEDGE_FILE": ("bot", "knowledge_file"),
-    "INBOX_HANDOFF_MESSAGE": ("bot", "handoff_message"),
-    "INBOX_HOST": ("server", "host"),
-    "INBOX_PORT": ("server", "port"),
-    "INBOX_ASSIGNMENT_RULE": ("assignment", "rule"),
-    "INBOX_SERVER_URL": ("tui", "server_url"),
-    "INBOX_AGENT": ("tui", "agent"),
-    "INBOX_TOKEN": ("tui", "token"),
-    "INBOX_THEME": ("tui", "theme"),
-    "INBOX_WEB_PUBLIC_URL": ("web", "public_url"),
-    "INBOX_WEB_SESSION_IDLE_MINUTES": ("web", "session_idle_minutes"),
-}
 
-_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("ai", "backend"): ("auto", "offline", "openai"),
-    ("assignment", "rule"): ("least_loaded", "round_robin"),
+SECTIONS: dict[str, type[_Section]] = {
+    name: info.annotation
+    for name, info in Settings.model_fields.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, _Section)
 }
 
 
-def _coerce(value: Any, target: Any, where: str) -> Any:
-    """Convert a TOML or environment value to the type of the default it replaces."""
-    kind = type(target)
+def setting_fields() -> list[tuple[str | None, str, FieldInfo]]:
+    """Every setting as (section or None, name, field), in the model's order."""
+    found: list[tuple[str | None, str, FieldInfo]] = []
+    for name, info in Settings.model_fields.items():
+        if name in SECTIONS or name == "config_path":
+            continue
+        found.append((None, name, info))
+    for section, model in SECTIONS.items():
+        found.extend((section, name, info) for name, info in model.model_fields.items())
+    return found
+
+
+def environment_variable(info: FieldInfo) -> str | None:
+    extra = info.json_schema_extra
+    return str(extra["env"]) if isinstance(extra, dict) and "env" in extra else None
+
+
+def environment_variables() -> dict[str, tuple[str | None, str]]:
+    """Environment variable → (section or None, field name)."""
+    return {
+        variable: (section, name)
+        for section, name, info in setting_fields()
+        if (variable := environment_variable(info)) is not None
+    }
+
+
+class _EnvironmentSource(PydanticBaseSettingsSource):
+    """The environment variables named in the model (``OPENAI_API_KEY`` sets ``ai.api_key``)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self.environ = environ
+        self.used: dict[tuple[str, ...], str] = {}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # values are collected in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for variable, (section, name) in environment_variables().items():
+            value = self.environ.get(variable)
+            if not value:
+                continue
+            if section is None:
+                values[name] = value
+                self.used[(name,)] = variable
+            else:
+                values.setdefault(section, {})[name] = value
+                self.used[(section, name)] = variable
+        return values
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self.data = data
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self.data
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        if isinstance(target, bool):
-            if isinstance(value, bool):
-                return value
-            if str(value).lower() in ("1", "true", "yes", "on"):
-                return True
-            if str(value).lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(value)
-        if isinstance(target, (int, float)) and not isinstance(target, bool):
-            number = kind(value)
-            if number < 0:
-                raise ValueError(value)
-            return number
-        if isinstance(target, dict):
-            if not isinstance(value, Mapping):
-                raise ValueError(value)
-            return {str(k): str(v) for k, v in value.items()}
-        if isinstance(target, list):
-            if not isinstance(value, list):
-                raise ValueError(value)
-            return [str(v) for v in value]
-        if value is None:
-            return None
-        return str(value)
-    except (TypeError, ValueError):
-        raise SettingsError(f"{where}: {value!r} is not a valid {kind.__name__}") from None
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot read it: {error.strerror or error}") from None
 
 
-def _merge(section: Any, values: Mapping[str, Any], prefix: str) -> Any:
-    known = {f.name: f for f in fields(section)}
-    changes: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in known:
-            raise SettingsError(f"{prefix}{key}: unknown setting")
-        current = getattr(section, key)
-        if is_dataclass(current):
-            if not isinstance(value, Mapping):
-                raise SettingsError(f"{prefix}{key}: expected a table")
-            changes[key] = _merge(current, value, f"{prefix}{key}.")
-        elif current is None:
-            changes[key] = None if value is None else str(value)
-        else:
-            changes[key] = _coerce(value, current, f"{prefix}{key}")
-        choices = _CHOICES.get((prefix.rstrip("."), key))
-        if choices and changes[key] not in choices:
-            raise SettingsError(f"{prefix}{key}: {changes[key]!r} is not one of {', '.join(choices)}")
-    return replace(section, **changes)
+_TYPE_NAMES = {
+    "int": "int",
+    "float": "float",
+    "bool": "bool",
+    "string": "str",
+    "str": "str",
+    "list": "list",
+    "dict": "table",
+}
 
 
-def load_settings(
-    path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def _one_line(error: ValidationError, environment: Mapping[tuple[str, ...], str]) -> str:
+    """The first problem, as ``section.key: what is wrong`` (with the variable that set it)."""
+    first = error.errors(include_url=False)[0]
+    loc = tuple(str(part) for part in first["loc"])
+    # A problem inside a list or a table names the setting, not the element.
+    where_parts = loc[:2] if loc and loc[0] in SECTIONS else loc[:1]
+    where = ".".join(where_parts)
+    kind, value, message = first["type"], first.get("input"), first["msg"]
+    if kind == "extra_forbidden":
+        text = "unknown setting"
+    elif kind in ("model_type", "model_attributes_type", "dict_type") and len(loc) == len(where_parts):
+        text = "expected a table"
+    elif kind == "literal_error":
+        choices = first.get("ctx", {}).get("expected", "")
+        text = f"{value!r} is not one of {choices.replace(' or ', ', ').replace(chr(39), '')}"
+    elif kind.endswith(("_parsing", "_type")):
+        expected = _TYPE_NAMES.get(kind.split("_")[0], kind.split("_")[0])
+        text = f"{value!r} is not a valid {expected}"
+    elif kind in ("greater_than_equal", "less_than_equal"):
+        text = f"{value!r} is out of range ({message.lower()})"
+    elif kind == "value_error":
+        text = message.removeprefix("Value error, ")
+    else:
+        text = f"{value!r}: {message}"
+    source = environment.get(tuple(where_parts))
+    return f"{where}: {text}" + (f" (from {source})" if source else "")
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Build the settings; raise SettingsError for a broken file or value."""
     environ = os.environ if environ is None else environ
     if path is None and environ.get("INBOX_CONFIG"):
         path = Path(environ["INBOX_CONFIG"])
     explicit = path is not None
-    path = path or config_dir() / "config.toml"
-    settings = Settings()
+    path = path or default_config_path()
+    data: dict[str, Any] = {}
     if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise SettingsError(f"{path}: not valid TOML: {error}") from None
-        settings = _merge(settings, data, "")
-        settings = replace(settings, config_path=path)
+        data = _read_toml(path)
+        if "config_path" in data:  # where the file is, not a setting
+            raise SettingsError("config_path: unknown setting")
     elif explicit:
         raise SettingsError(f"{path}: config file not found")
+    environment = _EnvironmentSource(Settings, environ)
+    file = _FileSource(Settings, data)
 
-    by_section: dict[str | None, dict[str, Any]] = {}
-    for variable, (section, name) in ENVIRONMENT.items():
-        if environ.get(variable):
-            by_section.setdefault(section, {})[name] = environ[variable]
-    if None in by_section:
-        settings = _merge(settings, by_section.pop(None), "")
-    for section, values in by_section.items():
-        settings = _merge(settings, {section: values}, "")
+    class _Loaded(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (environment, file)
 
-    from inbox_tui.core.database_url import normalize_database_url
-
-    return replace(settings, database_url=normalize_database_url(settings.database_url))
+    try:
+        loaded = _Loaded()
+    except ValidationError as error:
+        cause = error.errors()[0].get("ctx", {}).get("error")
+        if isinstance(cause, DatabaseURLError):
+            raise cause from None
+        raise SettingsError(_one_line(error, environment.used)) from None
+    values = {name: getattr(loaded, name) for name in Settings.model_fields if name != "config_path"}
+    return Settings(**values, config_path=path if path.exists() else None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inbox_tui.ai.interface import AIBackend
 from inbox_tui.ai.offline import OfflineAI
-from inbox_tui.settings import Settings
+from inbox_tui.settings import Settings, secret
 
 
 def build_ai(settings: Settings) -> AIBackend:
@@ -12,7 +12,7 @@ def build_ai(settings: Settings) -> AIBackend:
         from inbox_tui.ai.openai_backend import OpenAIBackend
 
         return OpenAIBackend(
-            api_key=settings.ai.api_key,
+            api_key=secret(settings.ai.api_key),
             base_url=settings.ai.base_url,
             model=settings.ai.model,
             timeout=settings.ai.timeout,

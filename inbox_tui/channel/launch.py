@@ -25,8 +25,12 @@ CLOSE_SECONDS = 2.0
 
 async def serve_until_stopped(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     from inbox_tui.channel.server import ChannelServer
+    from inbox_tui.core.start_checks import prepare_database_for_serving
     from inbox_tui.runtime import open_runtime
 
+    await prepare_database_for_serving(
+        settings.database_url, lambda line: print(f"inbox-tui serve: {line}", file=sys.stderr, flush=True),
+        give_up_after=settings.server.database_wait_seconds)
     runtime = await open_runtime(settings)
     # The language models load in about 2 s and hold the interpreter meanwhile: do it
     # before listening rather than in the middle of the first customer's message.

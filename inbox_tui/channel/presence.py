@@ -13,13 +13,13 @@ import logging
 from datetime import timedelta
 
 from inbox_tui.channel.tasks import cancel_and_wait
-from inbox_tui.core.agents import (
+from inbox_tui.core.store import Store
+from inbox_tui.core.team import (
     forget_stale_presence,
     presence_connected,
     presence_disconnected,
     presence_heartbeat,
 )
-from inbox_tui.core.store import Store
 from inbox_tui.settings import AssignmentSettings
 
 log = logging.getLogger(__name__)

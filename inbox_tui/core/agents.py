@@ -1,4 +1,7 @@
-"""Teammates: creation, bridge tokens, availability and presence."""
+"""Teammates: creation, bridge tokens, lookup and the team's status as the rules see it.
+
+The flows that change a teammate and may hand out the backlog (availability, presence,
+edits, shifts) live in :mod:`inbox_tui.core.team`, above the assignment rules."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +23,6 @@ from inbox_tui.core.models import Agent, Availability, Presence, Ticket, ticket_
 from inbox_tui.core.records import AgentRef
 from inbox_tui.core.sign_in import revoke_credentials, session_agent
 from inbox_tui.core.store import NotFound, Store, StoreError
-from inbox_tui.settings import AssignmentSettings
 
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
 
@@ -113,95 +115,6 @@ async def authenticate(store: Store, token: str | None) -> AgentRef | None:
     if not hmac.compare_digest(agent.token_hash or "", digest):
         return None
     return agent_ref(agent)
-
-
-async def _hand_out_backlog(store: Store, assignment: AssignmentSettings | None) -> None:
-    # Imported here: the backlog builds on the assignment rules, which build on this module.
-    from inbox_tui.core.backlog import hand_out_after_change
-
-    await hand_out_after_change(store, assignment)
-
-
-async def set_availability(
-    store: Store, agent_id: int, availability: str, *, assignment: AssignmentSettings | None = None
-) -> None:
-    """Available or away; becoming available hands out the waiting backlog at once."""
-    if availability not in (Availability.AVAILABLE, Availability.AWAY):
-        raise StoreError(f"availability is 'available' or 'away', not {availability!r}")
-    now = store.now()
-    async with store.write() as session:
-        agent = await session.get(Agent, agent_id)
-        if agent is None:
-            raise NotFound(f"no teammate {agent_id}")
-        agent.availability = availability
-        await events.append(session, now, PendingEvent(
-            EventKind.AGENT_UPDATED, agent_id=agent_id, payload={"availability": availability}))
-    if availability == Availability.AVAILABLE:
-        await _hand_out_backlog(store, assignment)
-
-
-async def update_agent(
-    store: Store, handle: str, *, name: str | None = None, capacity: int | None = None,
-    timezone: str | None = None, assignment: AssignmentSettings | None = None,
-) -> AgentRef:
-    """Change name, capacity or timezone; more room or another timezone (which moves the
-    shifts) may let the teammate take waiting tickets, so the backlog is handed out."""
-    now = store.now()
-    async with store.write() as session:
-        agent = await _by_handle(session, handle)
-        if name is not None:
-            agent.name = name
-        if capacity is not None:
-            if capacity < 0:
-                raise StoreError("capacity cannot be negative")
-            agent.capacity = capacity
-        if timezone is not None:
-            agent.timezone = validate_timezone(timezone)
-        await events.append(session, now, PendingEvent(EventKind.AGENT_UPDATED, agent_id=agent.id))
-        updated = agent_ref(agent)
-    if capacity is not None or timezone is not None:
-        await _hand_out_backlog(store, assignment)
-    return updated
-
-
-async def presence_connected(
-    store: Store, agent_id: int, node: str, *, assignment: AssignmentSettings | None = None
-) -> int:
-    """Record a connected agent client; returns the presence id to heartbeat and remove.
-    A teammate coming online may take waiting tickets: the backlog is handed out."""
-    now = store.now()
-    async with store.write() as session:
-        presence = Presence(agent_id=agent_id, node=node, connected_at=now, heartbeat_at=now)
-        session.add(presence)
-        await session.flush()
-        await events.append(session, now, PendingEvent(
-            EventKind.AGENT_UPDATED, agent_id=agent_id, payload={"online": True}))
-        presence_id = presence.id
-    await _hand_out_backlog(store, assignment)
-    return presence_id
-
-
-async def presence_heartbeat(store: Store, presence_ids: list[int]) -> None:
-    if presence_ids:
-        async with store.write() as session:
-            await session.execute(update(Presence).where(Presence.id.in_(presence_ids))
-                                  .values(heartbeat_at=store.now()))
-
-
-async def presence_disconnected(store: Store, presence_id: int) -> None:
-    now = store.now()
-    async with store.write() as session:
-        presence = await session.get(Presence, presence_id)
-        if presence is None:
-            return
-        await session.delete(presence)
-        await events.append(session, now, PendingEvent(
-            EventKind.AGENT_UPDATED, agent_id=presence.agent_id, payload={"online": False}))
-
-
-async def forget_stale_presence(store: Store, older_than: timedelta) -> None:
-    async with store.write() as session:
-        await session.execute(delete(Presence).where(Presence.heartbeat_at < store.now() - older_than))
 
 
 def online_agent_ids_query(now: datetime, timeout: timedelta):  # type: ignore[no-untyped-def]

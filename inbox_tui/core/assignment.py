@@ -69,23 +69,24 @@ async def team_members(session: AsyncSession, now: datetime, settings: Assignmen
     members = []
     for status in team:
         own = shifts.get(status.agent.id, ())
-        members.append(TeamMember(
-            status, own, is_on_shift(own, status.timezone, now), next_shift_start(own, status.timezone, now)))
+        members.append(
+            TeamMember(status, own, is_on_shift(own, status.timezone, now), next_shift_start(own, status.timezone, now))
+        )
     return members
 
 
 async def lock_team(session: AsyncSession) -> None:
     """Serialize assigners on PostgreSQL (see the module doc); a no-op on SQLite."""
-    if session.bind.dialect.name == "postgresql":
+    if (await session.connection()).dialect.name == "postgresql":
         await session.execute(select(Agent.id).order_by(Agent.id).with_for_update(key_share=True))
 
 
-def _pick_by_rule(candidates: list[TeamMember], last_assigned: dict[int, datetime | None],
-                  now: datetime, rule: str) -> tuple[TeamMember, str]:
+def _pick_by_rule(
+    candidates: list[TeamMember], last_assigned: dict[int, datetime | None], now: datetime, rule: str
+) -> tuple[TeamMember, str]:
     if rule == "round_robin":
         floor = datetime.min.replace(tzinfo=now.tzinfo)
-        chosen = min(candidates, key=lambda m: (last_assigned.get(m.status.agent.id) or floor,
-                                                m.status.agent.handle))
+        chosen = min(candidates, key=lambda m: (last_assigned.get(m.status.agent.id) or floor, m.status.agent.handle))
         return chosen, f"round robin among {len(candidates)} available"
     chosen = min(candidates, key=lambda m: (m.status.open_tickets, m.status.agent.handle))
     return chosen, f"least loaded of {len(candidates)} available"
@@ -93,16 +94,17 @@ def _pick_by_rule(candidates: list[TeamMember], last_assigned: dict[int, datetim
 
 def _next_shift_candidate(members: list[TeamMember]) -> TeamMember | None:
     """The teammate whose shift starts next and who could take the ticket then."""
-    waiting = [m for m in members if m.next_shift_start is not None and m.status.has_room
-               and m.status.availability == Availability.AVAILABLE]
+    waiting = [
+        m
+        for m in members
+        if m.next_shift_start is not None and m.status.has_room and m.status.availability == Availability.AVAILABLE
+    ]
     if not waiting:
         return None
     return min(waiting, key=lambda m: (m.next_shift_start, m.status.open_tickets, m.status.agent.handle))
 
 
-async def choose_assignee(
-    session: AsyncSession, now: datetime, settings: AssignmentSettings
-) -> AssignmentDecision:
+async def choose_assignee(session: AsyncSession, now: datetime, settings: AssignmentSettings) -> AssignmentDecision:
     """Pick the assignee by the rules; records the round-robin turn on the chosen one."""
     await lock_team(session)
     members = await team_members(session, now, settings)
@@ -114,13 +116,25 @@ async def choose_assignee(
                 who = upcoming.status.agent
                 when = describe_start(upcoming.next_shift_start, upcoming.status.timezone, now)
                 return AssignmentDecision(
-                    who, f"Assigned to {who.label}: nobody is available now; next shift: {who.name}, {when}.",
-                    next_shift=True)
+                    who,
+                    f"Assigned to {who.label}: nobody is available now; next shift: {who.name}, {when}.",
+                    next_shift=True,
+                )
         return AssignmentDecision(None, "No teammate is available: the ticket waits in Unassigned.")
     # Only round robin looks at the last turn; least loaded saves the round trip.
-    last_assigned = dict((await session.execute(
-        select(Agent.id, Agent.last_assigned_at).where(Agent.id.in_([m.status.agent.id for m in candidates]))
-    )).all()) if settings.rule == "round_robin" else {}
+    last_assigned = (
+        dict(
+            (
+                await session.execute(
+                    select(Agent.id, Agent.last_assigned_at).where(
+                        Agent.id.in_([m.status.agent.id for m in candidates])
+                    )
+                )
+            ).all()
+        )
+        if settings.rule == "round_robin"
+        else {}
+    )
     chosen, reason = _pick_by_rule(candidates, last_assigned, now, settings.rule)
     agent = await session.get(Agent, chosen.status.agent.id)
     if agent is not None:

@@ -19,16 +19,16 @@ import contextlib
 import logging
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core import events
 from inbox_tui.core.assignment import choose_assignee, lock_team, team_shifts
-from inbox_tui.core.escalation import timeline
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import Agent, Ticket, ticket_is_open
 from inbox_tui.core.shifts import next_shift_start
 from inbox_tui.core.store import Store
+from inbox_tui.core.timeline import timeline
 from inbox_tui.settings import AssignmentSettings
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ WATCHER_RETRY_SECONDS = 30.0
 _WAKE_MARGIN_SECONDS = 0.05
 
 
-def _waiting_query():  # type: ignore[no-untyped-def]
+def _waiting_query() -> Select[Ticket]:
     return (select(Ticket)
             .where(Ticket.assignee_id.is_(None), ticket_is_open())
             .order_by(Ticket.created_at, Ticket.id))
@@ -90,7 +90,7 @@ async def hand_out_waiting(store: Store, settings: AssignmentSettings) -> list[i
     # Bounded by the backlog seen at the start: tickets escalated meanwhile were
     # assigned by their own escalation, and a loop can never spin.
     for _ in range(waiting):
-        outcome, ticket_id = await _assign_oldest_waiting(store, settings)
+        _outcome, ticket_id = await _assign_oldest_waiting(store, settings)
         if ticket_id is None:
             break  # nobody can take the oldest, so nobody can take the rest either
         assigned.append(ticket_id)
@@ -104,7 +104,7 @@ async def hand_out_after_change(store: Store, settings: AssignmentSettings | Non
     The change itself stands whatever happens here, so a failure is logged, not raised."""
     try:
         return await hand_out_waiting(store, settings or AssignmentSettings())
-    except Exception:  # noqa: BLE001 - the caller's change is committed; the next trigger retries
+    except Exception:
         log.exception("handing out the waiting backlog failed")
         return []
 
@@ -148,7 +148,7 @@ async def run_shift_watcher(
             await hand_out_waiting(store, settings)
             now = store.now()
             upcoming = await next_team_shift_start(store, now)
-        except Exception:  # noqa: BLE001 - a database hiccup must not end the watcher
+        except Exception:
             log.exception("shift watcher: handing out the backlog failed; retrying")
             await _sleep_until(min(max_sleep, WATCHER_RETRY_SECONDS), stop, wake)
             continue

@@ -14,8 +14,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,12 +36,11 @@ from inbox_tui.core.models import (
     Ticket,
     TicketSource,
     TicketStatus,
-    TimelineEvent,
-    TimelineKind,
     ticket_is_open,
 )
 from inbox_tui.core.records import EscalationResult
 from inbox_tui.core.store import NotFound, Store, StoreError
+from inbox_tui.core.timeline import timeline
 from inbox_tui.settings import DEFAULT_HANDOFF_MESSAGE, AssignmentSettings
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,6 @@ class EscalationSettings:
     assignment: AssignmentSettings = field(default_factory=AssignmentSettings)
     summary_lease: timedelta = timedelta(seconds=60)
     summary_timeout: float = 15.0
-
-
-def timeline(ticket_id: int, now: datetime, code: str, text: str, agent_id: int | None = None,
-             kind: str = TimelineKind.SYSTEM) -> TimelineEvent:
-    return TimelineEvent(ticket_id=ticket_id, kind=kind, code=code, text=text, agent_id=agent_id,
-                         created_at=now)
 
 
 async def _existing(session: AsyncSession, conversation_id: int) -> EscalationResult:
@@ -153,7 +147,8 @@ async def _open_ticket(
     if source == TicketSource.TAKEOVER and actor is not None:
         opened = f"Taken over by {actor.name} (@{actor.handle})."
     else:
-        opened = f"Escalated to a human by the assistant: {reason or 'no reason given'}."
+        # The model's reason may end with its own full stop: one is enough.
+        opened = f"Escalated to a human by the assistant: {(reason or '').rstrip(' .') or 'no reason given'}."
     session.add_all([
         timeline(ticket.id, now, "escalated", opened, actor.id if actor else None),
         timeline(ticket.id, now, "ai_paused", "AI replies paused for this conversation."),
@@ -211,7 +206,8 @@ async def send_translated_handoff(
     text = settings.handoff.message
     if language and ai.has_model:
         try:
-            text = await asyncio.wait_for(ai.translate(text, language), settings.summary_timeout)
+            async with asyncio.timeout(settings.summary_timeout):
+                text = await ai.translate(text, language)
         except Exception as error:  # noqa: BLE001 - any model failure falls back to the default
             log.warning("handoff translation failed for ticket %s: %s", ticket_id, error)
             text = settings.handoff.message
@@ -237,7 +233,8 @@ async def summarize_ticket(store: Store, ai: AIBackend, ticket_id: int, *, timeo
     chat = [TranscriptLine(m.author, m.name, m.text) for m in lines if m.author != Author.SYSTEM]
     state = SummaryState.READY
     try:
-        result: TicketSummary = await asyncio.wait_for(ai.summarize(chat, language), timeout)
+        async with asyncio.timeout(timeout):
+            result: TicketSummary = await ai.summarize(chat, language)
     except Exception as error:  # noqa: BLE001 - absent, slow or broken model: never leave it pending
         log.warning("summary by %s failed for ticket %s: %s", ai.name, ticket_id, error)
         result = extractive_summary(chat, language)
@@ -252,7 +249,7 @@ async def summarize_ticket(store: Store, ai: AIBackend, ticket_id: int, *, timeo
             .values(subject=result.subject[:300], summary=result.summary, summary_state=state,
                     summary_lease_until=None, language=language or result.language, updated_at=now)
         )
-        if written.rowcount != 1:
+        if cast("CursorResult[Any]", written).rowcount != 1:
             return None
         ticket = await session.get(Ticket, ticket_id)
         assert ticket is not None

@@ -1,4 +1,9 @@
-"""Schema migrations through Alembic, callable from code (``inbox-tui db upgrade``, first start)."""
+"""Schema migrations through Alembic, callable from code.
+
+Only ``inbox-tui serve``, ``inbox-tui db upgrade`` and the demo (on its own embedded file)
+migrate. Every other command checks that the database is at the schema this program
+expects and says clearly when it is behind or ahead, so a teammate upgrading their
+inbox never migrates a shared database under running servers."""
 
 from __future__ import annotations
 
@@ -11,7 +16,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from inbox_tui.core.store import Store
+from inbox_tui.core.database_url import sqlite_file
+from inbox_tui.core.private_files import prepare_sqlite_file
+from inbox_tui.core.store import Store, StoreError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Any fixed number: every node that upgrades at once takes this lock in turn on PostgreSQL.
@@ -26,8 +33,43 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
+class SchemaMismatch(StoreError):
+    """The database is missing, or not at the schema this program expects."""
+
+
+UPGRADE_HINT = "run `inbox-tui db upgrade` (or start `inbox-tui serve`, which does it)"
+
+
 def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+def check_database_exists(database_url: str) -> None:
+    """A SQLite file that does not exist yet is not created by a command that only reads."""
+    path = sqlite_file(database_url)
+    if path is not None and not path.exists():
+        raise SchemaMismatch(f"no database at {path} yet: {UPGRADE_HINT}")
+
+
+async def check_schema(store: Store) -> None:
+    """Refuse, with one clear line, a database that is not at this program's schema."""
+    current, head = await current_revision(store), head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise SchemaMismatch(f"the database has no tables yet: {UPGRADE_HINT}")
+    if current in known_revisions():
+        raise SchemaMismatch(f"the database schema ({current}) is behind this program ({head}): {UPGRADE_HINT}")
+    raise SchemaMismatch(_ahead(current))
+
+
+def _ahead(current: str) -> str:
+    return (f"the database schema ({current}) is newer than this program knows ({head_revision()}): "
+            "it was upgraded by a newer inbox-tui; upgrade this one to match")
 
 
 async def current_revision(store: Store) -> str | None:
@@ -44,10 +86,14 @@ async def upgrade(store: Store, revision: str = "head") -> None:
     def _upgrade(connection: Connection) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current is not None and current not in known_revisions():
+            raise SchemaMismatch(_ahead(current))
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
+    prepare_sqlite_file(store.url.render_as_string(hide_password=False))
     # The write engine begins with BEGIN IMMEDIATE on SQLite: one migrator at a time.
     async with store.write_engine.begin() as conn:
         await conn.run_sync(_upgrade)
@@ -55,5 +101,6 @@ async def upgrade(store: Store, revision: str = "head") -> None:
 
 async def ensure_schema(store: Store) -> None:
     """Upgrade if the database is behind (first start of the embedded default)."""
+    prepare_sqlite_file(store.url.render_as_string(hide_password=False))
     if await current_revision(store) != head_revision():
         await upgrade(store)

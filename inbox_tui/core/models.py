@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
+from enum import StrEnum
+from enum import nonmember as _nonmember
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
@@ -18,7 +21,6 @@ from sqlalchemy import (
     Text,
     Time,
     TypeDecorator,
-    ColumnElement,
     UniqueConstraint,
     literal_column,
     text,
@@ -41,14 +43,14 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 NAMING = {
@@ -64,41 +66,43 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-class ConversationStatus:
+class ConversationStatus(StrEnum):
     LIVE = "live"
     ESCALATED = "escalated"
     ENDED = "ended"
 
 
-class Author:
+class Author(StrEnum):
     CUSTOMER = "customer"
     BOT = "bot"
     AGENT = "agent"
     SYSTEM = "system"
+
     # Every author a customer may see; internal notes are timeline events, never messages.
-    CUSTOMER_VISIBLE = (CUSTOMER, BOT, AGENT, SYSTEM)
+    CUSTOMER_VISIBLE = _nonmember(("customer", "bot", "agent", "system"))
 
 
-class TicketStatus:
+class TicketStatus(StrEnum):
     ON_YOU = "on_you"
     WAITING_ON_CUSTOMER = "waiting_on_customer"
     CLOSED = "closed"
-    OPEN = (ON_YOU, WAITING_ON_CUSTOMER)
-    LABELS = {ON_YOU: "On you", WAITING_ON_CUSTOMER: "Waiting on customer", CLOSED: "Closed"}
+
+    OPEN = _nonmember(("on_you", "waiting_on_customer"))
+    LABELS = _nonmember({"on_you": "On you", "waiting_on_customer": "Waiting on customer", "closed": "Closed"})
 
 
-class SummaryState:
+class SummaryState(StrEnum):
     PENDING = "pending"
     READY = "ready"
     FALLBACK = "fallback"
 
 
-class TicketSource:
+class TicketSource(StrEnum):
     TAKEOVER = "takeover"
     ESCALATION = "escalation"
 
 
-class Availability:
+class Availability(StrEnum):
     AVAILABLE = "available"
     AWAY = "away"
 
@@ -289,7 +293,7 @@ def ticket_is_open() -> ColumnElement[bool]:
     return Ticket.status != literal_column("'closed'")
 
 
-class TimelineKind:
+class TimelineKind(StrEnum):
     SYSTEM = "system"
     NOTE = "note"
 

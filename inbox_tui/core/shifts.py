@@ -7,7 +7,8 @@ timezone; an end at or before the start crosses midnight ("22:00-06:00"), and
 sides of a daylight-saving change, and a night shift across the change is an hour
 shorter or longer, as the clock on the wall says.
 
-A teammate with no shifts at all is always on shift.
+A teammate with no shifts at all is always on shift. These are pure rules, with no
+database access; reading and writing a teammate's shifts is in :mod:`inbox_tui.core.team`.
 """
 
 from __future__ import annotations
@@ -15,24 +16,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
-
-from inbox_tui.core import events
-from inbox_tui.core.agents import _by_handle, agent_ref
-from inbox_tui.core.events import EventKind, PendingEvent
-from inbox_tui.core.models import Shift
-from inbox_tui.core.records import AgentRef
-from inbox_tui.core.store import Store, StoreError
-from inbox_tui.settings import AssignmentSettings
+from inbox_tui.core.store import StoreError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_ALIASES = {
     **{name: index for index, name in enumerate(WEEKDAYS)},
-    **{full: index for index, full in enumerate(
-        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))},
+    **{
+        full: index
+        for index, full in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+    },
 }
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 # How far ahead the next shift is looked for: every weekly shift recurs within 7 days.
@@ -70,7 +65,7 @@ def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of a local wall-clock time (PEP 495 rules: an ambiguous time in
     the repeated autumn hour is its first occurrence; a time in the skipped spring hour
     is read with the offset before the gap, so 01:30 becomes 02:30)."""
-    return datetime.combine(day, at, tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
 def parse_time(text: str, *, allow_24: bool = False) -> time:
@@ -94,7 +89,7 @@ def _parse_days(text: str) -> list[int]:
         if "-" in part:
             first, _, last = part.partition("-")
             start, stop = _weekday(first), _weekday(last)
-            span = range(start, stop + 1) if start <= stop else [*range(start, 7), *range(0, stop + 1)]
+            span = range(start, stop + 1) if start <= stop else [*range(start, 7), *range(stop + 1)]
             days.extend(span)
         else:
             days.append(_weekday(part))
@@ -113,7 +108,7 @@ def parse_shift_spec(spec: str) -> list[WeeklyShift]:
     or ``"daily 00:00-24:00"`` into weekly shifts."""
     parts = spec.split()
     if len(parts) != 2:
-        raise ShiftError(f"{spec!r}: write a shift as DAYS START-END, e.g. \"mon-fri 09:00-17:00\"")
+        raise ShiftError(f'{spec!r}: write a shift as DAYS START-END, e.g. "mon-fri 09:00-17:00"')
     days_text, hours_text = parts
     days = list(range(7)) if days_text.lower() in ("daily", "everyday", "mon-sun") else _parse_days(days_text)
     start_text, dash, end_text = hours_text.partition("-")
@@ -122,8 +117,9 @@ def parse_shift_spec(spec: str) -> list[WeeklyShift]:
     start = parse_time(start_text)
     end = parse_time(end_text, allow_24=True)
     if start == end and end_text.strip() != "24:00":
-        raise ShiftError(f"{hours_text!r}: a shift cannot start and end at the same time "
-                         "(use 00:00-24:00 for a whole day)")
+        raise ShiftError(
+            f"{hours_text!r}: a shift cannot start and end at the same time (use 00:00-24:00 for a whole day)"
+        )
     if end_text.strip() == "24:00" and start != time(0):
         end = time(0)  # until midnight: crosses into the next day at 00:00
     return [WeeklyShift(day, start, end) for day in days]
@@ -147,8 +143,8 @@ def check_no_overlap(shifts: Sequence[WeeklyShift]) -> None:
             length += 24 * 60
         spans.append((start, start + length, shift))
     spans.sort(key=lambda s: s[0])
-    for index, (start, end, shift) in enumerate(spans):
-        for other_start, other_end, other in spans[index + 1:]:
+    for index, (_start, end, shift) in enumerate(spans):
+        for other_start, _other_end, other in spans[index + 1 :]:
             if other_start < end:
                 raise ShiftError(f"shifts overlap: {shift.label()} and {other.label()}")
         # The week wraps: a Sunday night shift may run into Monday's first one.
@@ -156,8 +152,9 @@ def check_no_overlap(shifts: Sequence[WeeklyShift]) -> None:
             raise ShiftError(f"shifts overlap: {shift.label()} and {spans[0][2].label()}")
 
 
-def _occurrences(shifts: Sequence[WeeklyShift], zone: ZoneInfo, around: datetime,
-                 days_before: int, days_after: int) -> Iterator[tuple[datetime, datetime, WeeklyShift]]:
+def _occurrences(
+    shifts: Sequence[WeeklyShift], zone: ZoneInfo, around: datetime, days_before: int, days_after: int
+) -> Iterator[tuple[datetime, datetime, WeeklyShift]]:
     today = around.astimezone(zone).date()
     for offset in range(-days_before, days_after + 1):
         day = today + timedelta(days=offset)
@@ -218,32 +215,3 @@ def _days_label(days: list[int]) -> str:
         else:
             runs.append([day])
     return ",".join(WEEKDAYS[r[0]] if len(r) == 1 else f"{WEEKDAYS[r[0]]}-{WEEKDAYS[r[-1]]}" for r in runs)
-
-
-async def get_shifts(store: Store, handle: str) -> list[WeeklyShift]:
-    async with store.read() as session:
-        agent = await _by_handle(session, handle)
-        rows = await session.scalars(select(Shift).where(Shift.agent_id == agent.id))
-        return sorted(WeeklyShift(r.weekday, r.start, r.end) for r in rows)
-
-
-async def set_shifts(
-    store: Store, handle: str, shifts: Sequence[WeeklyShift], *,
-    assignment: AssignmentSettings | None = None,
-) -> AgentRef:
-    """Replace a teammate's weekly shifts (none: always on shift). A shift that is running
-    now may let them take waiting tickets, so the backlog is handed out after the commit."""
-    shifts = sorted(set(shifts))
-    check_no_overlap(shifts)
-    now = store.now()
-    async with store.write() as session:
-        agent = await _by_handle(session, handle)
-        await session.execute(delete(Shift).where(Shift.agent_id == agent.id))
-        session.add_all(Shift(agent_id=agent.id, weekday=s.weekday, start=s.start, end=s.end) for s in shifts)
-        await events.append(session, now, PendingEvent(
-            EventKind.AGENT_UPDATED, agent_id=agent.id, payload={"shifts": describe_shifts(shifts)}))
-        updated = agent_ref(agent)
-    from inbox_tui.core.backlog import hand_out_after_change  # the backlog builds on this module
-
-    await hand_out_after_change(store, assignment)
-    return updated

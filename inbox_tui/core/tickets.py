@@ -17,7 +17,6 @@ from inbox_tui.core.conversations import (
     message_payload,
     message_record,
 )
-from inbox_tui.core.escalation import timeline
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import (
     Agent,
@@ -32,6 +31,7 @@ from inbox_tui.core.models import (
 )
 from inbox_tui.core.records import AgentRef, MessageRecord
 from inbox_tui.core.store import NotFound, Store, StoreError
+from inbox_tui.core.timeline import timeline
 from inbox_tui.settings import AssignmentSettings
 
 MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9_.-]{0,31})", re.IGNORECASE)

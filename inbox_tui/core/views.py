@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,7 @@ from inbox_tui.core.store import NotFound
 PAGE = 200
 
 
-class View(str, Enum):
+class View(StrEnum):
     CONVERSATIONS = "conversations"
     ON_YOU = "on_you"
     UNASSIGNED = "unassigned"
@@ -37,7 +37,8 @@ class View(str, Enum):
     CLOSED = "closed"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
+        """What the inbox calls the view (``title`` would shadow ``str.title``)."""
         return VIEW_TITLES[self]
 
 

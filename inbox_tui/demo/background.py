@@ -31,7 +31,8 @@ class DemoStartError(RuntimeError):
 
 class BackgroundDemo:
     def __init__(self, settings: Settings, *, customers: bool = True, seed: int | None = None,
-                 directory: Path | None = None) -> None:
+                 directory: Path | None = None, port: int | None = None) -> None:
+        self._port = port
         self._settings = settings
         self._customers = customers
         self._seed = seed
@@ -75,7 +76,7 @@ class BackgroundDemo:
     def _run(self) -> None:
         try:
             asyncio.run(self._main())
-        except BaseException as error:  # noqa: BLE001 - handed to the thread that waits in start()
+        except BaseException as error:
             if not self._ready.is_set():
                 self._error = error
             else:
@@ -87,7 +88,7 @@ class BackgroundDemo:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         async with run_demo_services(self._settings, customers=self._customers, seed=self._seed,
-                                     directory=self._directory) as services:
+                                     directory=self._directory, port=self._port) as services:
             self._services = services
             self._ready.set()
             if not self._stop_requested.is_set():  # stop() may have come before the loop existed

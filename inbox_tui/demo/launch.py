@@ -4,7 +4,6 @@ stop everything when the TUI quits (or, headless, on Ctrl+C / SIGTERM)."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import threading
@@ -16,6 +15,7 @@ from types import FrameType
 from inbox_tui.demo.background import BackgroundDemo
 from inbox_tui.demo.services import DemoServices, reset_demo
 from inbox_tui.demo.team import DEMO_USER
+from inbox_tui.logs import setup_logging
 from inbox_tui.settings import Settings, data_dir
 
 #: Where a running demo leaves its address, so ``inbox-tui chat --demo`` can join it.
@@ -57,12 +57,13 @@ def _announced(services: DemoServices, directory: Path | None) -> Iterator[None]
 @contextmanager
 def running_demo(
     settings: Settings, *, reset: bool = False, customers: bool = True, seed: int | None = None,
-    directory: Path | None = None,
+    directory: Path | None = None, port: int | None = None,
 ) -> Iterator[DemoServices]:
-    """The demo's services on a background thread for the duration of the block."""
+    """The demo's services on a background thread for the duration of the block (on
+    ``port``; by default the demo's usual one, see ``run_demo_services``)."""
     if reset:
         reset_demo(directory)
-    background = BackgroundDemo(settings, customers=customers, seed=seed, directory=directory)
+    background = BackgroundDemo(settings, customers=customers, seed=seed, directory=directory, port=port)
     services = background.start()
     try:
         with _announced(services, directory):
@@ -111,33 +112,30 @@ def _wait_for_signal(echo: Callable[[str], None]) -> None:
 DEMO_LOG = "demo.log"
 
 
-def configure_logging(*, to_file: bool, directory: Path | None = None) -> Path | None:
+def configure_logging(*, to_file: bool, directory: Path | None = None, level: str | None = None) -> Path | None:
     """Under the TUI, log lines would land on the screen: they go to a file in the data
     directory instead. Headless, warnings go to stderr as usual."""
-    # Every customer connection is an INFO line from websockets: noise here.
-    logging.getLogger("websockets").setLevel(logging.WARNING)
     if not to_file:
-        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        return None
-    path = (directory or data_dir()) / DEMO_LOG
-    path.parent.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(filename=path, level=logging.INFO, force=True,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return path
+        return setup_logging(level or "warning")
+    return setup_logging(level or "info", file=(directory or data_dir()) / DEMO_LOG)
 
 
 def run_demo(
     settings: Settings, *, reset: bool = False, tui: bool = True, customers: bool = True,
-    seed: int | None = None, echo: Callable[[str], None] = print,
-) -> None:
-    configure_logging(to_file=tui)
-    with running_demo(settings, reset=reset, customers=customers, seed=seed) as services:
+    seed: int | None = None, echo: Callable[[str], None] = print, log_level: str | None = None,
+    port: int | None = None,
+) -> int:
+    """Run the demo; returns the exit code (the inbox's, or 0 headless)."""
+    configure_logging(to_file=tui, level=log_level)
+    with running_demo(settings, reset=reset, customers=customers, seed=seed, port=port) as services:
+        if services.port_note:
+            echo(services.port_note)
         if not tui:
             echo(connect_hint(services))
             _wait_for_signal(echo)
-            return
+            return 0
         from inbox_tui.tui.launch import run_tui
 
         # The inbox draws on the terminal's alternate screen: this line is there again when it quits.
         echo(f"The demo shop, with the chat widget: {services.shop_url}")
-        run_tui(services.settings, agent_handle=DEMO_USER)
+        return run_tui(services.settings, agent_handle=DEMO_USER)

@@ -16,11 +16,11 @@ ticket pane shows their previous tickets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Intent(str, Enum):
+class Intent(StrEnum):
     QUESTION = "question"
     HUMAN = "human"
     IDLE = "idle"

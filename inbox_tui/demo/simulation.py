@@ -47,7 +47,7 @@ async def _next_frame(client: CustomerClient, timeout: float) -> Frame | None:
     """The next frame, or None when none came in time (the caller moves on)."""
     try:
         return await client.receive(timeout=timeout)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return None
 
 
@@ -150,9 +150,9 @@ class CustomerSimulation:
             await asyncio.sleep(self.rng.uniform(0.2, 0.6))
         while True:
             await asyncio.sleep(self.rng.uniform(*self.pace.arrival_every))
-            script = self._next_script()
-            if script is not None:
-                self._launch(script)
+            arriving = self._next_script()
+            if arriving is not None:
+                self._launch(arriving)
 
     def _next_script(self) -> CustomerScript | None:
         if len(self._active) >= self.pace.max_active:

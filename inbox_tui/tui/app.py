@@ -30,6 +30,7 @@ from textual.worker import Worker, WorkerState
 from inbox_tui.ai.interface import AIError, AIUnavailable, TranscriptLine
 from inbox_tui.core import agents as core_agents
 from inbox_tui.core import events as core_events
+from inbox_tui.core import team as core_team
 from inbox_tui.core import views
 from inbox_tui.core.conversations import get_conversation
 from inbox_tui.core.escalation import escalate, finish_escalation
@@ -40,7 +41,7 @@ from inbox_tui.core.store import Clock, StoreError, utc_now
 from inbox_tui.core.tickets import add_note, allow_ai_replies, mark_mentions_seen, reassign, send_agent_reply
 from inbox_tui.core.views import View
 from inbox_tui.runtime import Runtime, open_runtime
-from inbox_tui.settings import Settings
+from inbox_tui.settings import Settings, secret
 from inbox_tui.tui.bridge_client import BridgeClient, BridgeState, BridgeStatus
 from inbox_tui.tui.commands import InboxCommands
 from inbox_tui.tui.drafts import DraftStore
@@ -94,7 +95,7 @@ class InboxApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help"),
         # 1–6, in the sidebar's order.
-        *(Binding(str(number), f"view('{view.value}')", view.title, show=False, id=f"view.{view.value}")
+        *(Binding(str(number), f"view('{view.value}')", view.label, show=False, id=f"view.{view.value}")
           for number, view in enumerate(VIEW_ORDER, 1)),
         Binding("slash", "filter", "Filter", id="list.filter"),
         Binding("t", "take_over", "Take over", id="ticket.take_over"),
@@ -261,7 +262,7 @@ class InboxApp(App[None]):
             if self.runtime is None:
                 self.runtime = await open_runtime(self.settings, clock=self.clock)
             runtime = self.runtime
-            self.me = await core_agents.authenticate(runtime.store, self.settings.tui.token)
+            self.me = await core_agents.authenticate(runtime.store, secret(self.settings.tui.token))
             async with runtime.store.read() as session:
                 # The id first: anything committed after it reaches us through the bridge.
                 self.last_event_id = await core_events.last_id(session)
@@ -327,7 +328,7 @@ class InboxApp(App[None]):
         self._title_list()
 
     def _title_list(self) -> None:
-        title = f"{self.view.title} · {self.rows.row_count}"
+        title = f"{self.view.label} · {self.rows.row_count}"
         if self.rows.border_title != title:
             self.rows.border_title = title
 
@@ -694,7 +695,7 @@ class InboxApp(App[None]):
     async def toggle_availability(self) -> None:
         assert self.runtime is not None and self.me is not None
         new = Availability.AWAY if self.availability != Availability.AWAY else Availability.AVAILABLE
-        await core_agents.set_availability(self.runtime.store, self.me.id, new,
+        await core_team.set_availability(self.runtime.store, self.me.id, new,
                                            assignment=self.runtime.settings.assignment)
         self.availability = new
         self.notify(f"You are {new} now.")
@@ -752,7 +753,7 @@ class InboxApp(App[None]):
     @work(exit_on_error=False, group="bridge", exclusive=True)
     async def bridge(self) -> None:
         assert self.settings.tui.token
-        client = BridgeClient(self.settings.bridge_base_url, self.settings.tui.token, self.last_event_id,
+        client = BridgeClient(self.settings.bridge_base_url, secret(self.settings.tui.token) or "", self.last_event_id,
                               self._queue_event, self._bridge_changed)
         await client.run()
 

@@ -131,12 +131,13 @@ class BridgeClient:
 
 
 def _describe(error: BaseException) -> str:
+    # The reason alone: the inbox's message already says the server is not reachable.
     if isinstance(error, ConnectionRefusedError):
-        return "server unreachable (connection refused)"
+        return "connection refused"
     if isinstance(error, ConnectionClosed):
         return "connection dropped"
     if isinstance(error, asyncio.TimeoutError):
         return "server not answering"
     if isinstance(error, OSError):
-        return f"server unreachable ({error.strerror or error})"
+        return str(error.strerror or error)
     return str(error) or error.__class__.__name__

@@ -38,7 +38,7 @@ class InboxCommands(Provider):
         from inbox_tui.tui.widgets.sidebar import VIEW_ORDER
 
         for number, view in enumerate(VIEW_ORDER, 1):
-            yield f"View: {view.title}", partial(app.switch_view, view), f"Key {number}"
+            yield f"View: {view.label}", partial(app.switch_view, view), f"Key {number}"
         for name in app.inbox_theme_names:
             yield f"Theme: {name}", partial(setattr, app, "theme", name), "Switch the colour theme"
 

@@ -1,15 +1,15 @@
 """Theme files: TOML parsed into ``textual.theme.Theme`` objects.
 
 Textual cannot read theme files itself. The bundled themes live in ``themes/`` at the top
-of the project; a user's own go in ``<config dir>/themes/`` and may override a bundled
-one by name. A broken file is reported and skipped, never fatal.
+of the project and are built into the package as ``inbox_tui.themes``; a user's own go
+in ``<config dir>/themes/`` and may override a bundled one by name. A broken file is reported and skipped, never fatal.
 """
 
 from __future__ import annotations
 
-import sys
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from textual.theme import Theme
@@ -17,14 +17,10 @@ from textual.theme import Theme
 from inbox_tui.settings import config_dir
 
 
-
 def _bundled_themes_dir() -> Path:
-    """``themes/`` beside the package in a checkout (and an editable install); a regular
-    install puts the same files under ``<prefix>/share/inbox-tui/themes`` (pyproject's
-    data-files), since the folder sits outside the package."""
-    checkout = Path(__file__).resolve().parents[2] / "themes"
-    installed = Path(sys.prefix) / "share" / "inbox-tui" / "themes"
-    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+    """The themes shipped in the package (``themes/`` of the repository, built into
+    ``inbox_tui.themes``), found the same way in every kind of install."""
+    return Path(str(resources.files("inbox_tui.themes")))
 
 
 BUNDLED_THEMES_DIR = _bundled_themes_dir()

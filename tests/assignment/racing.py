@@ -40,8 +40,12 @@ def escalate_in_process(url: str, now: str, conversation_ids: list[int], barrier
             outcomes = []
             for conversation_id in conversation_ids:
                 result = await escalation.escalate(
-                    store, conversation_id, source="escalation", reason="race",
-                    settings=EscalationSettings(assignment=SETTINGS))
+                    store,
+                    conversation_id,
+                    source="escalation",
+                    reason="race",
+                    settings=EscalationSettings(assignment=SETTINGS),
+                )
                 outcomes.append((result.ticket_id, result.assignee.id if result.assignee else None))
             return outcomes
         finally:
@@ -54,6 +58,7 @@ async def start_conversations(store: Store, n: int, prefix: str) -> list[int]:
     ids = []
     for index in range(n):
         started = await conversations.start_conversation(
-            store, channel="web", customer_id=f"{prefix}-{index}", name="Customer")
+            store, channel="web", customer_id=f"{prefix}-{index}", name="Customer"
+        )
         ids.append(started.conversation.id)
     return ids

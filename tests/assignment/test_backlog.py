@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from inbox_tui.core.agents import add_agent, presence_connected, set_availability, update_agent
+from inbox_tui.core.agents import add_agent
 from inbox_tui.core.backlog import hand_out_waiting, next_team_shift_start, run_shift_watcher
 from inbox_tui.core.models import Availability
-from inbox_tui.core.shifts import parse_shift_specs, set_shifts
+from inbox_tui.core.shifts import parse_shift_specs
 from inbox_tui.core.store import Store
+from inbox_tui.core.team import presence_connected, set_availability, set_shifts, update_agent
 from inbox_tui.core.tickets import allow_ai_replies, reassign
 from inbox_tui.settings import AssignmentSettings
 from tests.assignment.support import assignee_of, escalated_ticket, open_load, teammate, timeline_texts
@@ -37,7 +38,8 @@ async def test_coming_online_hands_out_oldest_first_up_to_capacity(store: Store,
     await presence_connected(store, ana.id, "node-1", assignment=NO_FALLBACK)
     assert [await assignee_of(store, t) for t in tickets] == [ana.id, ana.id, None, None]
     assert await timeline_texts(store, tickets[0], "assigned") == [
-        "From the waiting backlog. Assigned to Ana (@ana): least loaded of 1 available."]
+        "From the waiting backlog. Assigned to Ana (@ana): least loaded of 1 available."
+    ]
 
 
 @both_backends
@@ -90,7 +92,7 @@ async def test_shift_starting_hands_out(store: Store, clock: FixedClock) -> None
     tickets = await waiting_tickets(store, 2, clock)
     settings = AssignmentSettings(next_shift_fallback=False, presence_timeout=3600)
     assert await hand_out_waiting(store, settings) == []
-    clock.now = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
+    clock.now = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
     assert await hand_out_waiting(store, settings) == tickets
     assert await open_load(store) == {ana.id: 2}
 
@@ -113,7 +115,8 @@ async def test_fallback_backlog_goes_to_the_next_shift(store: Store, clock: Fixe
     assert await assignee_of(store, ticket) == ana.id
     assert await timeline_texts(store, ticket, "assigned") == [
         "From the waiting backlog. Assigned to Ana (@ana): nobody is available now; "
-        "next shift: Ana, Sun 09:00 Europe/Lisbon."]
+        "next shift: Ana, Sun 09:00 Europe/Lisbon."
+    ]
 
 
 class RunningClock:
@@ -130,14 +133,14 @@ class RunningClock:
 @both_backends
 async def test_shift_watcher_sleeps_until_the_shift_starts_then_hands_out(database_url: str) -> None:
     # 1.5 s before Ana's shift starts at 10:00 UTC on a Saturday.
-    clock = RunningClock(datetime(2026, 11, 21, 9, 59, 58, 500_000, tzinfo=timezone.utc))
+    clock = RunningClock(datetime(2026, 11, 21, 9, 59, 58, 500_000, tzinfo=UTC))
     store = Store(database_url, clock=clock)
     stop = asyncio.Event()
     try:
         ana = await teammate(store, "ana", shifts=("sat 10:00-18:00",))
         [ticket] = [(await escalated_ticket(store, NO_FALLBACK)).ticket_id]
         assert await assignee_of(store, ticket) is None
-        assert await next_team_shift_start(store, clock()) == datetime(2026, 11, 21, 10, tzinfo=timezone.utc)
+        assert await next_team_shift_start(store, clock()) == datetime(2026, 11, 21, 10, tzinfo=UTC)
         # Keep Ana's presence fresh the way a connected client's heartbeat would.
         watcher = asyncio.create_task(run_shift_watcher(store, NO_FALLBACK, stop))
         deadline = time.monotonic() + 10
@@ -145,7 +148,7 @@ async def test_shift_watcher_sleeps_until_the_shift_starts_then_hands_out(databa
             await asyncio.sleep(0.1)
         assigned_at = clock()
         assert await assignee_of(store, ticket) == ana.id
-        assert assigned_at >= datetime(2026, 11, 21, 10, tzinfo=timezone.utc)
+        assert assigned_at >= datetime(2026, 11, 21, 10, tzinfo=UTC)
         stop.set()
         await asyncio.wait_for(watcher, 5)
     finally:

@@ -14,6 +14,8 @@ from inbox_tui.cli import main
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("INBOX_DB_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     runner = CliRunner()
+    created = runner.invoke(main, ["db", "upgrade"])
+    assert created.exit_code == 0, created.output
 
     def invoke(*args: str, ok: bool = True) -> str:
         result = runner.invoke(main, list(args))
@@ -24,8 +26,19 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
 
 
 def test_add_with_shifts_then_list(run) -> None:  # type: ignore[no-untyped-def]
-    out = run("agents", "add", "ana", "--name", "Ana", "--timezone", "Europe/Lisbon",
-              "--shift", "mon-fri 09:00-17:00", "--shift", "sat 22:00-06:00")
+    out = run(
+        "agents",
+        "add",
+        "ana",
+        "--name",
+        "Ana",
+        "--timezone",
+        "Europe/Lisbon",
+        "--shift",
+        "mon-fri 09:00-17:00",
+        "--shift",
+        "sat 22:00-06:00",
+    )
     assert "added Ana (@ana)" in out and "token: " in out
     listing = run("agents", "list")
     assert "@ana" in listing and "Europe/Lisbon" in listing
@@ -44,12 +57,15 @@ def test_shift_management(run) -> None:  # type: ignore[no-untyped-def]
     assert run("agents", "shifts", "ana", "--clear").endswith("always (no shifts)\n")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--set", "funday 09:00-17:00"), "'funday' is not a weekday"),
-    (("--set", "mon 09:00-25:00"), "not a time of day"),
-    (("--set", "mon 09:00-17:00", "--set", "mon 12:00-13:00"), "shifts overlap"),
-    (("--set", "mon 09:00-17:00", "--clear"), "use one of --set, --add or --clear"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--set", "funday 09:00-17:00"), "'funday' is not a weekday"),
+        (("--set", "mon 09:00-25:00"), "not a time of day"),
+        (("--set", "mon 09:00-17:00", "--set", "mon 12:00-13:00"), "shifts overlap"),
+        (("--set", "mon 09:00-17:00", "--clear"), "use one of --set, --add or --clear"),
+    ],
+)
 def test_bad_shifts_are_refused_and_change_nothing(run, args, message) -> None:  # type: ignore[no-untyped-def]
     run("agents", "add", "ana", "--shift", "tue 09:00-17:00")
     assert message in run("agents", "shifts", "ana", *args, ok=False)

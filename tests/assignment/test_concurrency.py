@@ -23,8 +23,7 @@ def run_processes(target, argument_lists: list[tuple]) -> list:  # type: ignore[
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(argument_lists))
     results = context.Queue()
-    processes = [context.Process(target=target, args=(*arguments, barrier, results))
-                 for arguments in argument_lists]
+    processes = [context.Process(target=target, args=(*arguments, barrier, results)) for arguments in argument_lists]
     for process in processes:
         process.start()
     try:
@@ -41,10 +40,12 @@ def run_processes(target, argument_lists: list[tuple]) -> list:  # type: ignore[
 async def assigned_counts(store: Store) -> tuple[Counter[int], Counter[int]]:
     """Per ticket: "assigned" timeline events, and assignment events naming a teammate."""
     async with store.read() as session:
-        timeline = Counter(await session.scalars(
-            select(TimelineEvent.ticket_id).where(TimelineEvent.code == "assigned")))
-        events = Counter(await session.scalars(
-            select(Event.ticket_id).where(Event.kind == "assigned", Event.agent_id.is_not(None))))
+        timeline = Counter(
+            await session.scalars(select(TimelineEvent.ticket_id).where(TimelineEvent.code == "assigned"))
+        )
+        events = Counter(
+            await session.scalars(select(Event.ticket_id).where(Event.kind == "assigned", Event.agent_id.is_not(None)))
+        )
     return timeline, events
 
 
@@ -57,8 +58,7 @@ async def test_racing_backlog_hand_outs(store: Store, clock: FixedClock, databas
 
         for agent in team:
             session.add(Presence(agent_id=agent.id, node="n", connected_at=clock(), heartbeat_at=clock()))
-    results = run_processes(hand_out_in_process,
-                            [(database_url, clock().isoformat())] * PROCESSES)
+    results = run_processes(hand_out_in_process, [(database_url, clock().isoformat())] * PROCESSES)
     handed_out = [ticket for result in results for ticket in result]
     assert len(handed_out) == len(set(handed_out)) == 9  # nobody assigned a ticket twice
     assert await open_load(store) == {agent.id: 3 for agent in team}  # nobody over capacity

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from inbox_tui.core.agents import presence_disconnected, set_availability
 from inbox_tui.core.models import Availability
 from inbox_tui.core.store import Store
+from inbox_tui.core.team import presence_disconnected, set_availability
 from inbox_tui.core.tickets import reassign
 from inbox_tui.settings import AssignmentSettings
 from tests.assignment.support import assignee_of, escalated_ticket, open_load, teammate, timeline_texts
@@ -57,12 +57,14 @@ async def test_away_offline_off_shift_and_full_teammates_are_skipped(store: Stor
     result = await escalated_ticket(store, NO_FALLBACK)
     assert result.assignee == on_shift
     assert await timeline_texts(store, result.ticket_id, "assigned") == [
-        "Assigned to Zed (@zed): least loaded of 1 available."]
+        "Assigned to Zed (@zed): least loaded of 1 available."
+    ]
     # Zed is full now: the next one waits unassigned.
     waiting = await escalated_ticket(store, NO_FALLBACK)
     assert waiting.assignee is None
     assert await timeline_texts(store, waiting.ticket_id, "unassigned") == [
-        "No teammate is available: the ticket waits in Unassigned."]
+        "No teammate is available: the ticket waits in Unassigned."
+    ]
     assert full.id not in await open_load(store)
 
 
@@ -80,8 +82,7 @@ async def test_takeover_assigns_the_teammate_even_over_capacity(store: Store) ->
     taken = await escalated_ticket(store, source="takeover", actor_id=ana.id)
     assert taken.assignee == ana
     assert await open_load(store) == {ana.id: 2}
-    assert await timeline_texts(store, taken.ticket_id, "assigned") == [
-        "Assigned to Ana (@ana), who took over."]
+    assert await timeline_texts(store, taken.ticket_id, "assigned") == ["Assigned to Ana (@ana), who took over."]
     # Away and offline do not matter either: the one who took over owns it.
     await set_availability(store, ana.id, Availability.AWAY)
     assert (await escalated_ticket(store, source="takeover", actor_id=ana.id)).assignee == ana
@@ -89,18 +90,19 @@ async def test_takeover_assigns_the_teammate_even_over_capacity(store: Store) ->
 
 @both_backends
 async def test_next_shift_fallback_names_who_and_when(store: Store, clock: FixedClock) -> None:
-    clock.now = datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc)  # Saturday 03:00 UTC
+    clock.now = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)  # Saturday 03:00 UTC
     ana = await teammate(store, "ana", online=False, timezone="Europe/Lisbon", shifts=("daily 09:00-17:00",))
     await teammate(store, "bob", online=False, timezone="America/New_York", shifts=("daily 09:00-17:00",))
     result = await escalated_ticket(store)
     assert result.assignee == ana  # 09:00 Lisbon (UTC+0) comes before 09:00 New York
     assert await timeline_texts(store, result.ticket_id, "assigned") == [
-        "Assigned to Ana (@ana): nobody is available now; next shift: Ana, 09:00 Europe/Lisbon."]
+        "Assigned to Ana (@ana): nobody is available now; next shift: Ana, 09:00 Europe/Lisbon."
+    ]
 
 
 @both_backends
 async def test_next_shift_fallback_skips_away_and_full_and_can_be_off(store: Store, clock: FixedClock) -> None:
-    clock.now = datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc)  # Saturday
+    clock.now = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)  # Saturday
     full = await teammate(store, "full", online=False, shifts=("daily 06:00-16:00",), capacity=0)
     away = await teammate(store, "away", online=False, shifts=("daily 07:00-16:00",))
     await set_availability(store, away.id, Availability.AWAY)
@@ -114,11 +116,12 @@ async def test_next_shift_fallback_skips_away_and_full_and_can_be_off(store: Sto
 
 @both_backends
 async def test_fallback_next_shift_a_later_day_says_the_weekday(store: Store, clock: FixedClock) -> None:
-    clock.now = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)  # Saturday noon
+    clock.now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # Saturday noon
     await teammate(store, "ana", online=False, timezone="Europe/Lisbon", shifts=("mon-fri 09:00-17:00",))
     result = await escalated_ticket(store)
     assert await timeline_texts(store, result.ticket_id, "assigned") == [
-        "Assigned to Ana (@ana): nobody is available now; next shift: Ana, Mon 09:00 Europe/Lisbon."]
+        "Assigned to Ana (@ana): nobody is available now; next shift: Ana, Mon 09:00 Europe/Lisbon."
+    ]
 
 
 @both_backends
@@ -144,5 +147,4 @@ async def test_reassignment_is_a_timeline_event_with_who_did_it(store: Store) ->
     assert result.assignee == ana
     await reassign(store, result.ticket_id, bea.id, ana.id)
     assert await assignee_of(store, result.ticket_id) == bea.id
-    assert await timeline_texts(store, result.ticket_id, "reassigned") == [
-        "Reassigned to Bea (@bea) by Ana (@ana)."]
+    assert await timeline_texts(store, result.ticket_id, "reassigned") == ["Reassigned to Bea (@bea) by Ana (@ana)."]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 import pytest
 
@@ -21,7 +21,7 @@ LISBON = "Europe/Lisbon"
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def test_parse_day_ranges_lists_and_wraps() -> None:
@@ -33,15 +33,18 @@ def test_parse_day_ranges_lists_and_wraps() -> None:
     assert night == WeeklyShift(4, time(22), time(6)) and night.crosses_midnight
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ("mon", "DAYS START-END"),
-    ("mon 09:00", "START-END"),
-    ("funday 09:00-17:00", "'funday' is not a weekday"),
-    ("mon 9-17", "not a time like 09:00"),
-    ("mon 25:00-26:00", "not a time of day"),
-    ("mon 09:00-09:00", "cannot start and end at the same time"),
-    ("mon 0900-1700", "not a time like 09:00"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("mon", "DAYS START-END"),
+        ("mon 09:00", "START-END"),
+        ("funday 09:00-17:00", "'funday' is not a weekday"),
+        ("mon 9-17", "not a time like 09:00"),
+        ("mon 25:00-26:00", "not a time of day"),
+        ("mon 09:00-09:00", "cannot start and end at the same time"),
+        ("mon 0900-1700", "not a time like 09:00"),
+    ],
+)
 def test_bad_specs_are_refused_with_a_clear_message(spec: str, message: str) -> None:
     with pytest.raises(ShiftError, match=message):
         parse_shift_spec(spec)
@@ -53,8 +56,7 @@ def test_overlapping_shifts_are_refused_even_across_the_week_boundary() -> None:
     with pytest.raises(ShiftError, match="overlap"):
         parse_shift_specs(["sun 22:00-06:00", "mon 05:00-08:00"])
     # Back to back is fine.
-    assert len(parse_shift_specs(["mon 09:00-13:00", "mon 13:00-17:00", "sun 22:00-06:00",
-                                  "mon 06:00-07:00"])) == 4
+    assert len(parse_shift_specs(["mon 09:00-13:00", "mon 13:00-17:00", "sun 22:00-06:00", "mon 06:00-07:00"])) == 4
 
 
 def test_no_shifts_means_always_on_shift() -> None:

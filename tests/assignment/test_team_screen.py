@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input, Select, Static
 
-from inbox_tui.core.agents import add_agent, presence_connected
+from inbox_tui.core.agents import add_agent
 from inbox_tui.core.assignment import team_members
 from inbox_tui.core.models import Availability
-from inbox_tui.core.shifts import describe_shifts, get_shifts, parse_shift_specs, set_shifts
+from inbox_tui.core.shifts import describe_shifts, parse_shift_specs
+from inbox_tui.core.team import get_shifts, presence_connected, set_shifts
 from inbox_tui.runtime import open_runtime
 from inbox_tui.settings import AssignmentSettings, Settings, TUISettings
 from inbox_tui.tui.app import InboxApp
@@ -24,13 +24,13 @@ from tests.conftest import FixedClock, sqlite_url
 @pytest.fixture
 async def app_and_store(tmp_path: Path):  # type: ignore[no-untyped-def]
     clock = FixedClock()
-    settings = replace(Settings(), database_url=sqlite_url(tmp_path))
+    settings = Settings(database_url=sqlite_url(tmp_path))
     runtime = await open_runtime(settings, clock=clock)
     store = runtime.store
     ana, token = await add_agent(store, "ana", "Ana Lima", capacity=2, timezone="Europe/Lisbon")
     await add_agent(store, "bob", "[b]Bob[/b]", capacity=3)
     await set_shifts(store, "bob", parse_shift_specs(["mon-fri 09:00-17:00"]))
-    settings = replace(settings, tui=TUISettings(token=token))
+    settings = settings.model_copy(update={"tui": TUISettings(token=token)})
     app = InboxApp(settings, runtime=runtime, clock=clock, connect_bridge=False, cursor_blink=False)
     try:
         yield app, store, ana
@@ -86,8 +86,11 @@ async def test_editing_my_capacity_shifts_and_availability(app_and_store) -> Non
         await settle(app, pilot)
         assert describe_shifts(await get_shifts(store, "ana")) == "mon-fri 09:00-17:00, sat 22:00-06:00"
         async with store.read() as session:
-            mine = next(m for m in await team_members(session, store.now(), app.settings.assignment)
-                        if m.status.agent.id == ana.id)
+            mine = next(
+                m
+                for m in await team_members(session, store.now(), app.settings.assignment)
+                if m.status.agent.id == ana.id
+            )
         assert (mine.status.capacity, mine.status.availability) == (7, Availability.AWAY)
         assert str(screen.query_one(DataTable).get_row_at(0)[4]) == "0/7"
         assert screen.query_one("#shifts", Input).value == "mon-fri 09:00-17:00; sat 22:00-06:00"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +35,8 @@ def make_settings(database_url: str, tmp_path: Path, *, base_url: str | None = N
     return Settings(
         database_url=database_url,
         ai=ai,
-        bot=replace(BotSettings(), knowledge_file=str(knowledge)),
-        server=replace(ServerSettings(), **server),
+        bot=BotSettings(knowledge_file=str(knowledge)),
+        server=ServerSettings(**server),
     )
 
 

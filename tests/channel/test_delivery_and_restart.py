@@ -135,15 +135,13 @@ async def test_lost_listen_connection_is_restored_and_nothing_is_missed(start_ch
 
 
 async def test_summaries_left_pending_by_a_dead_worker_are_finished_at_start(database_url: str, tmp_path) -> None:
-    from dataclasses import replace
-
     from inbox_tui.core.conversations import record_customer_message, start_conversation
     from inbox_tui.core.models import Ticket
     from inbox_tui.runtime import open_runtime
     from tests.channel.conftest import make_settings
 
-    runtime = await open_runtime(replace(make_settings(database_url, tmp_path), summary_lease_seconds=0.2),
-                                 migrate=False)
+    settings = make_settings(database_url, tmp_path).model_copy(update={"summary_lease_seconds": 0.2})
+    runtime = await open_runtime(settings, migrate=False)
     server = None
     try:
         started = await start_conversation(runtime.store, channel="web", customer_id="c1", locale="en")

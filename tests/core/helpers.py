@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from inbox_tui.core import agents, conversations, events
+from inbox_tui.core import agents, conversations, events, team
 from inbox_tui.core.conversations import StartedConversation
 from inbox_tui.core.models import Event, Message, TimelineEvent
 from inbox_tui.core.records import AgentRef
@@ -18,9 +18,9 @@ async def add_teammate(
 ) -> AgentRef:
     agent, _token = await agents.add_agent(store, handle, handle.title(), capacity=capacity)
     if online:
-        await agents.presence_connected(store, agent.id, node="test-node")
+        await team.presence_connected(store, agent.id, node="test-node")
     if away:
-        await agents.set_availability(store, agent.id, "away")
+        await team.set_availability(store, agent.id, "away")
     return agent
 
 

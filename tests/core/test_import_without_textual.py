@@ -33,8 +33,10 @@ CHECK = textwrap.dedent(
                 importlib.import_module(module.name)
                 imported.append(module.name)
     # The terminal customer client too: it shows untrusted text without the TUI.
+    # The command line too, until a command opens the inbox.
     for name in ("inbox_tui.settings", "inbox_tui.runtime", "inbox_tui.ai.openai_backend",
-                 "inbox_tui.untrusted_text", "inbox_tui.demo.terminal_chat"):
+                 "inbox_tui.untrusted_text", "inbox_tui.demo.terminal_chat", "inbox_tui.cli",
+                 "inbox_tui.logs", "inbox_tui.config_file"):
         importlib.import_module(name)
         imported.append(name)
 

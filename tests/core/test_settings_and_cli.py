@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from inbox_tui.cli import main
 from inbox_tui.core.database_url import DatabaseURLError, normalize_database_url
 from inbox_tui.core.migrate import current_revision, head_revision
 from inbox_tui.core.store import Store
-from inbox_tui.settings import Settings, SettingsError, config_dir, data_dir, load_settings
+from inbox_tui.settings import Settings, SettingsError, config_dir, data_dir, load_settings, secret
 from tests.conftest import create_pg_database, drop_pg_database, requires_postgres
 
 
@@ -57,15 +57,19 @@ def test_file_then_environment(tmp_path: Path) -> None:
     assert from_file.bot.handoff_translations == {"es": "Un momento, te paso con el equipo."}
 
     sqlite_file = tmp_path / "env.db"
-    from_env = load_settings(environ={
-        "INBOX_MODEL": "env-model", "INBOX_PORT": "9100", "INBOX_DB_URL": f"sqlite:///{sqlite_file}",
-        "OPENAI_API_KEY": "sk-test",
-    })
+    from_env = load_settings(
+        environ={
+            "INBOX_MODEL": "env-model",
+            "INBOX_PORT": "9100",
+            "INBOX_DB_URL": f"sqlite:///{sqlite_file}",
+            "OPENAI_API_KEY": "sk-test",
+        }
+    )
     assert from_env.ai.model == "env-model"  # the environment wins over the file
     assert from_env.server.port == 9100
     assert from_env.database_url == f"sqlite+aiosqlite:///{sqlite_file}"
     assert from_env.ai.summary_timeout == 7.5  # what the environment does not set, the file does
-    assert from_env.ai.api_key == "sk-test"
+    assert secret(from_env.ai.api_key) == "sk-test"
 
 
 def test_an_explicit_config_file(tmp_path: Path) -> None:
@@ -77,17 +81,21 @@ def test_an_explicit_config_file(tmp_path: Path) -> None:
         load_settings(tmp_path / "missing.toml", environ={})
 
 
-@pytest.mark.parametrize(("toml", "message"), [
-    ("[ai\nmodel = 1", "not valid TOML"),
-    ('colour = "blue"', "colour: unknown setting"),
-    ('[ai]\nmodle = "x"', "ai.modle: unknown setting"),
-    ('[server]\nport = "eighty"', "server.port"),
-    ("[server]\nport = -1", "server.port"),
-    ('[ai]\nbackend = "magic"', "ai.backend: 'magic' is not one of auto, offline, openai"),
-    ('[assignment]\nnext_shift_fallback = "perhaps"', "assignment.next_shift_fallback"),
-    ("ai = 3", "ai: expected a table"),
-    ('[bot]\nescalation_triggers = "refunds"', "bot.escalation_triggers"),
-])
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[ai\nmodel = 1", "not valid TOML"),
+        ('colour = "blue"', "colour: unknown setting"),
+        ('config_path = "/etc/x.toml"', "config_path: unknown setting"),
+        ('[ai]\nmodle = "x"', "ai.modle: unknown setting"),
+        ('[server]\nport = "eighty"', "server.port"),
+        ("[server]\nport = -1", "server.port"),
+        ('[ai]\nbackend = "magic"', "ai.backend: 'magic' is not one of auto, offline, openai"),
+        ('[assignment]\nnext_shift_fallback = "perhaps"', "assignment.next_shift_fallback"),
+        ("ai = 3", "ai: expected a table"),
+        ('[bot]\nescalation_triggers = "refunds"', "bot.escalation_triggers"),
+    ],
+)
 def test_a_broken_file_says_what_is_wrong(toml: str, message: str) -> None:
     path = write_config(toml)
     with pytest.raises(SettingsError) as caught:
@@ -97,25 +105,31 @@ def test_a_broken_file_says_what_is_wrong(toml: str, message: str) -> None:
         assert str(path) in str(caught.value)
 
 
-@pytest.mark.parametrize(("variable", "value", "message"), [
-    ("INBOX_PORT", "http", "server.port"),
-    ("INBOX_AI_TIMEOUT", "soon", "ai.timeout"),
-    ("INBOX_AI", "gpt", "ai.backend"),
-    ("INBOX_ASSIGNMENT_RULE", "random", "assignment.rule"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("INBOX_PORT", "http", "server.port"),
+        ("INBOX_AI_TIMEOUT", "soon", "ai.timeout"),
+        ("INBOX_AI", "gpt", "ai.backend"),
+        ("INBOX_ASSIGNMENT_RULE", "random", "assignment.rule"),
+    ],
+)
 def test_a_bad_environment_value_says_which(variable: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings(environ={variable: value})
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("mysql://root@localhost/inbox", "only sqlite and postgresql"),
-    ("sqlite:///:memory:", "give a file path"),
-    ("sqlite://", "give a file path"),
-    ("postgresql://postgres@localhost", "name the database"),
-    ("not a url at all", "is not valid"),
-    ("postgresql+psycopg2cffi://x@y/z", "asyncpg"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root@localhost/inbox", "only sqlite and postgresql"),
+        ("sqlite:///:memory:", "give a file path"),
+        ("sqlite://", "give a file path"),
+        ("postgresql://postgres@localhost", "name the database"),
+        ("not a url at all", "is not valid"),
+        ("postgresql+psycopg2cffi://x@y/z", "asyncpg"),
+    ],
+)
 def test_a_bad_database_url_says_why(url: str, message: str) -> None:
     with pytest.raises(DatabaseURLError, match=message):
         normalize_database_url(url)
@@ -184,29 +198,86 @@ def test_db_upgrade_on_postgresql() -> None:
         asyncio.run(drop_pg_database(name))
 
 
-def test_status_on_the_default_database_creates_and_migrates_it() -> None:
-    result = CliRunner().invoke(main, ["status"], env={})
-    assert result.exit_code == 0, result.output
-    assert "Conversations:" in result.output and "offline" in result.output
-    assert (data_dir() / "inbox.db").exists()
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["agents", "list"], ["agents", "add", "ana"], ["open"], ["agents", "token", "ana"], ["web"]],
+)
+def test_a_new_install_is_not_created_by_commands_that_do_not_migrate(command: list[str]) -> None:
+    result = CliRunner().invoke(main, command, env={})
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [
+        f"Error: no database at {data_dir() / 'inbox.db'} yet: run `inbox-tui db upgrade` "
+        "(or start `inbox-tui serve`, which does it)"
+    ]
+    assert not data_dir().exists()
+    assert CliRunner().invoke(main, ["db", "current"]).output.startswith("(no database at ")
+    assert not data_dir().exists()
+
+
+def test_after_db_upgrade_the_commands_work_and_an_empty_team_is_said() -> None:
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
     assert _revision(Settings().database_url) == head_revision()
+    status = CliRunner().invoke(main, ["status"])
+    assert status.exit_code == 0, status.output
+    assert "Conversations:" in status.output and "offline" in status.output
+    listing = CliRunner().invoke(main, ["agents", "list"])
+    assert listing.exit_code == 0
+    assert "no teammates yet" in listing.output
+
+
+def _set_revision(database_url: str, revision: str | None) -> None:
+    async def write() -> None:
+        store = Store(database_url)
+        try:
+            async with store.write_engine.begin() as conn:
+                if revision is None:
+                    await conn.execute(text("DELETE FROM alembic_version"))
+                else:
+                    await conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+        finally:
+            await store.close()
+
+    asyncio.run(write())
+
+
+@pytest.mark.parametrize(
+    ("revision", "message"),
+    [
+        ("0001", "the database schema (0001) is behind this program"),
+        ("9999_from_the_future", "the database schema (9999_from_the_future) is newer than this program knows"),
+        (None, "the database has no tables yet"),
+    ],
+)
+def test_a_database_at_another_schema_is_refused_without_migrating(revision: str | None, message: str) -> None:
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    url = Settings().database_url
+    _set_revision(url, revision)
+    for command in (["status"], ["agents", "list"], ["open"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code != 0
+        assert message in result.output, result.output
+        assert "Traceback" not in result.output
+    assert _revision(url) == revision  # nothing migrated it
 
 
 def _files_under(root: Path) -> set[Path]:
-    return {p for p in root.rglob("*")} if root.exists() else set()
+    return set(root.rglob("*")) if root.exists() else set()
 
 
-@pytest.mark.parametrize("url", [
-    "mysql://root@localhost/inbox",
-    "sqlite:///:memory:",
-    "postgresql://postgres@127.0.0.1:1/test",  # nothing listens on port 1
-    pytest.param("postgresql://nobody@127.0.0.1:5432/test", marks=requires_postgres, id="unknown-role"),
-    pytest.param("postgresql://postgres@127.0.0.1:5432/no_such_database_here", marks=requires_postgres,
-                 id="missing-database"),
-])
-def test_status_with_a_broken_database_url_fails_clearly_and_changes_nothing(
-    tmp_path: Path, url: str
-) -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://root@localhost/inbox",
+        "sqlite:///:memory:",
+        "postgresql://postgres@127.0.0.1:1/test",  # nothing listens on port 1
+        pytest.param("postgresql://nobody@127.0.0.1:5432/test", marks=requires_postgres, id="unknown-role"),
+        pytest.param(
+            "postgresql://postgres@127.0.0.1:5432/no_such_database_here", marks=requires_postgres, id="missing-database"
+        ),
+    ],
+)
+def test_status_with_a_broken_database_url_fails_clearly_and_changes_nothing(tmp_path: Path, url: str) -> None:
     before = _files_under(tmp_path)
     result = CliRunner().invoke(main, ["status"], env={"INBOX_DB_URL": url})
     assert result.exit_code != 0
@@ -223,7 +294,7 @@ def test_a_broken_config_file_fails_clearly(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["--config", str(broken), "status"])
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert lines == [f"Error: configuration: server.port: 'x' is not a valid int"]
+    assert lines == ["Error: configuration: server.port: 'x' is not a valid int"]
     assert not data_dir().exists()
 
 
@@ -239,6 +310,95 @@ def test_status_on_a_file_that_is_not_a_database_fails_clearly_and_leaves_it_alo
     result = CliRunner().invoke(main, ["status"], env={"INBOX_DB_URL": f"sqlite:///{not_a_database}"})
     assert result.exit_code != 0
     assert [line for line in result.output.splitlines() if line.strip()] == [
-        "Error: database error: file is not a database"]
+        "Error: database error: file is not a database"
+    ]
     assert not_a_database.read_bytes() == b"shopping list: milk, eggs\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
+
+
+# --- the settings model as documentation -------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_configuration_rows() -> set[tuple[str, str]]:
+    section = README.read_text(encoding="utf-8").split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows: set[tuple[str, str]] = set()
+    for line in section.splitlines():
+        cells = [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[1] and not set(cells[1]) <= {"-"} and cells[1] != "config.toml":
+            rows.add((cells[0], cells[1]))
+    return rows
+
+
+def test_the_readme_configuration_table_is_the_model() -> None:
+    from inbox_tui.settings import environment_variable, setting_fields
+
+    model = {
+        (environment_variable(info) or "", f"[{section}] {name}" if section else name)
+        for section, name, info in setting_fields()
+    }
+    assert _readme_configuration_rows() == model
+    assert all(info.description for _, _, info in setting_fields())  # every setting is described
+
+
+def test_config_init_writes_a_described_file_that_loads_as_the_defaults() -> None:
+    result = CliRunner().invoke(main, ["config", "init"])
+    assert result.exit_code == 0, result.output
+    path = config_dir() / "config.toml"
+    text = path.read_text(encoding="utf-8")
+    assert "# key for an OpenAI-compatible endpoint (environment: OPENAI_API_KEY)" in text
+    assert '# model = "gpt-4o-mini"' in text
+    assert path.stat().st_mode & 0o077 == 0
+    assert load_settings(environ={}) == Settings(config_path=path)
+    # Every commented setting, uncommented, is a valid file.
+    uncommented = "\n".join(line[2:] if line.startswith("# ") and " = " in line else line for line in text.splitlines())
+    path.write_text(uncommented, encoding="utf-8")
+    assert load_settings(environ={}).ai.model == "gpt-4o-mini"
+    again = CliRunner().invoke(main, ["config", "init"])
+    assert again.exit_code != 0 and "exists already" in again.output
+
+
+def test_config_show_masks_secrets_and_config_path_says_where() -> None:
+    write_config('[tui]\ntoken = "file-token-secret"\n')
+    shown = CliRunner().invoke(
+        main, ["config", "show"], env={"OPENAI_API_KEY": "sk-very-secret", "INBOX_MODEL": "env-model"}
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "sk-very-secret" not in shown.output and "file-token-secret" not in shown.output
+    assert 'api_key = "********"' in shown.output and 'token = "********"' in shown.output
+    assert 'model = "env-model"' in shown.output
+    assert "# overridden by the environment: OPENAI_API_KEY, INBOX_MODEL" in shown.output
+    where = CliRunner().invoke(main, ["config", "path"])
+    assert f"config file:  {config_dir() / 'config.toml'} (in use)" in where.output
+    assert str(data_dir()) in where.output
+
+
+def test_secrets_never_show_in_the_settings_repr() -> None:
+    settings = load_settings(environ={"OPENAI_API_KEY": "sk-very-secret", "INBOX_TOKEN": "tok-secret"})
+    assert "sk-very-secret" not in repr(settings) and "tok-secret" not in repr(settings)
+    assert secret(settings.tui.token) == "tok-secret"
+
+
+def test_the_inbox_agent_comes_from_the_settings_unless_open_names_one() -> None:
+    from inbox_tui.cli import inbox_agent
+
+    from_env = load_settings(environ={"INBOX_AGENT": "@Ana"})
+    assert from_env.tui.agent == "ana"
+    assert inbox_agent(from_env, None) == "ana"
+    assert inbox_agent(from_env, "@Bob") == "bob"
+    write_config('[tui]\nagent = "carla"\n')
+    assert inbox_agent(load_settings(environ={}), None) == "carla"
+
+
+def test_db_upgrade_refuses_a_database_a_newer_program_upgraded() -> None:
+    assert CliRunner().invoke(main, ["db", "upgrade"]).exit_code == 0
+    url = Settings().database_url
+    _set_revision(url, "9999_from_the_future")
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code != 0
+    assert [line for line in result.output.splitlines() if line.strip()] == [
+        f"Error: the database schema (9999_from_the_future) is newer than this program knows ({head_revision()}): "
+        "it was upgraded by a newer inbox-tui; upgrade this one to match"
+    ]
+    assert _revision(url) == "9999_from_the_future"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,12 @@ from inbox_tui.runtime import Runtime, open_runtime
 from inbox_tui.settings import load_settings
 
 ENTRY_POINT = str(Path(sys.executable).parent / "inbox-tui")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -156,7 +163,8 @@ async def test_unreachable_server_and_missing_demo_are_clear_errors(tmp_path: Pa
 async def test_chat_joins_a_headless_demo_from_a_second_terminal(tmp_path: Path) -> None:
     """`inbox-tui demo --no-tui` in one terminal, `inbox-tui chat --demo` in another."""
     demo = await asyncio.create_subprocess_exec(
-        ENTRY_POINT, "demo", "--no-tui", "--no-customers", "--reset", stdout=asyncio.subprocess.PIPE,
+        ENTRY_POINT, "demo", "--no-tui", "--no-customers", "--reset", "--port", str(_free_port()),
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT)
     try:
         assert demo.stdout is not None

@@ -78,7 +78,8 @@ def test_readme_demo_command_in_a_real_terminal(tmp_path: Path) -> None:
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items())
     # Only the variables the README's command needs; no key: the demo must need none.
     # COLUMNS/LINES from the test runner would override the terminal's real size.
-    script = (f"cd {shlex.quote(str(ROOT))} && env -u OPENAI_API_KEY -u OPENAI_BASE_URL -u INBOX_DB_URL -u COLUMNS -u LINES "
+    unset = "-u OPENAI_API_KEY -u OPENAI_BASE_URL -u INBOX_DB_URL -u COLUMNS -u LINES"
+    script = (f"cd {shlex.quote(str(ROOT))} && env {unset} "
               f"{exports} {command}; echo $? > {shlex.quote(str(exit_file))}")
     tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", script)
     try:

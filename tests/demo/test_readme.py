@@ -79,8 +79,8 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test_command in ci, f".ci/run does not run {test_command!r}"
     install = re.search(r"```sh\n(.*?)```", README.split("## Install and run the demo", 1)[1], flags=re.DOTALL)
     assert install
-    # .ci/run installs the same way (in two steps), then tests.
-    assert 'pip install -q -e ".[test]"' in "\n".join(ci) and '-e ".[test]"' in install.group(1)
+    # .ci/run installs the same way (in two steps, with the lint and type tools), then tests.
+    assert 'pip install -q -e ".[test,dev]"' in "\n".join(ci) and '-e ".[test]"' in install.group(1)
 
 
 def toml_blocks() -> list[str]:

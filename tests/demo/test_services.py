@@ -27,7 +27,7 @@ from inbox_tui.demo.services import DEMO_TOKENS, demo_database_path, run_demo_se
 from inbox_tui.demo.simulation import CustomerSimulation, Pace
 from inbox_tui.demo.team import DEMO_USER, ensure_demo_team
 from inbox_tui.runtime import open_runtime
-from inbox_tui.settings import load_settings
+from inbox_tui.settings import load_settings, secret
 
 T = TypeVar("T")
 FAST = Pace(first_wave_typing=(0.05, 0.1), typing_per_char=0.0, typing_bounds=(0.05, 0.1),
@@ -63,9 +63,9 @@ async def transcript_of(store: Store, customer_name: str) -> list[tuple[str, str
 
 async def test_headless_demo_fills_the_inbox_and_stops_cleanly(tmp_path: Path) -> None:
     settings = load_settings()
-    async with run_demo_services(settings, seed=7) as services:
+    async with run_demo_services(settings, seed=7, port=0) as services:
         assert services.settings.database_url.endswith(str(demo_database_path()))
-        assert services.settings.tui.token == services.tokens[DEMO_USER]
+        assert secret(services.settings.tui.token) == services.tokens[DEMO_USER]
         store = Store(services.settings.database_url)
         try:
             async def escalated_and_listed() -> bool:
@@ -157,7 +157,7 @@ async def test_a_waiting_customer_talks_to_the_teammate_who_took_over(tmp_path: 
 def test_background_demo_announces_itself_and_leaves_nothing_behind(tmp_path: Path) -> None:
     settings = load_settings()
     assert running_demo_url() is None
-    with running_demo(settings, customers=False) as services:
+    with running_demo(settings, customers=False, port=0) as services:
         assert running_demo_url() == services.server_url
         with socket.create_connection(("127.0.0.1", services.port), timeout=2):
             pass
@@ -166,9 +166,9 @@ def test_background_demo_announces_itself_and_leaves_nothing_behind(tmp_path: Pa
     assert not [t for t in threading.enumerate() if t.name.startswith("inbox-demo")]
 
     # Kept between runs; --reset starts afresh (new teammates, new tokens).
-    with running_demo(settings, customers=False) as again:
+    with running_demo(settings, customers=False, port=0) as again:
         assert again.tokens == services.tokens
-    with running_demo(settings, customers=False, reset=True) as fresh:
+    with running_demo(settings, customers=False, reset=True, port=0) as fresh:
         assert fresh.tokens[DEMO_USER] != services.tokens[DEMO_USER]
 
 
@@ -178,7 +178,35 @@ def test_a_broken_database_location_is_a_clear_start_error(tmp_path: Path, monke
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     monkeypatch.setenv("INBOX_DATA_DIR", str(blocker / "data"))
-    with pytest.raises(DemoStartError, match="could not start"):
-        with running_demo(load_settings(), customers=False):
-            pass
+    with pytest.raises(DemoStartError, match="could not start"), running_demo(load_settings(), customers=False, port=0):
+        pass
     assert not [t for t in threading.enumerate() if t.name.startswith("inbox-demo")]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_demo_keeps_its_address_across_runs_and_says_when_it_cannot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inbox_tui.demo import services as demo_services
+
+    usual = _free_port()  # stands for the demo's usual port, so tests can run side by side
+    monkeypatch.setattr(demo_services, "DEMO_PORT", usual)
+    settings = load_settings()
+    with running_demo(settings, customers=False) as first:
+        assert first.port == usual and first.port_note is None
+    with running_demo(settings, customers=False) as second:
+        assert second.server_url == first.server_url  # `chat --demo` resumes its conversation
+        assert running_demo_url() == first.server_url
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", usual))
+        squatter.listen()
+        with running_demo(settings, customers=False) as moved:
+            assert moved.port != usual
+            assert moved.port_note is not None and f"port {usual}" in moved.port_note
+            assert str(moved.port) in moved.port_note
+            assert running_demo_url() == moved.server_url

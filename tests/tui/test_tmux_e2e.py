@@ -54,6 +54,7 @@ async def test_take_over_reply_and_allow_ai_in_a_real_terminal(tmp_path: Path) -
     env = {**os.environ, "INBOX_DB_URL": f"sqlite+aiosqlite:///{db}", "INBOX_AI": "offline",
            "INBOX_CONFIG_DIR": str(tmp_path / "config"), "INBOX_DATA_DIR": str(tmp_path / "data"),
            "TEXTUAL_ANIMATIONS": "none"}
+    subprocess.run([str(BIN / "inbox-tui"), "db", "upgrade"], env=env, capture_output=True, check=True, timeout=60)
     added = subprocess.run([str(BIN / "inbox-tui"), "agents", "add", "ana", "--name", "Ana Lima"],
                            env=env, capture_output=True, text=True, check=True, timeout=60)
     token = next(line.split(": ", 1)[1] for line in added.stdout.splitlines() if line.startswith("token: "))

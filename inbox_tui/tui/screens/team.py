@@ -19,12 +19,12 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
-from inbox_tui.core.agents import set_availability, update_agent
 from inbox_tui.core.assignment import TeamMember, team_members
 from inbox_tui.core.models import Availability
 from inbox_tui.core.records import AgentRef
-from inbox_tui.core.shifts import describe_shifts, parse_shift_specs, set_shifts
+from inbox_tui.core.shifts import describe_shifts, parse_shift_specs
 from inbox_tui.core.store import Store, StoreError
+from inbox_tui.core.team import set_availability, set_shifts, update_agent
 from inbox_tui.settings import AssignmentSettings
 from inbox_tui.tui.safe_text import literal
 

@@ -31,9 +31,10 @@ class ConversationPane(Vertical):
     def show(self, conversation: ConversationRow, transcript: tuple[MessageRecord, ...] | list[MessageRecord]) -> None:
         self.conversation = conversation
         name = literal(conversation.customer_name, single_line=True) or "(no name)"
-        state = {ConversationStatus.LIVE: "talking to the bot" if conversation.ai_enabled else "AI paused",
-                 ConversationStatus.ESCALATED: "with a teammate",
-                 ConversationStatus.ENDED: "ended"}.get(conversation.status, conversation.status)
+        states: dict[str, str] = {
+            ConversationStatus.LIVE: "talking to the bot" if conversation.ai_enabled else "AI paused",
+            ConversationStatus.ESCALATED: "with a teammate", ConversationStatus.ENDED: "ended"}
+        state = states.get(conversation.status, conversation.status)
         self.query_one("#conversation-header", Static).update(Content.assemble(
             (name, "bold"), (f"  {conversation.channel} · {conversation.language or 'language unknown'} · ",
                              "$text-muted"), (state, "$text-muted italic")))

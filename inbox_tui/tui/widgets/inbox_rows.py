@@ -66,7 +66,7 @@ def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
     )
 
 
-STATUS_SHORT = {TicketStatus.ON_YOU: "on you", TicketStatus.WAITING_ON_CUSTOMER: "waiting",
+STATUS_SHORT: dict[str, str] = {TicketStatus.ON_YOU: "on you", TicketStatus.WAITING_ON_CUSTOMER: "waiting",
                 TicketStatus.CLOSED: "closed"}
 
 

@@ -14,7 +14,7 @@ VIEW_ORDER = (View.CONVERSATIONS, View.ON_YOU, View.UNASSIGNED, View.ALL_OPEN, V
 
 def _prompt(number: int, view: View, count: int | None) -> Content:
     shown = "" if count is None else str(count)
-    return Content.assemble((f"{number} ", "$text-muted"), view.title.ljust(13), (shown.rjust(4), "bold"))
+    return Content.assemble((f"{number} ", "$text-muted"), view.label.ljust(13), (shown.rjust(4), "bold"))
 
 
 class Sidebar(OptionList):

@@ -21,13 +21,13 @@ from inbox_tui.tui.safe_text import literal
 
 MENTION = re.compile(r"(?<![\w@])@[a-z0-9][a-z0-9_.-]{0,31}", re.IGNORECASE)
 
-AUTHOR_STYLE = {
+AUTHOR_STYLE: dict[str, str] = {
     Author.CUSTOMER: "bold $secondary",
     Author.BOT: "bold $text-muted",
     Author.AGENT: "bold $primary",
     Author.SYSTEM: "italic $text-muted",
 }
-AUTHOR_LABEL = {Author.CUSTOMER: "customer", Author.BOT: "bot", Author.AGENT: "teammate",
+AUTHOR_LABEL: dict[str, str] = {Author.CUSTOMER: "customer", Author.BOT: "bot", Author.AGENT: "teammate",
                 Author.SYSTEM: "system"}
 
 

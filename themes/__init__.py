@@ -1,0 +1,1 @@
+"""The bundled themes (TOML files), loaded through importlib.resources."""
