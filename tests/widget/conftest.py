@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,7 @@ async def start_site(database_url: str, tmp_path: Path) -> AsyncIterator[StartSi
     async def start(widget: dict[str, str] | None = None, **server: Any) -> Site:
         port = free_port()
         settings = make_settings(database_url, tmp_path, **server)
-        settings = replace(settings, server=replace(settings.server, port=port))
+        settings = settings.model_copy(update={"server": settings.server.model_copy(update={"port": port})})
         runtime = await open_runtime(settings, migrate=False)
         channel = ChannelServer(runtime, "127.0.0.1", port)
         await channel.start()
