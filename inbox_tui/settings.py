@@ -84,6 +84,8 @@ class BotSettings:
     escalation_triggers: list[str] = field(
         default_factory=lambda: list(DEFAULT_ESCALATION_TRIGGERS)
     )
+    #: The team's own ways of asking for a person, on top of the built-in ones (offline bot).
+    extra_human_phrases: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

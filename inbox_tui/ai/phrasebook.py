@@ -1,0 +1,247 @@
+"""What the offline bot understands and says without a model, in en, es, de, fr, pt, it.
+
+- ``asks_for_human``: a customer asking for a person, in the common ways (a human, a
+  real person, an agent, an operator, customer service, a representative, an advisor,
+  someone…), plus phrases the team adds in the settings.
+- ``offers_teammate`` / ``answer_to_offer``: the bot's last line offered a teammate
+  and the customer says yes or no to it. Read from the transcript alone, so a yes is
+  understood after a restart as well.
+- ``fallback_line`` / ``declined_line``: the bot's own lines in the customer's language.
+
+All matching is on folded text (lower case, no accents, apostrophes as spaces).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from inbox_tui.ai.text import fold, words
+
+LANGUAGES = ("en", "es", "de", "fr", "pt", "it")
+
+_ENGLISH_FALLBACK = "I'm not sure about that one. Would you like me to connect you with a teammate?"
+
+#: The bot's "I cannot help with that; shall I get a teammate?" line.
+FALLBACK_LINES: dict[str, str] = {
+    "en": _ENGLISH_FALLBACK,
+    "es": "No estoy seguro de eso. ¿Quieres que te ponga en contacto con un compañero del equipo?",
+    "de": "Da bin ich mir nicht sicher. Soll ich dich mit einem Teammitglied verbinden?",
+    "fr": "Je ne suis pas sûr de pouvoir répondre. Voulez-vous que je vous mette en relation avec un membre de l'équipe ?",
+    "pt": "Não tenho a certeza sobre isso. Queres que te ponha em contacto com um colega da equipa?",
+    "it": "Non ne sono sicuro. Vuoi che ti metta in contatto con un collega del team?",
+}
+
+#: The answer to a "no" after the offer: the bot stays.
+DECLINED_LINES: dict[str, str] = {
+    "en": "No problem. What else can I help you with?",
+    "es": "De acuerdo. ¿En qué más puedo ayudarte?",
+    "de": "Kein Problem. Wobei kann ich dir sonst helfen?",
+    "fr": "Pas de souci. Puis-je vous aider pour autre chose ?",
+    "pt": "Sem problema. Em que mais posso ajudar?",
+    "it": "Nessun problema. In cos'altro posso aiutarti?",
+}
+
+ACCEPTED_OFFER_REASON = "accepted the offer of a teammate"
+ASKED_FOR_PERSON_REASON = "The customer asked for a person."
+
+# -- requests for a person ----------------------------------------------------------------
+
+_A = r"(?:a |an |the |some |one |your |to |with )*"
+_EN_PERSON = (
+    r"(?:(?:real|actual|live|human|proper|physical) )?(?:human(?: being)?s?|person|people|someone|somebody|anyone|anybody|"
+    r"agent|operator|representative|rep|advisor|adviser|consultant|customer (?:service|support|care)|"
+    r"support (?:team|staff|person|agent)|service desk|help ?desk|staff(?: member)?|teammate|team member|"
+    r"employee|manager|supervisor|colleague|associate|specialist)"
+)
+_ES_PERSON = (
+    r"(?:humano|humana|persona(?: real| de verdad)?|alguien(?: real| del equipo| de soporte)?|agente|operador|operadora|"
+    r"asesor|asesora|representante|atencion al cliente|servicio al cliente|soporte|companero|"
+    r"empleado|empleada|encargado|responsable|supervisor|gestor|gestora|ejecutivo)"
+)
+_DE_PERSON = (
+    r"(?:mensch|menschen|person|echte[nm]? person|jemand(?:e[nm])?|mitarbeiter(?:in)?|berater(?:in)?|kundenberater(?:in)?|"
+    r"kundenservice|kundendienst|kundenbetreuer(?:in)?|support|servicemitarbeiter(?:in)?|ansprechpartner(?:in)?|"
+    r"operator|agent(?:en|in)?|sachbearbeiter(?:in)?|vorgesetzten|kollege|kollegen|kollegin|teammitglied)"
+)
+_FR_PERSON = (
+    r"(?:humain|humaine|personne(?: reelle| physique)?|quelqu un|agent|operateur|operatrice|conseiller|conseillere|"
+    r"service client|service clientele|support|representant|representante|collaborateur|collaboratrice|"
+    r"responsable|employe|employee|interlocuteur|vrai quelqu un)"
+)
+_PT_PERSON = (
+    r"(?:humano|humana|pessoa(?: real| de verdade)?|alguem(?: real| da equipa| da equipe)?|atendente|agente|operador|"
+    r"operadora|assistente|consultor|consultora|representante|apoio ao cliente|atendimento(?: humano| ao cliente)?|"
+    r"servico ao cliente|suporte|colaborador|colaboradora|funcionario|funcionaria|colega)"
+)
+_IT_PERSON = (
+    r"(?:umano|umana|persona(?: reale| vera| in carne e ossa)?|qualcuno|operatore|operatrice|agente|consulente|"
+    r"assistenza clienti|servizio clienti|supporto|rappresentante|addetto|addetta|impiegato|collega|responsabile)"
+)
+
+HUMAN_REQUEST_PATTERNS: dict[str, list[str]] = {
+    "en": [
+        rf"\b(?:talk|speak|chat|connect|transfer|put|pass|forward|hand|escalate|switch|take)(?: me)?(?: over| through)? (?:to|with|through to) {_A}{_EN_PERSON}\b",
+        rf"\b(?:want|need|get|give|like|request|ask for|call|reach|bring|contact|have|find|prefer)(?: me)? {_A}(?:speak to |talk to )?{_A}(?:real |actual |live |human )?(?:human(?: being)?|person|agent|operator|representative|rep|advisor|adviser|customer (?:service|support|care)|staff member|teammate|supervisor|manager|someone (?:real|from (?:your|the) (?:team|staff|support)|who works))\b(?! (?:model|sample|example|size|version))",
+        r"\b(?:real|actual|live|human) (?:person|human|agent|being|people|support)\b",
+        r"\b(?:not|no|stop|without|instead of) (?:a |the |this )?(?:bot|robot|machine|chatbot|ai|automated)\b",
+        r"\b(?:don t|do not|dont) want (?:to (?:talk|speak|chat) (?:to|with) )?(?:a |the |this |your )?(?:bot|robot|machine|chatbot|ai)\b",
+        r"\b(?:someone|somebody|a person|an agent|a human|a teammate) (?:from (?:support|your team|the team|customer service|your staff) )?(?:contact|call|ring|email|reach|help) me\b",
+        r"\bescalate (?:this |it |me |my \w+ )?to\b",
+        rf"^(?:{_EN_PERSON})(?: please| pls| now)?\W*$",
+        r"\bis (?:there|anyone|anybody|someone|somebody) (?:there|real|human|a human|a person|an agent|i can talk to|to talk to)\b",
+        r"\b(?:human|agent|operator|representative|person),? please\b",
+        r"\bget (?:a |me a )?(?:human|person|agent|someone) (?:on|in) (?:here|the line|the chat)\b",
+    ],
+    "es": [
+        rf"\b(?:hablar|comunicar(?:me)?|comunicas|comunicame|transfieres|pasas|pones|contactar|chatear|conversar|pasar(?:me)?|ponerme|ponme|transferir(?:me)?|comunica(?:me)?|pasa(?:me)?|derivar(?:me)?|escalar) (?:con |a |en contacto con |con algun |con un |con una |al |con el |con la )*{_ES_PERSON}\b",
+        rf"\b(?:quiero|necesito|prefiero|quisiera|pido|solicito|busco|deseo|dame|podria|puede|puedes)(?: hablar| tener| que me atienda| que me atienda una)? (?:con |un |una |a |al |el |la )*(?:humano|humana|persona real|persona|agente|operador|operadora|asesor|asesora|representante|atencion humana|alguien real|alguien del equipo|un companero)\b",
+        r"\b(?:persona|agente|humano) (?:real|de verdad|de carne y hueso)\b",
+        r"\batencion (?:humana|personal(?:izada)?)\b",
+        r"\b(?:no|sin) (?:un |una |el |la |con un |con una )?(?:bot|robot|maquina|chatbot|ia)\b",
+        rf"^(?:{_ES_PERSON})(?: por favor| ya| ahora)?\W*$",
+        r"\b(?:hay|existe) (?:alguien|alguna persona|algun humano|un humano|una persona)(?: real)?(?: ahi| al otro lado| con quien)?\b",
+        r"\b(?:humano|agente|operador|persona),? por favor\b",
+        r"\bque me atienda (?:alguien|una persona|un humano|un agente|un asesor)\b",
+    ],
+    "de": [
+        rf"\b(?:sprechen|reden|chatten|verbinden|verbindet|verbinde|weiterleiten|durchstellen|schreiben|kontakt|verbunden|stellen|stell|leiten|leite|leitet)\b.{{0,40}}\b(?:mit|zu|an) (?:einem |einer |einen |dem |der |den |ihrem |eurem |echten |richtigen |menschlichen )*{_DE_PERSON}\b",
+        rf"\b(?:mit|zu|an) (?:einem |einer |einen |dem |der |den |ihrem |eurem |echten |richtigen |menschlichen )*{_DE_PERSON}(?: (?:vom|von|aus dem) \w+)? (?:sprechen|reden|chatten|verbinden|verbunden|schreiben)\b",
+        rf"\b(?:einen|eine|einem|den|die) (?:echten |richtigen )?{_DE_PERSON} (?:sprechen|erreichen)\b",
+        r"\b(?:mochte|will|brauche|hatte gern|hatte gerne|wunsche|verlange|bitte|gebt mir|geben sie mir) (?:gerne |gern |bitte |jetzt |sofort )*(?:einen |eine |einem |mit einem |mit einer )*(?:echten |richtigen |menschlichen )*(?:menschen|mensch|person|mitarbeiter|mitarbeiterin|berater|beraterin|kundenberater|kundenberaterin|ansprechpartner|kundenservice|kundendienst|support|operator|agenten|sachbearbeiter)\b",
+        r"\b(?:echte[nmr]?|richtige[nmr]?|lebendige[nmr]?) (?:mensch|menschen|person|mitarbeiter)\b",
+        r"\b(?:kein|keinen|nicht mit dem|nicht mit einem|ohne) (?:bot|roboter|chatbot|maschine|ki)\b",
+        rf"^(?:{_DE_PERSON})(?: bitte| jetzt| sofort)?\W*$",
+        r"\b(?:ist|gibt es) (?:da |hier )?(?:jemand|ein mensch|einen menschen|eine person|ein mitarbeiter|einen mitarbeiter)\b.{0,20}(?:echt|mensch|da|erreichen|sprechen)?",
+        r"\bmenschliche[nrs]? (?:hilfe|unterstutzung|ansprechpartner|beratung|kontakt)\b",
+    ],
+    "fr": [
+        rf"\b(?:parler|discuter|echanger|passer|transferer|mettre en (?:relation|contact)|joindre|contacter|avoir|etre mis en relation|mettez moi en (?:relation|contact)|passez moi|transferez moi)\b.{{0,25}}\b(?:a |avec |au |un |une |le |la |l )*{_FR_PERSON}\b",
+        rf"\b(?:je veux|je voudrais|j aimerais|je souhaite|je souhaiterais|je demande|il me faut|puis je avoir|pouvez vous me passer|besoin d)(?: parler a| parler avec| joindre| avoir| contacter)? (?:un |une |le |la |l |au |a |avec )*(?:humain|humaine|vraie personne|personne reelle|conseiller|conseillere|operateur|operatrice|agent|service client|representant|quelqu un)\b",
+        r"\b(?:vrai|vraie|veritable) (?:personne|humain|conseiller|agent|interlocuteur)\b",
+        r"\bpersonne (?:reelle|physique|en chair et en os)\b",
+        r"\b(?:pas|plus|non|sans) (?:un |une |de |le |au |avec un |avec le )?(?:bot|robot|machine|chatbot|ia)\b",
+        rf"^(?:{_FR_PERSON})(?: svp| s il vous plait| s il te plait| maintenant)?\W*$",
+        r"\by a t il (?:quelqu un|un humain|une personne|un conseiller)\b",
+        r"\b(?:humain|conseiller|agent|operateur),? (?:svp|s il vous plait)\b",
+        r"\b(?:contact|interlocuteur|intervention) humain\b",
+    ],
+    "pt": [
+        rf"\b(?:falar|conversar|comunicar|passar|transferir|ligar|encaminhar|contactar|contatar|passe|passa|transfira|transfere)(?:-me|me)?\b.{{0,20}}\b(?:com |a |ao |para |um |uma |o |a |algum |alguma )*{_PT_PERSON}\b",
+        r"\b(?:quero|queria|preciso|prefiro|gostaria de|pode|podes|posso|solicito|peco)(?: falar| ter| ser atendido por| ser atendida por)?(?: com)? (?:um |uma |o |a |ao )*(?:humano|humana|pessoa real|pessoa|atendente|agente|operador|operadora|assistente humano|consultor|consultora|representante|atendimento humano|alguem real|alguem da equipa|alguem da equipe)\b",
+        r"\b(?:pessoa|atendente|humano) (?:real|de verdade|de carne e osso)\b",
+        r"\batendimento (?:humano|pessoal)\b",
+        r"\b(?:nao|sem) (?:um |uma |o |a |com um |com o )?(?:bot|robo|maquina|chatbot|ia)\b",
+        rf"^(?:{_PT_PERSON})(?: por favor| ja| agora)?\W*$",
+        r"\b(?:ha|tem|existe) (?:alguem|alguma pessoa|algum humano|um humano|uma pessoa)(?: real)?(?: ai| do outro lado)?\b",
+        r"\b(?:humano|atendente|agente|pessoa),? por favor\b",
+    ],
+    "it": [
+        rf"\b(?:parlare|chattare|mettermi in contatto|mettetemi in contatto|passarmi|passami|passatemi|passi|passate|trasferirmi|trasferire|contattare|sentire|essere messo in contatto)\b.{{0,20}}\b(?:con |a |al |un |una |il |la |l |lo )*{_IT_PERSON}\b",
+        r"\b(?:voglio|vorrei|ho bisogno di|mi serve|chiedo|preferisco|potrei|posso)(?: parlare| avere| sentire)?(?: con)? (?:un |una |il |la |l |lo |al )*(?:umano|umana|persona reale|persona vera|persona|operatore|operatrice|agente|consulente|rappresentante|assistenza umana|qualcuno del team|qualcuno dello staff)\b",
+        r"\b(?:persona|operatore|umano) (?:reale|vero|vera|in carne e ossa)\b",
+        r"\bassistenza (?:umana|personale)\b",
+        r"\b(?:non|senza|basta) (?:un |una |il |la |col |con il |con un )?(?:bot|robot|macchina|chatbot|ia)\b",
+        rf"^(?:{_IT_PERSON})(?: per favore| subito| adesso)?\W*$",
+        r"\bc e (?:qualcuno|un umano|una persona|un operatore)(?: reale| vero)?\b",
+        r"\b(?:operatore|umano|persona),? per favore\b",
+    ],
+}
+
+
+def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+_HUMAN_REQUEST = _compile(p for group in HUMAN_REQUEST_PATTERNS.values() for p in group)
+
+
+def _normalize(text: str) -> str:
+    return " ".join(words(text))
+
+
+def asks_for_human(text: str, extra_phrases: Iterable[str] = ()) -> bool:
+    """Whether the customer asks for a person, in one of the six languages or with one
+    of the team's own ``extra_phrases`` (matched as whole words, accents optional)."""
+    folded = _normalize(text)
+    if _HUMAN_REQUEST.search(folded):
+        return True
+    padded = f" {folded} "
+    return any(f" {_normalize(p)} " in padded for p in extra_phrases if _normalize(p))
+
+
+# -- the offer and the answer to it ----------------------------------------------------------
+
+_OFFER = _compile([
+    r"\b(?:connect|put) you (?:with|in touch with|through to) (?:a |an |one of our )?(?:teammate|team member|human|person|colleague|agent)",
+    r"\b(?:ponga|pongo|poner) en contacto con\b", r"\bte (?:paso|transfiero) con\b",
+    r"\b(?:verbinde|verbinden) (?:dich|sie|euch) mit\b",
+    r"\bmit (?:einem|einer) (?:teammitglied|mitarbeiter(?:in)?|kollegen|kollegin|menschen) (?:zu )?verbinden\b",
+    r"\b(?:mette|mettre|mets) en relation avec\b",
+    r"\b(?:ponha|ponho|por) em contacto com\b", r"\b(?:ponha|ponho|por) em contato com\b", r"\bligar-te a\b",
+    r"\b(?:metta|metto|mettere) in contatto con\b",
+])
+
+
+_BUILT_IN_OFFERS = frozenset(" ".join(words(line)) for line in FALLBACK_LINES.values())
+
+
+def offers_teammate(bot_line: str, configured_fallback: str = "") -> bool:
+    """Whether a bot line offered to bring in a teammate (ours, or the configured one)."""
+    folded = _normalize(bot_line)
+    if folded in _BUILT_IN_OFFERS or (configured_fallback and folded == _normalize(configured_fallback)):
+        return True
+    return bot_line.rstrip().endswith("?") and bool(_OFFER.search(fold(bot_line)))
+
+
+_YES = {
+    "yes", "yeah", "yep", "yup", "ya", "sure", "ok", "okay", "please", "pls", "absolutely", "definitely",
+    "certainly", "course", "go", "do", "y", "alright", "fine",
+    "si", "claro", "vale", "dale", "porfa", "bueno", "venga", "perfecto", "adelante", "exacto",
+    "ja", "gerne", "gern", "bitte", "klar", "jawohl", "jo", "jep", "genau", "natuerlich", "naturlich", "gut",
+    "oui", "ouais", "volontiers", "daccord", "accord", "svp", "bien", "allez", "parfait",
+    "sim", "pode", "quero", "isso", "certo", "beleza", "favor",
+    "certo", "certamente", "volentieri", "grazie", "prego", "sicuro", "perfetto", "va", "bene",
+}
+_NO = {
+    "no", "nope", "nah", "not", "dont", "don", "never", "nein", "nee", "ne", "nicht", "kein", "non", "nao", "niente",
+    "nada", "jamais", "pas", "nunca",
+}
+#: Words that may follow a yes without making it a new question ("yes please, thanks").
+_YES_FILLER = {
+    "thanks", "thank", "you", "gracias", "danke", "merci", "obrigado", "obrigada", "grazie", "that", "would",
+    "be", "great", "the", "a", "me", "that", "por", "favor", "s", "il", "vous", "plait", "te", "per",
+    "i", "want", "to", "quiero", "que", "sim", "a", "sehr", "gerne", "mit", "einem", "teammitglied",
+    "lo", "la", "faz", "pf", "it", "de", "acuerdo", "with", "connect", "one", "favore", "vorrei",
+    "nice", "good", "right", "now", "ahead", "on", "it", "do", "that", "ahora", "jetzt", "agora", "adesso", "maintenant", "just",
+    "d", "like", "claro", "molto", "mille", "muchas", "muito", "vielen", "beaucoup", "tout",
+}
+
+
+def answer_to_offer(text: str) -> bool | None:
+    """True for a yes, False for a no, None when the message is about something else."""
+    tokens = words(text)
+    if not tokens or len(tokens) > 8:
+        return None
+    if any(t in _NO for t in tokens) and not (tokens[0] in _YES and tokens[0] not in {"no"} and "not" not in tokens
+                                              and "nicht" not in tokens):
+        return False
+    if tokens[0] in _YES and all(t in _YES or t in _YES_FILLER for t in tokens):
+        return True
+    return None
+
+
+def line_for(lines: dict[str, str], language: str | None) -> str:
+    return lines.get(language or "en", lines["en"])
+
+
+def fallback_line(language: str | None, configured: str) -> str:
+    """The fallback in the customer's language when the team kept the built-in one;
+    the team's own text as it is."""
+    if configured.strip() != _ENGLISH_FALLBACK:
+        return configured
+    return line_for(FALLBACK_LINES, language)
+
+
+def declined_line(language: str | None) -> str:
+    return line_for(DECLINED_LINES, language)
