@@ -19,11 +19,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 SETUPS = {
-    "16 languages, high accuracy, preloaded (before)": ("sixteen", False, True),
-    "16 languages, low accuracy": ("sixteen", True, True),
-    "6 languages, low accuracy": ("six", True, True),
-    "6 languages, high accuracy, preloaded (chosen)": ("six", False, True),
-    "6 languages, high accuracy, lazy (nothing detected yet)": ("six", False, False),
+    "lingua, 16 languages, high accuracy (before)": ("sixteen", False, True),
+    "lingua, 6 languages, high accuracy": ("six", False, True),
+    "lingua, 6 languages, high accuracy, lazy (idle)": ("six", False, False),
+    "lingua, 16 languages, low accuracy": ("sixteen", True, True),
+    "lingua, 6 languages, low accuracy": ("six", True, True),
+    "cld3 alone (probability >= 0.5)": ("cld3", False, True),
+    "lingua low + cld3, inbox_tui.ai.language (chosen)": ("chosen", False, True),
 }
 
 CHILD = r"""
@@ -43,8 +45,22 @@ for script in ALL_SCRIPTS:
     for text in script.opening + script.to_teammate + ((script.farewell,) if script.farewell else ()):
         lines.append((script.persona.language, text))
 before = rss_kib()
-from lingua import Language, LanguageDetectorBuilder
 languages, low, preload = sys.argv[2], sys.argv[3] == "1", sys.argv[4] == "1"
+if languages == "chosen":
+    from inbox_tui.ai.language import detect_language, preload as load
+    load()
+    idle = rss_kib()
+elif languages == "cld3":
+    import gcld3
+    cld3 = gcld3.NNetLanguageIdentifier(min_num_bytes=0, max_num_bytes=1000)
+    def detect_language(text):
+        found = [r for r in cld3.FindTopNMostFreqLangs(text, 5) if r.language in ("en", "es", "de", "fr", "pt", "it")]
+        return found[0].language if found and found[0].probability >= 0.5 else None
+    detect_language("preload")
+    idle = rss_kib()
+else:
+    detect_language = None
+from lingua import Language, LanguageDetectorBuilder
 six = [Language.ENGLISH, Language.SPANISH, Language.GERMAN, Language.FRENCH, Language.PORTUGUESE, Language.ITALIAN]
 sixteen = six + [Language.DUTCH, Language.POLISH, Language.SWEDISH, Language.TURKISH, Language.RUSSIAN,
                  Language.UKRAINIAN, Language.ARABIC, Language.JAPANESE, Language.CHINESE, Language.KOREAN]
@@ -54,14 +70,17 @@ if low:
     builder = builder.with_low_accuracy_mode()
 if preload:
     builder = builder.with_preloaded_language_models()
-detector = builder.build()
-idle = rss_kib()
+if detect_language is None:
+    detector = builder.build()
+    idle = rss_kib()
+    def detect_language(text):
+        found = detector.detect_language_of(text) if len([c for c in text if c.isalnum()]) >= 8 else None
+        return found.iso_code_639_1.name.lower() if found else None
 import time
 right = unsure = wrong = 0
 started = time.perf_counter()
 for language, text in lines:
-    found = detector.detect_language_of(text)
-    code = found.iso_code_639_1.name.lower() if found else None
+    code = detect_language(text)
     if code is None:
         unsure += 1
     elif code == language:
@@ -76,7 +95,7 @@ print(json.dumps({"idle_mib": (idle - before) / 1024, "after_mib": (rss_kib() - 
 
 
 def main() -> None:
-    print(f"{'set-up':<58}{'idle MiB':>9}{'after MiB':>10}{'right':>8}{'unsure':>8}{'wrong':>7}{'µs/line':>9}")
+    print(f"{'set-up':<52}{'idle MiB':>9}{'after MiB':>10}{'right':>8}{'unsure':>8}{'wrong':>7}{'µs/line':>9}")
     for name, (languages, low, preload) in SETUPS.items():
         out = subprocess.run(
             [sys.executable, "-c", CHILD, str(ROOT), languages, "1" if low else "0", "1" if preload else "0"],
@@ -84,7 +103,7 @@ def main() -> None:
         ).stdout
         r = json.loads(out)
         n = r["lines"]
-        print(f"{name:<58}{r['idle_mib']:>9.1f}{r['after_mib']:>10.1f}{r['right'] / n:>8.1%}"
+        print(f"{name:<52}{r['idle_mib']:>9.1f}{r['after_mib']:>10.1f}{r['right'] / n:>8.1%}"
               f"{r['unsure'] / n:>8.1%}{r['wrong'] / n:>7.1%}{r['us_per_line']:>9.0f}")
     print(f"({n} short lines: the phrasing set and the demo scripts)")
 

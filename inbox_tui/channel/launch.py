@@ -28,11 +28,11 @@ async def serve_until_stopped(settings: Settings, host: str | None = None, port:
     from inbox_tui.runtime import open_runtime
 
     runtime = await open_runtime(settings)
-    # The language models load in about 2 s and hold the interpreter meanwhile: do it
-    # before listening rather than in the middle of the first customer's message.
+    # The language models load before listening rather than in the middle of the first
+    # customer's message; a configured handoff translation adds its language.
     from inbox_tui.ai.language import preload
 
-    preload()
+    preload(settings.bot.handoff_translations)
     try:
         server = ChannelServer(runtime, host or settings.server.host,
                                settings.server.port if port is None else port)
