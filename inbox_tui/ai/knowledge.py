@@ -26,6 +26,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,6 +145,8 @@ class KnowledgeIndex:
         self.passages = list(passages)
         self._words = [set(words(f"{p.title} {p.keywords} {p.text}")) for p in self.passages]
         self._topic_words = [set(words(f"{p.title} {p.keywords}")) for p in self.passages]
+        #: In how many passages each word appears.
+        self._document_frequency = Counter(word for vocabulary in self._words for word in vocabulary)
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._lock = threading.Lock()
         self._db.execute(
@@ -169,8 +172,7 @@ class KnowledgeIndex:
                 (_match_expression(terms), limit),
             ).fetchall()
         most = max(1.0, DISTINCTIVE_FRACTION * len(self.passages))
-        distinctive = [w for w in set(content_words(question))
-                       if sum(1 for vocabulary in self._words if w in vocabulary) <= most]
+        distinctive = [w for w in set(content_words(question)) if self._document_frequency[w] <= most]
         relevant = []
         for (rowid,) in rows:
             shared = sum(1 for t in terms if _matches(t, self._words[rowid]))

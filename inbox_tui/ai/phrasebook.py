@@ -160,11 +160,118 @@ def _normalize(text: str) -> str:
     return " ".join(words(text))
 
 
+# Beyond the patterns: a word for a person near a word for reaching one, in any order
+# and any of the six languages ("transferred to someone who can help", "quiero que me
+# pasen con un agente"), unless the sentence is about something else that person does
+# ("can someone sign for the delivery", "how many people work there", "talk about
+# prices").
+_PERSON_WORDS = frozenset("""
+human humans person someone somebody anyone anybody agent agents operator operators representative rep
+advisor adviser consultant staff teammate employee manager supervisor colleague specialist
+humano humana persona alguien agente operador operadora asesor asesora representante companero
+empleado encargado supervisor gestor soporte
+mensch menschen jemand jemanden jemandem mitarbeiter mitarbeiterin berater beraterin kundenberater
+kundenberaterin kundenservice kundendienst support ansprechpartner sachbearbeiter kollege kollegen
+kollegin vorgesetzten
+humain humaine personne quelqu operateur operatrice conseiller conseillere representant responsable
+interlocuteur
+pessoa alguem atendente consultor consultora suporte atendimento colega funcionario funcionaria
+umano umana qualcuno operatore operatrice consulente assistenza supporto rappresentante addetto addetta
+collega
+""".split())
+_PERSON_PHRASES = ("customer service", "customer support", "customer care", "atencion al cliente",
+                   "servicio al cliente", "service client", "apoio ao cliente", "servico ao cliente",
+                   "servizio clienti", "assistenza clienti")
+#: Words of a human being as such: helping is enough ("can a human help me").
+_HUMAN_WORDS = frozenset("human humans humano humana mensch menschen humain humaine umano umana".split())
+_REACH_WORDS = frozenset("""
+talk speak chat connect transfer transferred put pass forward escalate reach contact call ring
+hablar habla hable pasar pasen pasa pasame pase comunicar comunicame comunicas comuniquen poner ponme
+pongan transferir transfieres transfiera atender atienda atiendan contactar llamar llamen derivar
+sprechen reden chatten verbinden verbinde verbindet weiterleiten leiten leitet durchstellen stellen
+anrufen zuruckrufen
+parler discuter passer passez mettre mettez transferer transfere transferee transferez joindre
+contacter rappeler rappelle rappeliez
+falar fale conversar passar passem passe ligar liga ligue transferir transfira transferido atender
+atenda contactar contatar encaminhar
+parlare parli chattare passare passato passata passami passi mettere mettimi mettetemi trasferire
+trasferito contattare richiamare richiamarmi sentire
+""".split())
+_HELP_WORDS = frozenset("""
+help helps ayude ayudar ayudarme ayuda helfen weiterhelfen hilft aider aide ajudar ajude ajuda
+aiutare aiutarmi aiuti
+""".split())
+_WANT_PHRASES = (
+    "i want", "i need", "i d like", "i would like", "give me", "get me", "can i have", "can i get",
+    "quiero", "necesito", "quisiera", "prefiero", "dame",
+    "ich mochte", "ich will", "ich brauche", "ich hatte gern", "ich wunsche",
+    "je veux", "je voudrais", "j aimerais", "je souhaite", "besoin d",
+    "quero", "queria", "gostaria", "preciso de", "preciso falar",
+    "voglio", "vorrei", "ho bisogno", "mi serve",
+)
+#: What a person may do that is not talking to the customer.
+_ELSEWHERE = re.compile(
+    r"\b(?:sign|signs|firme|firmar|unterschreiben|signe|signer|"
+    r"assinar|assine|firmare|firmi|pick up|picks up|recoger|recoja|annehmen|abholen|recuperer|receber|"
+    r"ritirare|how many|cuantas|cuantos|wie viele|combien|quantas|quantos|quante|quanti|work in|works in|"
+    r"trabajan|arbeiten|travaillent|trabalham|lavorano|based in|e preciso|hace falta)\b"
+)
+#: A reaching word followed by "about" talks about a subject, not to a person.
+_ABOUT = frozenset("about de del sobre uber du des do da di della su".split())
+_NEAR = 6
+
+
+def _person_positions(tokens: list[str]) -> list[int]:
+    positions = [i for i, t in enumerate(tokens) if t in _PERSON_WORDS
+                 and not (t == "personne" and i + 1 < len(tokens) and tokens[i + 1] in ("ne", "n"))]
+    joined = " ".join(tokens)
+    for phrase in _PERSON_PHRASES:
+        start = joined.find(phrase)
+        if start >= 0:
+            positions.append(joined[:start].count(" "))
+    return positions
+
+
+#: "Who can I talk to?"
+_WHO_TO_REACH = re.compile(
+    r"\b(?:who (?:can|could|do|should) i (?:talk|speak|chat) (?:to|with)|con quien (?:puedo |podria )?(?:hablar|hablo)|"
+    r"mit wem (?:kann ich |konnte ich )?(?:sprechen|reden)|a qui (?:puis je |pourrais je )?(?:parler|m adresser)|"
+    r"com quem (?:posso |poderia )?(?:falar|falo)|con chi (?:posso |potrei )?(?:parlare|parlo))\b"
+)
+
+
+def _reaches_a_person(folded: str) -> bool:
+    if _WHO_TO_REACH.search(folded):
+        return True
+    tokens = folded.split()
+    if not tokens:
+        return False
+    people = _person_positions(tokens)
+    if not people:
+        return False
+    for i, token in enumerate(tokens):
+        near = [p for p in people if abs(p - i) <= _NEAR]
+        if not near:
+            continue
+        if token in _REACH_WORDS and not (i + 1 < len(tokens) and tokens[i + 1] in _ABOUT):
+            return True
+        if token in _HELP_WORDS and any(tokens[p] in _HUMAN_WORDS for p in near):
+            return True
+    padded = f" {folded} "
+    for phrase in _WANT_PHRASES:
+        start = padded.find(f" {phrase} ")
+        if start >= 0:
+            at = padded[:start + 1].count(" ") + phrase.count(" ")
+            if any(0 < p - at <= 4 for p in people):
+                return True
+    return False
+
+
 def asks_for_human(text: str, extra_phrases: Iterable[str] = ()) -> bool:
     """Whether the customer asks for a person, in one of the six languages or with one
     of the team's own ``extra_phrases`` (matched as whole words, accents optional)."""
     folded = _normalize(text)
-    if _HUMAN_REQUEST.search(folded):
+    if not _ELSEWHERE.search(folded) and (_HUMAN_REQUEST.search(folded) or _reaches_a_person(folded)):
         return True
     padded = f" {folded} "
     return any(f" {_normalize(p)} " in padded for p in extra_phrases if _normalize(p))
