@@ -83,7 +83,7 @@ HUMAN_REQUEST_PATTERNS: dict[str, list[str]] = {
     "en": [
         rf"\b(?:talk|speak|chat|connect|transfer|put|pass|forward|hand|escalate|switch|take)(?: me)?(?: over| through)? (?:to|with|through to) {_A}{_EN_PERSON}\b",
         rf"\b(?:want|need|get|give|like|request|ask for|call|reach|bring|contact|have|find|prefer)(?: me)? {_A}(?:speak to |talk to )?{_A}(?:real |actual |live |human )?(?:human(?: being)?|person|agent|operator|representative|rep|advisor|adviser|customer (?:service|support|care)|staff member|teammate|supervisor|manager|someone (?:real|from (?:your|the) (?:team|staff|support)|who works))\b(?! (?:model|sample|example|size|version))",
-        r"\b(?:real|actual|live|human) (?:person|human|agent|being|people|support)\b",
+        r"\b(?:real|actual|live|human) (?:person|human|agent|being|people|support|operator|representative)\b",
         r"\b(?:not|no|stop|without|instead of) (?:a |the |this )?(?:bot|robot|machine|chatbot|ai|automated)\b",
         r"\b(?:don t|do not|dont) want (?:to (?:talk|speak|chat) (?:to|with) )?(?:a |the |this |your )?(?:bot|robot|machine|chatbot|ai)\b",
         r"\b(?:someone|somebody|a person|an agent|a human|a teammate) (?:from (?:support|your team|the team|customer service|your staff) )?(?:contact|call|ring|email|reach|help) me\b",
@@ -168,34 +168,38 @@ def _normalize(text: str) -> str:
 _PERSON_WORDS = frozenset("""
 human humans person someone somebody anyone anybody agent agents operator operators representative rep
 advisor adviser consultant staff teammate employee manager supervisor colleague specialist
+helpdesk charge
 humano humana persona alguien agente operador operadora asesor asesora representante companero
-empleado encargado supervisor gestor soporte
+empleado encargado supervisor gestor soporte especialista responsable tecnico
 mensch menschen jemand jemanden jemandem mitarbeiter mitarbeiterin berater beraterin kundenberater
 kundenberaterin kundenservice kundendienst support ansprechpartner sachbearbeiter kollege kollegen
-kollegin vorgesetzten
-humain humaine personne quelqu operateur operatrice conseiller conseillere representant responsable
-interlocuteur
+kollegin vorgesetzten teammitglied spezialist spezialisten verantwortlichen verantwortliche zustandig
+collegue collegues humain humaine personne quelqu operateur operatrice conseiller conseillere representant responsable
+interlocuteur specialiste membre technique
 pessoa alguem atendente consultor consultora suporte atendimento colega funcionario funcionaria
+especialista responsavel tecnico
 umano umana qualcuno operatore operatrice consulente assistenza supporto rappresentante addetto addetta
-collega
+collega specialista membro tecnica responsabile team equipe equipa equipo
 """.split())
-_PERSON_PHRASES = ("customer service", "customer support", "customer care", "atencion al cliente",
+_PERSON_PHRASES = ("customer service", "customer support", "customer care", "help desk", "your team", "atencion al cliente",
                    "servicio al cliente", "service client", "apoio ao cliente", "servico ao cliente",
                    "servizio clienti", "assistenza clienti")
 #: Words of a human being as such: helping is enough ("can a human help me").
 _HUMAN_WORDS = frozenset("human humans humano humana mensch menschen humain humaine umano umana".split())
 _REACH_WORDS = frozenset("""
-talk speak chat connect transfer transferred put pass forward escalate reach contact call ring
+talk talking speak speaking chat chatting connect transfer transferred put pass forward escalate reach
+contact call ring available route take over message free pone
 hablar habla hable pasar pasen pasa pasame pase comunicar comunicame comunicas comuniquen poner ponme
-pongan transferir transfieres transfiera atender atienda atiendan contactar llamar llamen derivar
+pongan transferir transfieres transfiera atender atiende atienda atiendan contactar llamar llamen derivar
+disponible encargarse encargue llame libre
 sprechen reden chatten verbinden verbinde verbindet weiterleiten leiten leitet durchstellen stellen
-anrufen zuruckrufen
+anrufen zuruckrufen ruft ubernehmen ubernimmt frei verfugbar ansehen
 parler discuter passer passez mettre mettez transferer transfere transferee transferez joindre
-contacter rappeler rappelle rappeliez
+contacter rappeler rappelle rappeliez relais libre regarde
 falar fale conversar passar passem passe ligar liga ligue transferir transfira transferido atender
-atenda contactar contatar encaminhar
+atenda contactar contatar encaminhar disponivel assumir ligue livre passem veja
 parlare parli chattare passare passato passata passami passi mettere mettimi mettetemi trasferire
-trasferito contattare richiamare richiamarmi sentire
+trasferito contattare richiamare richiamarmi richiami sentire disponibile subentrare libero passatemi controlli
 """.split())
 _HELP_WORDS = frozenset("""
 help helps ayude ayudar ayudarme ayuda helfen weiterhelfen hilft aider aide ajudar ajude ajuda
@@ -206,15 +210,17 @@ _WANT_PHRASES = (
     "quiero", "necesito", "quisiera", "prefiero", "dame",
     "ich mochte", "ich will", "ich brauche", "ich hatte gern", "ich wunsche",
     "je veux", "je voudrais", "j aimerais", "je souhaite", "besoin d",
-    "quero", "queria", "gostaria", "preciso de", "preciso falar",
-    "voglio", "vorrei", "ho bisogno", "mi serve",
+    "quero", "queria", "gostaria", "preciso",
+    "voglio", "vorrei", "ho bisogno", "mi serve", "i d need", "i need to reach",
 )
 #: What a person may do that is not talking to the customer.
 _ELSEWHERE = re.compile(
     r"\b(?:sign|signs|firme|firmar|unterschreiben|signe|signer|"
     r"assinar|assine|firmare|firmi|pick up|picks up|recoger|recoja|annehmen|abholen|recuperer|receber|"
     r"ritirare|how many|cuantas|cuantos|wie viele|combien|quantas|quantos|quante|quanti|work in|works in|"
-    r"trabajan|arbeiten|travaillent|trabalham|lavorano|based in|e preciso|hace falta)\b"
+    r"trabajan|arbeiten|travaillent|trabalham|lavorano|based in|e preciso|hace falta|contact person|"
+    r"persona de contacto|personne de contact|pessoa de contacto|pessoa de contato|persona di contatto|"
+    r"kontaktperson|humans only|only humans)\b"
 )
 #: A reaching word followed by "about" talks about a subject, not to a person.
 _ABOUT = frozenset("about de del sobre uber du des do da di della su".split())
@@ -232,16 +238,33 @@ def _person_positions(tokens: list[str]) -> list[int]:
     return positions
 
 
+#: "Any humans around?", "Il y a un humain ?", "Está aí alguém de verdade?"
+_SOMEONE_THERE = re.compile(
+    r"\b(?:is there|are there|any|il y a|y a t il|c e|hay|esta ai|tem ai|gibt es|ist (?:hier|da))"
+    r"(?: \w+){0,3}? (?:humans?|human being|real person|humano|humana|mensch|menschen|humain|humaine|umano|umana|"
+    r"essere umano|alguem de verdade|alguien de verdad|someone real|somebody real)\b"
+)
+_FLESH_AND_BLOOD = re.compile(
+    r"\b(?:alguien|alguem|qualcuno|jemand|quelqu un|someone|somebody) (?:de verdad|de verdade|de carne y hueso|"
+    r"de carne e osso|in carne e ossa|aus fleisch und blut|en chair et en os|real|vero|echtes)\b"
+)
 #: "Who can I talk to?"
 _WHO_TO_REACH = re.compile(
     r"\b(?:who (?:can|could|do|should) i (?:talk|speak|chat) (?:to|with)|con quien (?:puedo |podria )?(?:hablar|hablo)|"
     r"mit wem (?:kann ich |konnte ich )?(?:sprechen|reden)|a qui (?:puis je |pourrais je )?(?:parler|m adresser)|"
-    r"com quem (?:posso |poderia )?(?:falar|falo)|con chi (?:posso |potrei )?(?:parlare|parlo))\b"
+    r"com quem (?:posso |poderia )?(?:falar|falo)|con chi (?:posso |potrei )?(?:parlare|parlo)|"
+    r"who s in charge|who is in charge|quien es el responsable|quien esta a cargo|wer ist (?:\w+ ){0,3}zustandig|"
+    r"qui est (?:le )?responsable|quem e o responsavel|chi e il responsabile)\b"
+)
+#: Fed up with the bot: "enough of this chatbot", "genug vom Chatbot".
+_FED_UP = re.compile(
+    r"\b(?:enough|tired|fed up|sick|harto|harta|basta|genug|satt|assez|marre|chega|farto|farta|stufo|stufa)\b"
+    r"(?: \w+){0,3} (?:bot|bots|chatbot|robot|robo|maquina|machine|macchina|automat|ki|ia|ai)\b"
 )
 
 
 def _reaches_a_person(folded: str) -> bool:
-    if _WHO_TO_REACH.search(folded):
+    if any(p.search(folded) for p in (_WHO_TO_REACH, _SOMEONE_THERE, _FLESH_AND_BLOOD, _FED_UP)):
         return True
     tokens = folded.split()
     if not tokens:

@@ -69,5 +69,5 @@ def test_holdout_recall_and_false_positive_floors() -> None:
     assert false_positives <= HOLDOUT_FALSE_POSITIVE_CEILING, false_positives
 
 
-HOLDOUT_RECALL_FLOOR = 0.72
-HOLDOUT_FALSE_POSITIVE_CEILING = 0.03
+HOLDOUT_RECALL_FLOOR = 0.72  # 36 of 48 (75 %) today
+HOLDOUT_FALSE_POSITIVE_CEILING = 0.03  # 1 of 48 today
