@@ -15,10 +15,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from inbox_tui.ai.phrasebook import asks_for_human
 
-from inbox_tui.ai.phrasebook import asks_for_human  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DATA = ROOT / "tests" / "ai" / "data" / "human_requests.tsv"
 HOLDOUT = ROOT / "tests" / "ai" / "data" / "human_requests_holdout.tsv"

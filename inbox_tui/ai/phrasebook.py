@@ -95,7 +95,7 @@ HUMAN_REQUEST_PATTERNS: dict[str, list[str]] = {
     ],
     "es": [
         rf"\b(?:hablar|comunicar(?:me)?|comunicas|comunicame|transfieres|pasas|pones|contactar|chatear|conversar|pasar(?:me)?|ponerme|ponme|transferir(?:me)?|comunica(?:me)?|pasa(?:me)?|derivar(?:me)?|escalar) (?:con |a |en contacto con |con algun |con un |con una |al |con el |con la )*{_ES_PERSON}\b",
-        rf"\b(?:quiero|necesito|prefiero|quisiera|pido|solicito|busco|deseo|dame|podria|puede|puedes)(?: hablar| tener| que me atienda| que me atienda una)? (?:con |un |una |a |al |el |la )*(?:humano|humana|persona real|persona|agente|operador|operadora|asesor|asesora|representante|atencion humana|alguien real|alguien del equipo|un companero)\b",
+        r"\b(?:quiero|necesito|prefiero|quisiera|pido|solicito|busco|deseo|dame|podria|puede|puedes)(?: hablar| tener| que me atienda| que me atienda una)? (?:con |un |una |a |al |el |la )*(?:humano|humana|persona real|persona|agente|operador|operadora|asesor|asesora|representante|atencion humana|alguien real|alguien del equipo|un companero)\b",
         r"\b(?:persona|agente|humano) (?:real|de verdad|de carne y hueso)\b",
         r"\batencion (?:humana|personal(?:izada)?)\b",
         r"\b(?:no|sin) (?:un |una |el |la |con un |con una )?(?:bot|robot|maquina|chatbot|ia)\b",
@@ -117,7 +117,7 @@ HUMAN_REQUEST_PATTERNS: dict[str, list[str]] = {
     ],
     "fr": [
         rf"\b(?:parler|discuter|echanger|passer|transferer|mettre en (?:relation|contact)|joindre|contacter|avoir|etre mis en relation|mettez moi en (?:relation|contact)|passez moi|transferez moi)\b.{{0,25}}\b(?:a |avec |au |un |une |le |la |l )*{_FR_PERSON}\b",
-        rf"\b(?:je veux|je voudrais|j aimerais|je souhaite|je souhaiterais|je demande|il me faut|puis je avoir|pouvez vous me passer|besoin d)(?: parler a| parler avec| joindre| avoir| contacter)? (?:un |une |le |la |l |au |a |avec )*(?:humain|humaine|vraie personne|personne reelle|conseiller|conseillere|operateur|operatrice|agent|service client|representant|quelqu un)\b",
+        r"\b(?:je veux|je voudrais|j aimerais|je souhaite|je souhaiterais|je demande|il me faut|puis je avoir|pouvez vous me passer|besoin d)(?: parler a| parler avec| joindre| avoir| contacter)? (?:un |une |le |la |l |au |a |avec )*(?:humain|humaine|vraie personne|personne reelle|conseiller|conseillere|operateur|operatrice|agent|service client|representant|quelqu un)\b",
         r"\b(?:vrai|vraie|veritable) (?:personne|humain|conseiller|agent|interlocuteur)\b",
         r"\bpersonne (?:reelle|physique|en chair et en os)\b",
         r"\b(?:pas|plus|non|sans) (?:un |une |de |le |au |avec un |avec le )?(?:bot|robot|machine|chatbot|ia)\b",
@@ -331,7 +331,7 @@ _YES = {
     "ja", "gerne", "gern", "bitte", "klar", "jawohl", "jo", "jep", "genau", "natuerlich", "naturlich", "gut",
     "oui", "ouais", "volontiers", "daccord", "accord", "svp", "bien", "allez", "parfait",
     "sim", "pode", "quero", "isso", "certo", "beleza", "favor",
-    "certo", "certamente", "volentieri", "grazie", "prego", "sicuro", "perfetto", "va", "bene",
+    "certamente", "volentieri", "grazie", "prego", "sicuro", "perfetto", "va", "bene",
 }
 _NO = {
     "no", "nope", "nah", "not", "dont", "don", "never", "nein", "nee", "ne", "nicht", "kein", "non", "nao", "niente",
@@ -340,10 +340,10 @@ _NO = {
 #: Words that may follow a yes without making it a new question ("yes please, thanks").
 _YES_FILLER = {
     "thanks", "thank", "you", "gracias", "danke", "merci", "obrigado", "obrigada", "grazie", "that", "would",
-    "be", "great", "the", "a", "me", "that", "por", "favor", "s", "il", "vous", "plait", "te", "per",
-    "i", "want", "to", "quiero", "que", "sim", "a", "sehr", "gerne", "mit", "einem", "teammitglied",
+    "be", "great", "the", "a", "me", "por", "favor", "s", "il", "vous", "plait", "te", "per",
+    "i", "want", "to", "quiero", "que", "sim", "sehr", "gerne", "mit", "einem", "teammitglied",
     "lo", "la", "faz", "pf", "it", "de", "acuerdo", "with", "connect", "one", "favore", "vorrei",
-    "nice", "good", "right", "now", "ahead", "on", "it", "do", "that", "ahora", "jetzt", "agora", "adesso", "maintenant", "just",
+    "nice", "good", "right", "now", "ahead", "on", "do", "ahora", "jetzt", "agora", "adesso", "maintenant", "just",
     "d", "like", "claro", "molto", "mille", "muchas", "muito", "vielen", "beaucoup", "tout",
 }
 

@@ -11,7 +11,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from inbox_tui.ai.phrasebook import ACCEPTED_OFFER_REASON, DECLINED_LINES, FALLBACK_LINES
+from inbox_tui.ai.phrasebook import (
+    ACCEPTED_OFFER_REASON,
+    DECLINED_LINES,
+    FALLBACK_LINES,
+)
 from inbox_tui.client.customer import CustomerClient
 from inbox_tui.core.models import Ticket
 from inbox_tui.settings import DEFAULT_HANDOFF_TRANSLATIONS, Settings
@@ -126,3 +130,16 @@ async def test_the_models_accepted_offer_is_an_escalation_with_its_reason(serve)
     async with channel.store.read() as session:
         ticket = await session.scalar(select(Ticket))
     assert ticket is not None and ticket.reason == ACCEPTED_OFFER_REASON
+
+
+async def test_a_short_first_message_escalated_by_the_model_gets_the_hellos_language(serve) -> None:
+    """"¡Ayuda ya!" is too short to detect; the hello said es: the handoff is Spanish."""
+    with FakeOpenAI() as fake:
+        fake.push(Behaviour(kind="tool_call", arguments={"reason": "urgent"}))
+        channel = await serve(base_url=fake.base_url)
+        async with CustomerClient(channel.url, customer={"id": "es-3", "locale": "es-MX"}) as chat:
+            await chat.send("¡Ayuda ya!")
+            handoff = await chat.wait_for(lambda f: f.get("author") == "system")
+        await channel.server.wait_idle()
+    assert handoff["text"] == DEFAULT_HANDOFF_TRANSLATIONS["es"]
+    assert "language is 'es'" in fake.requests[0]["messages"][0]["content"]

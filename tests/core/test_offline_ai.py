@@ -8,10 +8,19 @@ from pathlib import Path
 import pytest
 
 from inbox_tui.ai.interface import AIBackend, AIUnavailable, BotContext, TranscriptLine
-from inbox_tui.ai.language import detect_language
 from inbox_tui.ai.knowledge import KnowledgeBase
-from inbox_tui.ai.offline import OfflineAI, asks_for_human, extractive_summary, sentences
-from inbox_tui.ai.phrasebook import ACCEPTED_OFFER_REASON, DECLINED_LINES, FALLBACK_LINES
+from inbox_tui.ai.language import detect_language
+from inbox_tui.ai.offline import (
+    OfflineAI,
+    asks_for_human,
+    extractive_summary,
+    sentences,
+)
+from inbox_tui.ai.phrasebook import (
+    ACCEPTED_OFFER_REASON,
+    DECLINED_LINES,
+    FALLBACK_LINES,
+)
 
 
 @pytest.mark.parametrize(("text", "language"), [
