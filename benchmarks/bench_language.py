@@ -3,7 +3,7 @@
     python benchmarks/bench_language.py
 
 Each set-up runs in a fresh interpreter: it builds a lingua detector, detects every
-line of the phrasing set (tests/ai/data/human_requests.tsv) and of the demo customers'
+line of the phrasing sets (tests/ai/data/human_requests*.tsv) and of the demo customers'
 scripts, and reports the resident memory the detector added (RSS after minus RSS
 before importing lingua), the share of lines detected right, the share it would not
 guess (None: the hello's language decides) and the share guessed wrong.
@@ -37,10 +37,11 @@ def rss_kib():
             return int(line.split()[1])
 from inbox_tui.demo.scripts import ALL_SCRIPTS
 lines = []
-for row in open(sys.argv[1] + "/tests/ai/data/human_requests.tsv", encoding="utf-8"):
-    if row.strip() and not row.startswith("#"):
-        language, _label, text = row.rstrip("\n").split("\t", 2)
-        lines.append((language, text))
+for name in ("human_requests.tsv", "human_requests_holdout.tsv"):
+    for row in open(sys.argv[1] + "/tests/ai/data/" + name, encoding="utf-8"):
+        if row.strip() and not row.startswith("#"):
+            language, _label, text = row.rstrip("\n").split("\t", 2)
+            lines.append((language, text))
 for script in ALL_SCRIPTS:
     for text in script.opening + script.to_teammate + ((script.farewell,) if script.farewell else ()):
         lines.append((script.persona.language, text))
@@ -105,7 +106,7 @@ def main() -> None:
         n = r["lines"]
         print(f"{name:<52}{r['idle_mib']:>9.1f}{r['after_mib']:>10.1f}{r['right'] / n:>8.1%}"
               f"{r['unsure'] / n:>8.1%}{r['wrong'] / n:>7.1%}{r['us_per_line']:>9.0f}")
-    print(f"({n} short lines: the phrasing set and the demo scripts)")
+    print(f"({n} short lines: the phrasing sets and the demo scripts; RSS from /proc/self/status)")
 
 
 if __name__ == "__main__":

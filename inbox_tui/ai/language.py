@@ -56,9 +56,16 @@ def _lingua() -> LanguageDetector:
     return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_low_accuracy_mode().build()
 
 
-@functools.cache
+_per_thread = threading.local()
+
+
 def _cld3() -> gcld3.NNetLanguageIdentifier:
-    return gcld3.NNetLanguageIdentifier(min_num_bytes=0, max_num_bytes=1000)
+    # One identifier per thread: detection also runs in worker threads, and CLD3's
+    # identifier keeps per-call state. Its weights are static data, shared.
+    identifier = getattr(_per_thread, "cld3", None)
+    if identifier is None:
+        identifier = _per_thread.cld3 = gcld3.NNetLanguageIdentifier(min_num_bytes=0, max_num_bytes=1000)
+    return identifier
 
 
 def preload(languages: Iterable[str] = ()) -> None:

@@ -119,17 +119,19 @@ class OfflineAI:
             return BotReply(text=fallback_line(context.language, context.fallback_message))
         question = transcript[last_customer].text
         language = detect_language(question) or context.language
-        # The line the customer answers: the bot's last word before this message.
-        previous_bot = next((l.text for l in reversed(transcript[:last_customer]) if l.author == "bot"), "")
-        if previous_bot and offers_teammate(previous_bot, context.fallback_message):
-            answer = answer_to_offer(question)
-            if answer is True:
-                return BotReply(escalate_reason=ACCEPTED_OFFER_REASON)
-            if answer is False:
-                # A yes or a no is too short to detect: the conversation's language decides.
-                return BotReply(text=declined_line(context.language or language))
+        # The line the customer answers: the last one not theirs. A teammate's word or
+        # a handoff since the bot's offer means the offer is not what they answer.
+        previous = next((l for l in reversed(transcript[:last_customer]) if l.author != "customer"), None)
+        offered = (previous is not None and previous.author == "bot"
+                   and offers_teammate(previous.text, context.fallback_message))
+        answer = answer_to_offer(question) if offered else None
+        if answer is True:
+            return BotReply(escalate_reason=ACCEPTED_OFFER_REASON)
         if asks_for_human(question, self.extra_human_phrases):
             return BotReply(escalate_reason=ASKED_FOR_PERSON_REASON)
+        if answer is False:
+            # A yes or a no is too short to detect: the conversation's language decides.
+            return BotReply(text=declined_line(context.language or language))
         passages = self.passages_for(context, question)
         if passages:
             return BotReply(text=passages[0].text)

@@ -232,6 +232,20 @@ async def test_a_yes_to_the_offer_escalates_and_a_no_keeps_the_bot(language: str
     assert not declined.escalates and declined.text == DECLINED_LINES[language]
 
 
+async def test_an_old_offer_is_not_answered_after_a_teammate_spoke() -> None:
+    since = (TranscriptLine("bot", "Assistant", DEFAULT_FALLBACK),
+             TranscriptLine("agent", "Ana", "Done! Anything else?"),
+             TranscriptLine("system", "", "AI replies allowed again"))
+    reply = await OfflineAI(KNOWLEDGE).reply(_context("ok thanks", before=since))
+    assert not reply.escalates
+
+
+async def test_a_no_that_asks_for_a_person_escalates() -> None:
+    offer = (TranscriptLine("bot", "Assistant", DEFAULT_FALLBACK),)
+    reply = await OfflineAI(KNOWLEDGE).reply(_context("No, I want a human", before=offer))
+    assert reply.escalates and reply.escalate_reason != ACCEPTED_OFFER_REASON
+
+
 async def test_a_yes_without_an_offer_is_not_an_escalation() -> None:
     ai = OfflineAI(KNOWLEDGE)
     answered = (TranscriptLine("bot", "Assistant", "Orders ship within 2 working days; delivery takes 3 to 5 days."),)
