@@ -125,8 +125,17 @@ def _match_expression(terms: Iterable[str]) -> str:
     return " OR ".join(f'"{t}"*' if len(t) >= 3 else f'"{t}"' for t in terms)
 
 
-def _matches(term: str, vocabulary: set[str]) -> bool:
-    return term in vocabulary if len(term) < 3 else any(w.startswith(term) for w in vocabulary)
+def _prefixes(vocabulary: set[str]) -> set[str]:
+    """The words, and their beginnings of three to PREFIX_CHARS letters: a query term
+    (at most PREFIX_CHARS letters) matches a passage when it is one of these."""
+    found = set(vocabulary)
+    for word in vocabulary:
+        found.update(word[:k] for k in range(3, min(len(word), PREFIX_CHARS) + 1))
+    return found
+
+
+def _matches(term: str, vocabulary: set[str], prefixes: set[str]) -> bool:
+    return term in vocabulary if len(term) < 3 else term in prefixes
 
 
 def is_relevant(question_terms: Sequence[str], shared: int, named: int) -> bool:
@@ -144,6 +153,7 @@ class KnowledgeIndex:
     def __init__(self, passages: Sequence[Passage]) -> None:
         self.passages = list(passages)
         self._words = [set(words(f"{p.title} {p.keywords} {p.text}")) for p in self.passages]
+        self._prefixes = [_prefixes(vocabulary) for vocabulary in self._words]
         self._topic_words = [set(words(f"{p.title} {p.keywords}")) for p in self.passages]
         #: In how many passages each word appears.
         self._document_frequency = Counter(word for vocabulary in self._words for word in vocabulary)
@@ -151,7 +161,7 @@ class KnowledgeIndex:
         self._lock = threading.Lock()
         self._db.execute(
             "CREATE VIRTUAL TABLE passages USING fts5(title, keywords, body, "
-            "tokenize = 'unicode61 remove_diacritics 2')"
+            "tokenize = 'unicode61 remove_diacritics 2', prefix = '3 4 5 6')"
         )
         self._db.executemany(
             "INSERT INTO passages (rowid, title, keywords, body) VALUES (?, ?, ?, ?)",
@@ -161,8 +171,10 @@ class KnowledgeIndex:
 
     def search(self, question: str, limit: int = TOP_PASSAGES) -> list[Passage]:
         """The passages that answer ``question``, best first; empty when none is relevant."""
+        if not self.passages:
+            return []
         terms = _query_terms(question)
-        if not terms or not self.passages:
+        if not terms:
             return []
         with self._lock:
             # Title and keywords weigh more than the body: they say what a passage is about.
@@ -175,7 +187,7 @@ class KnowledgeIndex:
         distinctive = [w for w in set(content_words(question)) if self._document_frequency[w] <= most]
         relevant = []
         for (rowid,) in rows:
-            shared = sum(1 for t in terms if _matches(t, self._words[rowid]))
+            shared = sum(1 for t in terms if _matches(t, self._words[rowid], self._prefixes[rowid]))
             named = sum(1 for w in distinctive if w in self._topic_words[rowid])
             if is_relevant(terms, shared, named):
                 relevant.append(self.passages[rowid])

@@ -6,7 +6,9 @@
   bot); explicit requests for a person escalate (six languages, plus the team's own
   phrases); otherwise the best retrieved knowledge passage answers, and when nothing
   relevant is found the fallback line, in the customer's language, says so and offers
-  a teammate.
+  a teammate. The customer's language is the conversation's (the hello's locale, or
+  detected earlier), as for the handoff message; only while it is unknown is the
+  message itself detected (which also keeps detection off the bot's hot path).
 - Drafting, polishing and free translation need a model: they raise AIUnavailable.
 """
 
@@ -118,7 +120,6 @@ class OfflineAI:
         if last_customer is None:
             return BotReply(text=fallback_line(context.language, context.fallback_message))
         question = transcript[last_customer].text
-        language = detect_language(question) or context.language
         # The line the customer answers: the last one not theirs. A teammate's word or
         # a handoff since the bot's offer means the offer is not what they answer.
         previous = next((l for l in reversed(transcript[:last_customer]) if l.author != "customer"), None)
@@ -130,12 +131,12 @@ class OfflineAI:
         if asks_for_human(question, self.extra_human_phrases):
             return BotReply(escalate_reason=ASKED_FOR_PERSON_REASON)
         if answer is False:
-            # A yes or a no is too short to detect: the conversation's language decides.
-            return BotReply(text=declined_line(context.language or language))
+            return BotReply(text=declined_line(context.language or detect_language(question)))
         passages = self.passages_for(context, question)
         if passages:
             return BotReply(text=passages[0].text)
-        return BotReply(text=fallback_line(language, context.fallback_message))
+        return BotReply(text=fallback_line(context.language or detect_language(question),
+                                           context.fallback_message))
 
     async def translate(self, text: str, target_language: str) -> str:
         raise AIUnavailable("Translation needs a model; the offline AI has none. Configure OPENAI_API_KEY or OPENAI_BASE_URL.")

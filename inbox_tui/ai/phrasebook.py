@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from inbox_tui.ai.text import fold, words
+from inbox_tui.ai.text import STOPWORDS, fold, words
 
 LANGUAGES = ("en", "es", "de", "fr", "pt", "it")
 
@@ -290,11 +290,31 @@ def _reaches_a_person(folded: str) -> bool:
     return False
 
 
+#: Every rule above needs one of these words (a person, a bot, "who", "escalate"), or
+#: an inflection of one (compared on their first five letters): a message with none of
+#: them skips the patterns, which keeps the bot's hot path short.
+_ANCHORS = frozenset(word[:5] for word in
+    {w for group in (_EN_PERSON, _ES_PERSON, _DE_PERSON, _FR_PERSON, _PT_PERSON, _IT_PERSON,
+                     *_PERSON_PHRASES, *_PERSON_WORDS, *_HUMAN_WORDS)
+     for w in re.findall(r"[a-z]+", group) if len(w) >= 3 and w not in STOPWORDS}
+    | set("""
+bot bots robot robo chatbot machine maquina macchina automat automated ki ia ai
+who wem qui quem chi quien charge escalate atencion menschliche umano umana essere
+anyone anybody someone somebody
+""".split())
+)
+
+
+def _may_ask_for_human(folded: str) -> bool:
+    return any(token[:5] in _ANCHORS for token in folded.split())
+
+
 def asks_for_human(text: str, extra_phrases: Iterable[str] = ()) -> bool:
     """Whether the customer asks for a person, in one of the six languages or with one
     of the team's own ``extra_phrases`` (matched as whole words, accents optional)."""
     folded = _normalize(text)
-    if not _ELSEWHERE.search(folded) and (_HUMAN_REQUEST.search(folded) or _reaches_a_person(folded)):
+    if (_may_ask_for_human(folded) and not _ELSEWHERE.search(folded)
+            and (_HUMAN_REQUEST.search(folded) or _reaches_a_person(folded))):
         return True
     padded = f" {folded} "
     return any(f" {_normalize(p)} " in padded for p in extra_phrases if _normalize(p))

@@ -52,8 +52,11 @@ STOPWORDS = frozenset().union(*FUNCTION_WORDS.values())
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, so 'Atención' matches 'atencion'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("'", " ").replace("’", " ")
+    lowered = text.lower()
+    if not lowered.isascii():
+        decomposed = unicodedata.normalize("NFKD", lowered)
+        lowered = "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", " ")
+    return lowered.replace("'", " ")
 
 
 def words(text: str) -> list[str]:

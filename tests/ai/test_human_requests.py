@@ -71,3 +71,18 @@ def test_holdout_recall_and_false_positive_floors() -> None:
 
 HOLDOUT_RECALL_FLOOR = 0.72  # 36 of 48 (75 %) today
 HOLDOUT_FALSE_POSITIVE_CEILING = 0.03  # 1 of 48 today
+
+
+def test_the_quick_filter_never_changes_the_answer() -> None:
+    """Messages without a word for a person or a bot skip the patterns; on every
+    phrasing the answer is the one the patterns alone give."""
+    from inbox_tui.ai import phrasebook
+
+    def by_the_patterns(text: str) -> bool:
+        folded = " ".join(phrasebook.words(text))
+        return not phrasebook._ELSEWHERE.search(folded) and bool(
+            phrasebook._HUMAN_REQUEST.search(folded) or phrasebook._reaches_a_person(folded))
+
+    rows = _rows() + _rows(HOLDOUT)
+    assert [asks_for_human(t) for _, _, t in rows] == [by_the_patterns(t) for _, _, t in rows]
+    assert sum(not phrasebook._may_ask_for_human(" ".join(phrasebook.words(t))) for _, _, t in rows) > 100
