@@ -132,7 +132,7 @@ class BotSettings(_Section):
         description="the bot's instructions (its system prompt)",
     )
     knowledge_file: str | None = Field(
-        None, description="what the bot knows: a Markdown file", json_schema_extra=_env("INBOX_KNOWLEDGE_FILE")
+        None, description="what the bot knows: a Markdown file or a folder of them (see below)", json_schema_extra=_env("INBOX_KNOWLEDGE_FILE")
     )
     handoff_message: str = Field(
         DEFAULT_HANDOFF_MESSAGE,
@@ -150,6 +150,10 @@ class BotSettings(_Section):
     escalation_triggers: list[str] = Field(
         default_factory=lambda: list(DEFAULT_ESCALATION_TRIGGERS),
         description="when the model hands the conversation to a person",
+    )
+    extra_human_phrases: list[str] = Field(
+        default_factory=list,
+        description="your own ways of asking for a person, on top of the built-in ones (offline bot)",
     )
 
 

@@ -17,9 +17,9 @@ def build_ai(settings: Settings) -> AIBackend:
             model=settings.ai.model,
             timeout=settings.ai.timeout,
         )
-    return OfflineAI.from_file(settings.bot.knowledge_file)
+    return build_offline_ai(settings)
 
 
 def build_offline_ai(settings: Settings) -> OfflineAI:
     """The fallback the flows use when the model is absent, slow or broken."""
-    return OfflineAI.from_file(settings.bot.knowledge_file)
+    return OfflineAI.from_file(settings.bot.knowledge_file, settings.bot.extra_human_phrases)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, Sequence, runtime_checkable
 
+from inbox_tui.ai.knowledge import Passage
+
 
 class AIError(Exception):
     """The model failed: timeout, HTTP error, or output that does not fit the contract."""
@@ -43,7 +45,9 @@ class BotReply:
 @dataclass(frozen=True)
 class BotContext:
     instructions: str
-    knowledge: str
+    #: The knowledge passages retrieved for the customer's last message, best first;
+    #: empty when nothing relevant was found.
+    knowledge: Sequence[Passage]
     escalation_triggers: Sequence[str]
     fallback_message: str
     transcript: Sequence[TranscriptLine]

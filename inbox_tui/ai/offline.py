@@ -2,18 +2,20 @@
 
 - Summary: extractive, from the customer's own sentences, so it is in the transcript's
   language by construction.
-- Bot replies: answers from the knowledge file when a question matches a topic,
-  escalation on explicit requests for a person (several languages), otherwise the
-  configured fallback message that offers a teammate.
+- Bot replies: a yes to the bot's own offer of a teammate escalates (a no keeps the
+  bot); explicit requests for a person escalate (six languages, plus the team's own
+  phrases); otherwise the best retrieved knowledge passage answers, and when nothing
+  relevant is found the fallback line, in the customer's language, says so and offers
+  a teammate. The customer's language is the conversation's (the hello's locale, or
+  detected earlier), as for the handoff message; only while it is unknown is the
+  message itself detected (which also keeps detection off the bot's hot path).
 - Drafting, polishing and free translation need a model: they raise AIUnavailable.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from inbox_tui.ai.interface import (
@@ -23,80 +25,23 @@ from inbox_tui.ai.interface import (
     TicketSummary,
     TranscriptLine,
 )
+from inbox_tui.ai.knowledge import KnowledgeBase, Passage
 from inbox_tui.ai.language import detect_language
+from inbox_tui.ai.phrasebook import (
+    ACCEPTED_OFFER_REASON,
+    ASKED_FOR_PERSON_REASON,
+    answer_to_offer,
+    asks_for_human,
+    declined_line,
+    fallback_line,
+    offers_teammate,
+)
+from inbox_tui.ai.text import fold
 
 SUBJECT_MAX = 80
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
-# Explicit requests for a person. Matched on accent-folded, lower-cased text.
-HUMAN_REQUEST_PATTERNS: dict[str, str] = {
-    "en": r"\b(human|real person|a person|someone real|live agent|an agent|representative|talk to (a |an |some)?(one|body|agent|person|teammate|staff)|speak (to|with) (a |an )?(person|human|agent|someone))\b",
-    "es": r"\b(humano|una persona|persona real|un agente|hablar con (alguien|una persona|un agente|un humano)|atencion humana|operador)\b",
-    "de": r"\b(mensch|menschen|mitarbeiter|mitarbeiterin|echte person|einer person|kundenberater|berater)\b",
-    "fr": r"\b(humain|une personne|vraie personne|un agent|conseiller|conseillere|parler a quelqu un|un operateur)\b",
-    "pt": r"\b(humano|uma pessoa|pessoa real|atendente|um agente|falar com (alguem|uma pessoa|um agente))\b",
-    "it": r"\b(umano|una persona|operatore|parlare con (qualcuno|una persona))\b",
-}
-_HUMAN_REQUEST = re.compile("|".join(f"(?:{p})" for p in HUMAN_REQUEST_PATTERNS.values()))
-
-_STOPWORDS = frozenset(
-    "the and for you your with what how can are does this that have from when where which "
-    "los las una para por con que como del pero mas esta este son "
-    "der die das und ist mit wie was ich sie ein eine fur nicht "
-    "les des une pour est avec que qui comment dans pas vous "
-    "uma para com que como nao por dos das meu minha".split()
-)
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents, so 'Atención' matches 'atencion'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("'", " ")
-
-
-def asks_for_human(text: str) -> bool:
-    return bool(_HUMAN_REQUEST.search(fold(text)))
-
-
-def keywords(text: str) -> set[str]:
-    return {w for w in _WORD.findall(fold(text)) if w not in _STOPWORDS}
-
-
-@dataclass(frozen=True)
-class KnowledgeTopic:
-    title: str
-    answer: str
-    terms: frozenset[str]
-
-
-def parse_knowledge(markdown: str) -> list[KnowledgeTopic]:
-    """A knowledge file is Markdown: each ``## heading`` is a topic, its body the answer.
-    An optional ``Keywords: a, b, c`` line adds match terms (say, in other languages)."""
-    topics: list[KnowledgeTopic] = []
-    for block in re.split(r"^##\s+", markdown, flags=re.MULTILINE)[1:]:
-        title, _, body = block.partition("\n")
-        extra = ""
-        lines = []
-        for line in body.strip().splitlines():
-            if line.lower().startswith("keywords:"):
-                extra += " " + line.split(":", 1)[1]
-            else:
-                lines.append(line)
-        answer = "\n".join(lines).strip()
-        if title.strip() and answer:
-            terms = keywords(title) | keywords(extra.replace(",", " "))
-            topics.append(KnowledgeTopic(title.strip(), answer, frozenset(terms)))
-    return topics
-
-
-def best_topic(topics: Sequence[KnowledgeTopic], question: str) -> KnowledgeTopic | None:
-    words = keywords(question)
-    scored = [(len(words & t.terms), t) for t in topics]
-    scored = [(score, t) for score, t in scored if score > 0]
-    if not scored:
-        return None
-    return max(scored, key=lambda pair: pair[0])[1]
+__all__ = ["OfflineAI", "asks_for_human", "extractive_summary", "fold", "sentences"]
 
 
 def sentences(text: str) -> list[str]:
@@ -143,12 +88,18 @@ class OfflineAI:
     name = "offline"
     has_model = False
 
-    def __init__(self, knowledge: str = "") -> None:
-        self.topics = parse_knowledge(knowledge)
+    def __init__(self, knowledge: KnowledgeBase | str | None = None,
+                 extra_human_phrases: Iterable[str] = ()) -> None:
+        if isinstance(knowledge, str):
+            knowledge = KnowledgeBase.from_text(knowledge)
+        #: Searched when the caller sent no passages with the question.
+        self.knowledge = knowledge
+        self.extra_human_phrases = tuple(extra_human_phrases)
 
     @classmethod
-    def from_file(cls, path: str | None) -> OfflineAI:
-        return cls(Path(path).read_text(encoding="utf-8") if path else "")
+    def from_file(cls, path: str | None, extra_human_phrases: Iterable[str] = ()) -> OfflineAI:
+        """The knowledge at ``path``: a Markdown file or a folder of them."""
+        return cls(KnowledgeBase(Path(path)) if path else None, extra_human_phrases)
 
     def detect_language(self, text: str) -> str | None:
         return detect_language(text)
@@ -158,14 +109,34 @@ class OfflineAI:
     ) -> TicketSummary:
         return extractive_summary(transcript, language)
 
+    def passages_for(self, context: BotContext, question: str) -> Sequence[Passage]:
+        if context.knowledge or self.knowledge is None:
+            return context.knowledge
+        return self.knowledge.search(question)
+
     async def reply(self, context: BotContext) -> BotReply:
-        last = next((l.text for l in reversed(context.transcript) if l.author == "customer"), "")
-        if asks_for_human(last):
-            return BotReply(escalate_reason="The customer asked for a person.")
-        topic = best_topic(self.topics, last)
-        if topic is not None:
-            return BotReply(text=topic.answer)
-        return BotReply(text=context.fallback_message)
+        transcript = list(context.transcript)
+        last_customer = max((i for i, l in enumerate(transcript) if l.author == "customer"), default=None)
+        if last_customer is None:
+            return BotReply(text=fallback_line(context.language, context.fallback_message))
+        question = transcript[last_customer].text
+        # The line the customer answers: the last one not theirs. A teammate's word or
+        # a handoff since the bot's offer means the offer is not what they answer.
+        previous = next((l for l in reversed(transcript[:last_customer]) if l.author != "customer"), None)
+        offered = (previous is not None and previous.author == "bot"
+                   and offers_teammate(previous.text, context.fallback_message))
+        answer = answer_to_offer(question) if offered else None
+        if answer is True:
+            return BotReply(escalate_reason=ACCEPTED_OFFER_REASON)
+        if asks_for_human(question, self.extra_human_phrases):
+            return BotReply(escalate_reason=ASKED_FOR_PERSON_REASON)
+        if answer is False:
+            return BotReply(text=declined_line(context.language or detect_language(question)))
+        passages = self.passages_for(context, question)
+        if passages:
+            return BotReply(text=passages[0].text)
+        return BotReply(text=fallback_line(context.language or detect_language(question),
+                                           context.fallback_message))
 
     async def translate(self, text: str, target_language: str) -> str:
         raise AIUnavailable("Translation needs a model; the offline AI has none. Configure OPENAI_API_KEY or OPENAI_BASE_URL.")

@@ -17,7 +17,9 @@ from inbox_tui.ai.interface import (
     TicketSummary,
     TranscriptLine,
 )
+from inbox_tui.ai.knowledge import passages_as_text
 from inbox_tui.ai.language import detect_language
+from inbox_tui.ai.phrasebook import ACCEPTED_OFFER_REASON
 
 SUMMARY_SCHEMA: dict[str, Any] = {
     "name": "ticket_summary",
@@ -48,7 +50,9 @@ def escalate_tool(triggers: Sequence[str]) -> dict[str, Any]:
             "name": ESCALATE_TOOL_NAME,
             "description": "Hand the conversation to a human teammate. Call it when: "
             + "; ".join(triggers)
-            + ".",
+            + ". Also call it when you offered to connect the customer with a teammate and "
+            f"they accept (in any language), with the reason {ACCEPTED_OFFER_REASON!r}; "
+            "if they decline, keep helping them yourself.",
             "parameters": {
                 "type": "object",
                 "properties": {"reason": {"type": "string", "description": "Why a human is needed."}},
@@ -56,6 +60,18 @@ def escalate_tool(triggers: Sequence[str]) -> dict[str, Any]:
             },
         },
     }
+
+
+def knowledge_prompt(context: BotContext) -> str:
+    """The passages retrieved for the customer's last message, and what to do with none."""
+    offer = (
+        f"If you cannot help from this knowledge, say so and offer a teammate: {context.fallback_message} "
+        "If the customer then accepts, call escalate_to_human; if they decline, keep helping."
+    )
+    if not context.knowledge:
+        return ("Knowledge: nothing in the knowledge base matches the customer's last message.\n\n"
+                + offer)
+    return f"Knowledge (the passages that match the customer's last message):\n{passages_as_text(context.knowledge)}\n\n{offer}"
 
 
 class OpenAIBackend:
@@ -133,10 +149,7 @@ class OpenAIBackend:
         return TicketSummary(subject[:300], summary, language or (detected or None))
 
     async def reply(self, context: BotContext) -> BotReply:
-        system = (
-            f"{context.instructions}\n\nKnowledge:\n{context.knowledge or '(none)'}\n\n"
-            f"If you cannot help from this knowledge, say: {context.fallback_message}"
-        )
+        system = f"{context.instructions}\n\n" + knowledge_prompt(context)
         if context.language:
             system += f"\n\nThe customer's language is {context.language!r}: answer in it."
         messages: list[dict[str, Any]] = [{"role": "system", "content": system}]

@@ -15,10 +15,11 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from inbox_tui.ai.factory import build_offline_ai
 from inbox_tui.ai.interface import AIBackend, BotContext, BotReply, TranscriptLine
+from inbox_tui.ai.knowledge import KnowledgeBase
+from inbox_tui.ai.phrasebook import answer_to_offer
 from inbox_tui.channel.escalation_worker import EscalationWorker
 from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core.conversations import get_conversation, record_bot_reply, transcript
@@ -33,21 +34,13 @@ TRANSCRIPT_LINES = 40
 BOT_NAME = "Assistant"
 
 
-def read_knowledge(path: str | None) -> str:
-    if not path:
-        return ""
-    try:
-        return Path(path).expanduser().read_text(encoding="utf-8")
-    except OSError as error:
-        log.warning("cannot read the knowledge file %s: %s", path, error)
-        return ""
-
-
 @dataclass(frozen=True)
 class CustomerLine:
     message_id: int
     text: str
     ai_seems_on: bool
+    #: The conversation's language as the customer's socket knows it (hello or detection).
+    language: str | None = None
 
 
 class BotLoop:
@@ -57,7 +50,8 @@ class BotLoop:
         self.escalations = escalations
         self.on_commit = on_commit
         settings = runtime.settings
-        self.knowledge = read_knowledge(settings.bot.knowledge_file)
+        # A Markdown file or a folder of them, reindexed when the files change.
+        self.knowledge = KnowledgeBase(settings.bot.knowledge_file)
         # When the model is absent, slow or broken, the customer still gets an answer:
         # the offline bot's (knowledge, human requests, the fallback message).
         self.fallback_ai: AIBackend = (
@@ -67,13 +61,13 @@ class BotLoop:
         self._workers: dict[int, asyncio.Task[None]] = {}
 
     def customer_message(self, conversation_id: int, message_id: int, text: str = "", *,
-                         ai_seems_on: bool = False) -> None:
+                         ai_seems_on: bool = False, language: str | None = None) -> None:
         """Answer this stored customer message (in the background, in order).
 
         ``ai_seems_on``: the customer's socket last heard that the bot answers. The
         offline bot then replies from ``text`` alone, without reading the thread (the
         AI switch is checked again, under the row lock, when the reply is stored)."""
-        line = CustomerLine(message_id, text, ai_seems_on)
+        line = CustomerLine(message_id, text, ai_seems_on, language)
         self._pending.setdefault(conversation_id, deque()).append(line)
         if conversation_id not in self._workers:
             task = asyncio.create_task(self._serve(conversation_id), name=f"bot-{conversation_id}")
@@ -100,9 +94,11 @@ class BotLoop:
 
     async def _answer(self, conversation_id: int, line: CustomerLine) -> None:
         runtime = self.runtime
-        if not runtime.ai.has_model and line.ai_seems_on and line.text:
-            # The offline bot answers the last message alone: nothing to read first.
-            context = self._context([TranscriptLine(Author.CUSTOMER, "", line.text)], None)
+        if (not runtime.ai.has_model and line.ai_seems_on and line.text
+                and answer_to_offer(line.text) is None):
+            # The offline bot answers the last message alone: nothing to read first
+            # (a yes or no may answer its offer of a teammate: that needs the thread).
+            context = self._context([TranscriptLine(Author.CUSTOMER, "", line.text)], line.language)
         else:
             context = await self._read_context(conversation_id, line.message_id)
             if context is None:
@@ -135,9 +131,10 @@ class BotLoop:
 
     def _context(self, lines: list[TranscriptLine], language: str | None) -> BotContext:
         bot = self.runtime.settings.bot
+        question = next((line.text for line in reversed(lines) if line.author == Author.CUSTOMER), "")
         return BotContext(
             instructions=bot.instructions,
-            knowledge=self.knowledge,
+            knowledge=self.knowledge.search(question),
             escalation_triggers=list(bot.escalation_triggers),
             fallback_message=bot.fallback_message,
             transcript=lines,

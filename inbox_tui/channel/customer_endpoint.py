@@ -316,7 +316,7 @@ class CustomerSession:
             # milliseconds and its nudge fetches both events in one read (when the AI is
             # paused, the next poll or NOTIFY brings the message to the agents).
             self.bot.customer_message(self.conversation_id, stored.message.id, message.text,
-                                      ai_seems_on=self.mode == "bot")
+                                      ai_seems_on=self.mode == "bot", language=self.language)
 
     # -- the live stream ----------------------------------------------------------------
 

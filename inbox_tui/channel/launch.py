@@ -32,11 +32,11 @@ async def serve_until_stopped(settings: Settings, host: str | None = None, port:
         settings.database_url, lambda line: print(f"inbox-tui serve: {line}", file=sys.stderr, flush=True),
         give_up_after=settings.server.database_wait_seconds)
     runtime = await open_runtime(settings)
-    # The language models load in about 2 s and hold the interpreter meanwhile: do it
-    # before listening rather than in the middle of the first customer's message.
+    # The language models load before listening rather than in the middle of the first
+    # customer's message; a configured handoff translation adds its language.
     from inbox_tui.ai.language import preload
 
-    preload()
+    preload(settings.bot.handoff_translations)
     try:
         server = ChannelServer(runtime, host or settings.server.host,
                                settings.server.port if port is None else port)

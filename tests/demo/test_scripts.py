@@ -8,7 +8,7 @@ import pytest
 
 from inbox_tui.ai.interface import BotContext, TranscriptLine
 from inbox_tui.ai.language import detect_language
-from inbox_tui.ai.offline import OfflineAI, asks_for_human, best_topic
+from inbox_tui.ai.offline import OfflineAI, asks_for_human
 from inbox_tui.demo.scripts import (
     ALL_SCRIPTS,
     HUMAN_SCRIPTS,
@@ -31,8 +31,8 @@ def context(text: str) -> BotContext:
 
 def test_knowledge_file_ships_with_the_package(bot: OfflineAI) -> None:
     assert demo_knowledge_file().is_file()
-    assert len(bot.topics) >= 25
-    assert all(topic.answer and topic.terms for topic in bot.topics)
+    assert bot.knowledge is not None and len(bot.knowledge.passages) >= 25
+    assert all(passage.text and passage.keywords for passage in bot.knowledge.passages)
 
 
 def test_at_least_four_languages_and_every_kind() -> None:
@@ -50,9 +50,10 @@ async def test_questions_are_answered_in_the_customers_language(bot: OfflineAI, 
         assert not asks_for_human(line)
         reply = await bot.reply(context(line))
         assert reply.text and reply.text != "FALLBACK", line
-        topic = best_topic(bot.topics, line)
-        assert topic is not None
-        assert detect_language(topic.answer) == script.persona.language, (line, topic.title)
+        assert bot.knowledge is not None
+        best = bot.knowledge.search(line)[0]
+        assert reply.text == best.text
+        assert detect_language(best.text) == script.persona.language, (line, best.title)
 
 
 @pytest.mark.parametrize("script", HUMAN_SCRIPTS, ids=lambda s: s.persona.name)
