@@ -6,7 +6,6 @@ The model is the real openai SDK against a loopback scripted server."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -90,9 +89,10 @@ async def test_the_model_gets_the_retrieved_passages_and_the_configured_triggers
     knowledge = _big_knowledge(tmp_path / "big.md")
 
     def adjust(settings: Settings) -> Settings:
-        bot = replace(settings.bot, knowledge_file=str(knowledge),
-                      escalation_triggers=["the customer mentions a lawyer", "a refund dispute"])
-        return replace(settings, bot=bot)
+        bot = settings.bot.model_copy(update={
+            "knowledge_file": str(knowledge),
+            "escalation_triggers": ["the customer mentions a lawyer", "a refund dispute"]})
+        return settings.model_copy(update={"bot": bot})
 
     with FakeOpenAI() as fake:
         fake.push(Behaviour(content="Orders arrive in 3 to 5 days."),
