@@ -57,6 +57,8 @@ class AISettings:
     model: str = "gpt-4o-mini"
     timeout: float = 20.0
     summary_timeout: float = 15.0
+    # The longest bot answer shown to a customer; ``max_tokens`` is sized from it.
+    max_reply_chars: int = 4000
 
     @property
     def uses_model(self) -> bool:
@@ -84,6 +86,11 @@ class BotSettings:
     escalation_triggers: list[str] = field(
         default_factory=lambda: list(DEFAULT_ESCALATION_TRIGGERS)
     )
+    # An owed answer is held this long by the node working on it (renewed while it works);
+    # after a crash, another node (or the restarted one) answers it once this ran out.
+    reply_lease_seconds: float = 15.0
+    # An owed answer older than this is not answered any more: a teammate gets it.
+    owed_reply_max_age_seconds: float = 300.0
 
 
 @dataclass(frozen=True)

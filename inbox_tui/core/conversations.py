@@ -386,12 +386,12 @@ async def _message_by_client_id(store: Store, conversation_id: int, client_id: s
 
 @dataclass(frozen=True)
 class OwedWork:
-    """A customer message the bot answers, and the conversation's epoch when it came."""
+    """A customer message the bot owes an answer (its ``owed_replies`` row holds the
+    conversation's epoch when it came)."""
 
     conversation_id: int
     message_id: int
-    epoch: int
-    created_at: datetime
+    created_at: datetime | None = None  # known for claimed work; the age decides escalation
 
 
 async def record_bot_reply(
@@ -414,6 +414,7 @@ def _store_bot_reply(connection: Connection, conversation_id: int, text: str, na
     if state is None:
         raise NotFound(f"no conversation {conversation_id}")
     if answering is not None:
+        # Settled either way: answered now, or stale for good.
         owed_epoch = connection.execute(_SETTLE_OWED, {"message_id": answering.message_id}).scalar()
         if owed_epoch is None or owed_epoch != state.epoch:
             return None

@@ -134,8 +134,8 @@ async def escalate(
                      .values(status=ConversationStatus.ESCALATED, ai_enabled=False, last_activity_at=now,
                              epoch=Conversation.epoch + 1))
             if answering is not None:
-                claim = claim.where(Conversation.epoch == answering.epoch, exists().where(
-                    OwedReply.message_id == answering.message_id, OwedReply.epoch == answering.epoch))
+                claim = claim.where(exists().where(
+                    OwedReply.message_id == answering.message_id, OwedReply.epoch == Conversation.epoch))
             claimed = (await session.scalars(
                 claim.returning(Conversation).execution_options(synchronize_session=False)
             )).first()
