@@ -4,9 +4,11 @@ that picks up a summary whose worker died."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import pytest
 
@@ -212,3 +214,33 @@ async def test_a_claimed_lease_is_not_stolen(database_url: str) -> None:
         assert await escalation.claim_stale_summaries(store, settings.summary_lease) == []
         clock.advance(seconds=settings.summary_lease.total_seconds())
         assert await escalation.claim_stale_summaries(store, settings.summary_lease) == [ticket_id]
+
+
+@both_backends
+async def test_a_summary_slower_than_its_lease_is_asked_for_once(store: Store, fake_model: FakeOpenAI) -> None:
+    """The worker renews its lease while the model thinks, so a sweeper running all the
+    while never takes the summary over: one escalation, one summary request."""
+    lease = timedelta(seconds=0.6)
+    settings = escalation.EscalationSettings(handoff=escalation.HandoffConfig(translations=DEFAULT_HANDOFF_TRANSLATIONS),
+                                             summary_lease=lease, summary_timeout=10.0)
+    ai = OpenAIBackend(api_key="test-key", base_url=fake_model.base_url, model="test-model", timeout=10)
+    ticket_id = await _spanish_ticket(store, settings)
+    fake_model.default = Behaviour(kind="json", data=SPANISH_SUMMARY, delay=2.0)  # over three leases
+    swept: list[int] = []
+
+    async def sweeper() -> None:
+        while True:
+            await asyncio.sleep(0.1)
+            swept.extend(await escalation.resume_stale_summaries(store, ai, settings))
+
+    sweeping = asyncio.create_task(sweeper())
+    try:
+        await escalation.finish_escalation(store, ai, ticket_id, settings)
+    finally:
+        sweeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeping
+        await ai.client.close()
+    assert swept == []
+    assert len([r for r in fake_model.requests if "response_format" in r]) == 1
+    assert (await _ticket(store, ticket_id)).summary_state == SummaryState.READY
