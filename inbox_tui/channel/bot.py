@@ -169,7 +169,9 @@ class BotLoop:
         else:
             context = await self._read_context(conversation_id, work.message_id)
             if context is None:
-                await owed_replies.settle(runtime.store, work.message_id)
+                if work.created_at is not None:
+                    # Found by a sweep: settle it, or every sweep would find it again.
+                    await owed_replies.settle(runtime.store, work.message_id)
                 return
         reply = await self._ask(context)
         if reply.escalates:
