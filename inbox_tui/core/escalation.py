@@ -139,13 +139,14 @@ async def escalate(
             claimed = (await session.scalars(
                 claim.returning(Conversation).execution_options(synchronize_session=False)
             )).first()
-            if claimed is None:
-                if answering is not None:
-                    await session.execute(delete(OwedReply).where(OwedReply.message_id == answering.message_id))
-                    raise StaleEscalation("the conversation changed hands since this message")
+            if claimed is not None:
+                await session.execute(delete(OwedReply).where(OwedReply.conversation_id == conversation_id))
+                return await _open_ticket(session, now, claimed, source, actor, reason, settings)
+            if answering is None:
                 return await _existing(session, conversation_id)
-            await session.execute(delete(OwedReply).where(OwedReply.conversation_id == conversation_id))
-            return await _open_ticket(session, now, claimed, source, actor, reason, settings)
+            # A stale answer: settled (committed) without escalating again.
+            await session.execute(delete(OwedReply).where(OwedReply.message_id == answering.message_id))
+        raise StaleEscalation("the conversation changed hands since this message")
     except IntegrityError:
         # The partial unique index caught a second open ticket: the other one won.
         async with store.read() as session:

@@ -84,3 +84,22 @@ async def test_an_owed_reply_is_claimed_once_its_lease_ran_out(database_url: str
         assert [w.message_id for w in await owed_replies.claim_expired(store, LEASE)] == [stored.message.id]
     finally:
         await store.close()
+
+
+@both_backends
+async def test_a_stale_escalation_settles_its_owed_row(store: Store) -> None:
+    """An owed row left from a past epoch (as if its settling had been lost) is settled by
+    the stale answer that finds it, and escalates nothing."""
+    from sqlalchemy import update
+
+    cid = (await new_conversation(store)).conversation.id
+    stored = await conversations.record_customer_message(store, cid, "Hello?")
+    async with store.write() as session:
+        await session.execute(update(Conversation).where(Conversation.id == cid).values(epoch=Conversation.epoch + 1))
+    with pytest.raises(StaleEscalation):
+        await escalate(store, cid, source=TicketSource.ESCALATION, reason="late",
+                       answering=OwedWork(cid, stored.message.id))
+    assert await owed_replies.pending(store) == []
+    async with store.read() as session:
+        conversation = await session.get(Conversation, cid)
+        assert conversation is not None and conversation.status == "live"
