@@ -239,6 +239,7 @@ _OWED = OwedReply.__table__
 _INSERT_OWED = insert(_OWED)
 _SETTLE_OWED = (delete(_OWED).where(_OWED.c.message_id == bindparam("message_id"))
                 .returning(_OWED.c.epoch))
+_SETTLE_CONVERSATION = delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id"))
 _TICKET_BACK_ON_YOU = (
     update(_TICKETS).where(_TICKETS.c.id == bindparam("b_ticket_id"))
     .values(status=TicketStatus.ON_YOU, updated_at=bindparam("b_now", type_=_TICKETS.c.updated_at.type))
@@ -403,7 +404,8 @@ async def record_bot_reply(
     no longer owed (answered already, or dropped by a takeover) or a takeover,
     escalation or hand-back changed the conversation's epoch since that message came.
     The check and the insert are one transaction under the conversation's row lock, so
-    no stale bot message is ever stored."""
+    no stale bot message is ever stored. Without ``answering``, the reply settles all
+    the conversation was owed."""
     _check_text(text)
     return await store.run_write(_store_bot_reply, conversation_id, text, name, answering, store.now())
 
@@ -420,6 +422,9 @@ def _store_bot_reply(connection: Connection, conversation_id: int, text: str, na
             return None
     if not state.ai_enabled or state.status != ConversationStatus.LIVE:
         return None
+    if answering is None:
+        # A reply that names no message answers whatever the conversation was owed.
+        connection.execute(_SETTLE_CONVERSATION, {"conversation_id": conversation_id})
     record = append_message_sync(connection, now, conversation_id, author=Author.BOT, text=text, name=name)
     events.append_sync(connection, now, PendingEvent(
         EventKind.MESSAGE, conversation_id=conversation_id, payload=message_payload(record)))
