@@ -213,7 +213,7 @@ class Store:
         """``work(connection, *args)``, synchronous SQLAlchemy Core, as one write
         transaction: committed on success, rolled back on any error (see module doc)."""
         if not self.is_sqlite:
-            return await retry_conflicts(self._run_write_once)(self, work, *args)
+            return await _run_write_retried(self, work, *args)
         # Group commit: the writes that queue up while one commit is under way go into the
         # next transaction together (see ``_SqliteWorker._group``), and each caller hears
         # of its own write only once that transaction has committed.
@@ -325,6 +325,9 @@ def retry_conflicts(flow: Flow) -> Flow:
         raise AssertionError("unreachable")
 
     return run  # type: ignore[return-value]
+
+
+_run_write_retried = retry_conflicts(Store._run_write_once)
 
 
 def teammate_flow(flow: Flow) -> Flow:
