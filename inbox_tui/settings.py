@@ -115,6 +115,9 @@ class AISettings(_Section):
         description="seconds the model gets for a ticket summary before the local one is written",
         json_schema_extra=_env("INBOX_SUMMARY_TIMEOUT"),
     )
+    max_reply_chars: int = Field(
+        4000, ge=1, description="the longest bot answer shown to a customer (`max_tokens` is sized from it)"
+    )
 
     @property
     def uses_model(self) -> bool:
@@ -154,6 +157,13 @@ class BotSettings(_Section):
     extra_human_phrases: list[str] = Field(
         default_factory=list,
         description="your own ways of asking for a person, on top of the built-in ones (offline bot)",
+    )
+    reply_lease_seconds: float = Field(
+        15.0, gt=0, description="seconds a server node holds an owed bot answer (renewed while it works); "
+        "after a crash another node answers it once this ran out",
+    )
+    owed_reply_max_age_seconds: float = Field(
+        300.0, gt=0, description="an owed bot answer older than this is not answered any more: it escalates to a teammate"
     )
 
 

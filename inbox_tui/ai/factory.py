@@ -16,6 +16,7 @@ def build_ai(settings: Settings) -> AIBackend:
             base_url=settings.ai.base_url,
             model=settings.ai.model,
             timeout=settings.ai.timeout,
+            max_reply_chars=settings.ai.max_reply_chars,
         )
     return build_offline_ai(settings)
 

@@ -16,6 +16,15 @@ class AIUnavailable(AIError):
     """The backend cannot do this at all (the offline AI has no model to draft with)."""
 
 
+def describe_failure(error: BaseException, timeout: float | None = None) -> str:
+    """One line on why a model call failed: the exception's class and message, or how
+    long it was given when it timed out."""
+    if isinstance(error, TimeoutError) or isinstance(error.__cause__, TimeoutError):
+        return f"timed out after {timeout:g} s" if timeout is not None else "timed out"
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
 @dataclass(frozen=True)
 class TranscriptLine:
     author: str  # customer | bot | agent | system

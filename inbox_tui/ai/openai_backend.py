@@ -1,4 +1,11 @@
-"""Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server) via the SDK."""
+"""Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server) via the SDK.
+
+Only whole answers are used: a ``length`` or ``content_filter`` finish, or an answer
+over the reply limit, is an ``AIError`` (the caller falls back and logs why).
+Rate limits and server errors (429, 5xx, ``Retry-After``, ``x-should-retry``) are
+retried by the SDK's own retry, with its jittered back-off, for as long as the call's
+deadline allows.
+"""
 
 from __future__ import annotations
 
@@ -37,10 +44,44 @@ SUMMARY_SCHEMA: dict[str, Any] = {
 }
 
 ESCALATE_TOOL_NAME = "escalate_to_human"
+#: Retries of a 429 or 5xx within the deadline of one call.
+MAX_RETRIES = 4
+#: Finish reasons of a cut answer, never shown to anyone.
+CUT_FINISHES = frozenset({"length", "content_filter"})
+#: ``max_tokens`` from a limit in characters: a token is rarely under three characters.
+CHARS_PER_TOKEN = 3
+DEFAULT_MAX_REPLY_CHARS = 4000
 
 
 def render_transcript(transcript: Sequence[TranscriptLine]) -> str:
     return "\n".join(f"{line.author} ({line.name}): {line.text}" for line in transcript)
+
+
+def chat_turn(line: TranscriptLine) -> dict[str, Any]:
+    """One line of the thread as the model should read it: the customer's words as the
+    user, the bot's own as the assistant, and a teammate's reply (or a message the help
+    desk sent) as what it is, never as the bot's own words."""
+    if line.author == "customer":
+        return {"role": "user", "content": line.text}
+    if line.author == "bot":
+        return {"role": "assistant", "content": line.text}
+    if line.author == "agent":
+        who = f"the human teammate {line.name}" if line.name else "a human teammate"
+        return {"role": "system", "content": f"Message from {who} to the customer: {line.text}"}
+    return {"role": "system", "content": f"Message the help desk sent to the customer: {line.text}"}
+
+
+def escalation_reason(arguments: object) -> str:
+    """The ``reason`` of an escalate call, whether the server sent its arguments as a
+    JSON string (the API's form) or as an object."""
+    if isinstance(arguments, (str, bytes)):
+        try:
+            arguments = json.loads(arguments or "{}")
+        except ValueError:
+            return ""
+    if isinstance(arguments, dict):
+        return str(arguments.get("reason") or "")
+    return ""
 
 
 def escalate_tool(triggers: Sequence[str]) -> dict[str, Any]:
@@ -85,37 +126,56 @@ class OpenAIBackend:
         base_url: str | None,
         model: str,
         timeout: float,
+        max_reply_chars: int = DEFAULT_MAX_REPLY_CHARS,
     ) -> None:
         self.model = model
         self.timeout = timeout
-        # Retries would stretch a timeout far past what the caller configured.
+        self.max_reply_chars = max_reply_chars
+        # The SDK retries 429 and 5xx as their headers say; the deadline below bounds it all.
         self.client = AsyncOpenAI(
-            api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=0
+            api_key=api_key or "not-needed", base_url=base_url, timeout=timeout, max_retries=MAX_RETRIES
         )
 
     def detect_language(self, text: str) -> str | None:
         return detect_language(text)
 
     async def _chat(self, **kwargs: Any) -> Any:
+        """One completion, retries included, within ``timeout``; its first choice."""
         try:
-            return await asyncio.wait_for(
-                self.client.chat.completions.create(model=self.model, **kwargs), self.timeout
-            )
-        except (openai.OpenAIError, asyncio.TimeoutError, ValueError) as error:
+            async with asyncio.timeout(self.timeout):
+                response = await self.client.chat.completions.create(model=self.model, **kwargs)
+        except TimeoutError as error:
+            raise AIError(f"timed out after {self.timeout:g} s") from error
+        except (openai.OpenAIError, ValueError) as error:
             # ValueError: the SDK raises a bare JSONDecodeError for a body that is not JSON.
-            raise AIError(f"{type(error).__name__}: {error}") from error
-
-    async def _text(self, system: str, user: str) -> str:
-        response = await self._chat(
-            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}]
-        )
+            raise AIError(f"{type(error).__name__}: {' '.join(str(error).split())}") from error
         try:
-            content = response.choices[0].message.content
+            choice = response.choices[0]
+            message = choice.message
         except (AttributeError, IndexError, TypeError) as error:
             raise AIError("the model returned no message") from error
+        finish = getattr(choice, "finish_reason", None)
+        if finish in CUT_FINISHES:
+            raise AIError(f"the answer was cut off (finish_reason={finish})")
+        return message
+
+    def _whole(self, content: object) -> str:
         if not isinstance(content, str) or not content.strip():
             raise AIError("the model returned an empty message")
+        if len(content.strip()) > self.max_reply_chars:
+            raise AIError(f"the answer has {len(content.strip())} characters, over the limit of {self.max_reply_chars}")
         return content.strip()
+
+    @property
+    def max_tokens(self) -> int:
+        return max(64, self.max_reply_chars // CHARS_PER_TOKEN)
+
+    async def _text(self, system: str, user: str) -> str:
+        message = await self._chat(
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+            max_tokens=self.max_tokens,
+        )
+        return self._whole(message.content)
 
     async def summarize(
         self, transcript: Sequence[TranscriptLine], language: str | None
@@ -125,7 +185,7 @@ class OpenAIBackend:
             if language
             else "Write in the language the customer writes in."
         )
-        response = await self._chat(
+        message = await self._chat(
             messages=[
                 {
                     "role": "system",
@@ -138,7 +198,7 @@ class OpenAIBackend:
             response_format={"type": "json_schema", "json_schema": SUMMARY_SCHEMA},
         )
         try:
-            data = json.loads(response.choices[0].message.content or "")
+            data = json.loads(message.content or "")
             subject = str(data["subject"]).strip()
             summary = str(data["summary"]).strip()
         except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
@@ -152,25 +212,18 @@ class OpenAIBackend:
         system = f"{context.instructions}\n\n" + knowledge_prompt(context)
         if context.language:
             system += f"\n\nThe customer's language is {context.language!r}: answer in it."
+        system += (f"\n\nKeep every answer under {self.max_reply_chars} characters. Messages from "
+                   "human teammates are theirs, not yours.")
         messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
-        for line in context.transcript:
-            role = "user" if line.author == "customer" else "assistant"
-            messages.append({"role": role, "content": line.text})
-        response = await self._chat(messages=messages, tools=[escalate_tool(context.escalation_triggers)])
-        try:
-            message = response.choices[0].message
-        except (AttributeError, IndexError, TypeError) as error:
-            raise AIError("the model returned no message") from error
-        for call in message.tool_calls or []:
-            if getattr(call, "function", None) and call.function.name == ESCALATE_TOOL_NAME:
-                try:
-                    reason = str(json.loads(call.function.arguments or "{}").get("reason") or "")
-                except (ValueError, AttributeError):
-                    reason = ""
+        messages.extend(chat_turn(line) for line in context.transcript)
+        message = await self._chat(messages=messages, tools=[escalate_tool(context.escalation_triggers)],
+                                   max_tokens=self.max_tokens)
+        for call in getattr(message, "tool_calls", None) or []:
+            function = getattr(call, "function", None)
+            if function is not None and getattr(function, "name", None) == ESCALATE_TOOL_NAME:
+                reason = escalation_reason(getattr(function, "arguments", None))
                 return BotReply(escalate_reason=reason or "The assistant asked for a human.")
-        if not message.content or not message.content.strip():
-            raise AIError("the model returned an empty reply")
-        return BotReply(text=message.content.strip())
+        return BotReply(text=self._whole(message.content))
 
     async def translate(self, text: str, target_language: str) -> str:
         return await self._text(

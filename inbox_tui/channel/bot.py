@@ -1,11 +1,17 @@
 """The bot loop: every stored customer message in a conversation whose AI is on gets a
 reply from the AI interface, or the model's decision to escalate to a human.
 
-Replies run in background tasks, one at a time per conversation (so each sees the
-thread as it was), never in the path of the customer's frames. The node that stored a
-customer message answers it, so several nodes never answer one message twice.
-A reply that was being generated when a teammate took over is dropped by the core
-(``record_bot_reply`` re-checks the AI switch under the conversation's row lock).
+What the bot owes is durable: the customer's message and its ``owed_replies`` row are
+one transaction (see ``core.owed_replies``). The node that stored a message answers it
+from memory, one at a time per conversation (so each answer sees the thread as it
+was), never in the path of the customer's frames; a sweep picks up owed messages whose
+holder died or stopped, at start and whenever a lease runs out, and one that waited
+past ``owed_reply_max_age_seconds`` goes to a teammate instead.
+
+No stale answer: an answer is stored (or its escalation made) only in the transaction
+that settles its owed row, and only if the conversation is still in the epoch of the
+message it answers (no takeover, escalation or hand-back since); otherwise the core
+drops it.
 """
 
 from __future__ import annotations
@@ -13,42 +19,61 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from inbox_tui.ai.factory import build_offline_ai
-from inbox_tui.ai.interface import AIBackend, BotContext, BotReply, TranscriptLine
+from inbox_tui.ai.interface import AIBackend, BotContext, BotReply, TranscriptLine, describe_failure
 from inbox_tui.ai.knowledge import KnowledgeBase
 from inbox_tui.ai.phrasebook import answer_to_offer
 from inbox_tui.channel.escalation_worker import EscalationWorker
 from inbox_tui.channel.tasks import cancel_and_wait
-from inbox_tui.core.conversations import get_conversation, record_bot_reply, transcript
-from inbox_tui.core.escalation import escalate
+from inbox_tui.core import owed_replies
+from inbox_tui.core.conversations import OwedWork, get_conversation, record_bot_reply, transcript
+from inbox_tui.core.escalation import StaleEscalation, escalate
 from inbox_tui.core.models import Author, ConversationStatus, TicketSource
 from inbox_tui.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-#: How much of the thread the model sees.
+#: How much of the thread is read for the model: at most this many messages, and of
+#: those the newest that fit in ``HISTORY_CHARS``.
 TRANSCRIPT_LINES = 40
+HISTORY_CHARS = 12_000
 BOT_NAME = "Assistant"
+AGED_OUT_REASON = "the assistant could not answer in time"
 
 
 @dataclass(frozen=True)
 class CustomerLine:
-    message_id: int
+    work: OwedWork
     text: str
     ai_seems_on: bool
     #: The conversation's language as the customer's socket knows it (hello or detection).
     language: str | None = None
 
 
+def trim_history(lines: Sequence[TranscriptLine], max_chars: int = HISTORY_CHARS) -> list[TranscriptLine]:
+    """The newest lines that fit in ``max_chars`` (the newest always), starting on a
+    customer's turn so the model never reads a reply without what it answered."""
+    kept: list[TranscriptLine] = []
+    size = 0
+    for line in reversed(lines):
+        size += len(line.text)
+        if kept and size > max_chars:
+            break
+        kept.append(line)
+    kept.reverse()
+    while len(kept) > 1 and kept[0].author != Author.CUSTOMER:
+        kept.pop(0)
+    return kept
+
+
 class BotLoop:
-    def __init__(self, runtime: Runtime, escalations: EscalationWorker,
-                 on_commit: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, runtime: Runtime, escalations: EscalationWorker) -> None:
         self.runtime = runtime
         self.escalations = escalations
-        self.on_commit = on_commit
         settings = runtime.settings
         # A Markdown file or a folder of them, reindexed when the files change.
         self.knowledge = KnowledgeBase(settings.bot.knowledge_file)
@@ -57,8 +82,17 @@ class BotLoop:
         self.fallback_ai: AIBackend = (
             runtime.ai if not runtime.ai.has_model else build_offline_ai(settings)
         )
+        self.lease = timedelta(seconds=settings.bot.reply_lease_seconds)
+        self.max_age = timedelta(seconds=settings.bot.owed_reply_max_age_seconds)
         self._pending: dict[int, deque[CustomerLine]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
+        self._held: set[int] = set()  # owed message ids in this node's hands
+        self._keeper: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Sweep for owed answers now and whenever a lease may have run out, and keep
+        the leases of the answers this node works on."""
+        self._keeper = asyncio.create_task(self._keep(), name="bot-owed-replies")
 
     def customer_message(self, conversation_id: int, message_id: int, text: str = "", *,
                          ai_seems_on: bool = False, language: str | None = None) -> None:
@@ -66,8 +100,14 @@ class BotLoop:
 
         ``ai_seems_on``: the customer's socket last heard that the bot answers. The
         offline bot then replies from ``text`` alone, without reading the thread (the
-        AI switch is checked again, under the row lock, when the reply is stored)."""
-        line = CustomerLine(message_id, text, ai_seems_on, language)
+        state is checked again, under the row lock, when the reply is stored)."""
+        self._enqueue(CustomerLine(OwedWork(conversation_id, message_id), text, ai_seems_on, language))
+
+    def _enqueue(self, line: CustomerLine) -> None:
+        if line.work.message_id in self._held:
+            return
+        self._held.add(line.work.message_id)
+        conversation_id = line.work.conversation_id
         self._pending.setdefault(conversation_id, deque()).append(line)
         if conversation_id not in self._workers:
             task = asyncio.create_task(self._serve(conversation_id), name=f"bot-{conversation_id}")
@@ -83,40 +123,74 @@ class BotLoop:
             while queue:
                 line = queue.popleft()
                 try:
-                    await self._answer(conversation_id, line)
+                    await self._answer(line)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - one failed answer must not stop the loop
-                    log.exception("answering message %s in conversation %s failed", line.message_id, conversation_id)
+                except Exception:  # noqa: BLE001 - the lease brings it back; one failure must not stop the loop
+                    log.exception("answering message %s in conversation %s failed", line.work.message_id,
+                                  conversation_id)
+                self._held.discard(line.work.message_id)
         finally:
             self._workers.pop(conversation_id, None)
             self._pending.pop(conversation_id, None)
 
-    async def _answer(self, conversation_id: int, line: CustomerLine) -> None:
+    async def _keep(self) -> None:
+        interval = max(self.lease.total_seconds() / 3, 0.05)
+        store = self.runtime.store
+        while True:
+            try:
+                await owed_replies.renew(store, sorted(self._held), self.lease)
+                for work in await owed_replies.claim_expired(store, self.lease):
+                    log.info("answering message %s of conversation %s, owed since %s",
+                             work.message_id, work.conversation_id, work.created_at)
+                    self._enqueue(CustomerLine(work, "", False))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the next round tries again
+                log.warning("sweeping owed bot answers failed: %s", error)
+            await asyncio.sleep(interval)
+
+    async def _answer(self, line: CustomerLine) -> None:
         runtime = self.runtime
+        work = line.work
+        conversation_id = work.conversation_id
+        if work.created_at is not None and runtime.store.now() - work.created_at > self.max_age:
+            await self._escalate(work, AGED_OUT_REASON)
+            return
         if (not runtime.ai.has_model and line.ai_seems_on and line.text
                 and answer_to_offer(line.text) is None):
             # The offline bot answers the last message alone: nothing to read first
             # (a yes or no may answer its offer of a teammate: that needs the thread).
             context = self._context([TranscriptLine(Author.CUSTOMER, "", line.text)], line.language)
         else:
-            context = await self._read_context(conversation_id, line.message_id)
+            context = await self._read_context(conversation_id, work.message_id)
             if context is None:
+                if work.created_at is not None:
+                    # Found by a sweep: settle it, or every sweep would find it again.
+                    await owed_replies.settle(runtime.store, work.message_id)
                 return
         reply = await self._ask(context)
         if reply.escalates:
-            result = await escalate(runtime.store, conversation_id, source=TicketSource.ESCALATION,
-                                    reason=reply.escalate_reason, settings=runtime.escalation)
-            self.on_commit()
-            if result.created:
-                self.escalations.finish(result.ticket_id)
+            await self._escalate(work, reply.escalate_reason)
             return
         if reply.text:
-            stored = await record_bot_reply(runtime.store, conversation_id, reply.text, name=BOT_NAME)
+            stored = await record_bot_reply(runtime.store, conversation_id, reply.text, name=BOT_NAME,
+                                            answering=work)
             if stored is None:
-                log.info("bot reply in conversation %s dropped: a teammate has it now", conversation_id)
-            else:
-                self.on_commit()
+                log.info("bot reply to message %s dropped: conversation %s changed hands meanwhile",
+                         work.message_id, conversation_id)
+
+    async def _escalate(self, work: OwedWork, reason: str | None) -> None:
+        runtime = self.runtime
+        try:
+            result = await escalate(runtime.store, work.conversation_id, source=TicketSource.ESCALATION,
+                                    reason=reason, settings=runtime.escalation, answering=work)
+        except StaleEscalation:
+            log.info("escalation for message %s dropped: conversation %s changed hands meanwhile",
+                     work.message_id, work.conversation_id)
+            return
+        if result.created:
+            self.escalations.finish(result.ticket_id)
 
     async def _read_context(self, conversation_id: int, message_id: int) -> BotContext | None:
         """The thread as it stood when the customer wrote this message; None when the
@@ -126,7 +200,8 @@ class BotLoop:
             if not conversation.ai_enabled or conversation.status != ConversationStatus.LIVE:
                 return None
             lines = await transcript(session, conversation_id, limit=TRANSCRIPT_LINES)
-        return self._context([TranscriptLine(m.author, m.name, m.text) for m in lines if m.id <= message_id],
+        return self._context(trim_history([TranscriptLine(m.author, m.name, m.text)
+                                           for m in lines if m.id <= message_id]),
                              conversation.language)
 
     def _context(self, lines: list[TranscriptLine], language: str | None) -> BotContext:
@@ -143,17 +218,19 @@ class BotLoop:
 
     async def _ask(self, context: BotContext) -> BotReply:
         ai = self.runtime.ai
+        timeout = self.runtime.settings.ai.timeout
         try:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
             # lands as the reply arrives, and stop() would then wait for the whole queue.
-            async with asyncio.timeout(self.runtime.settings.ai.timeout):
+            async with asyncio.timeout(timeout):
                 return await ai.reply(context)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - absent, slow or broken model
             if ai is self.fallback_ai:
                 raise
-            log.warning("the model did not answer (%s); the offline bot answers instead", error)
+            log.warning("the model did not answer (%s); the offline bot answers instead",
+                        describe_failure(error, timeout))
             return await self.fallback_ai.reply(context)
 
     async def wait_idle(self) -> None:
@@ -161,6 +238,14 @@ class BotLoop:
             await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
 
     async def stop(self) -> None:
-        await cancel_and_wait(list(self._workers.values()))
+        """Stop answering; what this node still owed is released at once, so the next
+        node (or this one restarted) answers it without waiting for the lease."""
+        await cancel_and_wait([self._keeper, *self._workers.values()])
+        self._keeper = None
         self._workers.clear()
         self._pending.clear()
+        held, self._held = sorted(self._held), set()
+        try:
+            await owed_replies.release(self.runtime.store, held)
+        except Exception as error:  # noqa: BLE001 - their leases run out instead
+            log.warning("releasing %d owed bot answers failed: %s", len(held), error)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core.escalation import finish_escalation, resume_stale_summaries
@@ -21,9 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class EscalationWorker:
-    def __init__(self, runtime: Runtime, on_commit: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.on_commit = on_commit
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -44,8 +42,6 @@ class EscalationWorker:
             raise
         except Exception:  # noqa: BLE001 - the lease brings it back; log and carry on
             log.exception("finishing the escalation of ticket %s failed", ticket_id)
-        finally:
-            self.on_commit()
 
     async def _sweep_stale(self) -> None:
         runtime = self.runtime
@@ -55,7 +51,6 @@ class EscalationWorker:
                 finished = await resume_stale_summaries(runtime.store, runtime.ai, runtime.escalation)
                 if finished:
                     log.info("finished %d summaries left pending: %s", len(finished), finished)
-                    self.on_commit()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - try again at the next sweep

@@ -56,8 +56,8 @@ class ChannelServer:
         self.feed = EventFeed(store)
         self.hub = CustomerHub()
         self.marker = DeliveryMarker(store)
-        self.escalations = EscalationWorker(runtime, on_commit=self.feed.wake)
-        self.bot = BotLoop(runtime, self.escalations, on_commit=self.feed.wake)
+        self.escalations = EscalationWorker(runtime)
+        self.bot = BotLoop(runtime, self.escalations)
         self.presence = PresenceKeeper(store, self.node_id, runtime.settings.assignment)
         self.origins = OriginPolicy(runtime.settings.server.allowed_origins)
         self.widget = WidgetFiles()
@@ -81,8 +81,11 @@ class ChannelServer:
         """Listen; ``self.port`` is the bound port afterwards."""
         await self.feed.start()
         self.feed.subscribe(self.hub.on_events)
+        # The store nudges the feed after each of its commits, whichever part wrote.
+        self.runtime.store.add_commit_listener(self.feed.wake)
         self.marker.start()
         self.escalations.start()
+        self.bot.start()
         await self.presence.start()
         # Waiting tickets go out when a shift starts (no flow sees that moment happen).
         self._background.append(asyncio.create_task(
@@ -125,6 +128,7 @@ class ChannelServer:
         await self.presence.stop()
         await self.marker.stop()
         self.feed.unsubscribe(self.hub.on_events)
+        self.runtime.store.remove_commit_listener(self.feed.wake)
         await self.feed.stop()
 
     async def wait_idle(self) -> None:

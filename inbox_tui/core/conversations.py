@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from inbox_tui.core.models import (
     Conversation,
     ConversationStatus,
     Message,
+    OwedReply,
     Ticket,
     TicketStatus,
     ticket_is_open,
@@ -54,7 +55,7 @@ def message_record(message: Message) -> MessageRecord:
     )
 
 
-def message_payload(message: Message) -> dict[str, object]:
+def message_payload(message: Message | MessageRecord) -> dict[str, object]:
     return _payload(message.id, message.author, message.name, message.text, message.client_id)
 
 
@@ -178,23 +179,6 @@ class StoredMessage:
     created: bool  # False when the client id was seen before (a resend)
 
 
-async def _append_message(
-    session: AsyncSession, now: datetime, conversation: Conversation, *, author: str,
-    text: str, name: str, client_id: str | None = None, agent_id: int | None = None,
-    delivered: bool = False,
-) -> Message:
-    message = Message(
-        conversation_id=conversation.id, author=author, agent_id=agent_id, name=name, text=text,
-        client_id=client_id, created_at=now, delivered_at=now if delivered else None,
-    )
-    session.add(message)
-    conversation.last_activity_at = now
-    conversation.last_message_preview = preview_of(text)
-    conversation.message_count = (conversation.message_count or 0) + 1
-    await session.flush()
-    return message
-
-
 _CONVERSATIONS = Conversation.__table__
 _CONTACTS = Contact.__table__
 _MESSAGES = Message.__table__
@@ -212,7 +196,8 @@ def _customer_message_context(with_resend: bool):  # type: ignore[no-untyped-def
     stored under the client id."""
     joined = _CONVERSATIONS.join(_CONTACTS, _CONTACTS.c.id == _CONVERSATIONS.c.contact_id).outerjoin(
         _TICKETS, (_TICKETS.c.conversation_id == _CONVERSATIONS.c.id) & ticket_is_open())
-    columns = [_CONVERSATIONS.c.status, _CONVERSATIONS.c.language, _CONTACTS.c.name.label("customer_name"),
+    columns = [_CONVERSATIONS.c.status, _CONVERSATIONS.c.language, _CONVERSATIONS.c.ai_enabled,
+               _CONVERSATIONS.c.epoch, _CONTACTS.c.name.label("customer_name"),
                _TICKETS.c.id.label("ticket_id"), _TICKETS.c.assignee_id]
     if with_resend:
         seen = _MESSAGES.alias("seen")
@@ -221,19 +206,20 @@ def _customer_message_context(with_resend: bool):  # type: ignore[no-untyped-def
         columns += [seen.c.id.label("seen_id"), seen.c.author.label("seen_author"),
                     seen.c.name.label("seen_name"), seen.c.text.label("seen_text"),
                     seen.c.created_at.label("seen_at"), seen.c.agent_id.label("seen_agent_id")]
-    # FOR UPDATE OF the conversation alone (PostgreSQL refuses to lock the nullable side
-    # of an outer join); it serializes against a concurrent claim. SQLite writers are
-    # serialized by BEGIN IMMEDIATE already (and ignore the clause).
+    # The conversation's lock, first (the store's lock order), and of the conversation
+    # alone (PostgreSQL refuses to lock the nullable side of an outer join); it
+    # serializes against a concurrent claim. SQLite writers are serialized by BEGIN
+    # IMMEDIATE already (and ignore the clause).
     return (select(*columns).select_from(joined)
             .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
-            .with_for_update(of=_CONVERSATIONS))
+            .with_for_update(of=_CONVERSATIONS, key_share=True))
 
 
 _CONTEXT = _customer_message_context(with_resend=False)
 _CONTEXT_WITH_RESEND = _customer_message_context(with_resend=True)
 _INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
-# The conversation's list fields after a new message (as ``_append_message`` sets them);
-# a language is set only where none is known yet.
+# The conversation's list fields after a new message; a language is set only where none
+# is known yet.
 _TOUCH_CONVERSATION = (
     update(_CONVERSATIONS)
     .where(_CONVERSATIONS.c.id == bindparam("b_conversation_id"))
@@ -243,15 +229,17 @@ _TOUCH_CONVERSATION = (
             language=func.coalesce(_CONVERSATIONS.c.language,
                                    bindparam("b_language", type_=_CONVERSATIONS.c.language.type)))
 )
-# The bot's AI check is the UPDATE's own condition: it takes the row lock, and under a
-# concurrent claim PostgreSQL re-evaluates it on the claimed row (as the claim's own
-# conditional UPDATE does), so a paused conversation updates nothing.
-_TOUCH_IF_BOT_ANSWERS = (
-    _TOUCH_CONVERSATION
-    .where(_CONVERSATIONS.c.ai_enabled.is_(True), _CONVERSATIONS.c.status == ConversationStatus.LIVE)
-    .returning(_CONVERSATIONS.c.id)
+# The state a bot answer is checked against, under the conversation's lock.
+_LOCK_FOR_BOT = (
+    select(_CONVERSATIONS.c.status, _CONVERSATIONS.c.ai_enabled, _CONVERSATIONS.c.epoch)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .with_for_update(key_share=True)
 )
-_CONVERSATION_EXISTS = select(_CONVERSATIONS.c.id).where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+_OWED = OwedReply.__table__
+_INSERT_OWED = insert(_OWED)
+_SETTLE_OWED = (delete(_OWED).where(_OWED.c.message_id == bindparam("message_id"))
+                .returning(_OWED.c.epoch))
+_SETTLE_CONVERSATION = delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id"))
 _TICKET_BACK_ON_YOU = (
     update(_TICKETS).where(_TICKETS.c.id == bindparam("b_ticket_id"))
     .values(status=TicketStatus.ON_YOU, updated_at=bindparam("b_now", type_=_TICKETS.c.updated_at.type))
@@ -259,13 +247,62 @@ _TICKET_BACK_ON_YOU = (
 
 
 def _insert_message(connection: Connection, now: datetime, conversation_id: int, *, author: str,
-                    text: str, name: str, client_id: str | None = None, delivered: bool = False) -> int:
+                    text: str, name: str, client_id: str | None = None, agent_id: int | None = None,
+                    delivered: bool = False) -> int:
     return connection.execute(
         _INSERT_MESSAGE,
-        {"conversation_id": conversation_id, "author": author, "agent_id": None, "name": name,
+        {"conversation_id": conversation_id, "author": author, "agent_id": agent_id, "name": name,
          "text": text, "client_id": client_id, "created_at": now,
          "delivered_at": now if delivered else None},
     ).scalar_one()
+
+
+def append_message_sync(
+    connection: Connection, now: datetime, conversation_id: int, *, author: str, text: str,
+    name: str, client_id: str | None = None, agent_id: int | None = None, delivered: bool = False,
+    language: str | None = None,
+) -> MessageRecord:
+    """The one way a message is added: the row, and the conversation's list fields
+    (activity, preview, count). The caller holds the conversation's lock."""
+    message_id = _insert_message(connection, now, conversation_id, author=author, text=text, name=name,
+                                 client_id=client_id, agent_id=agent_id, delivered=delivered)
+    _touch_conversation(connection, _TOUCH_CONVERSATION, now, conversation_id, text, language)
+    return MessageRecord(id=message_id, conversation_id=conversation_id, author=author, name=name,
+                         text=text, created_at=now, client_id=client_id, agent_id=agent_id)
+
+
+async def append_message(
+    session: AsyncSession, now: datetime, conversation_id: int, *, author: str, text: str,
+    name: str, client_id: str | None = None, agent_id: int | None = None, delivered: bool = False,
+) -> MessageRecord:
+    """``append_message_sync`` inside an ORM flow's transaction. The session's own
+    conversation object is not refreshed: flows read no list field after this."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    connection = await session.connection()
+    return await connection.run_sync(
+        lambda sync: append_message_sync(sync, now, conversation_id, author=author, text=text, name=name,
+                                         client_id=client_id, agent_id=agent_id, delivered=delivered))
+
+
+async def lock_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
+    """The conversation's row lock: the first lock of every flow that takes one."""
+    conversation = await session.scalar(
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update(key_share=True))
+    if conversation is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    return conversation
+
+
+async def lock_conversation_and_ticket(session: AsyncSession, ticket_id: int) -> tuple[Conversation, Ticket]:
+    """The conversation's lock, then its ticket's: the store's one lock order."""
+    conversation_id = await session.scalar(select(Ticket.conversation_id).where(Ticket.id == ticket_id))
+    if conversation_id is None:
+        raise NotFound(f"no ticket #{ticket_id}")
+    conversation = await lock_conversation(session, conversation_id)
+    ticket = await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update(key_share=True))
+    assert ticket is not None  # tickets are never deleted
+    return conversation, ticket
 
 
 def _touch_conversation(connection: Connection, statement: Any, now: datetime, conversation_id: int,
@@ -319,9 +356,12 @@ def _store_customer_message(connection: Connection, conversation_id: int, text: 
     if context.status == ConversationStatus.ENDED:
         raise StoreError("this conversation has ended")
     name = context.customer_name or ""
-    message_id = _insert_message(connection, now, conversation_id, author=Author.CUSTOMER,
-                                 text=text, name=name, client_id=client_id, delivered=True)
-    _touch_conversation(connection, _TOUCH_CONVERSATION, now, conversation_id, text, language)
+    message_id = append_message_sync(connection, now, conversation_id, author=Author.CUSTOMER, text=text,
+                                     name=name, client_id=client_id, delivered=True, language=language).id
+    if context.ai_enabled and context.status == ConversationStatus.LIVE:
+        # What the bot owes, in the message's own transaction: acked means owed.
+        connection.execute(_INSERT_OWED, {"message_id": message_id, "conversation_id": conversation_id,
+                                          "epoch": context.epoch, "created_at": now, "lease_until": None})
     payload = _payload(message_id, Author.CUSTOMER, name, text, client_id)
     pending = [PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id,
                             ticket_id=context.ticket_id, payload=payload)]
@@ -345,29 +385,50 @@ async def _message_by_client_id(store: Store, conversation_id: int, client_id: s
         return message_record(message) if message else None
 
 
+@dataclass(frozen=True)
+class OwedWork:
+    """A customer message the bot owes an answer (its ``owed_replies`` row holds the
+    conversation's epoch when it came)."""
+
+    conversation_id: int
+    message_id: int
+    created_at: datetime | None = None  # known for claimed work; the age decides escalation
+
+
 async def record_bot_reply(
-    store: Store, conversation_id: int, text: str, *, name: str = "Assistant"
+    store: Store, conversation_id: int, text: str, *, name: str = "Assistant",
+    answering: OwedWork | None = None,
 ) -> MessageRecord | None:
-    """Store the bot's reply, unless the AI was paused meanwhile: then the reply is
-    dropped and None returned. The check and the insert are one transaction, ordered
-    against the claim by the row lock, so no bot message follows a pause."""
+    """Store the bot's reply, unless it is stale: then nothing is stored and None is
+    returned. Stale means the AI is paused, or (``answering``) the message it answers is
+    no longer owed (answered already, or dropped by a takeover) or a takeover,
+    escalation or hand-back changed the conversation's epoch since that message came.
+    The check and the insert are one transaction under the conversation's row lock, so
+    no stale bot message is ever stored. Without ``answering``, the reply settles all
+    the conversation was owed."""
     _check_text(text)
-    return await store.run_write(_store_bot_reply, conversation_id, text, name, store.now())
+    return await store.run_write(_store_bot_reply, conversation_id, text, name, answering, store.now())
 
 
 def _store_bot_reply(connection: Connection, conversation_id: int, text: str, name: str,
-                     now: datetime) -> MessageRecord | None:
-    touched = _touch_conversation(connection, _TOUCH_IF_BOT_ANSWERS, now, conversation_id, text).first()
-    if touched is None:
-        if connection.scalar(_CONVERSATION_EXISTS, {"conversation_id": conversation_id}) is None:
-            raise NotFound(f"no conversation {conversation_id}")
+                     answering: OwedWork | None, now: datetime) -> MessageRecord | None:
+    state = connection.execute(_LOCK_FOR_BOT, {"conversation_id": conversation_id}).first()
+    if state is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    if answering is not None:
+        # Settled either way: answered now, or stale for good.
+        owed_epoch = connection.execute(_SETTLE_OWED, {"message_id": answering.message_id}).scalar()
+        if owed_epoch is None or owed_epoch != state.epoch:
+            return None
+    if not state.ai_enabled or state.status != ConversationStatus.LIVE:
         return None
-    message_id = _insert_message(connection, now, conversation_id, author=Author.BOT, text=text, name=name)
+    if answering is None:
+        # A reply that names no message answers whatever the conversation was owed.
+        connection.execute(_SETTLE_CONVERSATION, {"conversation_id": conversation_id})
+    record = append_message_sync(connection, now, conversation_id, author=Author.BOT, text=text, name=name)
     events.append_sync(connection, now, PendingEvent(
-        EventKind.MESSAGE, conversation_id=conversation_id,
-        payload=_payload(message_id, Author.BOT, name, text, None)))
-    return MessageRecord(id=message_id, conversation_id=conversation_id, author=Author.BOT,
-                         name=name, text=text, created_at=now)
+        EventKind.MESSAGE, conversation_id=conversation_id, payload=message_payload(record)))
+    return record
 
 
 async def transcript(session: AsyncSession, conversation_id: int, limit: int | None = None) -> list[MessageRecord]:

@@ -10,28 +10,36 @@ handoff message. A summary whose worker died is picked up again when its lease e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inbox_tui.ai.interface import AIBackend, TicketSummary, TranscriptLine
+from inbox_tui.ai.interface import AIBackend, TicketSummary, TranscriptLine, describe_failure
 from inbox_tui.ai.offline import extractive_summary
 from inbox_tui.core import events
 from inbox_tui.core.agents import agent_ref
 from inbox_tui.core.assignment import choose_assignee
-from inbox_tui.core.conversations import _append_message, message_payload, transcript
+from inbox_tui.core.conversations import (
+    OwedWork,
+    append_message,
+    lock_conversation_and_ticket,
+    message_payload,
+    transcript,
+)
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import (
     Agent,
     Author,
     Conversation,
     ConversationStatus,
+    OwedReply,
     SummaryState,
     Ticket,
     TicketSource,
@@ -39,7 +47,7 @@ from inbox_tui.core.models import (
     ticket_is_open,
 )
 from inbox_tui.core.records import EscalationResult
-from inbox_tui.core.store import NotFound, Store, StoreError
+from inbox_tui.core.store import NotFound, Store, StoreError, teammate_flow
 from inbox_tui.core.timeline import timeline
 from inbox_tui.settings import DEFAULT_HANDOFF_MESSAGE, AssignmentSettings
 
@@ -80,6 +88,12 @@ async def _existing(session: AsyncSession, conversation_id: int) -> EscalationRe
                             conversation_id, ticket.status)
 
 
+class StaleEscalation(StoreError):
+    """The bot's decision to escalate came from an epoch that has passed (a takeover,
+    escalation or hand-back happened since), or its message was answered already."""
+
+
+@teammate_flow
 async def escalate(
     store: Store,
     conversation_id: int,
@@ -88,9 +102,12 @@ async def escalate(
     actor_id: int | None = None,
     reason: str | None = None,
     settings: EscalationSettings | None = None,
+    answering: OwedWork | None = None,
 ) -> EscalationResult:
     """Claim the conversation and open its ticket, or return the ticket someone else
-    opened. Idempotent; exactly one caller ever gets ``created=True`` per open ticket."""
+    opened. Idempotent; exactly one caller ever gets ``created=True`` per open ticket.
+    ``answering``: the bot escalates in answer to this owed message, and only if the
+    conversation is still in that message's epoch (else ``StaleEscalation``)."""
     settings = settings or EscalationSettings()
     if source not in (TicketSource.TAKEOVER, TicketSource.ESCALATION):
         raise StoreError(f"unknown escalation source {source!r}")
@@ -105,16 +122,25 @@ async def escalate(
             # The claim: one conditional UPDATE. Under PostgreSQL's row lock the loser
             # re-reads the row, sees it is no longer live, and updates nothing.
             # RETURNING hands back the claimed row, saving a round trip to read it again.
+            # The claim also starts a new epoch: any bot answer in flight is stale now.
+            claim = (update(Conversation)
+                     .where(Conversation.id == conversation_id, Conversation.status == ConversationStatus.LIVE)
+                     .values(status=ConversationStatus.ESCALATED, ai_enabled=False, last_activity_at=now,
+                             epoch=Conversation.epoch + 1))
+            if answering is not None:
+                claim = claim.where(exists().where(
+                    OwedReply.message_id == answering.message_id, OwedReply.epoch == Conversation.epoch))
             claimed = (await session.scalars(
-                update(Conversation)
-                .where(Conversation.id == conversation_id, Conversation.status == ConversationStatus.LIVE)
-                .values(status=ConversationStatus.ESCALATED, ai_enabled=False, last_activity_at=now)
-                .returning(Conversation)
-                .execution_options(synchronize_session=False)
+                claim.returning(Conversation).execution_options(synchronize_session=False)
             )).first()
-            if claimed is None:
+            if claimed is not None:
+                await session.execute(delete(OwedReply).where(OwedReply.conversation_id == conversation_id))
+                return await _open_ticket(session, now, claimed, source, actor, reason, settings)
+            if answering is None:
                 return await _existing(session, conversation_id)
-            return await _open_ticket(session, now, claimed, source, actor, reason, settings)
+            # A stale answer: settled (committed) without escalating again.
+            await session.execute(delete(OwedReply).where(OwedReply.message_id == answering.message_id))
+        raise StaleEscalation("the conversation changed hands since this message")
     except IntegrityError:
         # The partial unique index caught a second open ticket: the other one won.
         async with store.read() as session:
@@ -176,9 +202,8 @@ async def _open_ticket(
 async def _send_handoff(
     session: AsyncSession, now: datetime, conversation: Conversation, ticket: Ticket, text: str
 ) -> PendingEvent:
-    # The timeline row first, so that it is written by the message's flush.
     session.add(timeline(ticket.id, now, "handoff_sent", f"Handoff message sent to the customer: {text}"))
-    message = await _append_message(session, now, conversation, author=Author.SYSTEM, text=text, name="")
+    message = await append_message(session, now, conversation.id, author=Author.SYSTEM, text=text, name="")
     ticket.handoff_pending = False
     return PendingEvent(EventKind.MESSAGE, conversation.id, ticket.id, payload=message_payload(message))
 
@@ -191,8 +216,35 @@ async def finish_escalation(
 ) -> None:
     """The slow half, run in a worker after ``escalate``: handoff translation, summary."""
     settings = settings or EscalationSettings()
-    await send_translated_handoff(store, ai, ticket_id, settings)
-    await summarize_ticket(store, ai, ticket_id, timeout=settings.summary_timeout)
+    async with renewing_summary_lease(store, ticket_id, settings.summary_lease):
+        await send_translated_handoff(store, ai, ticket_id, settings)
+        await summarize_ticket(store, ai, ticket_id, timeout=settings.summary_timeout)
+
+
+@contextlib.asynccontextmanager
+async def renewing_summary_lease(store: Store, ticket_id: int, lease: timedelta) -> AsyncIterator[None]:
+    """Keep this worker's lease on the pending summary while it works, so a slow model
+    is not asked a second time by a sweeper that thinks this worker died."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(max(lease.total_seconds() / 3, 0.05))
+            try:
+                async with store.write() as session:
+                    await session.execute(
+                        update(Ticket)
+                        .where(Ticket.id == ticket_id, Ticket.summary_state == SummaryState.PENDING)
+                        .values(summary_lease_until=store.now() + lease))
+            except Exception as error:  # noqa: BLE001 - the next renewal tries again
+                log.warning("renewing the summary lease of ticket %s failed: %s", ticket_id, error)
+
+    renewer = asyncio.create_task(renew(), name=f"summary-lease-{ticket_id}")
+    try:
+        yield
+    finally:
+        renewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewer
 
 
 async def send_translated_handoff(
@@ -209,15 +261,13 @@ async def send_translated_handoff(
             async with asyncio.timeout(settings.summary_timeout):
                 text = await ai.translate(text, language)
         except Exception as error:  # noqa: BLE001 - any model failure falls back to the default
-            log.warning("handoff translation failed for ticket %s: %s", ticket_id, error)
+            log.warning("handoff translation failed for ticket %s: %s", ticket_id, describe_failure(error, settings.summary_timeout))
             text = settings.handoff.message
     now = store.now()
     async with store.write() as session:
-        ticket = await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
-        if ticket is None or not ticket.handoff_pending:
+        conversation, ticket = await lock_conversation_and_ticket(session, ticket_id)
+        if not ticket.handoff_pending:
             return  # another worker sent it
-        conversation = await session.get(Conversation, ticket.conversation_id)
-        assert conversation is not None
         await events.append(session, now, await _send_handoff(session, now, conversation, ticket, text))
 
 
@@ -236,7 +286,7 @@ async def summarize_ticket(store: Store, ai: AIBackend, ticket_id: int, *, timeo
         async with asyncio.timeout(timeout):
             result: TicketSummary = await ai.summarize(chat, language)
     except Exception as error:  # noqa: BLE001 - absent, slow or broken model: never leave it pending
-        log.warning("summary by %s failed for ticket %s: %s", ai.name, ticket_id, error)
+        log.warning("summary by %s failed for ticket %s: %s", ai.name, ticket_id, describe_failure(error, timeout))
         result = extractive_summary(chat, language)
         state = SummaryState.FALLBACK
     if not ai.has_model:

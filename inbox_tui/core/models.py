@@ -200,6 +200,9 @@ class Conversation(Base):
     # Denormalized so the live list never scans the messages table.
     last_message_preview: Mapped[str] = mapped_column(String(200), default="")
     message_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every takeover, escalation and hand-back: a bot answer generated for an
+    # older epoch is stale and is never stored.
+    epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     contact: Mapped[Contact] = relationship()
 
@@ -223,6 +226,22 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Agent and system messages wait here until a customer socket took them.
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OwedReply(Base):
+    """A customer message the bot owes an answer, written with the message itself and
+    removed by the transaction that stores the answer (or finds it stale). A worker
+    holds it under a lease; while ``lease_until`` is empty, the node that stored the
+    message holds it for the first lease from ``created_at``."""
+
+    __tablename__ = "owed_replies"
+    __table_args__ = (Index("ix_owed_replies_lease", "lease_until", "created_at"),)
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    epoch: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # The predicate of the partial indexes on tickets, as SQL text.

@@ -16,20 +16,39 @@ the whole transaction is one call into a worker thread over the plain ``sqlite3`
 driver, where through aiosqlite every cursor, execute, fetch and close is a hop to its
 thread and back; the chat server's per-message flows use it. On PostgreSQL it runs on
 the async engine like everything else.
+
+Lock order. Every flow that touches a conversation and its ticket locks the
+conversation row first, then the ticket row (``lock_conversation_and_ticket`` in
+``conversations``), and appends its events last (the event log's order lock): a
+customer message, a bot reply, a teammate's reply or note, Allow AI replies, reassign,
+takeover and escalation, the handoff and the summary. On PostgreSQL the locks are
+explicit (``SELECT … FOR NO KEY UPDATE``, which still lets foreign keys be checked
+against the row); SQLite serializes writers with ``BEGIN IMMEDIATE``. Should a flow
+still meet a serialization failure or a deadlock, it runs again from the start
+(``retry_conflicts``, bounded); a database error that escapes a teammate's flow
+becomes a ``StoreError`` (``teammate_flow``), which the inbox shows.
+
+After every committed write, the store calls its commit listeners itself
+(``add_commit_listener``): the node's event feed looks at the log at once, whoever
+wrote.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import logging
+import random
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Awaitable, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from inbox_tui.core.database_url import parse_database_url
@@ -39,6 +58,12 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: How often a flow runs again after a serialization failure or deadlock.
+MAX_CONFLICT_ATTEMPTS = 6
+#: SQLSTATEs of a transaction PostgreSQL aborted to let another one through.
+_CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -142,9 +167,25 @@ class Store:
         self._write_lock_loop: asyncio.AbstractEventLoop | None = None
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._commit_listeners: list[Callable[[], None]] = []
 
     def now(self) -> datetime:
         return self.clock()
+
+    def add_commit_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every write transaction this store commits."""
+        self._commit_listeners.append(listener)
+
+    def remove_commit_listener(self, listener: Callable[[], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._commit_listeners.remove(listener)
+
+    def _committed(self) -> None:
+        for listener in list(self._commit_listeners):
+            try:
+                listener()
+            except Exception:  # noqa: BLE001 - a listener's fault is not the writer's
+                log.exception("a commit listener failed")
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -153,11 +194,13 @@ class Store:
             async with self._write_sessions() as session:
                 async with session.begin():
                     yield session
+            self._committed()
             return
         async with self._sqlite_write_lock():
             async with self._write_sessions() as session:
                 async with session.begin():
                     yield session
+        self._committed()
 
     def _sqlite_write_lock(self) -> asyncio.Lock:
         # One lock per event loop: a store may outlive the loop that first used it (tests).
@@ -170,9 +213,7 @@ class Store:
         """``work(connection, *args)``, synchronous SQLAlchemy Core, as one write
         transaction: committed on success, rolled back on any error (see module doc)."""
         if not self.is_sqlite:
-            async with self.write() as session:
-                connection = await session.connection()
-                return await connection.run_sync(work, *args)
+            return await _run_write_retried(self, work, *args)
         # Group commit: the writes that queue up while one commit is under way go into the
         # next transaction together (see ``_SqliteWorker._group``), and each caller hears
         # of its own write only once that transaction has committed.
@@ -182,6 +223,12 @@ class Store:
         if self._write_flusher is None or self._write_flusher.done():
             self._write_flusher = loop.create_task(self._flush_writes(), name="sqlite-group-commit")
         return await future
+
+    @staticmethod
+    async def _run_write_once(store: Store, work: Callable[..., T], *args: Any) -> T:
+        async with store.write() as session:
+            connection = await session.connection()
+            return await connection.run_sync(work, *args)
 
     async def _flush_writes(self) -> None:
         if self._sqlite_writer is None:
@@ -204,6 +251,8 @@ class Store:
                     if not future.done():
                         future.set_exception(error)
                 continue
+            if any(ok for ok, _ in outcomes):
+                self._committed()
             for (_, _, future), (ok, value) in zip(group, outcomes):
                 if not future.done():
                     if ok:
@@ -243,3 +292,57 @@ class StoreError(Exception):
 
 class NotFound(StoreError):
     pass
+
+
+def is_conflict(error: BaseException) -> bool:
+    """A serialization failure or deadlock: the transaction may simply run again."""
+    if not isinstance(error, DBAPIError):
+        return False
+    original = error.orig
+    codes = {getattr(original, "sqlstate", None), getattr(original, "pgcode", None),
+             getattr(getattr(original, "__cause__", None), "sqlstate", None)}
+    return bool(codes & _CONFLICT_SQLSTATES)
+
+
+Flow = TypeVar("Flow", bound=Callable[..., Awaitable[Any]])
+
+
+def retry_conflicts(flow: Flow) -> Flow:
+    """Run ``flow`` (one or more whole transactions) again when PostgreSQL aborted it for
+    a serialization failure or a deadlock, a few times, after a short random pause."""
+
+    @functools.wraps(flow)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, MAX_CONFLICT_ATTEMPTS + 1):
+            try:
+                return await flow(*args, **kwargs)
+            except DBAPIError as error:
+                if not is_conflict(error) or attempt == MAX_CONFLICT_ATTEMPTS:
+                    raise
+                log.info("%s met a %s; running it again (attempt %d)", flow.__name__,
+                         type(error.orig).__name__, attempt + 1)
+                await asyncio.sleep(random.uniform(0.0, 0.005 * 2 ** attempt))
+        raise AssertionError("unreachable")
+
+    return run  # type: ignore[return-value]
+
+
+_run_write_retried = retry_conflicts(Store._run_write_once)
+
+
+def teammate_flow(flow: Flow) -> Flow:
+    """A teammate's flow: conflicts retried, and any database error that still escapes
+    becomes a ``StoreError`` that says so (the inbox shows ``StoreError`` to them)."""
+    retried = retry_conflicts(flow)
+
+    @functools.wraps(flow)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await retried(*args, **kwargs)
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("%s failed in the database: %s", flow.__name__, error)
+            cause = error.orig if isinstance(error, DBAPIError) else error
+            raise StoreError(f"the database could not save this ({type(cause).__name__}: "
+                             f"{str(cause).splitlines()[0] if str(cause) else 'no detail'}); try again") from error
+
+    return run  # type: ignore[return-value]

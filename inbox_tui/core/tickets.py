@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core import events
 from inbox_tui.core.agents import agent_ref
 from inbox_tui.core.backlog import hand_out_after_change
 from inbox_tui.core.conversations import (
-    _append_message,
     _check_text,
+    append_message,
+    lock_conversation_and_ticket,
     message_payload,
     message_record,
 )
@@ -25,25 +26,25 @@ from inbox_tui.core.models import (
     ConversationStatus,
     Mention,
     Message,
+    OwedReply,
     Ticket,
     TicketStatus,
     TimelineKind,
 )
 from inbox_tui.core.records import AgentRef, MessageRecord
-from inbox_tui.core.store import NotFound, Store, StoreError
+from inbox_tui.core.store import NotFound, Store, StoreError, teammate_flow
 from inbox_tui.core.timeline import timeline
 from inbox_tui.settings import AssignmentSettings
 
 MENTION = re.compile(r"(?<![\w@])@([a-z0-9][a-z0-9_.-]{0,31})", re.IGNORECASE)
 
 
-async def _open_ticket(session: AsyncSession, ticket_id: int) -> Ticket:
-    ticket = await session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
-    if ticket is None:
-        raise NotFound(f"no ticket #{ticket_id}")
+async def _open_ticket(session: AsyncSession, ticket_id: int) -> tuple[Conversation, Ticket]:
+    """The ticket and its conversation, locked in the store's order; refused when closed."""
+    conversation, ticket = await lock_conversation_and_ticket(session, ticket_id)
     if ticket.status == TicketStatus.CLOSED:
         raise StoreError(f"ticket #{ticket_id} is closed")
-    return ticket
+    return conversation, ticket
 
 
 async def _agent(session: AsyncSession, agent_id: int) -> Agent:
@@ -53,6 +54,7 @@ async def _agent(session: AsyncSession, agent_id: int) -> Agent:
     return agent
 
 
+@teammate_flow
 async def send_agent_reply(
     store: Store, ticket_id: int, agent_id: int, text: str, *, client_id: str | None = None
 ) -> MessageRecord:
@@ -67,12 +69,10 @@ async def send_agent_reply(
             ).where(Ticket.id == ticket_id, Message.client_id == client_id))
             if existing is not None:
                 return message_record(existing)
-        ticket = await _open_ticket(session, ticket_id)
+        conversation, ticket = await _open_ticket(session, ticket_id)
         agent = await _agent(session, agent_id)
-        conversation = await session.get(Conversation, ticket.conversation_id)
-        assert conversation is not None
-        message = await _append_message(session, now, conversation, author=Author.AGENT, text=text,
-                                        name=agent.name, client_id=client_id, agent_id=agent.id)
+        message = await append_message(session, now, conversation.id, author=Author.AGENT, text=text,
+                                       name=agent.name, client_id=client_id, agent_id=agent.id)
         ticket.status = TicketStatus.WAITING_ON_CUSTOMER
         ticket.updated_at = now
         await events.append(
@@ -81,7 +81,7 @@ async def send_agent_reply(
             PendingEvent(EventKind.TICKET_UPDATED, conversation.id, ticket.id, ticket.assignee_id,
                          {"status": ticket.status}),
         )
-        return message_record(message)
+        return message
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,7 @@ class NoteResult:
     mentioned: tuple[AgentRef, ...]
 
 
+@teammate_flow
 async def add_note(store: Store, ticket_id: int, agent_id: int, text: str) -> NoteResult:
     """An internal note: on the timeline only, never a message, never sent to a customer.
     ``@handle`` of an existing teammate notifies them and lists the ticket in Mentions."""
@@ -97,9 +98,7 @@ async def add_note(store: Store, ticket_id: int, agent_id: int, text: str) -> No
     now = store.now()
     handles = {h.lower() for h in MENTION.findall(text)}
     async with store.write() as session:
-        ticket = await session.get(Ticket, ticket_id)
-        if ticket is None:
-            raise NotFound(f"no ticket #{ticket_id}")
+        _, ticket = await lock_conversation_and_ticket(session, ticket_id)
         author = await _agent(session, agent_id)
         note = timeline(ticket.id, now, "note", text, author.id, kind=TimelineKind.NOTE)
         session.add(note)
@@ -131,10 +130,11 @@ async def reassign(
     return result
 
 
+@teammate_flow
 async def _reassign(store: Store, ticket_id: int, to_agent_id: int | None, by_agent_id: int | None) -> AgentRef | None:
     now = store.now()
     async with store.write() as session:
-        ticket = await _open_ticket(session, ticket_id)
+        _, ticket = await _open_ticket(session, ticket_id)
         target = await _agent(session, to_agent_id) if to_agent_id is not None else None
         by = await _agent(session, by_agent_id) if by_agent_id is not None else None
         if ticket.assignee_id == (target.id if target else None):
@@ -159,16 +159,17 @@ async def allow_ai_replies(
     await hand_out_after_change(store, assignment)
 
 
+@teammate_flow
 async def _close_to_ai(store: Store, ticket_id: int, agent_id: int | None) -> None:
     now = store.now()
     async with store.write() as session:
-        ticket = await _open_ticket(session, ticket_id)
+        conversation, ticket = await _open_ticket(session, ticket_id)
         by = await _agent(session, agent_id) if agent_id is not None else None
-        conversation = await session.scalar(
-            select(Conversation).where(Conversation.id == ticket.conversation_id).with_for_update())
-        assert conversation is not None
         conversation.status = ConversationStatus.LIVE
         conversation.ai_enabled = True
+        # A hand-back starts a new epoch: an answer generated before it is stale.
+        conversation.epoch = (conversation.epoch or 0) + 1
+        await session.execute(delete(OwedReply).where(OwedReply.conversation_id == conversation.id))
         conversation.last_activity_at = now
         ticket.status = TicketStatus.CLOSED
         ticket.closed_at = now
@@ -186,6 +187,7 @@ async def _close_to_ai(store: Store, ticket_id: int, agent_id: int | None) -> No
         )
 
 
+@teammate_flow
 async def mark_mentions_seen(store: Store, agent_id: int, ticket_id: int) -> None:
     async with store.write() as session:
         rows = await session.scalars(select(Mention).where(

@@ -73,7 +73,9 @@ async def test_tool_call_escalates_and_the_model_translates_the_handoff(start_ch
 
 
 async def test_broken_model_falls_back_to_the_offline_bot(start_channel, fake_model) -> None:
-    fake_model.push(Behaviour(kind="status", status=500), Behaviour(kind="garbage"))
+    # A 500 that says not to retry, then a body that is not JSON.
+    fake_model.push(Behaviour(kind="status", status=500, headers={"x-should-retry": "false"}),
+                    Behaviour(kind="garbage"))
     channel = await start_channel(base_url=fake_model.base_url)
     async with CustomerClient(channel.url, customer={"id": "c1", "locale": "en"}) as chat:
         await chat.send("What are your opening hours?")

@@ -4,9 +4,11 @@ that picks up a summary whose worker died."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import pytest
 
@@ -124,7 +126,7 @@ async def test_a_spanish_summary_stays_spanish(store: Store, fake_model: FakeOpe
 
 FAILURES = {
     "timeout": Behaviour(kind="json", data=SPANISH_SUMMARY, delay=SUMMARY_TIMEOUT + 3),
-    "http_500": Behaviour(kind="status", status=500),
+    "http_500": Behaviour(kind="status", status=500, headers={"x-should-retry": "false"}),
     "garbage_body": Behaviour(kind="garbage"),
     "not_the_json_asked_for": Behaviour(kind="text", content="Claro, aquí tienes un resumen: ..."),
     "json_missing_fields": Behaviour(kind="json", data={"subject": "Pedido"}),
@@ -153,7 +155,7 @@ async def test_a_failing_model_yields_the_fallback_summary_in_time(
 
         assert state == SummaryState.FALLBACK
         assert elapsed < SUMMARY_TIMEOUT + MARGIN, f"{failure}: waited {elapsed:.2f}s"
-        assert len(fake_model.requests) == 1  # the model was asked, once, no retries
+        assert len(fake_model.requests) == 1  # asked once: nothing here invites a retry
         ticket = await _ticket(runtime.store, ticket_id)
         assert ticket.summary_state == SummaryState.FALLBACK
         assert ticket.subject and ticket.summary
@@ -212,3 +214,33 @@ async def test_a_claimed_lease_is_not_stolen(database_url: str) -> None:
         assert await escalation.claim_stale_summaries(store, settings.summary_lease) == []
         clock.advance(seconds=settings.summary_lease.total_seconds())
         assert await escalation.claim_stale_summaries(store, settings.summary_lease) == [ticket_id]
+
+
+@both_backends
+async def test_a_summary_slower_than_its_lease_is_asked_for_once(store: Store, fake_model: FakeOpenAI) -> None:
+    """The worker renews its lease while the model thinks, so a sweeper running all the
+    while never takes the summary over: one escalation, one summary request."""
+    lease = timedelta(seconds=0.6)
+    settings = escalation.EscalationSettings(handoff=escalation.HandoffConfig(translations=DEFAULT_HANDOFF_TRANSLATIONS),
+                                             summary_lease=lease, summary_timeout=10.0)
+    ai = OpenAIBackend(api_key="test-key", base_url=fake_model.base_url, model="test-model", timeout=10)
+    ticket_id = await _spanish_ticket(store, settings)
+    fake_model.default = Behaviour(kind="json", data=SPANISH_SUMMARY, delay=2.0)  # over three leases
+    swept: list[int] = []
+
+    async def sweeper() -> None:
+        while True:
+            await asyncio.sleep(0.1)
+            swept.extend(await escalation.resume_stale_summaries(store, ai, settings))
+
+    sweeping = asyncio.create_task(sweeper())
+    try:
+        await escalation.finish_escalation(store, ai, ticket_id, settings)
+    finally:
+        sweeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeping
+        await ai.client.close()
+    assert swept == []
+    assert len([r for r in fake_model.requests if "response_format" in r]) == 1
+    assert (await _ticket(store, ticket_id)).summary_state == SummaryState.READY

@@ -23,6 +23,9 @@ class Behaviour:
     arguments: dict[str, Any] = field(default_factory=dict)
     status: int = 500
     delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Retry-After on a status
+    finish_reason: str | None = None  # instead of "stop" / "tool_calls"
+    raw_arguments: Any = None  # tool call arguments sent as given (an object, not a string)
 
 
 class FakeOpenAI:
@@ -53,7 +56,8 @@ class FakeOpenAI:
                 if behaviour.delay:
                     time.sleep(behaviour.delay)
                 if behaviour.kind == "status":
-                    self._send(behaviour.status, {"error": {"message": "scripted failure", "type": "server_error"}})
+                    self._send(behaviour.status, {"error": {"message": "scripted failure", "type": "server_error"}},
+                               behaviour.headers)
                     return
                 if behaviour.kind == "garbage":
                     self._send_raw(200, b"{this is not json")
@@ -63,13 +67,16 @@ class FakeOpenAI:
                 if behaviour.kind == "tool_call":
                     message["tool_calls"] = [{
                         "id": "call_1", "type": "function",
-                        "function": {"name": behaviour.tool_name, "arguments": json.dumps(behaviour.arguments)},
+                        "function": {"name": behaviour.tool_name,
+                                     "arguments": behaviour.raw_arguments if behaviour.raw_arguments is not None
+                                     else json.dumps(behaviour.arguments)},
                     }]
                     finish = "tool_calls"
                 elif behaviour.kind == "json":
                     message["content"] = json.dumps(behaviour.data or {})
                 else:
                     message["content"] = behaviour.content
+                finish = behaviour.finish_reason or finish
                 self._send(200, {
                     "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
                     "model": body.get("model", "test-model"),
@@ -77,12 +84,14 @@ class FakeOpenAI:
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                 })
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
-                self._send_raw(status, json.dumps(payload).encode())
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                self._send_raw(status, json.dumps(payload).encode(), headers)
 
-            def _send_raw(self, status: int, raw: bytes) -> None:
+            def _send_raw(self, status: int, raw: bytes, headers: dict[str, str] | None = None) -> None:
                 try:
                     self.send_response(status)
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(raw)))
                     self.end_headers()

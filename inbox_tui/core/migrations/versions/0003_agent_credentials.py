@@ -1,7 +1,7 @@
 """agent credentials: one-time sign-in links and web sessions, stored hashed
 
 Revision ID: 0003_agent_credentials
-Revises: 0002
+Revises: 0003_bot_outbox
 Create Date: 2026-12-01 11:00:00
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ from alembic import op
 import inbox_tui.core.models
 
 revision: str = "0003_agent_credentials"
-down_revision: Union[str, None] = "0002"
+down_revision: Union[str, None] = "0003_bot_outbox"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
