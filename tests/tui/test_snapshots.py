@@ -21,7 +21,7 @@ def settled(app: Any, *, view_key: str | None = None, then: tuple[str, ...] = ()
         await app.ready.wait()
         if view_key:
             await pilot.press(view_key)
-            await wait_until(pilot, lambda: app.view.value == {
+            await wait_until(pilot, lambda: app.inbox.view.value == {
                 "1": "conversations", "2": "on_you", "3": "unassigned", "4": "all_open", "5": "mentions",
                 "6": "closed"}[view_key])
         await wait_until(pilot, lambda: not any(w.is_running for w in app.workers if w.group in ("list", "detail")))
