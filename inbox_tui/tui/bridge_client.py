@@ -10,7 +10,6 @@ token stops it, because retrying cannot fix that. No Textual here: the app runs
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -19,7 +18,14 @@ from typing import Any
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from inbox_tui.channel.bridge_protocol import AUTH_TIMEOUT_SECONDS, BRIDGE_PATH, CLOSE_UNAUTHORIZED, auth_frame
+from inbox_tui.channel.bridge_protocol import (
+    AUTH_TIMEOUT_SECONDS,
+    BRIDGE_PATH,
+    CLOSE_UNAUTHORIZED,
+    auth_frame,
+    decode_object,
+    encode,
+)
 
 
 #: How long leaving a connection waits for the server to answer our close frame.
@@ -98,16 +104,18 @@ class BridgeClient:
         # answer to our close frame, and a busy or vanished server must not hold the exit.
         async with websockets.connect(self.url, open_timeout=5, close_timeout=CLOSE_TIMEOUT_SECONDS,
                                       max_size=2**22) as socket:
-            await socket.send(json.dumps(auth_frame(self.token, self.last_event_id)))
+            await socket.send(encode(auth_frame(self.token, self.last_event_id)))
             try:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
                 # lands as the frame arrives, and the worker would then stay connected.
                 async with asyncio.timeout(AUTH_TIMEOUT_SECONDS):
-                    first = json.loads(await socket.recv())
+                    first = decode_object(await socket.recv())
             except ConnectionClosed as closed:
                 if closed.rcvd is not None and closed.rcvd.code == CLOSE_UNAUTHORIZED:
                     raise BridgeRefused(closed.rcvd.reason or "the server refused the token") from None
                 raise
+            if first is None:
+                raise ValueError("the server's first frame is not a JSON object")
             if first.get("type") == "error":
                 if first.get("code") == "unauthorized":
                     raise BridgeRefused(str(first.get("message") or "the server refused the token"))
@@ -117,11 +125,15 @@ class BridgeClient:
             self.connections += 1
             self.on_status(BridgeStatus(BridgeState.CONNECTED, self.url))
             async for raw in socket:
-                frame = json.loads(raw)
+                frame = decode_object(raw)
+                if frame is None:
+                    continue  # not a JSON object: nothing this client can use
                 kind = frame.get("type")
                 if kind == "event":
-                    event = frame.get("event") or {}
-                    event_id = int(event.get("id") or 0)
+                    event = frame.get("event")
+                    event_id = event.get("id") if isinstance(event, dict) else None
+                    if not isinstance(event, dict) or not isinstance(event_id, int) or isinstance(event_id, bool):
+                        continue  # a malformed event: skipped, the stream goes on
                     if event_id <= self.last_event_id:
                         continue  # a replay overlap: never show an event twice
                     self.last_event_id = event_id

@@ -10,6 +10,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
 
+from inbox_tui.tui.safe_text import literal
+
 if TYPE_CHECKING:
     from inbox_tui.tui.app import InboxApp
 
@@ -54,7 +56,7 @@ class InboxCommands(Provider):
 
     async def discover(self) -> Hits:
         for title, callback, help_text in self._commands():
-            yield DiscoveryHit(Content(title), callback, text=title, help=help_text)
+            yield DiscoveryHit(Content(literal(title, single_line=True)), callback, text=title, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -66,6 +68,7 @@ class InboxCommands(Provider):
 
 def literal_highlight(matcher: Matcher, title: str) -> Content:
     """``Matcher.highlight`` without parsing ``title`` as markup (theme names come from files)."""
+    title = literal(title, single_line=True)
     content = Content(title)
     score, offsets = matcher.fuzzy_search.match(matcher.query, title)
     if score:
