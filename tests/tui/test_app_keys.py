@@ -145,6 +145,56 @@ async def test_slash_filters_the_list_and_escape_clears_it(inbox: Inbox) -> None
         await pilot.press("slash", "escape")
         assert rows.row_count == 3
         assert app.focused is rows
+        box = app.inbox.query_one("#filter")
+        assert not box.display
+        # Filtered, back in the list: Esc there closes the filter too.
+        await pilot.press("slash", *"jonas", "enter")
+        assert box.display and rows.row_count == 1
+        await pilot.press("escape")
+        assert not box.display and rows.row_count == 3 and app.focused is rows
+
+
+async def test_the_filter_sits_inside_the_list_border_and_keeps_its_title_and_width(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with running(app) as pilot:
+        pane = app.inbox.query_one("#list-column")
+        rows = app.inbox.query_one("#rows", RowList)
+        width_before = rows.region.width
+        await pilot.press("slash")
+        box = app.inbox.query_one("#filter")
+        assert box.region.width == rows.region.width == width_before
+        assert pane.region.y < box.region.y < rows.region.y  # under the titled border, above the rows
+        assert "Conversations · 3" in screen_text(app)
+        assert "Filter · Enter: list · Esc: clear" in screen_text(app)  # the placeholder is not cut
+
+
+async def test_tab_from_the_thread_reaches_the_composer_before_the_buttons(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with running(app, ticket_of=inbox) as pilot:
+        app.inbox.query_one("#ticket-thread").focus()
+        await pilot.pause()
+        await pilot.press("tab")
+        assert app.focused is app.inbox.query_one(Composer).input
+
+
+async def test_at_60x20_the_ticket_shows_transcript_lines_and_every_view(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with running(app, size=(60, 20), ticket_of=inbox) as pilot:
+        thread = app.inbox.query_one("#ticket-thread")
+        assert thread.scrollable_content_region.height >= 2
+        strip = screen_text(app).splitlines()[0]
+        for number in "123456":
+            assert f"{number} " in strip or f"{number}:" in strip
+        assert "@me" in strip and "Done" in strip  # Mentions and Closed are not dropped
+
+
+async def test_the_help_screen_rows_never_wrap_at_120_columns(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with running(app) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = app.screen.query_one("#help-text")
+        assert text.region.height == len(str(app.screen.content).splitlines())
 
 
 async def test_t_takes_over_opens_the_ticket_with_ai_paused_and_then_the_summary(inbox: Inbox) -> None:
@@ -484,3 +534,21 @@ async def test_at_80_columns_the_detail_takes_the_width_and_escape_goes_back(inb
         assert app.focused.id == "rows"
         assert app.inbox.query_one("#list-column").region.width > 0
         assert "1 Convs 3 · 2 On you 1" in screen_text(app)  # the views, folded into one line
+
+
+async def test_the_status_bar_never_says_not_signed_in_before_the_token_is_checked(inbox: Inbox) -> None:
+    from inbox_tui.tui.widgets.status_bar import StatusBar
+
+    app = inbox.app()
+    seen: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        bar = app.inbox.query_one(StatusBar)
+        while not app.ready.is_set():
+            seen.append(str(bar.render()))
+            await pilot.pause(0.01)
+        await pilot.pause()
+        seen.append(str(bar.render()))
+    assert seen[0].startswith("opening the inbox")
+    assert not any("not signed in" in line for line in seen)
+    assert not any("bridge: off" in line for line in seen[:-1])
+    assert "Ana Lima (@ana)" in seen[-1]

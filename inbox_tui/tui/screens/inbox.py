@@ -330,9 +330,7 @@ class InboxScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Leave out what does not apply to what is shown (False: not in the footer, the
-        key does nothing); grey out what needs a sign-in (None)."""
-        if action in NEEDS_ME and self.me is None:
-            return None if self.loaded else False
+        key does nothing); grey out what applies but needs a sign-in (None)."""
         detail = self.detail if self.is_mounted else None
         if action in NEEDS_LIVE_CONVERSATION:
             conversation = detail.shown_conversation if detail else None
@@ -344,6 +342,8 @@ class InboxScreen(Screen[None]):
             ticket = detail.shown_ticket if detail else None
             if ticket is None or not ticket.previous_tickets:
                 return False
+        if action in NEEDS_ME and self.me is None:
+            return None if self.loaded else False
         return True
 
     # ----- flows --------------------------------------------------------------
