@@ -552,3 +552,25 @@ async def test_the_status_bar_never_says_not_signed_in_before_the_token_is_check
     assert not any("not signed in" in line for line in seen)
     assert not any("bridge: off" in line for line in seen[:-1])
     assert "Ana Lima (@ana)" in seen[-1]
+
+
+async def test_a_refused_flow_is_said_and_the_ticket_refreshed(inbox: Inbox) -> None:
+    """Bob closes the ticket from another client while Ana writes: her reply is refused,
+    the refusal is said, and the pane shows what is true now."""
+    from inbox_tui.core.tickets import allow_ai_replies
+
+    app = inbox.app()
+    async with running(app, ticket_of=inbox) as pilot:
+        await pilot.press("r", *"too late")
+        store = inbox.store()
+        try:
+            await allow_ai_replies(store, inbox.seeded.ticket_on_ana, inbox.seeded.bob_id)
+        finally:
+            await store.close()
+        await pilot.press("ctrl+j")
+        await wait_until(pilot, lambda: any(n.startswith("Not sent:") for n in notifications(app)),
+                         what="the refusal")
+        # Refreshed: the closed ticket (or, once the list follows, the emptied view) has
+        # no composer left to type into.
+        await wait_until(pilot, lambda: not app.inbox.query_one(Composer).region.height, what="the refresh")
+        assert shown_ticket(app) is None or shown_ticket(app).ticket.status == TicketStatus.CLOSED
