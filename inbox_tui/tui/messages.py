@@ -52,11 +52,6 @@ class CountsLoaded(Message):
 
 
 @dataclass
-class TeamLoaded(Message):
-    team: list[AgentStatus]
-
-
-@dataclass
 class ConversationLoaded(Message):
     target: DetailTarget
     conversation: ConversationRow

@@ -17,7 +17,7 @@ from inbox_tui.core.tickets import add_note
 from inbox_tui.runtime import open_runtime
 from inbox_tui.tui.bridge_client import BridgeState
 from inbox_tui.tui.widgets.row_list import RowList
-from tests.tui.conftest import Inbox, detail_target, notifications, screen_text, shown_ticket, thread_text, wait_until
+from tests.tui.conftest import Inbox, notifications, screen_text, shown_ticket, thread_text, wait_until
 from tests.tui.seed import MARKUP_ATTACKS
 
 

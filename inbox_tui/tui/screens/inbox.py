@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
@@ -52,7 +52,6 @@ from inbox_tui.tui.messages import (
     InboxLoaded,
     LiveBatchLoaded,
     MessagesShown,
-    TeamLoaded,
 )
 from inbox_tui.tui.safe_text import literal
 from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
@@ -70,7 +69,6 @@ if TYPE_CHECKING:
     from inbox_tui.tui.app import InboxApp
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: Counts and ticket lists are refreshed at most this often (cheap, but not per event).
 DIRTY_FLUSH_SECONDS = 0.3
@@ -652,10 +650,6 @@ class InboxScreen(Screen[None]):
     @on(CountsLoaded)
     def _counts_loaded(self, message: CountsLoaded) -> None:
         self.counts = message.counts
-
-    @on(TeamLoaded)
-    def _team_loaded(self, message: TeamLoaded) -> None:
-        self._apply_team(message.team)
 
 
 def _freeze_loaded_objects() -> None:

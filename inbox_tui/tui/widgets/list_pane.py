@@ -20,7 +20,7 @@ from inbox_tui.core.records import AgentRef
 from inbox_tui.core.store import Clock, utc_now
 from inbox_tui.core.views import View
 from inbox_tui.tui.messages import RecordsLoaded
-from inbox_tui.tui.targets import ConversationTarget, DetailTarget, TicketTarget
+from inbox_tui.tui.targets import ConversationTarget, DetailTarget
 from inbox_tui.tui.widgets.inbox_rows import conversation_key_of, conversation_spec, ticket_key, ticket_spec
 from inbox_tui.tui.widgets.row_list import RowList
 
