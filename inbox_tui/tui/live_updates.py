@@ -43,7 +43,7 @@ class LiveEvent:
 
 
 @dataclass
-class EventArrived(Message):
+class EventArrived(Message, bubble=False):  # for the inbox screen only: one per event
     """The bridge delivered an event (posted to the inbox screen, in id order)."""
 
     event: LiveEvent

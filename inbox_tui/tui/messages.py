@@ -80,7 +80,7 @@ class DetailShown(Message):
 
 
 @dataclass
-class LiveBatchLoaded(Message):
+class LiveBatchLoaded(Message, bubble=False):
     """What the refresher fetched for a burst of events, ready to apply."""
 
     conversations: list[ConversationRow] = field(default_factory=list)

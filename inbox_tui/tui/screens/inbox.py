@@ -25,7 +25,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Button, Footer, OptionList
 
@@ -92,6 +92,10 @@ NEEDS_PREVIOUS_TICKETS = frozenset({"previous_tickets"})
 
 
 class InboxScreen(Screen[None]):
+    """State only in ``var``s: a change must never repaint the whole screen (the live
+    stream sets ``last_event_at`` with every event); the widgets bound to them repaint
+    themselves when what they show changes."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         # 1–6, in the sidebar's order.
         *(Binding(str(number), f"view('{view.value}')", view.title, show=False, id=f"view.{view.value}")
@@ -107,14 +111,14 @@ class InboxScreen(Screen[None]):
         Binding("escape", "back_to_list", "Back to the list", show=False, id="app.back"),
     ]
 
-    loaded: reactive[bool] = reactive(False, init=False)
-    me: reactive[AgentRef | None] = reactive(None, init=False)
-    availability: reactive[str | None] = reactive(None, init=False)
-    bridge_status: reactive[BridgeStatus] = reactive(BridgeStatus(BridgeState.OFF), init=False)
-    last_event_at: reactive[datetime | None] = reactive(None, init=False)
-    ai_label: reactive[str] = reactive("…", init=False)
-    view: reactive[View] = reactive(View.CONVERSATIONS, init=False)
-    counts: reactive[dict[View, int]] = reactive(dict, init=False)
+    loaded: var[bool] = var(False, init=False)
+    me: var[AgentRef | None] = var(None, init=False)
+    availability: var[str | None] = var(None, init=False)
+    bridge_status: var[BridgeStatus] = var(BridgeStatus(BridgeState.OFF), init=False)
+    last_event_at: var[datetime | None] = var(None, init=False)
+    ai_label: var[str] = var("…", init=False)
+    view: var[View] = var(View.CONVERSATIONS, init=False)
+    counts: var[dict[View, int]] = var(dict, init=False)
 
     def __init__(self) -> None:
         super().__init__(id="inbox")

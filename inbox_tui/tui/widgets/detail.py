@@ -13,7 +13,7 @@ from typing import Any
 from textual import on, work
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Button, ContentSwitcher, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -130,8 +130,8 @@ class TicketPane(Vertical):
 class DetailPane(ContentSwitcher):
     """Shows ``target``: loads it, and again whenever :meth:`reload` is asked."""
 
-    target: reactive[DetailTarget | None] = reactive(None, init=False)
-    me: reactive[AgentRef | None] = reactive(None, init=False)
+    target: var[DetailTarget | None] = var(None, init=False)
+    me: var[AgentRef | None] = var(None, init=False)
 
     def __init__(self, *, cursor_blink: bool = True, **kwargs: Any) -> None:
         super().__init__(initial="placeholder", **kwargs)

@@ -12,7 +12,7 @@ from typing import Any
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Input
 
 from inbox_tui.core import views
@@ -52,8 +52,8 @@ class FilterInput(Input):
 
 
 class ListPane(Vertical):
-    view: reactive[View] = reactive(View.CONVERSATIONS, init=False)
-    me: reactive[AgentRef | None] = reactive(None, init=False)
+    view: var[View] = var(View.CONVERSATIONS, init=False)
+    me: var[AgentRef | None] = var(None, init=False)
 
     def __init__(self, *, clock: Clock = utc_now, cursor_blink: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)

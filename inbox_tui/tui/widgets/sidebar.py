@@ -7,7 +7,7 @@ narrow terminals. Both get the current view and the counts bound down from the s
 from __future__ import annotations
 
 from textual.content import Content
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widget import Widget
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -23,8 +23,8 @@ def _prompt(number: int, view: View, count: int | None) -> Content:
 
 
 class Sidebar(OptionList):
-    view: reactive[View] = reactive(View.CONVERSATIONS, init=False)
-    counts: reactive[dict[View, int]] = reactive(dict, init=False)
+    view: var[View] = var(View.CONVERSATIONS, init=False)
+    counts: var[dict[View, int]] = var(dict, init=False)
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(*[Option(_prompt(i, v, None), id=v.value) for i, v in enumerate(VIEW_ORDER, 1)],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from textual.reactive import reactive
+from textual.reactive import var
 
 from inbox_tui.core.models import Availability
 from inbox_tui.core.records import AgentRef
@@ -64,12 +64,12 @@ def status_parts(
 class StatusBar(OneLine):
     """Who you are, your availability, the bridge, the AI."""
 
-    loaded: reactive[bool] = reactive(False, init=False)
-    me: reactive[AgentRef | None] = reactive(None, init=False)
-    availability: reactive[str | None] = reactive(None, init=False)
-    bridge_status: reactive[BridgeStatus] = reactive(BridgeStatus(BridgeState.OFF), init=False)
-    last_event_at: reactive[datetime | None] = reactive(None, init=False)
-    ai_label: reactive[str] = reactive("…", init=False)
+    loaded: var[bool] = var(False, init=False)
+    me: var[AgentRef | None] = var(None, init=False)
+    availability: var[str | None] = var(None, init=False)
+    bridge_status: var[BridgeStatus] = var(BridgeStatus(BridgeState.OFF), init=False)
+    last_event_at: var[datetime | None] = var(None, init=False)
+    ai_label: var[str] = var("…", init=False)
 
     def __init__(self, *, clock: Clock = utc_now, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
