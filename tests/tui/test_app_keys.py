@@ -574,3 +574,31 @@ async def test_a_refused_flow_is_said_and_the_ticket_refreshed(inbox: Inbox) -> 
         # no composer left to type into.
         await wait_until(pilot, lambda: not app.inbox.query_one(Composer).region.height, what="the refresh")
         assert shown_ticket(app) is None or shown_ticket(app).ticket.status == TicketStatus.CLOSED
+
+
+async def test_the_ticket_header_says_who_holds_it_from_my_side(inbox: Inbox) -> None:
+    s = inbox.seeded
+    for token, ticket_id, expected in (("ana", s.ticket_on_ana, "On you ·"), ("bob", s.ticket_on_ana, "On Ana Lima (@ana) ·"),
+                                       ("ana", s.unassigned_ticket, "Unassigned ·")):
+        app = inbox.app(token)
+        async with running(app) as pilot:
+            await pilot.press("4")
+            rows = app.inbox.query_one("#rows", RowList)
+            await wait_until(pilot, lambda: rows.row_count == 2)
+            rows.select_key(ticket_key(ticket_id))
+            await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == ticket_id)
+            header = str(app.inbox.query_one("#ticket-header").render())
+            assert expected in header, (token, header)
+            assert "On you" not in header or token == "ana" and ticket_id == s.ticket_on_ana
+
+
+async def test_typing_writes_the_drafts_file_once_the_typing_pauses(inbox: Inbox) -> None:
+    from inbox_tui.tui.widgets.composer import DRAFT_SAVE_DELAY
+
+    app = inbox.app()
+    async with running(app, ticket_of=inbox) as pilot:
+        drafts = app.inbox.query_one(Composer).drafts
+        await pilot.press("r", *"a draft typed quickly")
+        assert drafts.pending and not drafts.path.exists()  # not on every keystroke
+        await pilot.pause(DRAFT_SAVE_DELAY + 0.5)
+        assert not drafts.pending and "a draft typed quickly" in drafts.path.read_text(encoding="utf-8")

@@ -53,7 +53,7 @@ class ConversationPane(Vertical):
         with Horizontal(classes="actions"):
             yield Button("Take over (t)", id="take-over", variant="primary", compact=True)
 
-    def show(self, conversation: ConversationRow, transcript: Sequence[MessageRecord]) -> None:
+    def show(self, conversation: ConversationRow, transcript: Sequence[MessageRecord], me: AgentRef | None) -> None:
         self.conversation = conversation
         name = literal(conversation.customer_name, single_line=True) or "(no name)"
         state = {ConversationStatus.LIVE: "talking to the bot" if conversation.ai_enabled else "AI paused",
@@ -63,7 +63,8 @@ class ConversationPane(Vertical):
             (name, "bold"), (f"  {conversation.channel} · {conversation.language or 'language unknown'} · ",
                              "$text-muted"), (state, "$text-muted italic")))
         self.query_one(ThreadView).show(render_thread(transcript))
-        self.query_one("#take-over", Button).disabled = conversation.status != ConversationStatus.LIVE
+        # Greyed like its key: only a signed-in teammate takes over a live conversation.
+        self.query_one("#take-over", Button).disabled = conversation.status != ConversationStatus.LIVE or me is None
 
 
 class TicketPane(Vertical):
@@ -226,7 +227,7 @@ class DetailPane(ContentSwitcher):
             return  # the selection moved on while it loaded
         self.ticket = None
         self.conversation = message.conversation
-        self.query_one(ConversationPane).show(message.conversation, message.transcript)
+        self.query_one(ConversationPane).show(message.conversation, message.transcript, self.me)
         self.current = "conversation-pane"
         self.post_message(DetailShown(message.target, [m.id for m in message.transcript[-20:]], False))
 
