@@ -104,11 +104,6 @@ class BridgeStatusChanged(Message):
 
 
 @dataclass
-class AvailabilityChanged(Message):
-    availability: str
-
-
-@dataclass
 class FlowDone(Message):
     """A flow changed the store (or was refused): say so and refresh what it touched."""
 
@@ -120,3 +115,4 @@ class FlowDone(Message):
     clear_draft: int | None = None  # the composer's text for this ticket was sent
     open_ticket: int | None = None  # show this ticket (take over)
     open_in: View | None = None  # … in this view
+    availability: str | None = None  # my availability is this now

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import uuid
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -33,17 +32,16 @@ from inbox_tui.core import agents as core_agents
 from inbox_tui.core import events as core_events
 from inbox_tui.core import views
 from inbox_tui.core.conversations import get_conversation
-from inbox_tui.core.escalation import escalate, finish_escalation
-from inbox_tui.core.models import Availability, ConversationStatus, TicketSource
+from inbox_tui.core.escalation import finish_escalation
+from inbox_tui.core.models import Availability, ConversationStatus
 from inbox_tui.core.records import AgentRef, ConversationRow, TicketRow
 from inbox_tui.core.store import StoreError
-from inbox_tui.core.tickets import add_note, allow_ai_replies, mark_mentions_seen, reassign, send_agent_reply
 from inbox_tui.core.views import View
+from inbox_tui.tui import flows
 from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
 from inbox_tui.tui.drafts import DraftStore
 from inbox_tui.tui.live_updates import EventArrived, LiveEvent, merge_events, moved_row
 from inbox_tui.tui.messages import (
-    AvailabilityChanged,
     BridgeStatusChanged,
     CountsLoaded,
     DetailShown,
@@ -319,14 +317,10 @@ class InboxScreen(Screen[None]):
         if self._focus_ticket == target.ticket_id:
             self._focus_ticket = None
             self.detail.query_one("#ticket-thread", ThreadView).focus()
-        if message.first_show and self.me is not None and self.view is View.MENTIONS:
-            self.run_flow("Marking the mention seen", self._mark_seen(self.me.id, target.ticket_id),
+        runtime = self.inbox_app.runtime
+        if message.first_show and self.me is not None and runtime is not None and self.view is View.MENTIONS:
+            self.run_flow("Marking the mention seen", flows.mark_seen(runtime, self.me, target.ticket_id),
                           refresh=False)
-
-    async def _mark_seen(self, agent_id: int, ticket_id: int) -> FlowDone:
-        runtime = await self.inbox_app.open_runtime()
-        await mark_mentions_seen(runtime.store, agent_id, ticket_id)
-        return FlowDone(tickets_changed=False)
 
     # ----- what applies -------------------------------------------------------
 
@@ -373,6 +367,8 @@ class InboxScreen(Screen[None]):
         if message.toast:
             self.notify(message.toast, severity=message.severity, markup=False,  # type: ignore[arg-type]
                         timeout=10 if message.severity == "error" else 8)
+        if message.availability is not None:
+            self.availability = message.availability
         if message.clear_draft is not None:
             self.composer.discard_draft(message.clear_draft)
         if message.open_ticket is not None:
@@ -412,21 +408,11 @@ class InboxScreen(Screen[None]):
         await self.run_action("take_over")  # through check_action, like the key
 
     async def _take_over(self, me: AgentRef, conversation_id: int) -> FlowDone:
-        runtime = await self.inbox_app.open_runtime()
-        result = await escalate(runtime.store, conversation_id, source=TicketSource.TAKEOVER, actor_id=me.id,
-                                settings=runtime.escalation)
+        result, done = await flows.take_over(await self.inbox_app.open_runtime(), me, conversation_id)
         if result.created:
-            self._my_takeovers.add(result.ticket_id)
-            toast = f"Ticket #{result.ticket_id} is on you. AI replies paused for this conversation."
-            severity = "information"
-        else:
-            toast = literal(result.holder_text, single_line=True) + " Showing it."
-            severity = "warning"
-        mine = result.assignee is not None and result.assignee.id == me.id
-        if result.created:
+            self._my_takeovers.add(result.ticket_id)  # my own doing: no "new ticket on you" toast
             self._finish_takeover(result.ticket_id)
-        return FlowDone(toast, severity, result.ticket_id, open_ticket=result.ticket_id,
-                        open_in=View.ON_YOU if mine else View.ALL_OPEN)
+        return done
 
     @work(exit_on_error=False, group="summaries")
     async def _finish_takeover(self, ticket_id: int) -> None:
@@ -438,39 +424,25 @@ class InboxScreen(Screen[None]):
         self.composer.start(NOTE if mode == NOTE else REPLY)
 
     @on(Composer.Send)
-    def _send(self, event: Composer.Send) -> None:
+    async def _send(self, event: Composer.Send) -> None:
         if self.me is None:
             return
         if not event.text.strip():
             self.notify("Nothing to send.", severity="warning")
             return
         what = "Note not added" if event.mode == NOTE else "Not sent"
-        self.run_flow(what, self._send_flow(self.me, event.ticket_id, event.mode, event.text))
-
-    async def _send_flow(self, me: AgentRef, ticket_id: int, mode: str, text: str) -> FlowDone:
         runtime = await self.inbox_app.open_runtime()
-        if mode == NOTE:
-            result = await add_note(runtime.store, ticket_id, me.id, text)
-            mentioned = ", ".join(f"@{literal(a.handle, single_line=True)}" for a in result.mentioned)
-            toast = "Internal note added" + (f"; notified {mentioned}." if mentioned else ".")
-        else:
-            await send_agent_reply(runtime.store, ticket_id, me.id, text, client_id=f"tui-{uuid.uuid4()}")
-            toast = "Reply sent to the customer."
-        return FlowDone(toast, ticket_id=ticket_id, clear_draft=ticket_id)
+        self.run_flow(what, flows.send(runtime, self.me, event.ticket_id, event.mode, event.text))
 
-    def action_allow_ai(self) -> None:
+    async def action_allow_ai(self) -> None:
         ticket = self.detail.open_ticket
         if ticket is not None and self.me is not None:
-            self.run_flow("Allow AI replies", self._allow_ai(self.me, ticket.ticket.id))
+            runtime = await self.inbox_app.open_runtime()
+            self.run_flow("Allow AI replies", flows.allow_ai(runtime, self.me, ticket.ticket.id))
 
     @on(Button.Pressed, "#allow-ai")
     async def _allow_ai_pressed(self) -> None:
         await self.run_action("allow_ai")  # through check_action, like the key
-
-    async def _allow_ai(self, me: AgentRef, ticket_id: int) -> FlowDone:
-        runtime = await self.inbox_app.open_runtime()
-        await allow_ai_replies(runtime.store, ticket_id, me.id, assignment=runtime.settings.assignment)
-        return FlowDone(f"AI replies allowed again; ticket #{ticket_id} closed.", ticket_id=ticket_id)
 
     def action_reassign(self) -> None:
         ticket = self.detail.open_ticket
@@ -489,14 +461,7 @@ class InboxScreen(Screen[None]):
             team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
         choice: ReassignChoice | None = await self.app.push_screen_wait(ReassignScreen(ticket_id, team, current))
         if choice is not None:
-            self.run_flow("Reassign", self._reassign(ticket_id, choice))
-
-    async def _reassign(self, ticket_id: int, choice: ReassignChoice) -> FlowDone:
-        runtime = await self.inbox_app.open_runtime()
-        target = await reassign(runtime.store, ticket_id, choice.agent_id, self.me.id if self.me else None,
-                                assignment=runtime.settings.assignment)
-        who = literal(target.label, single_line=True) if target else "Unassigned"
-        return FlowDone(f"Ticket #{ticket_id} → {who}", ticket_id=ticket_id)
+            self.run_flow("Reassign", flows.reassign_ticket(runtime, self.me, ticket_id, choice.agent_id))
 
     def action_previous_tickets(self) -> None:
         previous = self.detail.query_one("#previous-tickets", OptionList)
@@ -504,21 +469,11 @@ class InboxScreen(Screen[None]):
             previous.highlighted = 0
         previous.focus()
 
-    def action_toggle_availability(self) -> None:
+    async def action_toggle_availability(self) -> None:
         if self.me is not None:
             new = Availability.AWAY if self.availability != Availability.AWAY else Availability.AVAILABLE
-            self.run_flow("Availability", self._set_availability(self.me, new), refresh=False)
-
-    async def _set_availability(self, me: AgentRef, availability: str) -> FlowDone:
-        runtime = await self.inbox_app.open_runtime()
-        await core_agents.set_availability(runtime.store, me.id, availability,
-                                           assignment=runtime.settings.assignment)
-        self.post_message(AvailabilityChanged(availability))
-        return FlowDone(f"You are {availability} now.", tickets_changed=False)
-
-    @on(AvailabilityChanged)
-    def _availability_changed(self, message: AvailabilityChanged) -> None:
-        self.availability = message.availability
+            runtime = await self.inbox_app.open_runtime()
+            self.run_flow("Availability", flows.set_availability(runtime, self.me, new), refresh=False)
 
     # ----- live updates -------------------------------------------------------
 
