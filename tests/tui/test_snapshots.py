@@ -64,3 +64,9 @@ def test_help_screen(snap_compare: Any, inbox: Inbox) -> None:
 def test_not_signed_in(snap_compare: Any, inbox: Inbox) -> None:
     app = inbox.app(None, agent_handle="cleo")
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled(app))
+
+
+def test_a_ticket_at_60x20(snap_compare: Any, inbox: Inbox) -> None:
+    """Below the supported size the views fold to one short line and the transcript keeps lines."""
+    app = inbox.app()
+    assert snap_compare(app, terminal_size=(60, 20), run_before=settled(app, view_key="2"))
