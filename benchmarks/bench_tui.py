@@ -136,6 +136,8 @@ async def run(args: argparse.Namespace) -> None:
         from inbox_tui.settings import AISettings, Settings, TUISettings
         from inbox_tui.tui.app import InboxApp
         from inbox_tui.tui.bridge_client import BridgeState
+        from inbox_tui.tui.live_updates import EventArrived
+        from inbox_tui.tui.messages import MessagesShown
         from inbox_tui.tui.widgets.row_list import RowList
 
         settings = Settings(database_url=url, ai=AISettings(backend="offline"),
@@ -145,15 +147,26 @@ async def run(args: argparse.Namespace) -> None:
              "print(time.monotonic() - t)"], capture_output=True, text=True, env=env, check=True).stdout)
         app_start = time.monotonic()
         app = InboxApp(settings, cursor_blink=False)
-        app.shown_message_ids = {}
-        app.arrived_message_ids = {}
-        async with app.run_test(size=(120, 40), headless=True) as pilot:
+        # Observed through the messages the inbox posts, not through hooks in the product:
+        # a bridge event arriving, and the messages of a repaint that showed them.
+        shown: dict[int, float] = {}
+        arrived: dict[int, float] = {}
+
+        def observe(message: object) -> None:
+            if isinstance(message, EventArrived) and message.event.message_id:
+                arrived.setdefault(message.event.message_id, time.monotonic())
+            elif isinstance(message, MessagesShown):
+                now = time.monotonic()
+                for message_id in message.message_ids:
+                    shown.setdefault(message_id, now)
+
+        async with app.run_test(size=(120, 40), headless=True, message_hook=observe) as pilot:
             await app.ready.wait()
             await pilot.pause()  # painted
             first_screen = time.monotonic()
-            rows = app.query_one("#rows", RowList)
+            rows = app.inbox.query_one("#rows", RowList)
             listed = rows.row_count
-            while app.bridge_status.state is not BridgeState.CONNECTED:
+            while app.inbox.bridge_status.state is not BridgeState.CONNECTED:
                 await asyncio.sleep(0.05)
             idle_rss, _ = rss_mb()
             sent_file = folder / "sent.json"
@@ -163,8 +176,6 @@ async def run(args: argparse.Namespace) -> None:
             while load.poll() is None:
                 await asyncio.sleep(0.1)
             await asyncio.sleep(2.0)  # the tail of the stream
-            shown = dict(app.shown_message_ids)
-            arrived = dict(app.arrived_message_ids)
             after_rows = rows.row_count
         rss_now, rss_peak = rss_mb()
         sent = json.loads(sent_file.read_text()) if sent_file.exists() else []

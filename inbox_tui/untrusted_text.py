@@ -33,11 +33,16 @@ def literal(text: str | None, *, single_line: bool = False, limit: int | None = 
         # The common case, in C: no control, format (bidi) or separator characters.
         return " ".join(text.split()) if single_line else text
     out: list[str] = []
-    for char in text:
+    for index, char in enumerate(text):
         if char == "\n" or char == "\t":
             out.append(" " if single_line else char)
         elif char == "\r":
-            out.append(" " if single_line else "")
+            # A line break written as \r\n is a line break; a lone \r (which would
+            # return the cursor over what is shown) is made visible, never dropped.
+            if single_line:
+                out.append(" ")
+            elif not text.startswith("\n", index + 1):
+                out.append(_visible(char))
         elif char in _BIDI_CONTROLS or (
             ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F or unicodedata.category(char) == "Cc"
         ):

@@ -10,16 +10,26 @@ token stops it, because retrying cannot fix that. No Textual here: the app runs
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
 
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from inbox_tui.channel.bridge_protocol import AUTH_TIMEOUT_SECONDS, BRIDGE_PATH, CLOSE_UNAUTHORIZED, auth_frame
+from inbox_tui.wire.bridge import (
+    AUTH_TIMEOUT_SECONDS,
+    BRIDGE_PATH,
+    CLOSE_UNAUTHORIZED,
+    Auth,
+    BridgeCode,
+    BridgeError,
+    Event,
+    EventFrame,
+    Ready,
+    decode_bridge_server_frame,
+)
+from inbox_tui.wire.codec import WireError, encode
 
 
 #: How long leaving a connection waits for the server to answer our close frame.
@@ -55,7 +65,7 @@ class BridgeClient:
         base_url: str,
         token: str,
         last_event_id: int,
-        on_event: Callable[[dict[str, Any]], None],
+        on_event: Callable[[Event], None],
         on_status: Callable[[BridgeStatus], None],
         *,
         first_delay: float = 0.25,
@@ -98,36 +108,42 @@ class BridgeClient:
         # answer to our close frame, and a busy or vanished server must not hold the exit.
         async with websockets.connect(self.url, open_timeout=5, close_timeout=CLOSE_TIMEOUT_SECONDS,
                                       max_size=2**22) as socket:
-            await socket.send(json.dumps(auth_frame(self.token, self.last_event_id)))
+            await socket.send(encode(Auth(token=self.token, last_event_id=self.last_event_id)), text=True)
             try:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
                 # lands as the frame arrives, and the worker would then stay connected.
                 async with asyncio.timeout(AUTH_TIMEOUT_SECONDS):
-                    first = json.loads(await socket.recv())
+                    first = decode_bridge_server_frame(await socket.recv())
             except ConnectionClosed as closed:
                 if closed.rcvd is not None and closed.rcvd.code == CLOSE_UNAUTHORIZED:
                     raise BridgeRefused(closed.rcvd.reason or "the server refused the token") from None
                 raise
-            if first.get("type") == "error":
-                if first.get("code") == "unauthorized":
-                    raise BridgeRefused(str(first.get("message") or "the server refused the token"))
-                raise ValueError(f"server error: {first.get('message')}")
-            if first.get("type") != "ready":
-                raise ValueError(f"unexpected first frame {first.get('type')!r}")
+            except WireError as error:
+                raise ValueError(f"the server's first frame is not one of the bridge's: {error.message}") from None
+            if isinstance(first, BridgeError):
+                if first.code == BridgeCode.UNAUTHORIZED:
+                    raise BridgeRefused(first.message or "the server refused the token")
+                if first.code == BridgeCode.AHEAD_OF_LOG and first.last_event_id is not None:
+                    # The database was replaced or restored: resume from its head.
+                    self.last_event_id = first.last_event_id
+                raise ValueError(f"server error: {first.message}")
+            if not isinstance(first, Ready):
+                raise ValueError(f"unexpected first frame {first.type!r}")
             self.connections += 1
             self.on_status(BridgeStatus(BridgeState.CONNECTED, self.url))
             async for raw in socket:
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "event":
-                    event = frame.get("event") or {}
-                    event_id = int(event.get("id") or 0)
-                    if event_id <= self.last_event_id:
+                try:
+                    frame = decode_bridge_server_frame(raw)
+                except WireError:
+                    continue  # a frame this client cannot read: skipped, the stream goes on
+                if isinstance(frame, EventFrame):
+                    event = frame.event
+                    if event.id <= self.last_event_id:
                         continue  # a replay overlap: never show an event twice
-                    self.last_event_id = event_id
+                    self.last_event_id = event.id
                     self.on_event(event)
-                elif kind == "error" and frame.get("code") == "unauthorized":
-                    raise BridgeRefused(str(frame.get("message")))
+                elif isinstance(frame, BridgeError) and frame.code == BridgeCode.UNAUTHORIZED:
+                    raise BridgeRefused(frame.message)
 
 
 def _describe(error: BaseException) -> str:

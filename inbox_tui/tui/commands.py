@@ -7,11 +7,16 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
+
+from inbox_tui.tui.safe_text import literal
 
 if TYPE_CHECKING:
     from inbox_tui.tui.app import InboxApp
 
-# (title, action string run on the app, help)
+# (title, action string run on the inbox screen, help). Entries that do not apply to what
+# is shown are left out, as the footer leaves their keys out.
 ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Take over the selected conversation", "take_over", "Open a ticket on you and pause the AI"),
     ("Reply to the customer", "compose('reply')", "Focus the composer in reply mode"),
@@ -32,23 +37,42 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
 
 class InboxCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, Callable[[], object], str]]:
-        app: InboxApp = self.app  # type: ignore[assignment]
-        for title, action, help_text in ACTIONS:
-            yield title, partial(app.run_action, action), help_text
         from inbox_tui.tui.widgets.sidebar import VIEW_ORDER
 
+        app: InboxApp = self.app  # type: ignore[assignment]
+        inbox = app.inbox
+        for title, action, help_text in ACTIONS:
+            name = action.split("(", 1)[0]
+            target = app if name in ("help", "quit", "team") else inbox
+            if target.check_action(name, ()) is False:
+                continue  # does not apply to what is shown
+            runner = inbox.composer if name == "ai" else target
+            yield title, partial(app.run_action, action, runner), help_text
         for number, view in enumerate(VIEW_ORDER, 1):
-            yield f"View: {view.label}", partial(app.switch_view, view), f"Key {number}"
-        for name in app.inbox_theme_names:
-            yield f"Theme: {name}", partial(setattr, app, "theme", name), "Switch the colour theme"
+            yield f"View: {view.label}", partial(inbox.switch_view, view), f"Key {number}"
+        for theme in app.inbox_theme_names:
+            # Theme names come from files on disk: shown as text, never as markup.
+            yield f"Theme: {theme}", partial(setattr, app, "theme", theme), "Switch the colour theme"
 
     async def discover(self) -> Hits:
         for title, callback, help_text in self._commands():
-            yield DiscoveryHit(title, callback, help=help_text)
+            yield DiscoveryHit(Content(literal(title, single_line=True)), callback, text=title, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, callback, help_text in self._commands():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+                yield Hit(score, literal_highlight(matcher, title), callback, text=title, help=help_text)
+
+
+def literal_highlight(matcher: Matcher, title: str) -> Content:
+    """``Matcher.highlight`` without parsing ``title`` as markup (theme names come from files)."""
+    title = literal(title, single_line=True)
+    content = Content(title)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, title)
+    if score:
+        for offset in offsets:
+            if not title[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

@@ -4,6 +4,8 @@ Drafts live in a small JSON file in the data directory, one per teammate, rather
 in the database: a draft is private to one person's terminal, changes on every
 keystroke, and must not wake every other client through the event log.
 Writes are atomic (temp file + rename), so a crash never leaves a half-written file.
+While typing, :meth:`DraftStore.keep` only updates memory; the composer writes the file
+(:meth:`DraftStore.save_pending`) once the typing pauses, on a ticket switch and on quit.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class DraftStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._drafts: dict[str, Draft] = {}
+        self.pending = False  # memory differs from the file
         self._load()
 
     @classmethod
@@ -46,19 +49,30 @@ class DraftStore:
     def get(self, ticket_id: int) -> Draft | None:
         return self._drafts.get(str(ticket_id))
 
-    def put(self, ticket_id: int, text: str, mode: str) -> None:
+    def keep(self, ticket_id: int, text: str, mode: str) -> bool:
+        """Remember a draft in memory (no file write); True if it changed."""
         key = str(ticket_id)
         if text.strip():
             draft = Draft(text, mode)
             if self._drafts.get(key) == draft:
-                return
+                return False
             self._drafts[key] = draft
         elif self._drafts.pop(key, None) is None:
-            return
-        self._save()
+            return False
+        self.pending = True
+        return True
+
+    def put(self, ticket_id: int, text: str, mode: str) -> None:
+        """Remember a draft and write the file now."""
+        if self.keep(ticket_id, text, mode):
+            self._save()
+
+    def save_pending(self) -> None:
+        if self.pending:
+            self._save()
 
     def discard(self, ticket_id: int) -> None:
-        if self._drafts.pop(str(ticket_id), None) is not None:
+        if self._drafts.pop(str(ticket_id), None) is not None or self.pending:
             self._save()
 
     def _save(self) -> None:
@@ -69,6 +83,7 @@ class DraftStore:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(data, handle, ensure_ascii=False)
             os.replace(temp, self.path)
+            self.pending = False
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise

@@ -138,3 +138,15 @@ async def test_team_from_the_command_palette(app_and_store) -> None:  # type: ig
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, TeamScreen)
+
+
+async def test_my_settings_labels_sit_on_their_fields(app_and_store) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Label
+
+    app, _store, _ana = app_and_store
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await open_team(app, pilot)
+        labels = {str(label.render()).strip(): label for label in screen.query(Label)}
+        for text, field in (("Availability", "#availability"), ("Capacity", "#capacity"), ("Shifts", "#shifts")):
+            # The text itself, not only the box: padding above it would put it a row lower.
+            assert labels[text].content_region.y == screen.query_one(field).content_region.y, text

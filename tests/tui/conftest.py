@@ -106,11 +106,24 @@ def screen_text(app: Any) -> str:
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
+def inbox_screen(app: Any) -> Any:
+    return app.inbox
+
+
+def shown_ticket(app: Any) -> Any:
+    """The ticket the detail pane shows (None while it shows something else)."""
+    return app.inbox.detail.shown_ticket
+
+
+def detail_target(app: Any) -> Any:
+    return app.inbox.detail.target
+
+
 def thread_text(app: Any) -> str:
     """The plain text of the transcript shown in the detail pane (unwrapped)."""
     from inbox_tui.tui.widgets.thread_view import ThreadView
 
-    switcher = app.query_one("#detail")
+    switcher = app.inbox.query_one("#detail")
     pane = switcher.query_one(f"#{switcher.current}")
     threads = pane.query(ThreadView)
     return threads.first().plain if threads else ""

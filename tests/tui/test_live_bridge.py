@@ -17,7 +17,7 @@ from inbox_tui.core.tickets import add_note
 from inbox_tui.runtime import open_runtime
 from inbox_tui.tui.bridge_client import BridgeState
 from inbox_tui.tui.widgets.row_list import RowList
-from tests.tui.conftest import Inbox, notifications, screen_text, thread_text, wait_until
+from tests.tui.conftest import Inbox, notifications, screen_text, shown_ticket, thread_text, wait_until
 from tests.tui.seed import MARKUP_ATTACKS
 
 
@@ -35,7 +35,7 @@ async def channel_server(inbox: Inbox, port: int = 0) -> AsyncIterator[ChannelSe
 
 async def started(app: Any, pilot: Any) -> None:
     await app.ready.wait()
-    await wait_until(pilot, lambda: app.bridge_status.state is BridgeState.CONNECTED, what="the bridge")
+    await wait_until(pilot, lambda: app.inbox.bridge_status.state is BridgeState.CONNECTED, what="the bridge")
 
 
 async def test_a_new_customer_message_appears_live_and_the_status_bar_says_connected(inbox: Inbox) -> None:
@@ -44,7 +44,7 @@ async def test_a_new_customer_message_appears_live_and_the_status_bar_says_conne
         async with app.run_test(size=(120, 40)) as pilot:
             await started(app, pilot)
             assert "bridge: connected" in screen_text(app)
-            rows = app.query_one("#rows", RowList)
+            rows = app.inbox.query_one("#rows", RowList)
             selected = rows.cursor_key
             async with CustomerClient(server.url, customer={"id": "live-1", "name": "Nadia Live"}) as customer:
                 await customer.send("Is the shop open on Sunday?")
@@ -87,10 +87,10 @@ async def test_the_server_down_at_start_then_up_reconnects_and_catches_up(inbox:
     app = inbox.app(server_url=f"ws://127.0.0.1:{port}", connect_bridge=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await app.ready.wait()
-        await wait_until(pilot, lambda: app.bridge_status.state is BridgeState.RECONNECTING)
+        await wait_until(pilot, lambda: app.inbox.bridge_status.state is BridgeState.RECONNECTING)
         assert "bridge: reconnecting" in screen_text(app)
         assert any("not reachable" in n for n in notifications(app))
-        rows = app.query_one("#rows", RowList)
+        rows = app.inbox.query_one("#rows", RowList)
         # Something happens while the server is down: committed to the database first.
         store = inbox.store()
         try:
@@ -98,11 +98,11 @@ async def test_the_server_down_at_start_then_up_reconnects_and_catches_up(inbox:
         finally:
             await store.close()
         async with channel_server(inbox, port=port):
-            await wait_until(pilot, lambda: app.bridge_status.state is BridgeState.CONNECTED, timeout=15,
+            await wait_until(pilot, lambda: app.inbox.bridge_status.state is BridgeState.CONNECTED, timeout=15,
                              what="the reconnect")
             await wait_until(pilot, lambda: any(rows.record(k).preview == "written while you were away"
                                                 for k in rows.keys), what="the catch-up")
-        await wait_until(pilot, lambda: app.bridge_status.state is BridgeState.RECONNECTING,
+        await wait_until(pilot, lambda: app.inbox.bridge_status.state is BridgeState.RECONNECTING,
                          what="reconnecting after the server stopped")
 
 
@@ -122,7 +122,7 @@ async def test_customer_markup_and_escape_sequences_are_shown_literally(inbox: I
         app = inbox.app(server_url=server.url, connect_bridge=True)
         async with app.run_test(size=(120, 40)) as pilot:
             await started(app, pilot)
-            rows = app.query_one("#rows", RowList)
+            rows = app.inbox.query_one("#rows", RowList)
             name = f"Eve {attack}"
             async with CustomerClient(server.url, customer={"id": "eve", "name": name}) as customer:
                 await customer.send(f"hello {attack} world")
@@ -137,7 +137,7 @@ async def test_customer_markup_and_escape_sequences_are_shown_literally(inbox: I
                 assert "\x1b" not in text and "\x07" not in text
                 # Take it over: the name goes into a toast-free ticket header and the list.
                 await pilot.press("t")
-                await wait_until(pilot, lambda: app.ticket_detail is not None)
+                await wait_until(pilot, lambda: shown_ticket(app) is not None)
                 assert shown in thread_text(app)
                 # Clicking where a parsed [@click=app.quit] would be must not quit.
                 await pilot.click("#ticket-header")

@@ -39,7 +39,7 @@ async def test_the_selection_stays_on_its_row_when_rows_arrive_and_leave() -> No
         assert rows.cursor_key == selected and rows.keys[rows.cursor] == selected
         rows.upsert([Item(9997, 60_000, "bumped")])  # the selected row moves to the top
         assert rows.cursor_key == "9997" and rows.cursor == 0
-        rows.remove(["9997"])
+        rows.remove_rows(["9997"])
         assert rows.cursor_key is not None and rows.row_count == 10_049
 
 
@@ -83,6 +83,6 @@ async def test_a_filtered_list_follows_rows_that_change_arrive_and_leave() -> No
         rows.upsert([Item(2, 100, "apple now")])  # moved, and no longer a match
         rows.upsert([Item(50, 50, "a pear")])  # new
         assert sorted(rows.keys) == ["0", "1", "4", "50", "6", "8"]
-        rows.remove(["0"])
+        rows.remove_rows(["0"])
         rows.replace_all([Item(0, 0, "pear again"), Item(1, 1, "apple")])
         assert rows.keys == ["0"]

@@ -96,3 +96,31 @@ def test_the_readme_theme_example_is_a_valid_theme(tmp_path: Path) -> None:
     path = tmp_path / "example.toml"
     path.write_text(block.group(1), encoding="utf-8")
     assert parse_theme(path).name == "sunrise"
+
+
+def test_typing_keeps_drafts_in_memory_until_saved(tmp_path: Path) -> None:
+    """The composer calls ``keep`` on every keystroke: no file write until ``save_pending``."""
+    path = tmp_path / "drafts.json"
+    drafts = DraftStore(path)
+    for end in range(1, 30):
+        drafts.keep(7, "typing"[:end % 6 + 1], "reply")
+    assert not path.exists() and drafts.pending
+    drafts.save_pending()
+    assert DraftStore(path).get(7) is not None and not drafts.pending
+
+
+def test_a_lone_carriage_return_is_shown_not_dropped() -> None:
+    assert literal("50% off\rFREE") == "50% off␍FREE"
+    assert literal("line one\r\nline two") == "line one\nline two"
+
+
+def test_a_handoff_line_says_system_once() -> None:
+    from datetime import datetime, timezone
+
+    from inbox_tui.core.records import MessageRecord
+    from inbox_tui.tui.widgets.thread_view import render_thread
+
+    at = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
+    for name in ("system", ""):
+        text = render_thread([MessageRecord(1, 1, "system", name, "A teammate has joined.", at)]).plain
+        assert "system  system" not in text and text.startswith("system · 10:00")

@@ -21,7 +21,7 @@ def settled(app: Any, *, view_key: str | None = None, then: tuple[str, ...] = ()
         await app.ready.wait()
         if view_key:
             await pilot.press(view_key)
-            await wait_until(pilot, lambda: app.view.value == {
+            await wait_until(pilot, lambda: app.inbox.view.value == {
                 "1": "conversations", "2": "on_you", "3": "unassigned", "4": "all_open", "5": "mentions",
                 "6": "closed"}[view_key])
         await wait_until(pilot, lambda: not any(w.is_running for w in app.workers if w.group in ("list", "detail")))
@@ -64,3 +64,9 @@ def test_help_screen(snap_compare: Any, inbox: Inbox) -> None:
 def test_not_signed_in(snap_compare: Any, inbox: Inbox) -> None:
     app = inbox.app(None, agent_handle="cleo")
     assert snap_compare(app, terminal_size=(80, 24), run_before=settled(app))
+
+
+def test_a_ticket_at_60x20(snap_compare: Any, inbox: Inbox) -> None:
+    """Below the supported size the views fold to one short line and the transcript keeps lines."""
+    app = inbox.app()
+    assert snap_compare(app, terminal_size=(60, 20), run_before=settled(app, view_key="2"))

@@ -17,14 +17,19 @@ def format_keys(keys: str) -> str:
 
 
 def help_content(sections: Iterable[tuple[str, Iterable[Binding]]], keymap: Mapping[str, str]) -> Content:
-    lines: list[Content] = []
+    """Every key as a table whose columns fit their longest entry (rows never wrap)."""
+    rows: list[tuple[str, list[tuple[str, str, str]]]] = []
     for title, bindings in sections:
+        rows.append((title, [(format_keys(keymap.get(b.id or "", b.key)), b.description or b.action, b.id or "")
+                             for b in bindings]))
+    keys_width = max((len(keys) for _, entries in rows for keys, _, _ in entries), default=0) + 2
+    what_width = max((len(what) for _, entries in rows for _, what, _ in entries), default=0) + 2
+    lines: list[Content] = []
+    for title, entries in rows:
         lines.append(Content.assemble((title, "bold $accent")))
-        for binding in bindings:
-            keys = keymap.get(binding.id or "", binding.key)
-            lines.append(Content.assemble((f"  {format_keys(keys):<22}", "bold"),
-                                          (binding.description or binding.action).ljust(40),
-                                          (binding.id or "", "$text-muted")))
+        for keys, what, binding_id in entries:
+            lines.append(Content.assemble((f"  {keys:<{keys_width}}", "bold"), what.ljust(what_width),
+                                          (binding_id, "$text-muted")))
         lines.append(Content(""))
     lines.append(Content.assemble(("Remap any key by its id in config.toml, e.g. ", "$text-muted"),
                                   ('[tui.keymap] "ticket.take_over" = "T"', "bold")))
@@ -35,7 +40,8 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90; max-width: 95%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    HelpScreen > VerticalScroll { width: auto; max-width: 95%; height: 90%; border: thick $primary; background: $surface; padding: 0 1; }
+    HelpScreen #help-text { width: auto; }
     """
 
     def __init__(self, content: Content) -> None:

@@ -62,7 +62,7 @@ class TeamScreen(Screen[None]):
     TeamScreen #team-table { height: 1fr; }
     TeamScreen #my-settings { height: auto; border: round $primary; padding: 0 1; }
     TeamScreen #my-settings Horizontal { height: auto; }
-    TeamScreen #my-settings Label { width: 14; padding: 1 0 0 0; }
+    TeamScreen #my-settings Label { width: 14; height: 1; padding: 0; }
     TeamScreen #availability { width: 24; }
     TeamScreen #capacity { width: 12; }
     TeamScreen #shifts { width: 1fr; }

@@ -2,26 +2,50 @@
 
 A reply and a note look different (a note has the warning colour and says it is never
 sent to the customer). Send is Ctrl+J, which every terminal delivers; Ctrl+Enter is only
-an alias because most terminals never send it. The composer only posts intents; the
-app runs the flows in workers.
+an alias because most terminals never send it. Sending is an intent the screen runs as a
+flow; the composer owns its drafts (kept per ticket, written when the typing pauses) and
+AI compose, whose result never destroys what the teammate typed: into an empty composer
+it is an undoable edit (Ctrl+Z), otherwise it is offered (replace, insert or discard).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from textual import events
+from textual import events, on, work
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Static, TextArea
+
+from inbox_tui.ai.interface import AIError, AIUnavailable, TranscriptLine
+from inbox_tui.core.models import Author
+from inbox_tui.core.records import TicketDetail
+from inbox_tui.tui.drafts import DraftStore
+from inbox_tui.tui.safe_text import literal
 
 REPLY = "reply"
 NOTE = "note"
 PARTIAL_MENTION = re.compile(r"(?<![\w@])@([a-z0-9_.-]*)$", re.IGNORECASE)
+#: Drafts are written to their file once the typing pauses this long (and on switch/quit).
+DRAFT_SAVE_DELAY = 0.8
+AI_LABELS = {"draft": "AI draft", "polish": "Polished", "translate": "Translated"}
+
+
+@dataclass
+class AIResult(Message):
+    """An AI compose request finished (posted by the composer's worker)."""
+
+    ticket_id: int
+    kind: str
+    sent_text: str  # the composer's text when the request was made
+    result: str
 
 
 class ComposerInput(TextArea):
@@ -44,26 +68,14 @@ class Composer(Vertical):
         Binding("ctrl+g", "ai('draft')", "AI draft", id="composer.ai_draft"),
         Binding("ctrl+l", "ai('polish')", "AI polish", id="composer.ai_polish"),
         Binding("ctrl+t", "ai('translate')", "AI translate", id="composer.ai_translate"),
-        Binding("escape", "leave", "Leave composer", show=False, id="composer.leave"),
+        Binding("ctrl+r", "offer('replace')", "Use the AI text", id="composer.ai_replace"),
+        Binding("ctrl+o", "offer('insert')", "Insert the AI text", id="composer.ai_insert"),
+        Binding("escape", "leave", "Leave composer (or discard the AI text)", show=False, id="composer.leave"),
     ]
 
     mode: reactive[str] = reactive(REPLY, init=False)
 
     class Send(Message):
-        def __init__(self, ticket_id: int, mode: str, text: str) -> None:
-            super().__init__()
-            self.ticket_id = ticket_id
-            self.mode = mode
-            self.text = text
-
-    class AIRequest(Message):
-        def __init__(self, ticket_id: int, kind: str, text: str) -> None:
-            super().__init__()
-            self.ticket_id = ticket_id
-            self.kind = kind
-            self.text = text
-
-    class DraftChanged(Message):
         def __init__(self, ticket_id: int, mode: str, text: str) -> None:
             super().__init__()
             self.ticket_id = ticket_id
@@ -76,10 +88,16 @@ class Composer(Vertical):
         self.ticket_id: int | None = None
         self.handles: list[str] = []
         self.completions: list[str] = []
+        self.drafts: DraftStore | None = None
+        self.offer: AIResult | None = None  # an AI result waiting for replace / insert / discard
         self._loading = False
+        self._save_timer: Timer | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="composer-mode")
+        offer = Static(id="composer-offer")
+        offer.display = False
+        yield offer
         area = ComposerInput(id="composer-input", soft_wrap=True, tab_behavior="focus",
                              show_line_numbers=False)
         area.cursor_blink = self.cursor_blink
@@ -97,9 +115,44 @@ class Composer(Vertical):
     def text(self) -> str:
         return self.input.text
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "offer":
+            return self.offer is not None  # in the footer only while there is an offer
+        return True
+
+    # ----- tickets and drafts -------------------------------------------------
+
+    def open_ticket(self, ticket_id: int, *, is_open: bool) -> None:
+        """The detail pane shows this ticket: its draft, unless it is already here."""
+        if self.ticket_id == ticket_id:
+            return  # already this ticket's text, maybe typed a moment ago: never overwrite it
+        self.save_draft()
+        draft = self.drafts.get(ticket_id) if self.drafts else None
+        self.load(ticket_id if is_open else None, draft.text if draft else "", draft.mode if draft else REPLY)
+        if not is_open:
+            self.ticket_id = None
+
+    def save_draft(self) -> None:
+        """Keep this ticket's text and write the drafts file now (switch, quit)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+            self._save_timer = None
+        if self.drafts is None:
+            return
+        if self.ticket_id is not None and self.is_mounted:
+            self.drafts.keep(self.ticket_id, self.text, self.mode)
+        self.drafts.save_pending()
+
+    def discard_draft(self, ticket_id: int) -> None:
+        if self.ticket_id == ticket_id:
+            self.set_text("")
+        if self.drafts is not None:
+            self.drafts.discard(ticket_id)
+
     def load(self, ticket_id: int | None, text: str = "", mode: str = REPLY) -> None:
-        """Show another ticket's draft (the app saved the previous one)."""
+        """Show another ticket's draft (the previous one was saved)."""
         self._loading = True
+        self._dismiss_offer()
         self.ticket_id = ticket_id
         self.input.load_text(text)
         self.input.move_cursor(self.input.document.end)
@@ -127,6 +180,7 @@ class Composer(Vertical):
             return
         note = self.mode == NOTE
         self.set_class(note, "-note")
+        self.input.border_title = "Internal note" if note else "Reply"
         label = self.query_one("#composer-mode", Static)
         if note:
             label.update(Content.assemble(("Internal note", "bold $warning"),
@@ -162,8 +216,18 @@ class Composer(Vertical):
             self.action_toggle_mode()
 
     def _changed(self) -> None:
-        if not self._loading and self.ticket_id is not None:
-            self.post_message(self.DraftChanged(self.ticket_id, self.mode, self.text))
+        if self._loading or self.ticket_id is None or self.drafts is None:
+            return
+        if self.drafts.keep(self.ticket_id, self.text, self.mode):
+            # The file is written once the typing pauses, not on every keystroke.
+            if self._save_timer is not None:
+                self._save_timer.stop()
+            self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self._write_drafts)
+
+    def _write_drafts(self) -> None:
+        self._save_timer = None
+        if self.drafts is not None:
+            self.drafts.save_pending()
 
     def _partial(self) -> re.Match[str] | None:
         row, column = self.input.cursor_location
@@ -197,9 +261,100 @@ class Composer(Vertical):
     def action_toggle_mode(self) -> None:
         self.mode = NOTE if self.mode == REPLY else REPLY
 
-    def action_ai(self, kind: str) -> None:
-        if self.ticket_id is not None:
-            self.post_message(self.AIRequest(self.ticket_id, kind, self.text))
-
     def action_leave(self) -> None:
+        if self.offer is not None:
+            self._dismiss_offer()
+            return
         self.screen.focus_previous()
+
+    # ----- AI compose ---------------------------------------------------------
+
+    def action_ai(self, kind: str) -> None:
+        pane = self.parent
+        detail: TicketDetail | None = getattr(pane, "detail", None)
+        if self.ticket_id is None or detail is None or detail.ticket.id != self.ticket_id:
+            self.app.bell()
+            return
+        language = detail.language or detail.conversation.language
+        if kind in ("polish", "translate") and not self.text.strip():
+            self.notify(f"Write a draft to {kind} first (or ctrl+g for an AI draft).", severity="warning")
+            return
+        if kind == "translate" and not language:
+            self.notify("The customer's language is not known yet; nothing to translate into.", severity="warning")
+            return
+        labels = {"draft": "Drafting a reply", "polish": "Polishing", "translate": f"Translating into {language}"}
+        self.notify(f"{labels[kind]}… keep typing: your text stays yours.", timeout=3, markup=False)
+        self._ai_compose(detail, kind, self.text, language)
+
+    @work(exit_on_error=False, group="ai", exclusive=True)
+    async def _ai_compose(self, detail: TicketDetail, kind: str, text: str, language: str | None) -> None:
+        runtime = getattr(self.app, "runtime", None)
+        if runtime is None:
+            return
+        ai = runtime.ai
+        try:
+            if kind == "draft":
+                lines = [TranscriptLine(m.author, m.name, m.text) for m in detail.transcript
+                         if m.author != Author.SYSTEM]
+                notes = [e.text for e in detail.timeline if e.kind == "note"]
+                result = await ai.draft_reply(lines, language, notes)
+            elif kind == "polish":
+                result = await ai.polish(text, language)
+            else:
+                result = await ai.translate(text, language or "")
+        except AIUnavailable:
+            self.notify(f"AI {kind} is not available offline: it needs a model. Set OPENAI_API_KEY "
+                        "(and OPENAI_BASE_URL for a compatible server) to draft, polish and translate.",
+                        severity="warning", markup=False, timeout=10)
+            return
+        except (AIError, asyncio.TimeoutError) as error:
+            self.notify(f"AI {kind} failed: {error}. Your text is unchanged.", severity="error", markup=False)
+            return
+        self.post_message(AIResult(detail.ticket.id, kind, text, result))
+
+    @on(AIResult)
+    def _ai_result(self, message: AIResult) -> None:
+        message.stop()
+        if message.ticket_id != self.ticket_id:
+            return  # the teammate moved to another ticket meanwhile
+        if not self.text.strip() and not message.sent_text.strip():
+            # Nothing typed, before or since: take it as an edit Ctrl+Z undoes.
+            self._replace_all(message.result)
+            self.input.focus()
+            return
+        self.offer = message
+        box = self.query_one("#composer-offer", Static)
+        box.update(Content.assemble(
+            (f"{AI_LABELS.get(message.kind, 'AI')}: ", "bold $accent"),
+            (literal(message.result, single_line=True, limit=200), "italic"),
+            ("\n^r replace your text · ^o insert at the cursor · Esc discard", "$text-muted")))
+        box.display = True
+        self.refresh_bindings()
+
+    def action_offer(self, how: str) -> None:
+        offer = self.offer
+        if offer is None:
+            return
+        self._dismiss_offer()
+        if how == "replace":
+            self._replace_all(offer.result)
+        else:
+            row, column = self.input.cursor_location
+            before = self.input.document.get_line(row)[:column]
+            # Words stay apart: a space between what was typed and what is inserted.
+            self.input.insert((" " if before and not before[-1].isspace() else "") + offer.result)
+        self.input.focus()
+
+    def _replace_all(self, text: str) -> None:
+        """One edit on the undo history, unlike ``load_text``."""
+        document = self.input.document
+        self.input.replace(text, (0, 0), document.end)
+        self.input.move_cursor(self.input.document.end)
+
+    def _dismiss_offer(self) -> None:
+        if self.offer is None:
+            return
+        self.offer = None
+        if self.is_mounted:
+            self.query_one("#composer-offer", Static).display = False
+            self.refresh_bindings()

@@ -156,7 +156,7 @@ class RowList(ScrollView, can_focus=True):
             self._order_keys[k] = new_order
         self._refilter()
 
-    def remove(self, keys: Iterable[str]) -> None:
+    def remove_rows(self, keys: Iterable[str]) -> None:
         changed = False
         for k in keys:
             if self._records.pop(k, None) is not None:
@@ -227,7 +227,9 @@ class RowList(ScrollView, can_focus=True):
         current = (self._cursor_key, self.cursor_record)
         if current != self._announced:
             self._announced = current
-            self.post_message(self.Highlighted(self, *current))
+            # Sent by the list itself, whoever caused the move: Textual stops a bubbling
+            # message at its sender, and a pane that reloads the rows must not swallow it.
+            self.post_message(self.Highlighted(self, *current).set_sender(self))
 
     def _scroll_cursor_into_view(self) -> None:
         height = self.scrollable_content_region.height
@@ -259,7 +261,7 @@ class RowList(ScrollView, can_focus=True):
 
     def action_choose(self) -> None:
         if self._cursor_key is not None:
-            self.post_message(self.Chosen(self, self._cursor_key, self.cursor_record))
+            self.post_message(self.Chosen(self, self._cursor_key, self.cursor_record).set_sender(self))
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

@@ -1,13 +1,18 @@
-"""The views with their live counts; 1–6 jump straight to one."""
+"""The views with their live counts; 1–6 jump straight to one.
+
+``Sidebar`` is the list at the left; ``ViewsStrip`` the same folded into one line for
+narrow terminals. Both get the current view and the counts bound down from the screen.
+"""
 
 from __future__ import annotations
 
 from textual.content import Content
+from textual.reactive import reactive, var
+from textual.widget import Widget
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from inbox_tui.core.views import View
-from inbox_tui.tui.widgets.one_line import OneLine, Part
 
 VIEW_ORDER = (View.CONVERSATIONS, View.ON_YOU, View.UNASSIGNED, View.ALL_OPEN, View.MENTIONS, View.CLOSED)
 
@@ -18,35 +23,54 @@ def _prompt(number: int, view: View, count: int | None) -> Content:
 
 
 class Sidebar(OptionList):
+    view: var[View] = var(View.CONVERSATIONS, init=False)
+    counts: var[dict[View, int]] = var(dict, init=False)
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(*[Option(_prompt(i, v, None), id=v.value) for i, v in enumerate(VIEW_ORDER, 1)],
                          **kwargs)  # type: ignore[arg-type]
-        self.counts: dict[View, int] = {}
 
-    def show_counts(self, counts: dict[View, int]) -> None:
-        if counts == self.counts:
-            return
-        self.counts = dict(counts)
+    def watch_counts(self, counts: dict[View, int]) -> None:
         for index, view in enumerate(VIEW_ORDER):
             self.replace_option_prompt_at_index(index, _prompt(index + 1, view, counts.get(view)))
 
-    def show_view(self, view: View) -> None:
+    def watch_view(self, view: View) -> None:
         self.highlighted = VIEW_ORDER.index(view)
 
 
 SHORT_TITLES = {View.CONVERSATIONS: "Convs", View.ON_YOU: "On you", View.UNASSIGNED: "Unassigned",
                 View.ALL_OPEN: "Open", View.MENTIONS: "Mentions", View.CLOSED: "Closed"}
+TINY_TITLES = {View.CONVERSATIONS: "Conv", View.ON_YOU: "Mine", View.UNASSIGNED: "Unas",
+               View.ALL_OPEN: "Open", View.MENTIONS: "@me", View.CLOSED: "Done"}
 
 
-class ViewsStrip(OneLine):
-    """The sidebar folded into one line, for 80-column terminals."""
-
-    def show(self, view: View, counts: dict[View, int]) -> None:
-        parts: list[Part] = []
+def strip_content(view: View, counts: dict[View, int], width: int) -> Content:
+    """Every view on one line, in the widest form that fits ``width``: no view is dropped."""
+    forms = ((SHORT_TITLES, " · "), (TINY_TITLES, " · "), (TINY_TITLES, " "), (None, " "))
+    content = Content("")
+    for titles, separator in forms:
+        parts: list[str | tuple[str, str]] = []
         for number, each in enumerate(VIEW_ORDER, 1):
             if parts:
-                parts.append((" · ", "$text-muted"))
-            style = "bold reverse" if each is view else ""
+                parts.append((separator, "$text-muted"))
             count = counts.get(each)
-            parts.append((f"{number} {SHORT_TITLES[each]}" + ("" if count is None else f" {count}"), style))
-        self.show_parts(parts)
+            label = f"{number}" if titles is None else f"{number} {titles[each]}"
+            if count is not None:
+                label += (":" if titles is None else " ") + str(count)
+            parts.append((label, "bold reverse" if each is view else ""))
+        content = Content.assemble(*parts)
+        if content.cell_length <= width:
+            break
+    return content
+
+
+class ViewsStrip(Widget):
+    """The sidebar folded into one line, for narrow terminals."""
+
+    DEFAULT_CSS = "ViewsStrip { height: 1; }"
+
+    view: reactive[View] = reactive(View.CONVERSATIONS)
+    counts: reactive[dict[View, int]] = reactive(dict)
+
+    def render(self) -> Content:
+        return strip_content(self.view, self.counts, self.content_size.width or 80)

@@ -36,11 +36,17 @@ def _clock(at: datetime) -> str:
 
 
 def _message(message: MessageRecord) -> list[Content]:
-    name = literal(message.name, single_line=True) or AUTHOR_LABEL.get(message.author, message.author)
-    header = Content.assemble(
-        (name, AUTHOR_STYLE.get(message.author, "bold")),
-        (f"  {AUTHOR_LABEL.get(message.author, message.author)} · {_clock(message.created_at)}", "$text-muted"),
-    )
+    role = AUTHOR_LABEL.get(message.author, message.author)
+    name = literal(message.name, single_line=True) or role
+    if name.casefold() == role.casefold():
+        # A system line (a handoff) has no one behind it: say "system" once.
+        header = Content.assemble((name, AUTHOR_STYLE.get(message.author, "bold")),
+                                  (f" · {_clock(message.created_at)}", "$text-muted"))
+    else:
+        header = Content.assemble(
+            (name, AUTHOR_STYLE.get(message.author, "bold")),
+            (f"  {role} · {_clock(message.created_at)}", "$text-muted"),
+        )
     style = "italic $text-muted" if message.author == Author.SYSTEM else ""
     body = [Content.assemble(("  " + line, style)) for line in literal(message.text).splitlines() or [""]]
     return [header, *body]

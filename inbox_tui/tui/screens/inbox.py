@@ -1,0 +1,629 @@
+"""The inbox screen: views, list, detail, composer and status bar.
+
+The shared state (who I am, my availability, the bridge, the last event, the current
+view and the counts) lives here as reactives bound down to the panes (``data_bind``);
+each pane owns its data and loads it itself. Actions that do not apply to what is shown
+are hidden from the footer and do nothing (``check_action``). Every flow runs through
+:meth:`InboxScreen.run_flow`, which reports a refusal or a database error and refreshes.
+Live events arrive as typed messages (``EventArrived``); the refresher merges bursts,
+fetches what they touched in one read and posts the result (``LiveBatchLoaded``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+from collections.abc import Awaitable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy.exc import SQLAlchemyError
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import Button, Footer, OptionList
+
+from inbox_tui.core import agents as core_agents
+from inbox_tui.core import events as core_events
+from inbox_tui.core import views
+from inbox_tui.settings import secret
+from inbox_tui.core.conversations import get_conversation
+from inbox_tui.core.escalation import finish_escalation
+from inbox_tui.core.models import Availability, ConversationStatus
+from inbox_tui.core.records import AgentRef, ConversationRow, TicketRow
+from inbox_tui.core.store import StoreError
+from inbox_tui.core.views import View
+from inbox_tui.tui import flows
+from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
+from inbox_tui.tui.drafts import DraftStore
+from inbox_tui.tui.live_updates import EventArrived, LiveEvent, merge_events, moved_row
+from inbox_tui.tui.messages import (
+    BridgeStatusChanged,
+    CountsLoaded,
+    DetailShown,
+    FlowDone,
+    InboxFailed,
+    InboxLoaded,
+    LiveBatchLoaded,
+    MessagesShown,
+)
+from inbox_tui.tui.safe_text import literal
+from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
+from inbox_tui.tui.targets import ConversationTarget, DetailTarget, TicketTarget, target_of
+from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
+from inbox_tui.tui.widgets.detail import DetailPane
+from inbox_tui.tui.widgets.inbox_rows import conversation_key, conversation_key_of
+from inbox_tui.tui.widgets.list_pane import LIST_LIMIT, ListPane
+from inbox_tui.tui.widgets.row_list import RowList
+from inbox_tui.tui.widgets.sidebar import VIEW_ORDER, Sidebar, ViewsStrip
+from inbox_tui.tui.widgets.status_bar import StatusBar
+from inbox_tui.tui.widgets.thread_view import ThreadView
+
+if TYPE_CHECKING:
+    from inbox_tui.tui.app import InboxApp
+
+log = logging.getLogger(__name__)
+
+#: Counts and ticket lists are refreshed at most this often (cheap, but not per event).
+DIRTY_FLUSH_SECONDS = 0.3
+#: Below these sizes the layout folds (views strip, detail over the list, short panes).
+NARROW_WIDTH = 100
+SHORT_HEIGHT = 30
+
+
+def not_signed_in_text(handle: str | None) -> str:
+    who = handle or "HANDLE"
+    return (f"Not signed in: no valid bridge token. Get one with `inbox-tui agents add {who}` "
+            f"(or `inbox-tui agents token {who}` for an existing teammate), then set INBOX_TOKEN "
+            "or `token` under [tui] in config.toml. Until then the inbox is read-only.")
+
+
+# Actions that need a teammate signed in, and what they need shown in the detail pane.
+NEEDS_ME = frozenset({"take_over", "compose", "allow_ai", "reassign", "toggle_availability", "ai"})
+NEEDS_LIVE_CONVERSATION = frozenset({"take_over"})
+NEEDS_OPEN_TICKET = frozenset({"compose", "allow_ai", "reassign", "ai"})
+NEEDS_PREVIOUS_TICKETS = frozenset({"previous_tickets"})
+
+
+class InboxScreen(Screen[None]):
+    """State only in ``var``s: a change must never repaint the whole screen (the live
+    stream sets ``last_event_at`` with every event); the widgets bound to them repaint
+    themselves when what they show changes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # 1–6, in the sidebar's order.
+        *(Binding(str(number), f"view('{view.value}')", view.label, show=False, id=f"view.{view.value}")
+          for number, view in enumerate(VIEW_ORDER, 1)),
+        Binding("slash", "filter", "Filter", id="list.filter"),
+        Binding("t", "take_over", "Take over", id="ticket.take_over"),
+        Binding("r", "compose('reply')", "Reply", id="composer.reply"),
+        Binding("n", "compose('note')", "Note", id="composer.note"),
+        Binding("a", "allow_ai", "Allow AI", id="ticket.allow_ai"),
+        Binding("R", "reassign", "Reassign", id="ticket.reassign"),
+        Binding("p", "previous_tickets", "Previous tickets", show=False, id="ticket.previous"),
+        Binding("v", "toggle_availability", "Away/available", show=False, id="me.availability"),
+        Binding("escape", "back_to_list", "Back to the list", show=False, id="app.back"),
+    ]
+
+    loaded: var[bool] = var(False, init=False)
+    me: var[AgentRef | None] = var(None, init=False)
+    availability: var[str | None] = var(None, init=False)
+    bridge_status: var[BridgeStatus] = var(BridgeStatus(BridgeState.OFF), init=False)
+    last_event_at: var[datetime | None] = var(None, init=False)
+    ai_label: var[str] = var("…", init=False)
+    view: var[View] = var(View.CONVERSATIONS, init=False)
+    counts: var[dict[View, int]] = var(dict, init=False)
+
+    def __init__(self) -> None:
+        super().__init__(id="inbox")
+        self.last_event_id = 0
+        self.handles: list[str] = []
+        self.team: list[core_agents.AgentStatus] = []
+        self._pending_events: list[LiveEvent] = []
+        self._events_waiting = asyncio.Event()
+        self._counts_dirty = False
+        self._tickets_dirty = False
+        self._my_takeovers: set[int] = set()
+        self._announced_tickets: set[int] = set()
+        self._focus_ticket: int | None = None  # focus this ticket's thread once it is shown
+
+    @property
+    def inbox_app(self) -> InboxApp:
+        return self.app  # type: ignore[return-value]
+
+    # ----- layout -----------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        app = self.inbox_app
+        yield ViewsStrip(id="views-strip").data_bind(InboxScreen.view, InboxScreen.counts)
+        with Horizontal(id="main"):
+            yield Sidebar(id="sidebar").data_bind(InboxScreen.view, InboxScreen.counts)
+            yield ListPane(id="list-column", clock=app.clock, cursor_blink=app.cursor_blink).data_bind(
+                InboxScreen.view, InboxScreen.me)
+            yield DetailPane(id="detail", cursor_blink=app.cursor_blink).data_bind(InboxScreen.me)
+        yield StatusBar(id="status", clock=app.clock).data_bind(
+            InboxScreen.loaded, InboxScreen.me, InboxScreen.availability, InboxScreen.bridge_status,
+            InboxScreen.last_event_at, InboxScreen.ai_label)
+        yield Footer()
+
+    @property
+    def list_pane(self) -> ListPane:
+        return self.query_one(ListPane)
+
+    @property
+    def rows(self) -> RowList:
+        return self.list_pane.rows
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    @property
+    def composer(self) -> Composer:
+        return self.detail.composer
+
+    def on_mount(self) -> None:
+        self.query_one(Sidebar).border_title = "Views"
+        self.detail.show_placeholder("Loading the inbox…")
+        self.rows.focus()
+        self.set_interval(DIRTY_FLUSH_SECONDS, self._flush_dirty)
+        self._fold(self.app.size.width, self.app.size.height)
+        self.startup()
+
+    def on_resize(self) -> None:
+        self._fold(self.app.size.width, self.app.size.height)
+
+    def _fold(self, width: int, height: int) -> None:
+        self.set_class(width < NARROW_WIDTH, "-narrow")
+        self.set_class(height < SHORT_HEIGHT, "-short")
+
+    def on_descendant_focus(self) -> None:
+        focused = self.focused
+        in_detail = focused is not None and any(node.id == "detail" for node in focused.ancestors)
+        self.set_class(in_detail, "-in-detail")
+
+    # ----- startup ----------------------------------------------------------
+
+    @work(exit_on_error=False, group="startup", exclusive=True)
+    async def startup(self) -> None:
+        app = self.inbox_app
+        try:
+            runtime = await app.open_runtime()
+            me = await core_agents.authenticate(runtime.store, secret(app.settings.tui.token))
+            async with runtime.store.read() as session:
+                # The id first: anything committed after it reaches us through the bridge.
+                last_event_id = await core_events.last_id(session)
+                agent_id = me.id if me else None
+                counts = await views.counts(session, agent_id)
+                view = self.view
+                records = await views.page(session, view, agent_id, limit=LIST_LIMIT)
+                team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
+        except Exception as error:  # noqa: BLE001 - show any failure instead of crashing the terminal
+            log.exception("startup failed")
+            self.post_message(InboxFailed(str(error)))
+            return
+        self.post_message(InboxLoaded(me, last_event_id, counts, view, list(records), team))
+
+    @on(InboxFailed)
+    def _inbox_failed(self, message: InboxFailed) -> None:
+        self.detail.show_placeholder(f"Cannot open the inbox: {message.error}")
+        self.notify(f"Cannot open the database: {message.error}", severity="error", markup=False, timeout=30)
+
+    @on(InboxLoaded)
+    def _inbox_loaded(self, message: InboxLoaded) -> None:
+        app = self.inbox_app
+        me = message.me
+        self.last_event_id = message.last_event_id
+        self.composer.drafts = DraftStore.for_agent(me.handle if me else None)
+        ai = app.runtime.ai if app.runtime else None
+        with app.batch_update():
+            self.me = me
+            self._apply_team(message.team)
+            self.counts = message.counts
+            self.ai_label = "…" if ai is None else (f"model {app.settings.ai.model}" if ai.has_model else "offline")
+            self.list_pane.show_records(message.view, message.records)
+            if me is None:
+                self.detail.show_placeholder(not_signed_in_text(app.agent_handle))
+            elif not message.records:
+                self.detail.show_placeholder("Select a conversation or a ticket. Press ? for every key.")
+            if me is not None and app.settings.tui.token and app.connect_bridge:
+                # Said before the first paint, so the bar never flashes "bridge: off".
+                self.bridge_status = BridgeStatus(BridgeState.CONNECTING, app.settings.bridge_base_url)
+            self.loaded = True
+        if me is None:
+            self.notify(not_signed_in_text(app.agent_handle), severity="warning", markup=False, timeout=20)
+        elif app.agent_handle and app.agent_handle.lstrip("@").lower() != me.handle:
+            self.notify(f"The token belongs to @{literal(me.handle, single_line=True)}, "
+                        f"not @{literal(app.agent_handle, single_line=True)}.", severity="warning", markup=False)
+        self.refresher()
+        if me is not None and app.settings.tui.token and app.connect_bridge:
+            app.start_bridge(self.last_event_id)
+        self.refresh_bindings()
+        app.ready.set()
+        self.call_after_refresh(_freeze_loaded_objects)
+
+    @property
+    def presence_timeout(self) -> timedelta:
+        return timedelta(seconds=self.inbox_app.settings.assignment.presence_timeout)
+
+    def _apply_team(self, team: list[core_agents.AgentStatus]) -> None:
+        self.team = team
+        self.handles = [row.agent.handle for row in team]
+        me = self.me
+        if me is not None:
+            for row in team:
+                if row.agent.id == me.id:
+                    self.availability = row.availability
+        self.composer.handles = [h for h in self.handles if not me or h != me.handle]
+
+    # ----- the list and the detail --------------------------------------------
+
+    def watch_view(self) -> None:
+        self.refresh_bindings()
+
+    def switch_view(self, view: View, select: DetailTarget | None = None) -> None:
+        if view is self.view:
+            self.list_pane.load(select)
+        else:
+            self.list_pane.select_when_loaded(select)
+            self.view = view  # bound down: the list pane reloads on the change
+
+    @on(OptionList.OptionHighlighted, "#sidebar")
+    def _sidebar_moved(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id and event.option.id != self.view.value:
+            self.switch_view(View(event.option.id))
+
+    @on(OptionList.OptionSelected, "#sidebar")
+    def _sidebar_chosen(self) -> None:
+        self.rows.focus()
+
+    @on(OptionList.OptionSelected, "#previous-tickets")
+    def _previous_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.detail.target = TicketTarget(int(event.option.id))
+            self.list_pane.select(TicketTarget(int(event.option.id)))
+
+    @on(RowList.Highlighted, "#rows")
+    def _row_highlighted(self, event: RowList.Highlighted) -> None:
+        target = target_of(event.record)
+        if target is None:
+            # An empty view: nothing selected, so no ticket and no composer either.
+            self.detail.target = None
+            empty = self.rows.empty_text if self.rows.row_count == 0 else ""
+            self.detail.show_placeholder(empty or "Nothing selected.")
+        elif target == self.detail.target:
+            self.detail.reload()
+        else:
+            self.detail.target = target
+        self.refresh_bindings()
+
+    @on(RowList.Chosen, "#rows")
+    def _row_chosen(self, event: RowList.Chosen) -> None:
+        if isinstance(target_of(event.record), TicketTarget):
+            self.detail.query_one("#ticket-thread", ThreadView).focus()
+
+    @on(DetailShown)
+    def _detail_shown(self, message: DetailShown) -> None:
+        self.refresh_bindings()
+        if message.message_ids:
+            self.post_message(MessagesShown(message.message_ids))
+        target = message.target
+        if not isinstance(target, TicketTarget):
+            return
+        if self._focus_ticket == target.ticket_id:
+            self._focus_ticket = None
+            self.detail.query_one("#ticket-thread", ThreadView).focus()
+        runtime = self.inbox_app.runtime
+        if message.first_show and self.me is not None and runtime is not None and self.view is View.MENTIONS:
+            self.run_flow("Marking the mention seen", flows.mark_seen(runtime, self.me, target.ticket_id),
+                          refresh=False)
+
+    # ----- what applies -------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Leave out what does not apply to what is shown (False: not in the footer, the
+        key does nothing); grey out what applies but needs a sign-in (None)."""
+        detail = self.detail if self.is_mounted else None
+        if action in NEEDS_LIVE_CONVERSATION:
+            conversation = detail.shown_conversation if detail else None
+            if conversation is None or conversation.status != ConversationStatus.LIVE:
+                return False
+        if action in NEEDS_OPEN_TICKET and (detail is None or detail.open_ticket is None):
+            return False
+        if action in NEEDS_PREVIOUS_TICKETS:
+            ticket = detail.shown_ticket if detail else None
+            if ticket is None or not ticket.previous_tickets:
+                return False
+        if action in NEEDS_ME and self.me is None:
+            return None if self.loaded else False
+        return True
+
+    # ----- flows --------------------------------------------------------------
+
+    def run_flow(self, what: str, flow: Awaitable[FlowDone | None], *, refresh: bool = True) -> None:
+        """Run a flow in a worker; a refusal or a database error is said, then what it
+        touched is refreshed."""
+        self._run_flow(what, flow, refresh)
+
+    @work(exit_on_error=False, group="flow")
+    async def _run_flow(self, what: str, flow: Awaitable[FlowDone | None], refresh: bool) -> None:
+        try:
+            done = await flow
+        except StoreError as error:
+            done = FlowDone(f"{what}: {error}", "error", reload_detail=refresh, tickets_changed=refresh)
+        except SQLAlchemyError as error:
+            log.exception("%s failed", what)
+            done = FlowDone(f"{what} failed: database error: {error}", "error", reload_detail=refresh,
+                            tickets_changed=refresh)
+        if done is not None:
+            self.post_message(done)
+
+    @on(FlowDone)
+    def _flow_done(self, message: FlowDone) -> None:
+        if message.toast:
+            self.notify(message.toast, severity=message.severity, markup=False,  # type: ignore[arg-type]
+                        timeout=10 if message.severity == "error" else 8)
+        if message.availability is not None:
+            self.availability = message.availability
+        if message.clear_draft is not None:
+            self.composer.discard_draft(message.clear_draft)
+        if message.open_ticket is not None:
+            target = TicketTarget(message.open_ticket)
+            # The ticket is where the work is now (and at 80 columns it gets the whole width).
+            self._focus_ticket = message.open_ticket
+            self.switch_view(message.open_in or self.view, select=target)
+            self.detail.target = target
+        shown = self.detail.target
+        if message.reload_detail or (message.ticket_id is not None and shown == TicketTarget(message.ticket_id)):
+            self.detail.reload()
+        if message.tickets_changed:
+            self._tickets_dirty = self._counts_dirty = True
+
+    # ----- actions ------------------------------------------------------------
+
+    def action_view(self, name: str) -> None:
+        self.switch_view(View(name))
+        self.rows.focus()
+
+    def action_filter(self) -> None:
+        self.list_pane.open_filter()
+
+    def action_back_to_list(self) -> None:
+        """Esc: back to the list; from the list with a filter open, close the filter."""
+        if self.focused is self.rows and self.list_pane.filter_open:
+            self.list_pane.close_filter()
+        self.rows.focus()
+
+    def action_take_over(self) -> None:
+        conversation = self.detail.shown_conversation
+        if conversation is not None and self.me is not None:
+            self.run_flow("Take over", self._take_over(self.me, conversation.id))
+
+    @on(Button.Pressed, "#take-over")
+    async def _take_over_pressed(self) -> None:
+        await self.run_action("take_over")  # through check_action, like the key
+
+    async def _take_over(self, me: AgentRef, conversation_id: int) -> FlowDone:
+        result, done = await flows.take_over(await self.inbox_app.open_runtime(), me, conversation_id)
+        if result.created:
+            self._my_takeovers.add(result.ticket_id)  # my own doing: no "new ticket on you" toast
+            self._finish_takeover(result.ticket_id)
+        return done
+
+    @work(exit_on_error=False, group="summaries")
+    async def _finish_takeover(self, ticket_id: int) -> None:
+        runtime = await self.inbox_app.open_runtime()
+        await finish_escalation(runtime.store, runtime.ai, ticket_id, runtime.escalation)
+        self.post_message(FlowDone(ticket_id=ticket_id, tickets_changed=True))
+
+    def action_compose(self, mode: str) -> None:
+        self.composer.start(NOTE if mode == NOTE else REPLY)
+
+    @on(Composer.Send)
+    async def _send(self, event: Composer.Send) -> None:
+        if self.me is None:
+            return
+        if not event.text.strip():
+            self.notify("Nothing to send.", severity="warning")
+            return
+        what = "Note not added" if event.mode == NOTE else "Not sent"
+        runtime = await self.inbox_app.open_runtime()
+        self.run_flow(what, flows.send(runtime, self.me, event.ticket_id, event.mode, event.text))
+
+    async def action_allow_ai(self) -> None:
+        ticket = self.detail.open_ticket
+        if ticket is not None and self.me is not None:
+            runtime = await self.inbox_app.open_runtime()
+            self.run_flow("Allow AI replies", flows.allow_ai(runtime, self.me, ticket.ticket.id))
+
+    @on(Button.Pressed, "#allow-ai")
+    async def _allow_ai_pressed(self) -> None:
+        await self.run_action("allow_ai")  # through check_action, like the key
+
+    def action_reassign(self) -> None:
+        ticket = self.detail.open_ticket
+        if ticket is not None:
+            assignee = ticket.ticket.assignee
+            self._pick_assignee(ticket.ticket.id, assignee.id if assignee else None)
+
+    @on(Button.Pressed, "#reassign")
+    async def _reassign_pressed(self) -> None:
+        await self.run_action("reassign")  # through check_action, like the key
+
+    @work(exit_on_error=False, group="flow")
+    async def _pick_assignee(self, ticket_id: int, current: int | None) -> None:
+        runtime = await self.inbox_app.open_runtime()
+        async with runtime.store.read() as session:
+            team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
+        choice: ReassignChoice | None = await self.app.push_screen_wait(ReassignScreen(ticket_id, team, current))
+        if choice is not None:
+            self.run_flow("Reassign", flows.reassign_ticket(runtime, self.me, ticket_id, choice.agent_id))
+
+    def action_previous_tickets(self) -> None:
+        previous = self.detail.query_one("#previous-tickets", OptionList)
+        if previous.highlighted is None:
+            previous.highlighted = 0
+        previous.focus()
+
+    async def action_toggle_availability(self) -> None:
+        if self.me is not None:
+            new = Availability.AWAY if self.availability != Availability.AWAY else Availability.AVAILABLE
+            runtime = await self.inbox_app.open_runtime()
+            self.run_flow("Availability", flows.set_availability(runtime, self.me, new), refresh=False)
+
+    # ----- live updates -------------------------------------------------------
+
+    @on(BridgeStatusChanged)
+    def _bridge_changed(self, message: BridgeStatusChanged) -> None:
+        status = message.status
+        previous = self.bridge_status.state
+        self.bridge_status = status
+        url = self.inbox_app.settings.bridge_base_url
+        if status.state is BridgeState.RECONNECTING and previous in (BridgeState.CONNECTING, BridgeState.OFF):
+            self.notify(f"The server at {url} is not reachable ({status.detail}). "
+                        "The inbox works on the database meanwhile and keeps retrying.",
+                        severity="warning", markup=False, timeout=10)
+        elif status.state is BridgeState.UNAUTHORIZED:
+            self.notify(f"The server refused the token: {status.detail}", severity="error", markup=False)
+        elif status.state is BridgeState.CONNECTED and previous is BridgeState.RECONNECTING:
+            self.notify("Reconnected to the server; caught up.")
+
+    @on(EventArrived)
+    def _event_arrived(self, message: EventArrived) -> None:
+        event = message.event
+        self._pending_events.append(event)
+        self.last_event_id = max(self.last_event_id, event.id)
+        self.last_event_at = self.inbox_app.clock()
+        self._events_waiting.set()
+
+    @work(exit_on_error=False, group="refresher", exclusive=True)
+    async def refresher(self) -> None:
+        """Fetches what each burst of events touched, as one batch (bursts merge)."""
+        while True:
+            await self._events_waiting.wait()
+            self._events_waiting.clear()
+            batch, self._pending_events = self._pending_events, []
+            try:
+                loaded = await self._load_batch(batch)
+            except Exception:  # noqa: BLE001 - a bad pass must not stop live updates
+                log.exception("applying events failed")
+                continue
+            if loaded is not None:
+                self.post_message(loaded)
+
+    async def _load_batch(self, events: list[LiveEvent]) -> LiveBatchLoaded | None:
+        runtime = self.inbox_app.runtime
+        if not events or runtime is None:
+            return None
+        me = self.me
+        batch = merge_events(events, me.id if me else None, self._my_takeovers)
+        loaded = LiveBatchLoaded(message_ids=batch.message_ids)
+        to_fetch: set[int] = set()
+        if self.view is View.CONVERSATIONS:
+            to_fetch = set(batch.changed_conversation_ids)
+            for conversation_id, (event, count) in batch.latest_messages.items():
+                moved = None if conversation_id in to_fetch else self._moved_row(conversation_id, event, count)
+                if moved is None:
+                    to_fetch.add(conversation_id)  # new to this list, or not a live row
+                else:
+                    loaded.conversations.append(moved)
+        announce = sorted(batch.new_on_me - self._announced_tickets)
+        needs_database = to_fetch or announce or batch.team_changed
+        async with contextlib.AsyncExitStack() as stack:
+            session = await stack.enter_async_context(runtime.store.read()) if needs_database else None
+            if session is not None:
+                for conversation_id in to_fetch:
+                    try:
+                        loaded.conversations.append(await get_conversation(session, conversation_id))
+                    except StoreError:
+                        continue
+            for ticket_id in announce:
+                self._announced_tickets.add(ticket_id)
+                row = await _ticket_row(session, ticket_id) if session is not None else None
+                who = literal(row.requester, single_line=True, limit=40) if row else "a customer"
+                loaded.toasts.append(f"New ticket #{ticket_id} on you: {who}")
+            for ticket_id, by in batch.mentions:
+                loaded.toasts.append(f"@{literal(by, single_line=True, limit=40)} mentioned you on ticket #{ticket_id}")
+            if batch.team_changed and session is not None:
+                loaded.team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
+        loaded.refresh_tickets = batch.tickets_changed
+        target = self.detail.target
+        shown_ticket = self.detail.ticket
+        loaded.reload_detail = target is not None and (
+            (isinstance(target, ConversationTarget) and target.conversation_id in batch.conversation_ids)
+            or (isinstance(target, TicketTarget) and (target.ticket_id in batch.ticket_ids or (
+                shown_ticket is not None and shown_ticket.ticket.id == target.ticket_id
+                and shown_ticket.conversation.id in batch.conversation_ids))))
+        return loaded
+
+    def _moved_row(self, conversation_id: int, event: LiveEvent, count: int) -> ConversationRow | None:
+        current = self.rows.record(conversation_key_of(conversation_id))
+        return moved_row(current, event, count) if current is not None else None
+
+    @on(LiveBatchLoaded)
+    def _apply_batch(self, loaded: LiveBatchLoaded) -> None:
+        with self.app.batch_update():
+            if loaded.conversations and self.view is View.CONVERSATIONS:
+                rows = self.rows
+                rows.upsert([c for c in loaded.conversations if c.status == ConversationStatus.LIVE])
+                rows.remove_rows([conversation_key(c) for c in loaded.conversations
+                                  if c.status != ConversationStatus.LIVE])
+                self.list_pane.show_title()
+                if loaded.message_ids:
+                    self.call_after_refresh(self.post_message, MessagesShown(loaded.message_ids))
+            if loaded.team is not None:
+                self._apply_team(loaded.team)  # my availability may have changed elsewhere
+        for text in loaded.toasts:
+            self.notify(text, title="Inbox", markup=False, timeout=8)
+        if loaded.refresh_tickets and self.view is not View.CONVERSATIONS:
+            self._tickets_dirty = True
+        self._counts_dirty = True
+        if loaded.reload_detail:
+            self.detail.reload()
+
+    def _flush_dirty(self) -> None:
+        """At most a few times a second: counts and ticket lists (cheap, but not per event)."""
+        if not self.loaded:
+            return
+        if self._counts_dirty:
+            self._counts_dirty = False
+            self._refresh_counts()
+        if self._tickets_dirty:
+            self._tickets_dirty = False
+            if self.view is not View.CONVERSATIONS:
+                self.list_pane.load()
+
+    @work(exit_on_error=False, group="counts", exclusive=True)
+    async def _refresh_counts(self) -> None:
+        runtime = self.inbox_app.runtime
+        if runtime is None:
+            return
+        async with runtime.store.read() as session:
+            counts = await views.counts(session, self.me.id if self.me else None)
+        self.post_message(CountsLoaded(counts))
+
+    @on(CountsLoaded)
+    def _counts_loaded(self, message: CountsLoaded) -> None:
+        self.counts = message.counts
+
+
+def _freeze_loaded_objects() -> None:
+    """Move what startup loaded (thousands of rows) out of the collector's sight, so
+    full collections during live updates stay short instead of rescanning them."""
+    gc.collect()
+    gc.freeze()
+
+
+async def _ticket_row(session: Any, ticket_id: int) -> TicketRow | None:
+    try:
+        return (await views.ticket_detail(session, ticket_id, transcript_limit=1)).ticket
+    except StoreError:
+        return None
+
+
+__all__ = ["InboxScreen", "not_signed_in_text"]

@@ -1,0 +1,159 @@
+"""The list column: the rows of the current view and the filter bar above them.
+
+It owns its rows: it loads the current view's page in a worker, applies live rows the
+screen hands it, keeps its border title (view · count) and opens and closes the filter.
+The filter sits inside the list's border, so the list keeps its title and its width.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.reactive import var
+from textual.widgets import Input
+
+from inbox_tui.core import views
+from inbox_tui.core.records import AgentRef
+from inbox_tui.core.store import Clock, utc_now
+from inbox_tui.core.views import View
+from inbox_tui.tui.messages import RecordsLoaded
+from inbox_tui.tui.targets import ConversationTarget, DetailTarget
+from inbox_tui.tui.widgets.inbox_rows import conversation_key_of, conversation_spec, ticket_key, ticket_spec
+from inbox_tui.tui.widgets.row_list import RowList
+
+LIST_LIMIT = 10_000
+EMPTY_TEXT = {
+    View.CONVERSATIONS: "No live conversations.",
+    View.ON_YOU: "Nothing on you.",
+    View.UNASSIGNED: "No unassigned tickets.",
+    View.ALL_OPEN: "No open tickets.",
+    View.MENTIONS: "Nobody mentioned you yet.",
+    View.CLOSED: "No closed tickets.",
+}
+FILTER_PLACEHOLDER = "Filter · Enter: list · Esc: clear"
+
+
+def row_key(target: DetailTarget) -> str:
+    if isinstance(target, ConversationTarget):
+        return conversation_key_of(target.conversation_id)
+    return ticket_key(target.ticket_id)
+
+
+class FilterInput(Input):
+    BINDINGS = [Binding("escape", "close", "Clear the filter", show=False)]
+
+    def action_close(self) -> None:
+        pane = self.parent
+        if isinstance(pane, ListPane):
+            pane.close_filter()
+
+
+class ListPane(Vertical):
+    view: var[View] = var(View.CONVERSATIONS, init=False)
+    me: var[AgentRef | None] = var(None, init=False)
+
+    def __init__(self, *, clock: Clock = utc_now, cursor_blink: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+        self.cursor_blink = cursor_blink
+        self._select: DetailTarget | None = None
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        box = FilterInput(placeholder=FILTER_PLACEHOLDER, id="filter", compact=True)
+        box.cursor_blink = self.cursor_blink
+        box.display = False
+        yield box
+        yield RowList(conversation_spec(self.clock), empty_text="Loading…", id="rows")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.rows.refresh)  # ages move on
+
+    @property
+    def rows(self) -> RowList:
+        return self.query_one(RowList)
+
+    @property
+    def filter_box(self) -> Input:
+        return self.query_one(FilterInput)
+
+    # ----- rows -------------------------------------------------------------
+
+    def show_records(self, view: View, records: list[Any], select: DetailTarget | None = None) -> None:
+        if view is not self.view:
+            return  # an answer for a view we already left
+        rows = self.rows
+        spec = conversation_spec(self.clock) if view is View.CONVERSATIONS else ticket_spec(self.clock)
+        rows.set_spec(spec, EMPTY_TEXT[view])
+        wanted = select or self._select
+        self._select = None
+        rows.replace_all(records, select_key=row_key(wanted) if wanted else None)
+        self.show_title()
+
+    def show_title(self) -> None:
+        title = f"{self.view.label} · {self.rows.row_count}"
+        if self.border_title != title:
+            self.border_title = title
+
+    def watch_view(self) -> None:
+        self.close_filter(focus=False)
+        self.load()
+
+    def load(self, select: DetailTarget | None = None) -> None:
+        if select is not None:
+            self._select = select
+        self._load(self.view)
+
+    @work(exit_on_error=False, group="list", exclusive=True)
+    async def _load(self, view: View) -> None:
+        runtime = getattr(self.app, "runtime", None)
+        if runtime is None:
+            return
+        async with runtime.store.read() as session:
+            records = await views.page(session, view, self.me.id if self.me else None, limit=LIST_LIMIT)
+        self.post_message(RecordsLoaded(view, list(records)))
+
+    @on(RecordsLoaded)
+    def _records_loaded(self, message: RecordsLoaded) -> None:
+        self.show_records(message.view, message.records, message.select)
+
+    def select_when_loaded(self, target: DetailTarget | None) -> None:
+        self._select = target
+
+    def select(self, target: DetailTarget) -> None:
+        """Put the cursor on ``target`` now, or once the rows that hold it are loaded."""
+        if not self.rows.select_key(row_key(target)):
+            self._select = target
+
+    # ----- filter -----------------------------------------------------------
+
+    @property
+    def filter_open(self) -> bool:
+        return bool(self.filter_box.display)
+
+    def open_filter(self) -> None:
+        box = self.filter_box
+        box.display = True
+        self.screen.set_focus(box)  # now: the letters typed next are the filter
+
+    def close_filter(self, *, focus: bool = True) -> None:
+        box = self.filter_box
+        box.value = ""
+        box.display = False
+        self.rows.set_filter("")
+        self.show_title()
+        if focus:
+            self.rows.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.rows.set_filter(event.value)
+        self.show_title()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.rows.focus()
