@@ -68,8 +68,7 @@ class ServerProcess:
 
     @classmethod
     async def start(cls, args: list[str], env: dict[str, str]) -> ServerProcess:
-        process = await asyncio.create_subprocess_exec(
-            *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=None)
+        process = await asyncio.create_subprocess_exec(*args, env=env, stdout=asyncio.subprocess.PIPE, stderr=None)
         line = await asyncio.wait_for(process.stdout.readline(), 60)  # type: ignore[union-attr]
         found = LISTENING.search(line.decode())
         if not found:
@@ -92,17 +91,24 @@ class ServerProcess:
             self.process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.process.wait(), 20)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
 
 
 def channel_env(database_url: str, workdir: Path) -> dict[str, str]:
     config = workdir / "config.toml"
-    config.write_text("[server]\nrate_limit_per_second = 1000000.0\nrate_limit_burst = 1000000\n"
-                      "new_conversations_per_minute = 0.0\n")
-    return {**os.environ, "INBOX_DB_URL": database_url, "INBOX_AI": "offline", "INBOX_CONFIG": str(config),
-            "INBOX_DATA_DIR": str(workdir / "data"), "INBOX_CONFIG_DIR": str(workdir / "config")}
+    config.write_text(
+        "[server]\nrate_limit_per_second = 1000000.0\nrate_limit_burst = 1000000\nnew_conversations_per_minute = 0.0\n"
+    )
+    return {
+        **os.environ,
+        "INBOX_DB_URL": database_url,
+        "INBOX_AI": "offline",
+        "INBOX_CONFIG": str(config),
+        "INBOX_DATA_DIR": str(workdir / "data"),
+        "INBOX_CONFIG_DIR": str(workdir / "config"),
+    }
 
 
 # -- measuring --------------------------------------------------------------------------
@@ -123,13 +129,20 @@ class Result:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
     def line(self, label: str) -> str:
-        return (f"{label:<28} {self.rate:9.0f} msg/s   p50 {self.percentile(0.5):7.2f} ms   "
-                f"p99 {self.percentile(0.99):7.2f} ms   ({self.messages} messages in {self.seconds:.2f} s)")
+        return (
+            f"{label:<28} {self.rate:9.0f} msg/s   p50 {self.percentile(0.5):7.2f} ms   "
+            f"p99 {self.percentile(0.99):7.2f} ms   ({self.messages} messages in {self.seconds:.2f} s)"
+        )
 
 
-async def load(customers: int, rounds: int, connect_one: Callable[[int], Awaitable[object]],
-               round_trip: Callable[[object, int], Awaitable[None]],
-               close: Callable[[object], Awaitable[None]], pace: float = 0.0) -> Result:
+async def load(
+    customers: int,
+    rounds: int,
+    connect_one: Callable[[int], Awaitable[object]],
+    round_trip: Callable[[object, int], Awaitable[None]],
+    close: Callable[[object], Awaitable[None]],
+    pace: float = 0.0,
+) -> Result:
     """Connect every customer, then each sends ``rounds`` messages, one after the other:
     as fast as the answers come (``pace`` 0: the saturation throughput), or one every
     ``pace`` seconds from a random start (people typing: the latency a customer sees)."""
@@ -159,8 +172,11 @@ async def load(customers: int, rounds: int, connect_one: Callable[[int], Awaitab
 async def measure_channel(url: str, customers: int, rounds: int, pace: float = 0.0) -> Result:
     async def connect_one(n: int) -> CustomerClient:
         # At 1,000 customers sending flat out, the queue of writes is seconds long.
-        client = CustomerClient(url, customer={"id": f"load-{uuid.uuid4().hex[:8]}-{n}", "name": f"Load {n}",
-                                               "locale": "en"}, ack_timeout=300)
+        client = CustomerClient(
+            url,
+            customer={"id": f"load-{uuid.uuid4().hex[:8]}-{n}", "name": f"Load {n}", "locale": "en"},
+            ack_timeout=300,
+        )
         await client.connect(open_timeout=60)
         return client
 
@@ -179,8 +195,7 @@ async def measure_echo(url: str, customers: int, rounds: int, pace: float = 0.0)
         return await connect(url, compression=None, open_timeout=60)
 
     async def round_trip(connection, n: int) -> None:  # type: ignore[no-untyped-def]
-        await connection.send(encode(SendMessage(text=f"{QUESTION} ({n})", client_id=uuid.uuid4().hex)),
-                              text=True)
+        await connection.send(encode(SendMessage(text=f"{QUESTION} ({n})", client_id=uuid.uuid4().hex)), text=True)
         await connection.recv()
 
     async def close(connection) -> None:  # type: ignore[no-untyped-def]
@@ -196,12 +211,15 @@ async def idle_memory(server: ServerProcess, chat: bool, connections: int) -> fl
     clients = []
     for start in range(0, connections, 100):
         if chat:
-            batch = [CustomerClient(server.url, customer={"id": f"idle-{uuid.uuid4().hex}", "locale": "en"})
-                     for _ in range(start, min(connections, start + 100))]
+            batch = [
+                CustomerClient(server.url, customer={"id": f"idle-{uuid.uuid4().hex}", "locale": "en"})
+                for _ in range(start, min(connections, start + 100))
+            ]
             await asyncio.gather(*(c.connect(open_timeout=60) for c in batch))
         else:
-            batch = await asyncio.gather(*(connect(server.url, compression=None)
-                                           for _ in range(start, min(connections, start + 100))))
+            batch = await asyncio.gather(
+                *(connect(server.url, compression=None) for _ in range(start, min(connections, start + 100)))
+            )
         clients += batch
     await asyncio.sleep(1.0)
     after = server.rss_kib()
@@ -212,20 +230,25 @@ async def idle_memory(server: ServerProcess, chat: bool, connections: int) -> fl
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", default="100,1000", help="comma-separated customer counts")
-    parser.add_argument("--messages", type=int, default=0,
-                        help="messages per customer (default: 20 at 100 customers, 5 at 1000)")
+    parser.add_argument(
+        "--messages", type=int, default=0, help="messages per customer (default: 20 at 100 customers, 5 at 1000)"
+    )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--idle", type=int, default=1000, help="idle connections for the memory figure")
-    parser.add_argument("--pace", type=float, default=5.0,
-                        help="seconds between a customer's messages in the paced run (0: skip it)")
+    parser.add_argument(
+        "--pace", type=float, default=5.0, help="seconds between a customer's messages in the paced run (0: skip it)"
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-channel-"))
     database_url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-    print(f"database: {database_url.split('@')[-1]}   python {sys.version.split()[0]}   cpus {os.cpu_count()}   "
-          f"load average {os.getloadavg()[0]:.1f}")
-    channel = await ServerProcess.start([sys.executable, "-m", "inbox_tui", "serve", "--port", "0"],
-                                        channel_env(database_url, workdir))
+    print(
+        f"database: {database_url.split('@')[-1]}   python {sys.version.split()[0]}   cpus {os.cpu_count()}   "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    channel = await ServerProcess.start(
+        [sys.executable, "-m", "inbox_tui", "serve", "--port", "0"], channel_env(database_url, workdir)
+    )
     echo = await ServerProcess.start([sys.executable, __file__, "--echo-server"], dict(os.environ))
     try:
         # Warm up both (imports, caches, the first SQLite pages), then memory while fresh.
@@ -233,8 +256,10 @@ async def main() -> None:
         await measure_channel(channel.url, 10, 3)
         channel_idle = await idle_memory(channel, True, args.idle)
         echo_idle = await idle_memory(echo, False, args.idle)
-        print(f"memory per idle connection ({args.idle} connections, server RSS growth): "
-              f"channel {channel_idle:.1f} KiB, echo {echo_idle:.1f} KiB")
+        print(
+            f"memory per idle connection ({args.idle} connections, server RSS growth): "
+            f"channel {channel_idle:.1f} KiB, echo {echo_idle:.1f} KiB"
+        )
         for customers in [int(n) for n in args.customers.split(",")]:
             rounds = args.messages or (20 if customers <= 100 else 5)
             # The echo answers so fast that it needs more messages for a stable figure.
@@ -250,12 +275,16 @@ async def main() -> None:
             if args.pace and customers <= 100:
                 paced_echo = await measure_echo(echo.url, customers, 8, args.pace)
                 paced = await measure_channel(channel.url, customers, 8, args.pace)
-                print(f"{customers} customers, one message every {args.pace:g} s each "
-                      f"({customers / args.pace:.0f} msg/s offered)")
+                print(
+                    f"{customers} customers, one message every {args.pace:g} s each "
+                    f"({customers / args.pace:.0f} msg/s offered)"
+                )
                 print(paced_echo.line("  websockets echo"))
                 print(paced.line("  channel (offline bot)"))
                 print(f"  p99 {paced.percentile(0.99):.1f} ms (target < 50 ms)")
-        print(f"\nserver RSS at the end: channel {channel.rss_kib() / 1024:.0f} MiB, echo {echo.rss_kib() / 1024:.0f} MiB")
+        print(
+            f"\nserver RSS at the end: channel {channel.rss_kib() / 1024:.0f} MiB, echo {echo.rss_kib() / 1024:.0f} MiB"
+        )
     finally:
         await asyncio.gather(channel.stop(), echo.stop())
 

@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +36,10 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from inbox_tui.core import escalation, views  # noqa: E402
-from inbox_tui.core.conversations import hash_token  # noqa: E402
-from inbox_tui.core.migrate import upgrade  # noqa: E402
-from inbox_tui.core.models import (  # noqa: E402
+from inbox_tui.core import escalation, views
+from inbox_tui.core.conversations import hash_token
+from inbox_tui.core.migrate import upgrade
+from inbox_tui.core.models import (
     Agent,
     Base,
     Contact,
@@ -52,20 +51,27 @@ from inbox_tui.core.models import (  # noqa: E402
     Ticket,
     TimelineEvent,
 )
-from inbox_tui.core.store import Store  # noqa: E402
-from inbox_tui.core.views import View  # noqa: E402
+from inbox_tui.core.store import Store
+from inbox_tui.core.views import View
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 BATCH = 20_000
 TEAM = 20
 ONLINE = 12
 LINES = [
-    "Hi, my order has not arrived yet.", "Hola, mi pedido no ha llegado todavía.",
-    "Hallo, meine Bestellung ist noch nicht da.", "Bonjour, ma commande n'est pas arrivée.",
-    "Olá, a minha encomenda ainda não chegou.", "Can I change the delivery address?",
-    "The tracking page says it was delivered, but it was not.", "I was charged twice for one order.",
-    "Thanks, that helps!", "Let me check that for you.", "Your parcel ships within 2 working days.",
-    "Could you send me the invoice again?", "Where do I find my order number?",
+    "Hi, my order has not arrived yet.",
+    "Hola, mi pedido no ha llegado todavía.",
+    "Hallo, meine Bestellung ist noch nicht da.",
+    "Bonjour, ma commande n'est pas arrivée.",
+    "Olá, a minha encomenda ainda não chegou.",
+    "Can I change the delivery address?",
+    "The tracking page says it was delivered, but it was not.",
+    "I was charged twice for one order.",
+    "Thanks, that helps!",
+    "Let me check that for you.",
+    "Your parcel ships within 2 working days.",
+    "Could you send me the invoice again?",
+    "Where do I find my order number?",
 ]
 
 
@@ -109,8 +115,9 @@ class Loader:
             import asyncpg
 
             url = self.store.url
-            self.pg = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                            password=url.password, database=url.database)
+            self.pg = await asyncpg.connect(
+                host=url.host, port=url.port or 5432, user=url.username, password=url.password, database=url.database
+            )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -131,13 +138,14 @@ class Loader:
         if self.pg is not None:
             await self.pg.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"(SELECT coalesce(max(id), 1) FROM {table.name}))")
+                f"(SELECT coalesce(max(id), 1) FROM {table.name}))"
+            )
         return total
 
 
 async def fill(store: Store, conversations: int, messages: int, seed: int = 7) -> Filled:
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     escalated = max(1, conversations // 5)  # conversations with an open ticket, beyond the live ones
     total_conversations = conversations + escalated
     contacts = int(total_conversations * 0.8)
@@ -145,30 +153,67 @@ async def fill(store: Store, conversations: int, messages: int, seed: int = 7) -
 
     agent_ids = list(range(1, TEAM + 1))
     conversation_contact = {c: (c - 1) % contacts + 1 for c in range(1, total_conversations + 1)}
-    started_at = {c: now - timedelta(days=30) + timedelta(seconds=rng.randrange(0, 29 * 86400))
-                  for c in conversation_contact}
+    started_at = {
+        c: now - timedelta(days=30) + timedelta(seconds=rng.randrange(0, 29 * 86400)) for c in conversation_contact
+    }
     count_of = {c: per_conversation + (1 if c <= extra else 0) for c in conversation_contact}
     step = timedelta(seconds=20)
     last_at = {c: started_at[c] + step * max(0, count_of[c] - 1) for c in conversation_contact}
 
     async with Loader(store) as loader:
         token_hash = hash_token("benchmark")
-        await loader.load(Agent, ["id", "handle", "name", "capacity", "timezone", "availability",
-                                  "token_hash", "created_at"],
-                          ((a, f"agent{a}", f"Agent {a}", 100_000, "UTC", "available", f"{a:064x}", now)
-                           for a in agent_ids))
-        await loader.load(Presence, ["id", "agent_id", "node", "connected_at", "heartbeat_at"],
-                          ((a, a, "bench", now, now + timedelta(days=1)) for a in agent_ids[:ONLINE]))
-        await loader.load(Contact, ["id", "channel", "external_id", "name", "email", "locale", "created_at"],
-                          ((k, "web", f"customer-{k}", f"Customer {k}", f"c{k}@example.com", None, now)
-                           for k in range(1, contacts + 1)))
-        await loader.load(Conversation, [
-            "id", "public_id", "token_hash", "channel", "contact_id", "status", "ai_enabled", "language",
-            "created_at", "last_activity_at", "last_message_preview", "message_count"],
-            ((c, str(uuid.UUID(int=rng.getrandbits(128))), token_hash, "web", conversation_contact[c],
-              "live" if c <= conversations else "escalated", c <= conversations, None,
-              started_at[c], last_at[c], LINES[c % len(LINES)], count_of[c])
-             for c in conversation_contact))
+        await loader.load(
+            Agent,
+            ["id", "handle", "name", "capacity", "timezone", "availability", "token_hash", "created_at"],
+            ((a, f"agent{a}", f"Agent {a}", 100_000, "UTC", "available", f"{a:064x}", now) for a in agent_ids),
+        )
+        await loader.load(
+            Presence,
+            ["id", "agent_id", "node", "connected_at", "heartbeat_at"],
+            ((a, a, "bench", now, now + timedelta(days=1)) for a in agent_ids[:ONLINE]),
+        )
+        await loader.load(
+            Contact,
+            ["id", "channel", "external_id", "name", "email", "locale", "created_at"],
+            (
+                (k, "web", f"customer-{k}", f"Customer {k}", f"c{k}@example.com", None, now)
+                for k in range(1, contacts + 1)
+            ),
+        )
+        await loader.load(
+            Conversation,
+            [
+                "id",
+                "public_id",
+                "token_hash",
+                "channel",
+                "contact_id",
+                "status",
+                "ai_enabled",
+                "language",
+                "created_at",
+                "last_activity_at",
+                "last_message_preview",
+                "message_count",
+            ],
+            (
+                (
+                    c,
+                    str(uuid.UUID(int=rng.getrandbits(128))),
+                    token_hash,
+                    "web",
+                    conversation_contact[c],
+                    "live" if c <= conversations else "escalated",
+                    c <= conversations,
+                    None,
+                    started_at[c],
+                    last_at[c],
+                    LINES[c % len(LINES)],
+                    count_of[c],
+                )
+                for c in conversation_contact
+            ),
+        )
 
         def message_rows() -> Iterator[tuple[Any, ...]]:
             message_id = 0
@@ -177,12 +222,24 @@ async def fill(store: Store, conversations: int, messages: int, seed: int = 7) -
                     message_id += 1
                     author = ("customer", "bot")[i % 2]
                     at = started_at[c] + step * i
-                    yield (message_id, c, author, None, "Customer" if author == "customer" else "Assistant",
-                           LINES[(c + i) % len(LINES)], f"m{i}" if author == "customer" else None, at, at)
+                    yield (
+                        message_id,
+                        c,
+                        author,
+                        None,
+                        "Customer" if author == "customer" else "Assistant",
+                        LINES[(c + i) % len(LINES)],
+                        f"m{i}" if author == "customer" else None,
+                        at,
+                        at,
+                    )
 
         began = time.perf_counter()
-        loaded = await loader.load(Message, ["id", "conversation_id", "author", "agent_id", "name", "text",
-                                             "client_id", "created_at", "delivered_at"], message_rows())
+        loaded = await loader.load(
+            Message,
+            ["id", "conversation_id", "author", "agent_id", "name", "text", "client_id", "created_at", "delivered_at"],
+            message_rows(),
+        )
         print(f"  {loaded:,} messages in {time.perf_counter() - began:.1f} s", flush=True)
 
         # Tickets: one open per escalated conversation; closed history on a third of the live ones.
@@ -198,14 +255,52 @@ async def fill(store: Store, conversations: int, messages: int, seed: int = 7) -
             ticket_id += 1
             closed = started_at[c] + timedelta(minutes=5)
             tickets.append((ticket_id, c, conversation_contact[c], "closed", rng.choice(agent_ids), closed, closed))
-        await loader.load(Ticket, [
-            "id", "type", "conversation_id", "contact_id", "channel", "subject", "summary", "summary_state",
-            "language", "status", "assignee_id", "source", "reason", "handoff_pending", "created_by_id",
-            "created_at", "updated_at", "closed_at"],
-            ((t, "live_chat", c, k, "web", LINES[t % len(LINES)], "A summary. Two sentences.", "ready", "en",
-              status, assignee, "escalation", "asked for a person", False, None,
-              updated - timedelta(minutes=5), updated, closed)
-             for t, c, k, status, assignee, closed, updated in tickets))
+        await loader.load(
+            Ticket,
+            [
+                "id",
+                "type",
+                "conversation_id",
+                "contact_id",
+                "channel",
+                "subject",
+                "summary",
+                "summary_state",
+                "language",
+                "status",
+                "assignee_id",
+                "source",
+                "reason",
+                "handoff_pending",
+                "created_by_id",
+                "created_at",
+                "updated_at",
+                "closed_at",
+            ],
+            (
+                (
+                    t,
+                    "live_chat",
+                    c,
+                    k,
+                    "web",
+                    LINES[t % len(LINES)],
+                    "A summary. Two sentences.",
+                    "ready",
+                    "en",
+                    status,
+                    assignee,
+                    "escalation",
+                    "asked for a person",
+                    False,
+                    None,
+                    updated - timedelta(minutes=5),
+                    updated,
+                    closed,
+                )
+                for t, c, k, status, assignee, closed, updated in tickets
+            ),
+        )
 
         mentioned_agent = agent_ids[1]
 
@@ -222,22 +317,36 @@ async def fill(store: Store, conversations: int, messages: int, seed: int = 7) -
                     event_id += 1
                     yield (event_id, t, "note", "note", f"@agent{mentioned_agent} have a look", assignee, updated)
 
-        await loader.load(TimelineEvent, ["id", "ticket_id", "kind", "code", "text", "agent_id", "created_at"],
-                          timeline_rows())
+        await loader.load(
+            TimelineEvent, ["id", "ticket_id", "kind", "code", "text", "agent_id", "created_at"], timeline_rows()
+        )
         if store.is_sqlite:
             async with store.read() as session:
-                note_ids = [(row[0], row[1]) for row in await session.execute(text(
-                    "SELECT id, ticket_id FROM timeline_events WHERE kind = 'note'"))]
+                note_ids = [
+                    (row[0], row[1])
+                    for row in await session.execute(
+                        text("SELECT id, ticket_id FROM timeline_events WHERE kind = 'note'")
+                    )
+                ]
         else:
-            note_ids = [(r["id"], r["ticket_id"]) for r in await loader.pg.fetch(
-                "SELECT id, ticket_id FROM timeline_events WHERE kind = 'note'")]
-        await loader.load(Mention, ["id", "note_id", "ticket_id", "agent_id", "author_id", "created_at", "seen_at"],
-                          ((i, note, ticket, mentioned_agent, None, now, None)
-                           for i, (note, ticket) in enumerate(note_ids, start=1)))
+            note_ids = [
+                (r["id"], r["ticket_id"])
+                for r in await loader.pg.fetch("SELECT id, ticket_id FROM timeline_events WHERE kind = 'note'")
+            ]
+        await loader.load(
+            Mention,
+            ["id", "note_id", "ticket_id", "agent_id", "author_id", "created_at", "seen_at"],
+            ((i, note, ticket, mentioned_agent, None, now, None) for i, (note, ticket) in enumerate(note_ids, start=1)),
+        )
         # An event log of the same order as the conversations (its size does not enter the views).
-        await loader.load(Event, ["id", "kind", "conversation_id", "ticket_id", "agent_id", "payload", "created_at"],
-                          ((c, "conversation_created", c, None, None, "{}" if not store.is_sqlite else {}, now)
-                           for c in conversation_contact))
+        await loader.load(
+            Event,
+            ["id", "kind", "conversation_id", "ticket_id", "agent_id", "payload", "created_at"],
+            (
+                (c, "conversation_created", c, None, None, "{}" if not store.is_sqlite else {}, now)
+                for c in conversation_contact
+            ),
+        )
         if loader.pg is not None:
             await loader.pg.execute("VACUUM ANALYZE")  # what autovacuum does soon after a bulk load
 
@@ -282,8 +391,11 @@ def report(name: str, timing: Timing, target_ms: float | None) -> bool:
     ok = target_ms is None or p99 < target_ms
     verdict = "" if target_ms is None else f"{'ok' if ok else 'MISSED'} (p99 < {target_ms:.0f} ms)"
     cpu_text = f"cpu {timing.cpu_ms:6.2f} ms" if timing.cpu_ms is not None else " " * 13
-    print(f"  {name:<36} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   max {max(durations):7.2f} ms   "
-          f"{cpu_text}   n={len(durations):<4} {verdict}", flush=True)
+    print(
+        f"  {name:<36} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   max {max(durations):7.2f} ms   "
+        f"{cpu_text}   n={len(durations):<4} {verdict}",
+        flush=True,
+    )
     return ok
 
 
@@ -309,20 +421,27 @@ async def measure(store: Store, filled: Filled, claims: int, view_samples: int, 
         ("All open", lambda i: in_read(lambda s: views.page(s, View.ALL_OPEN))),
         ("Closed", lambda i: in_read(lambda s: views.page(s, View.CLOSED))),
         ("Mentions", lambda i: in_read(lambda s: views.page(s, View.MENTIONS, filled.mentioned_agent))),
-        ("Previous tickets of a requester", lambda i: in_read(
-            lambda s: views.previous_tickets(s, rng.choice(filled.contacts_with_history)))),
+        (
+            "Previous tickets of a requester",
+            lambda i: in_read(lambda s: views.previous_tickets(s, rng.choice(filled.contacts_with_history))),
+        ),
         ("Counts (sidebar, all views)", lambda i: in_read(lambda s: views.counts(s, filled.busiest_agent))),
-        ("Ticket detail pane", lambda i: in_read(
-            lambda s: views.ticket_detail(s, rng.choice(filled.open_tickets)))),
+        ("Ticket detail pane", lambda i: in_read(lambda s: views.ticket_detail(s, rng.choice(filled.open_tickets)))),
     ]
     for name, call in pages:
         ok &= report(name, await timed(view_samples, call, warm=3), 50)
     # The inbox loads a whole list in one query (10,000 rows): reported, not a page target.
     print("  whole lists, as the inbox loads them (up to 10,000 rows; no target):", flush=True)
-    for name, view, agent in (("Conversations", View.CONVERSATIONS, None), ("All open", View.ALL_OPEN, None),
-                              ("Closed", View.CLOSED, None)):
-        whole = await timed(max(5, view_samples // 5), lambda i, v=view, a=agent: in_read(
-            lambda s: views.page(s, v, a, limit=10_000)), warm=1)
+    for name, view, agent in (
+        ("Conversations", View.CONVERSATIONS, None),
+        ("All open", View.ALL_OPEN, None),
+        ("Closed", View.CLOSED, None),
+    ):
+        whole = await timed(
+            max(5, view_samples // 5),
+            lambda i, v=view, a=agent: in_read(lambda s: views.page(s, v, a, limit=10_000)),
+            warm=1,
+        )
         report(f"{name} (all rows)", whole, None)
 
     print("  claim (escalate, no AI summary):", flush=True)
@@ -330,18 +449,24 @@ async def measure(store: Store, filled: Filled, claims: int, view_samples: int, 
 
     async def claim(i: int) -> None:
         if i % 2:
-            await escalation.escalate(store, targets[i], source="takeover",
-                                      actor_id=rng.choice(filled.agent_ids), settings=settings)
+            await escalation.escalate(
+                store, targets[i], source="takeover", actor_id=rng.choice(filled.agent_ids), settings=settings
+            )
         else:
-            await escalation.escalate(store, targets[i], source="escalation", reason="asked for a person",
-                                      settings=settings)
+            await escalation.escalate(
+                store, targets[i], source="escalation", reason="asked for a person", settings=settings
+            )
 
     durations = await timed(claims, claim)
     ok &= report("escalate (takeover + bot, mixed)", durations, 20)
     report("  of which takeovers", Timing(durations.durations[1::2]), 20)
     report("  of which bot escalations", Timing(durations.durations[0::2]), 20)
-    again = await timed(min(claims, 100), lambda i: escalation.escalate(
-        store, targets[i], source="takeover", actor_id=filled.agent_ids[0], settings=settings))
+    again = await timed(
+        min(claims, 100),
+        lambda i: escalation.escalate(
+            store, targets[i], source="takeover", actor_id=filled.agent_ids[0], settings=settings
+        ),
+    )
     ok &= report("escalate, already held (idempotent)", again, 20)
     return ok
 
@@ -377,8 +502,11 @@ async def run_backend(backend: str, args: argparse.Namespace) -> bool:
         await upgrade(store)
         began = time.perf_counter()
         filled = await fill(store, args.conversations, args.messages)
-        print(f"  filled in {time.perf_counter() - began:.1f} s: {args.conversations:,} live conversations, "
-              f"{args.messages:,} messages, {len(filled.open_tickets):,} open tickets", flush=True)
+        print(
+            f"  filled in {time.perf_counter() - began:.1f} s: {args.conversations:,} live conversations, "
+            f"{args.messages:,} messages, {len(filled.open_tickets):,} open tickets",
+            flush=True,
+        )
         return await measure(store, filled, args.claims, args.view_samples)
     finally:
         await store.close()
@@ -400,8 +528,11 @@ async def main() -> int:
     if args.claims > args.conversations:
         parser.error("--claims cannot exceed --conversations")
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    print(f"inbox-tui core benchmark: {', '.join(backends)}; "
-          f"{args.conversations:,} conversations, {args.messages:,} messages", flush=True)
+    print(
+        f"inbox-tui core benchmark: {', '.join(backends)}; "
+        f"{args.conversations:,} conversations, {args.messages:,} messages",
+        flush=True,
+    )
     results = [await run_backend(backend, args) for backend in backends]
     print("\nall targets met" if all(results) else "\nsome targets MISSED (see above)")
     return 0 if all(results) else 1

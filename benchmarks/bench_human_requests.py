@@ -55,8 +55,10 @@ def report(path: Path, show_misses: bool) -> None:
         c = counts[key]
         recall = c["person_caught"] / c["person"] if c["person"] else 0.0
         fp_rate = c["other_caught"] / c["other"] if c["other"] else 0.0
-        print(f"{key:<9}{c['person']:>9}{c['person_caught']:>8}{recall:>8.1%}"
-              f"{c['other']:>13}{c['other_caught']:>9}{fp_rate:>7.1%}")
+        print(
+            f"{key:<9}{c['person']:>9}{c['person_caught']:>8}{recall:>8.1%}"
+            f"{c['other']:>13}{c['other_caught']:>9}{fp_rate:>7.1%}"
+        )
     if show_misses and misses:
         print("\n".join(misses))
 

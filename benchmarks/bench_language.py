@@ -100,12 +100,16 @@ def main() -> None:
     for name, (languages, low, preload) in SETUPS.items():
         out = subprocess.run(
             [sys.executable, "-c", CHILD, str(ROOT), languages, "1" if low else "0", "1" if preload else "0"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         r = json.loads(out)
         n = r["lines"]
-        print(f"{name:<52}{r['idle_mib']:>9.1f}{r['after_mib']:>10.1f}{r['right'] / n:>8.1%}"
-              f"{r['unsure'] / n:>8.1%}{r['wrong'] / n:>7.1%}{r['us_per_line']:>9.0f}")
+        print(
+            f"{name:<52}{r['idle_mib']:>9.1f}{r['after_mib']:>10.1f}{r['right'] / n:>8.1%}"
+            f"{r['unsure'] / n:>8.1%}{r['wrong'] / n:>7.1%}{r['us_per_line']:>9.0f}"
+        )
     print(f"({n} short lines: the phrasing sets and the demo scripts; RSS from /proc/self/status)")
 
 

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
@@ -68,17 +68,40 @@ async def seed(url: str, conversations: int) -> str:
     try:
         await ensure_schema(store)
         _agent, token = await add_agent(store, "bench", "Bench Agent")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with store.write() as session:
-            await session.execute(insert(Contact), [
-                {"id": i + 1, "channel": "web", "external_id": f"seed-{i}", "name": f"Customer {i}",
-                 "created_at": now} for i in range(conversations)])
-            await session.execute(insert(Conversation), [
-                {"public_id": str(uuid.uuid4()), "token_hash": hash_token(f"t{i}"), "channel": "web",
-                 "contact_id": i + 1, "status": "live", "ai_enabled": True, "language": "en",
-                 "created_at": now - timedelta(minutes=i), "last_activity_at": now - timedelta(seconds=i),
-                 "last_message_preview": f"question number {i}", "message_count": 1}
-                for i in range(conversations)])
+            await session.execute(
+                insert(Contact),
+                [
+                    {
+                        "id": i + 1,
+                        "channel": "web",
+                        "external_id": f"seed-{i}",
+                        "name": f"Customer {i}",
+                        "created_at": now,
+                    }
+                    for i in range(conversations)
+                ],
+            )
+            await session.execute(
+                insert(Conversation),
+                [
+                    {
+                        "public_id": str(uuid.uuid4()),
+                        "token_hash": hash_token(f"t{i}"),
+                        "channel": "web",
+                        "contact_id": i + 1,
+                        "status": "live",
+                        "ai_enabled": True,
+                        "language": "en",
+                        "created_at": now - timedelta(minutes=i),
+                        "last_activity_at": now - timedelta(seconds=i),
+                        "last_message_preview": f"question number {i}",
+                        "message_count": 1,
+                    }
+                    for i in range(conversations)
+                ],
+            )
         return token
     finally:
         await store.close()
@@ -120,14 +143,25 @@ async def generate_load(port: int, rate: float, seconds: float, customers: int, 
 async def run(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     url = f"sqlite+aiosqlite:///{folder / 'inbox.db'}"
-    env = {**os.environ, "INBOX_DB_URL": url, "INBOX_AI": "offline", "INBOX_CONFIG_DIR": str(folder / "config"),
-           "INBOX_DATA_DIR": str(folder / "data"), "TEXTUAL_ANIMATIONS": "none"}
+    env = {
+        **os.environ,
+        "INBOX_DB_URL": url,
+        "INBOX_AI": "offline",
+        "INBOX_CONFIG_DIR": str(folder / "config"),
+        "INBOX_DATA_DIR": str(folder / "data"),
+        "TEXTUAL_ANIMATIONS": "none",
+    }
     os.environ.update({k: env[k] for k in ("INBOX_CONFIG_DIR", "INBOX_DATA_DIR", "TEXTUAL_ANIMATIONS")})
     print(f"seeding {args.conversations} live conversations …", flush=True)
     token = await seed(url, args.conversations)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "inbox_tui", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "inbox_tui", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     load: subprocess.Popen[str] | None = None
     try:
         assert server.stdout is not None
@@ -140,11 +174,24 @@ async def run(args: argparse.Namespace) -> None:
         from inbox_tui.tui.messages import MessagesShown
         from inbox_tui.tui.widgets.row_list import RowList
 
-        settings = Settings(database_url=url, ai=AISettings(backend="offline"),
-                            tui=TUISettings(token=token, server_url=f"ws://127.0.0.1:{port}"))
-        import_seconds = float(subprocess.run(
-            [sys.executable, "-c", "import time; t = time.monotonic(); import inbox_tui.tui.app; "
-             "print(time.monotonic() - t)"], capture_output=True, text=True, env=env, check=True).stdout)
+        settings = Settings(
+            database_url=url,
+            ai=AISettings(backend="offline"),
+            tui=TUISettings(token=token, server_url=f"ws://127.0.0.1:{port}"),
+        )
+        import_seconds = float(
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import time; t = time.monotonic(); import inbox_tui.tui.app; print(time.monotonic() - t)",
+                ],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            ).stdout
+        )
         app_start = time.monotonic()
         app = InboxApp(settings, cursor_blink=False)
         # Observed through the messages the inbox posts, not through hooks in the product:
@@ -170,9 +217,24 @@ async def run(args: argparse.Namespace) -> None:
                 await asyncio.sleep(0.05)
             idle_rss, _ = rss_mb()
             sent_file = folder / "sent.json"
-            load = subprocess.Popen([sys.executable, __file__, "--load", "--port", str(port), "--rate",
-                                     str(args.rate), "--seconds", str(args.seconds), "--customers",
-                                     str(args.customers), "--out", str(sent_file)], env=env)
+            load = subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "--load",
+                    "--port",
+                    str(port),
+                    "--rate",
+                    str(args.rate),
+                    "--seconds",
+                    str(args.seconds),
+                    "--customers",
+                    str(args.customers),
+                    "--out",
+                    str(sent_file),
+                ],
+                env=env,
+            )
             while load.poll() is None:
                 await asyncio.sleep(0.1)
             await asyncio.sleep(2.0)  # the tail of the stream
@@ -184,20 +246,30 @@ async def run(args: argparse.Namespace) -> None:
         duration = args.seconds
         print()
         print(f"conversations listed at start:   {listed}  (after the load: {after_rows})")
-        print(f"first usable screen:             {(first_screen - app_start) * 1000:.0f} ms from App start "
-              f"(+ {import_seconds * 1000:.0f} ms to import the inbox in a fresh interpreter)")
-        print(f"customer messages sent:          {len(sent)} in {duration:.0f} s "
-              f"({len(sent) / duration:.0f}/s; the bot answers each)")
+        print(
+            f"first usable screen:             {(first_screen - app_start) * 1000:.0f} ms from App start "
+            f"(+ {import_seconds * 1000:.0f} ms to import the inbox in a fresh interpreter)"
+        )
+        print(
+            f"customer messages sent:          {len(sent)} in {duration:.0f} s "
+            f"({len(sent) / duration:.0f}/s; the bot answers each)"
+        )
         if latencies:
-            print(f"frame → list row on screen:      p50 {statistics.median(latencies):.1f} ms, "
-                  f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms "
-                  f"({len(latencies)} measured, {missing} never shown)")
+            print(
+                f"frame → list row on screen:      p50 {statistics.median(latencies):.1f} ms, "
+                f"p99 {percentile(latencies, 0.99):.1f} ms, max {max(latencies):.1f} ms "
+                f"({len(latencies)} measured, {missing} never shown)"
+            )
         inside = [(shown[mid] - arrived[mid]) * 1000 for mid, _ in sent if mid in shown and mid in arrived]
         if inside:
-            print(f"  of which bridge event → screen: p50 {statistics.median(inside):.1f} ms, "
-                  f"p99 {percentile(inside, 0.99):.1f} ms (the inbox's own share)")
-        print(f"inbox RSS:                       {idle_rss:.0f} MB idle with the list loaded, "
-              f"{rss_now:.0f} MB after the load, peak {rss_peak:.0f} MB")
+            print(
+                f"  of which bridge event → screen: p50 {statistics.median(inside):.1f} ms, "
+                f"p99 {percentile(inside, 0.99):.1f} ms (the inbox's own share)"
+            )
+        print(
+            f"inbox RSS:                       {idle_rss:.0f} MB idle with the list loaded, "
+            f"{rss_now:.0f} MB after the load, peak {rss_peak:.0f} MB"
+        )
     finally:
         if load is not None and load.poll() is None:
             load.kill()

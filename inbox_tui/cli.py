@@ -79,8 +79,12 @@ def check_database(settings: Settings) -> None:
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML).")
-@click.option("--log-level", type=click.Choice(LEVELS, case_sensitive=False), default=None,
-              help="How much to log (default: warning; info for the demo's inbox).")
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS, case_sensitive=False),
+    default=None,
+    help="How much to log (default: warning; info for the demo's inbox).",
+)
 @click.version_option(__version__, prog_name="inbox-tui")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, log_level: str | None) -> None:
@@ -163,8 +167,13 @@ def config_show(ctx: click.Context) -> None:
 
 
 @config.command("init")
-@click.option("--path", "target", type=click.Path(dir_okay=False), default=None,
-              help="Where to write it (default: the config file's usual place).")
+@click.option(
+    "--path",
+    "target",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where to write it (default: the config file's usual place).",
+)
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 def config_init(target: str | None, force: bool) -> None:
     """Write a commented config.toml with every setting at its default."""
@@ -242,15 +251,22 @@ def _shift_specs(_ctx: click.Context, param: click.Parameter, values: tuple[str,
         raise click.BadParameter(str(error), param=param) from None
 
 
-SHIFT_HELP = ('A weekly shift in the teammate\'s timezone, e.g. "mon-fri 09:00-17:00", '
-              '"sat,sun 10:00-14:00", "fri 22:00-06:00" (crosses midnight), "daily 00:00-24:00". Repeatable.')
+SHIFT_HELP = (
+    'A weekly shift in the teammate\'s timezone, e.g. "mon-fri 09:00-17:00", '
+    '"sat,sun 10:00-14:00", "fri 22:00-06:00" (crosses midnight), "daily 00:00-24:00". Repeatable.'
+)
 
 
 @agents.command("add")
 @click.argument("handle")
 @click.option("--name", default="", help="Display name (defaults to the handle).")
-@click.option("--capacity", default=5, show_default=True, type=click.IntRange(min=0),
-              help="Open tickets the rules may give this teammate at most.")
+@click.option(
+    "--capacity",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Open tickets the rules may give this teammate at most.",
+)
 @click.option("--timezone", "tz", default="UTC", show_default=True, help="IANA name, e.g. Europe/Lisbon.")
 @click.option("--shift", "shifts", multiple=True, callback=_shift_specs, help=SHIFT_HELP)
 @click.pass_context
@@ -282,8 +298,9 @@ def agents_add(ctx: click.Context, handle: str, name: str, capacity: int, tz: st
 @click.option("--timezone", "tz", default=None, help="IANA name, e.g. Europe/Lisbon.")
 @click.option("--availability", default=None, type=click.Choice(["available", "away"]))
 @click.pass_context
-def agents_edit(ctx: click.Context, handle: str, name: str | None, capacity: int | None, tz: str | None,
-                availability: str | None) -> None:
+def agents_edit(
+    ctx: click.Context, handle: str, name: str | None, capacity: int | None, tz: str | None, availability: str | None
+) -> None:
     """Change a teammate's name, capacity, timezone or availability."""
     from inbox_tui.core.team import set_availability, update_agent
 
@@ -292,8 +309,9 @@ def agents_edit(ctx: click.Context, handle: str, name: str | None, capacity: int
         raise click.UsageError("nothing to change: give --name, --capacity, --timezone or --availability")
 
     async def _edit(store: Store) -> Any:
-        agent = await update_agent(store, handle, name=name, capacity=capacity, timezone=tz,
-                                   assignment=settings.assignment)
+        agent = await update_agent(
+            store, handle, name=name, capacity=capacity, timezone=tz, assignment=settings.assignment
+        )
         if availability is not None:
             await set_availability(store, agent.id, availability, assignment=settings.assignment)
         return agent
@@ -303,8 +321,9 @@ def agents_edit(ctx: click.Context, handle: str, name: str | None, capacity: int
 
 @agents.command("shifts")
 @click.argument("handle")
-@click.option("--set", "replace_with", multiple=True, callback=_shift_specs,
-              help="Replace all shifts with these. " + SHIFT_HELP)
+@click.option(
+    "--set", "replace_with", multiple=True, callback=_shift_specs, help="Replace all shifts with these. " + SHIFT_HELP
+)
 @click.option("--add", "add", multiple=True, callback=_shift_specs, help="Add shifts to the existing ones.")
 @click.option("--clear", is_flag=True, help="Remove every shift (the teammate is then always on shift).")
 @click.pass_context
@@ -353,8 +372,12 @@ def agents_token(ctx: click.Context, handle: str) -> None:
 
 @agents.command("link")
 @click.argument("handle")
-@click.option("--url", "base_url", default=None,
-              help="The web address teammates open (default: [web] public_url, else http://127.0.0.1:8000).")
+@click.option(
+    "--url",
+    "base_url",
+    default=None,
+    help="The web address teammates open (default: [web] public_url, else http://127.0.0.1:8000).",
+)
 @click.pass_context
 def agents_link(ctx: click.Context, handle: str, base_url: str | None) -> None:
     """Make a one-time sign-in link for `inbox-tui web` (short-lived, works once, shown once)."""
@@ -367,8 +390,11 @@ def agents_link(ctx: click.Context, handle: str, base_url: str | None) -> None:
     link = run_with_store(settings, lambda store: create_sign_in_link(store, handle, valid_for))
     base = (base_url or settings.web.public_url or "http://127.0.0.1:8000").rstrip("/")
     click.echo(f"{base}/link?code={link.secret}")
-    click.echo(f"One-time sign-in link for {link.agent.label}, valid until "
-               f"{link.expires_at:%Y-%m-%d %H:%M} UTC; it works once.", err=True)
+    click.echo(
+        f"One-time sign-in link for {link.agent.label}, valid until "
+        f"{link.expires_at:%Y-%m-%d %H:%M} UTC; it works once.",
+        err=True,
+    )
 
 
 @agents.command("remove")
@@ -404,9 +430,11 @@ def agents_list(ctx: click.Context) -> None:
         row = member.status
         online = "online" if row.online else "offline"
         shift = "on shift" if member.on_shift else "off shift"
-        click.echo(f"@{row.agent.handle:<16} {row.agent.name:<24} {row.availability:<10} {online:<8} "
-                   f"{row.open_tickets}/{row.capacity:<4} {shift:<10} {row.timezone:<20} "
-                   f"{describe_shifts(member.shifts)}")
+        click.echo(
+            f"@{row.agent.handle:<16} {row.agent.name:<24} {row.availability:<10} {online:<8} "
+            f"{row.open_tickets}/{row.capacity:<4} {shift:<10} {row.timezone:<20} "
+            f"{describe_shifts(member.shifts)}"
+        )
 
 
 def inbox_agent(settings: Settings, override: str | None) -> str | None:
@@ -447,15 +475,21 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 
 @main.command("demo")
 @click.option("--reset", is_flag=True, help="Start from an empty demo database.")
-@click.option("--no-tui", "headless", is_flag=True,
-              help="Run the server and the simulated customers only, until Ctrl+C.")
+@click.option(
+    "--no-tui", "headless", is_flag=True, help="Run the server and the simulated customers only, until Ctrl+C."
+)
 @click.option("--no-customers", is_flag=True, help="No simulated customers (play them with `inbox-tui chat --demo`).")
 @click.option("--seed", default=None, type=int, help="Seed for the simulated customers' choices.")
-@click.option("--port", default=None, type=click.IntRange(0, 65535),
-              help="Port of the demo's server (default: 8770, or a free one when that is taken).")
+@click.option(
+    "--port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Port of the demo's server (default: 8770, or a free one when that is taken).",
+)
 @click.pass_context
-def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, seed: int | None,
-         port: int | None) -> None:
+def demo(
+    ctx: click.Context, reset: bool, headless: bool, no_customers: bool, seed: int | None, port: int | None
+) -> None:
     """A working inbox in one command: server, bot, teammates and customers, then the TUI.
 
     Nothing to configure and no network: the offline bot answers from a demo knowledge
@@ -465,8 +499,16 @@ def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, se
     from inbox_tui.demo.launch import run_demo
 
     try:
-        code = run_demo(settings_from(ctx), reset=reset, tui=not headless, customers=not no_customers,
-                        seed=seed, echo=click.echo, log_level=log_level_from(ctx), port=port)
+        code = run_demo(
+            settings_from(ctx),
+            reset=reset,
+            tui=not headless,
+            customers=not no_customers,
+            seed=seed,
+            echo=click.echo,
+            log_level=log_level_from(ctx),
+            port=port,
+        )
     except DemoStartError as error:
         raise click.ClickException(str(error)) from None
     if code:
@@ -483,8 +525,17 @@ def demo(ctx: click.Context, reset: bool, headless: bool, no_customers: bool, se
 @click.option("--channel", default="web", show_default=True)
 @click.option("--new", "new_chat", is_flag=True, help="Start a new conversation instead of resuming.")
 @click.pass_context
-def chat(ctx: click.Context, url: str | None, join_demo: bool, name: str | None, customer_id: str | None,
-         email: str | None, locale: str | None, channel: str, new_chat: bool) -> None:
+def chat(
+    ctx: click.Context,
+    url: str | None,
+    join_demo: bool,
+    name: str | None,
+    customer_id: str | None,
+    email: str | None,
+    locale: str | None,
+    channel: str,
+    new_chat: bool,
+) -> None:
     """Chat as a customer, in this terminal (the customer protocol, /chat).
 
     Resumes your last conversation with that server unless --new."""
@@ -504,8 +555,13 @@ def chat(ctx: click.Context, url: str | None, join_demo: bool, name: str | None,
             raise click.ClickException("no demo is running with this data directory; start `inbox-tui demo` first")
     url = url or settings.bridge_base_url
     user = getpass.getuser()
-    identity = ChatIdentity(customer_id=customer_id or f"terminal-{user}", name=name or user,
-                            email=email, locale=locale or default_locale(), channel=channel)
+    identity = ChatIdentity(
+        customer_id=customer_id or f"terminal-{user}",
+        name=name or user,
+        email=email,
+        locale=locale or default_locale(),
+        channel=channel,
+    )
     try:
         code = asyncio.run(TerminalChat(url, identity, new=new_chat).run())
     except ChatError as error:
@@ -520,23 +576,41 @@ def chat(ctx: click.Context, url: str | None, join_demo: bool, name: str | None,
 
 
 @main.command("web")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; beyond loopback needs --certfile/--keyfile or --behind-tls-proxy.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; beyond loopback needs --certfile/--keyfile or --behind-tls-proxy.",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--certfile", default=None, type=click.Path(dir_okay=False),
-              help="TLS certificate (PEM) to serve HTTPS.")
-@click.option("--keyfile", default=None, type=click.Path(dir_okay=False),
-              help="The certificate's private key (PEM).")
-@click.option("--behind-tls-proxy", is_flag=True,
-              help="A reverse proxy in front terminates TLS (cookies are then Secure, and the "
-                   "client address is read from X-Forwarded-For).")
+@click.option("--certfile", default=None, type=click.Path(dir_okay=False), help="TLS certificate (PEM) to serve HTTPS.")
+@click.option("--keyfile", default=None, type=click.Path(dir_okay=False), help="The certificate's private key (PEM).")
+@click.option(
+    "--behind-tls-proxy",
+    is_flag=True,
+    help="A reverse proxy in front terminates TLS (cookies are then Secure, and the "
+    "client address is read from X-Forwarded-For).",
+)
 @click.option("--public-url", default=None, help="The address browsers use (behind a proxy).")
-@click.option("--demo", "with_demo", is_flag=True,
-              help="Serve the demo (its server and customers run too); on loopback, signs the demo teammate in.")
+@click.option(
+    "--demo",
+    "with_demo",
+    is_flag=True,
+    help="Serve the demo (its server and customers run too); on loopback, signs the demo teammate in.",
+)
 @click.option("--reset", is_flag=True, help="With --demo: start from an empty demo database.")
 @click.pass_context
-def web(ctx: click.Context, host: str, port: int, certfile: str | None, keyfile: str | None,
-        behind_tls_proxy: bool, public_url: str | None, with_demo: bool, reset: bool) -> None:
+def web(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    certfile: str | None,
+    keyfile: str | None,
+    behind_tls_proxy: bool,
+    public_url: str | None,
+    with_demo: bool,
+    reset: bool,
+) -> None:
     """Serve the inbox in a web browser: each teammate signs in, each tab is their inbox."""
     from pathlib import Path
 
@@ -548,9 +622,19 @@ def web(ctx: click.Context, host: str, port: int, certfile: str | None, keyfile:
         check_database(settings)
     setup_logging(log_level_from(ctx) or "warning", file=log_file("web"))
     try:
-        serve_web(settings, host=host, port=port, demo=with_demo, reset=reset, public_url=public_url,
-                  config_path=Path(settings.config_path) if settings.config_path else None,
-                  certfile=certfile, keyfile=keyfile, behind_tls_proxy=behind_tls_proxy, echo=click.echo)
+        serve_web(
+            settings,
+            host=host,
+            port=port,
+            demo=with_demo,
+            reset=reset,
+            public_url=public_url,
+            config_path=Path(settings.config_path) if settings.config_path else None,
+            certfile=certfile,
+            keyfile=keyfile,
+            behind_tls_proxy=behind_tls_proxy,
+            echo=click.echo,
+        )
     except (DemoStartError, WebStartError) as error:
         raise click.ClickException(str(error)) from None
 

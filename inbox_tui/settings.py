@@ -135,7 +135,9 @@ class BotSettings(_Section):
         description="the bot's instructions (its system prompt)",
     )
     knowledge_file: str | None = Field(
-        None, description="what the bot knows: a Markdown file or a folder of them (see below)", json_schema_extra=_env("INBOX_KNOWLEDGE_FILE")
+        None,
+        description="what the bot knows: a Markdown file or a folder of them (see below)",
+        json_schema_extra=_env("INBOX_KNOWLEDGE_FILE"),
     )
     handoff_message: str = Field(
         DEFAULT_HANDOFF_MESSAGE,
@@ -159,11 +161,15 @@ class BotSettings(_Section):
         description="your own ways of asking for a person, on top of the built-in ones (offline bot)",
     )
     reply_lease_seconds: float = Field(
-        15.0, gt=0, description="seconds a server node holds an owed bot answer (renewed while it works); "
+        15.0,
+        gt=0,
+        description="seconds a server node holds an owed bot answer (renewed while it works); "
         "after a crash another node answers it once this ran out",
     )
     owed_reply_max_age_seconds: float = Field(
-        300.0, gt=0, description="an owed bot answer older than this is not answered any more: it escalates to a teammate"
+        300.0,
+        gt=0,
+        description="an owed bot answer older than this is not answered any more: it escalates to a teammate",
     )
 
 
@@ -245,7 +251,9 @@ class WebSettings(_Section):
         json_schema_extra=_env("INBOX_WEB_PUBLIC_URL"),
     )
     session_idle_minutes: float = Field(
-        480.0, gt=0, description="a browser session ends after this long without use",
+        480.0,
+        gt=0,
+        description="a browser session ends after this long without use",
         json_schema_extra=_env("INBOX_WEB_SESSION_IDLE_MINUTES"),
     )
     sign_in_link_minutes: float = Field(15.0, gt=0, description="how long a one-time sign-in link stays valid")

@@ -7,7 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -110,7 +110,7 @@ async def store(database_url: str) -> AsyncIterator[Store]:
     await store.close()
 
 
-FIXED_NOW = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
 
 
 class FixedClock:

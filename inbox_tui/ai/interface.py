@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from inbox_tui.ai.knowledge import Passage
 
@@ -71,9 +72,7 @@ class AIBackend(Protocol):
 
     def detect_language(self, text: str) -> str | None: ...
 
-    async def summarize(
-        self, transcript: Sequence[TranscriptLine], language: str | None
-    ) -> TicketSummary: ...
+    async def summarize(self, transcript: Sequence[TranscriptLine], language: str | None) -> TicketSummary: ...
 
     async def reply(self, context: BotContext) -> BotReply: ...
 

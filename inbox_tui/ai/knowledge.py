@@ -143,8 +143,7 @@ def is_relevant(question_terms: Sequence[str], shared: int, named: int) -> bool:
     words found in its title or keywords."""
     if not question_terms or shared == 0:
         return False
-    return (named > 0 or shared >= MIN_SHARED_WORDS
-            or shared / len(question_terms) >= MIN_SHARED_FRACTION)
+    return named > 0 or shared >= MIN_SHARED_WORDS or shared / len(question_terms) >= MIN_SHARED_FRACTION
 
 
 class KnowledgeIndex:
@@ -165,8 +164,10 @@ class KnowledgeIndex:
         )
         self._db.executemany(
             "INSERT INTO passages (rowid, title, keywords, body) VALUES (?, ?, ?, ?)",
-            [(i, _index_text(p.title), _index_text(p.keywords), _index_text(p.text))
-             for i, p in enumerate(self.passages)],
+            [
+                (i, _index_text(p.title), _index_text(p.keywords), _index_text(p.text))
+                for i, p in enumerate(self.passages)
+            ],
         )
 
     def search(self, question: str, limit: int = TOP_PASSAGES) -> list[Passage]:
@@ -179,8 +180,7 @@ class KnowledgeIndex:
         with self._lock:
             # Title and keywords weigh more than the body: they say what a passage is about.
             rows = self._db.execute(
-                "SELECT rowid FROM passages WHERE passages MATCH ? "
-                "ORDER BY bm25(passages, 3.0, 3.0, 1.0) LIMIT ?",
+                "SELECT rowid FROM passages WHERE passages MATCH ? ORDER BY bm25(passages, 3.0, 3.0, 1.0) LIMIT ?",
                 (_match_expression(terms), limit),
             ).fetchall()
         most = max(1.0, DISTINCTIVE_FRACTION * len(self.passages))
@@ -194,6 +194,7 @@ class KnowledgeIndex:
             elif not relevant:
                 return []  # the best passage is not an answer: none is
         return relevant
+
 
 def knowledge_files(path: Path) -> list[Path]:
     if path.is_dir():
@@ -251,14 +252,16 @@ class KnowledgeBase:
                 except (OSError, UnicodeDecodeError) as error:
                     log.warning("cannot read the knowledge file %s: %s", name, error)
                     continue
-                passages.extend(split_passages(markdown, str(Path(name).relative_to(self.path))
-                                               if self.path.is_dir() else Path(name).name))
+                passages.extend(
+                    split_passages(
+                        markdown, str(Path(name).relative_to(self.path)) if self.path.is_dir() else Path(name).name
+                    )
+                )
             if not fingerprint:
                 log.warning("no knowledge found at %s (a Markdown file or a folder of them)", self.path)
             self._index = KnowledgeIndex(passages)
             self._fingerprint = fingerprint
-            log.info("knowledge indexed: %d passages from %d file(s) at %s",
-                     len(passages), len(fingerprint), self.path)
+            log.info("knowledge indexed: %d passages from %d file(s) at %s", len(passages), len(fingerprint), self.path)
             return True
 
     def search(self, question: str, limit: int = TOP_PASSAGES) -> list[Passage]:

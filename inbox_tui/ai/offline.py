@@ -55,9 +55,7 @@ def _subject_from(sentence: str) -> str:
     return subject or "Live chat"
 
 
-def extractive_summary(
-    transcript: Sequence[TranscriptLine], language: str | None = None
-) -> TicketSummary:
+def extractive_summary(transcript: Sequence[TranscriptLine], language: str | None = None) -> TicketSummary:
     """Subject and two or three sentences taken from what the customer wrote; the bot's
     sentences fill in only where they are in the customer's language (an offline bot's
     English fallback line must not end up in a French summary)."""
@@ -88,8 +86,7 @@ class OfflineAI:
     name = "offline"
     has_model = False
 
-    def __init__(self, knowledge: KnowledgeBase | str | None = None,
-                 extra_human_phrases: Iterable[str] = ()) -> None:
+    def __init__(self, knowledge: KnowledgeBase | str | None = None, extra_human_phrases: Iterable[str] = ()) -> None:
         if isinstance(knowledge, str):
             knowledge = KnowledgeBase.from_text(knowledge)
         #: Searched when the caller sent no passages with the question.
@@ -104,9 +101,7 @@ class OfflineAI:
     def detect_language(self, text: str) -> str | None:
         return detect_language(text)
 
-    async def summarize(
-        self, transcript: Sequence[TranscriptLine], language: str | None
-    ) -> TicketSummary:
+    async def summarize(self, transcript: Sequence[TranscriptLine], language: str | None) -> TicketSummary:
         return extractive_summary(transcript, language)
 
     def passages_for(self, context: BotContext, question: str) -> Sequence[Passage]:
@@ -123,8 +118,11 @@ class OfflineAI:
         # The line the customer answers: the last one not theirs. A teammate's word or
         # a handoff since the bot's offer means the offer is not what they answer.
         previous = next((l for l in reversed(transcript[:last_customer]) if l.author != "customer"), None)
-        offered = (previous is not None and previous.author == "bot"
-                   and offers_teammate(previous.text, context.fallback_message))
+        offered = (
+            previous is not None
+            and previous.author == "bot"
+            and offers_teammate(previous.text, context.fallback_message)
+        )
         answer = answer_to_offer(question) if offered else None
         if answer is True:
             return BotReply(escalate_reason=ACCEPTED_OFFER_REASON)
@@ -135,16 +133,21 @@ class OfflineAI:
         passages = self.passages_for(context, question)
         if passages:
             return BotReply(text=passages[0].text)
-        return BotReply(text=fallback_line(context.language or detect_language(question),
-                                           context.fallback_message))
+        return BotReply(text=fallback_line(context.language or detect_language(question), context.fallback_message))
 
     async def translate(self, text: str, target_language: str) -> str:
-        raise AIUnavailable("Translation needs a model; the offline AI has none. Configure OPENAI_API_KEY or OPENAI_BASE_URL.")
+        raise AIUnavailable(
+            "Translation needs a model; the offline AI has none. Configure OPENAI_API_KEY or OPENAI_BASE_URL."
+        )
 
     async def draft_reply(
         self, transcript: Sequence[TranscriptLine], language: str | None, notes: Sequence[str] = ()
     ) -> str:
-        raise AIUnavailable("Drafting needs a model; the offline AI has none. Configure OPENAI_API_KEY or OPENAI_BASE_URL.")
+        raise AIUnavailable(
+            "Drafting needs a model; the offline AI has none. Configure OPENAI_API_KEY or OPENAI_BASE_URL."
+        )
 
     async def polish(self, draft: str, language: str | None) -> str:
-        raise AIUnavailable("Polishing needs a model; the offline AI has none. Configure OPENAI_API_KEY or OPENAI_BASE_URL.")
+        raise AIUnavailable(
+            "Polishing needs a model; the offline AI has none. Configure OPENAI_API_KEY or OPENAI_BASE_URL."
+        )

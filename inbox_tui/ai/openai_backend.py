@@ -110,8 +110,7 @@ def knowledge_prompt(context: BotContext) -> str:
         "If the customer then accepts, call escalate_to_human; if they decline, keep helping."
     )
     if not context.knowledge:
-        return ("Knowledge: nothing in the knowledge base matches the customer's last message.\n\n"
-                + offer)
+        return "Knowledge: nothing in the knowledge base matches the customer's last message.\n\n" + offer
     return f"Knowledge (the passages that match the customer's last message):\n{passages_as_text(context.knowledge)}\n\n{offer}"
 
 
@@ -177,9 +176,7 @@ class OpenAIBackend:
         )
         return self._whole(message.content)
 
-    async def summarize(
-        self, transcript: Sequence[TranscriptLine], language: str | None
-    ) -> TicketSummary:
+    async def summarize(self, transcript: Sequence[TranscriptLine], language: str | None) -> TicketSummary:
         language_rule = (
             f"Write in the customer's language ({language})."
             if language
@@ -190,8 +187,7 @@ class OpenAIBackend:
                 {
                     "role": "system",
                     "content": "Summarize this support chat for the teammate taking it over: "
-                    "a subject line under 80 characters and a summary of two or three sentences. "
-                    + language_rule,
+                    "a subject line under 80 characters and a summary of two or three sentences. " + language_rule,
                 },
                 {"role": "user", "content": render_transcript(transcript)},
             ],
@@ -212,12 +208,15 @@ class OpenAIBackend:
         system = f"{context.instructions}\n\n" + knowledge_prompt(context)
         if context.language:
             system += f"\n\nThe customer's language is {context.language!r}: answer in it."
-        system += (f"\n\nKeep every answer under {self.max_reply_chars} characters. Messages from "
-                   "human teammates are theirs, not yours.")
+        system += (
+            f"\n\nKeep every answer under {self.max_reply_chars} characters. Messages from "
+            "human teammates are theirs, not yours."
+        )
         messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
         messages.extend(chat_turn(line) for line in context.transcript)
-        message = await self._chat(messages=messages, tools=[escalate_tool(context.escalation_triggers)],
-                                   max_tokens=self.max_tokens)
+        message = await self._chat(
+            messages=messages, tools=[escalate_tool(context.escalation_triggers)], max_tokens=self.max_tokens
+        )
         for call in getattr(message, "tool_calls", None) or []:
             function = getattr(call, "function", None)
             if function is not None and getattr(function, "name", None) == ESCALATE_TOOL_NAME:

@@ -165,53 +165,65 @@ def _normalize(text: str) -> str:
 # pasen con un agente"), unless the sentence is about something else that person does
 # ("can someone sign for the delivery", "how many people work there", "talk about
 # prices").
-_PERSON_WORDS = frozenset("""
-human humans person someone somebody anyone anybody agent agents operator operators representative rep
-advisor adviser consultant staff teammate employee manager supervisor colleague specialist
-helpdesk charge
-humano humana persona alguien agente operador operadora asesor asesora representante companero
-empleado encargado supervisor gestor soporte especialista responsable tecnico
-mensch menschen jemand jemanden jemandem mitarbeiter mitarbeiterin berater beraterin kundenberater
-kundenberaterin kundenservice kundendienst support ansprechpartner sachbearbeiter kollege kollegen
-kollegin vorgesetzten teammitglied spezialist spezialisten verantwortlichen verantwortliche zustandig
-collegue collegues humain humaine personne quelqu operateur operatrice conseiller conseillere representant responsable
-interlocuteur specialiste membre technique
-pessoa alguem atendente consultor consultora suporte atendimento colega funcionario funcionaria
-especialista responsavel tecnico
-umano umana qualcuno operatore operatrice consulente assistenza supporto rappresentante addetto addetta
-collega specialista membro tecnica responsabile team equipe equipa equipo
-""".split())
-_PERSON_PHRASES = ("customer service", "customer support", "customer care", "help desk", "your team", "atencion al cliente",
-                   "servicio al cliente", "service client", "apoio ao cliente", "servico ao cliente",
-                   "servizio clienti", "assistenza clienti")
+_PERSON_WORDS = frozenset(
+    ["human", "humans", "person", "someone", "somebody", "anyone", "anybody", "agent", "agents", "operator", "operators", "representative", "rep", "advisor", "adviser", "consultant", "staff", "teammate", "employee", "manager", "supervisor", "colleague", "specialist", "helpdesk", "charge", "humano", "humana", "persona", "alguien", "agente", "operador", "operadora", "asesor", "asesora", "representante", "companero", "empleado", "encargado", "supervisor", "gestor", "soporte", "especialista", "responsable", "tecnico", "mensch", "menschen", "jemand", "jemanden", "jemandem", "mitarbeiter", "mitarbeiterin", "berater", "beraterin", "kundenberater", "kundenberaterin", "kundenservice", "kundendienst", "support", "ansprechpartner", "sachbearbeiter", "kollege", "kollegen", "kollegin", "vorgesetzten", "teammitglied", "spezialist", "spezialisten", "verantwortlichen", "verantwortliche", "zustandig", "collegue", "collegues", "humain", "humaine", "personne", "quelqu", "operateur", "operatrice", "conseiller", "conseillere", "representant", "responsable", "interlocuteur", "specialiste", "membre", "technique", "pessoa", "alguem", "atendente", "consultor", "consultora", "suporte", "atendimento", "colega", "funcionario", "funcionaria", "especialista", "responsavel", "tecnico", "umano", "umana", "qualcuno", "operatore", "operatrice", "consulente", "assistenza", "supporto", "rappresentante", "addetto", "addetta", "collega", "specialista", "membro", "tecnica", "responsabile", "team", "equipe", "equipa", "equipo"]
+)
+_PERSON_PHRASES = (
+    "customer service",
+    "customer support",
+    "customer care",
+    "help desk",
+    "your team",
+    "atencion al cliente",
+    "servicio al cliente",
+    "service client",
+    "apoio ao cliente",
+    "servico ao cliente",
+    "servizio clienti",
+    "assistenza clienti",
+)
 #: Words of a human being as such: helping is enough ("can a human help me").
-_HUMAN_WORDS = frozenset("human humans humano humana mensch menschen humain humaine umano umana".split())
-_REACH_WORDS = frozenset("""
-talk talking speak speaking chat chatting connect transfer transferred put pass forward escalate reach
-contact call ring available route take over message free pone
-hablar habla hable pasar pasen pasa pasame pase comunicar comunicame comunicas comuniquen poner ponme
-pongan transferir transfieres transfiera atender atiende atienda atiendan contactar llamar llamen derivar
-disponible encargarse encargue llame libre
-sprechen reden chatten verbinden verbinde verbindet weiterleiten leiten leitet durchstellen stellen
-anrufen zuruckrufen ruft ubernehmen ubernimmt frei verfugbar ansehen
-parler discuter passer passez mettre mettez transferer transfere transferee transferez joindre
-contacter rappeler rappelle rappeliez relais libre regarde
-falar fale conversar passar passem passe ligar liga ligue transferir transfira transferido atender
-atenda contactar contatar encaminhar disponivel assumir ligue livre passem veja
-parlare parli chattare passare passato passata passami passi mettere mettimi mettetemi trasferire
-trasferito contattare richiamare richiamarmi richiami sentire disponibile subentrare libero passatemi controlli
-""".split())
-_HELP_WORDS = frozenset("""
-help helps ayude ayudar ayudarme ayuda helfen weiterhelfen hilft aider aide ajudar ajude ajuda
-aiutare aiutarmi aiuti
-""".split())
+_HUMAN_WORDS = frozenset(["human", "humans", "humano", "humana", "mensch", "menschen", "humain", "humaine", "umano", "umana"])
+_REACH_WORDS = frozenset(
+    ["talk", "talking", "speak", "speaking", "chat", "chatting", "connect", "transfer", "transferred", "put", "pass", "forward", "escalate", "reach", "contact", "call", "ring", "available", "route", "take", "over", "message", "free", "pone", "hablar", "habla", "hable", "pasar", "pasen", "pasa", "pasame", "pase", "comunicar", "comunicame", "comunicas", "comuniquen", "poner", "ponme", "pongan", "transferir", "transfieres", "transfiera", "atender", "atiende", "atienda", "atiendan", "contactar", "llamar", "llamen", "derivar", "disponible", "encargarse", "encargue", "llame", "libre", "sprechen", "reden", "chatten", "verbinden", "verbinde", "verbindet", "weiterleiten", "leiten", "leitet", "durchstellen", "stellen", "anrufen", "zuruckrufen", "ruft", "ubernehmen", "ubernimmt", "frei", "verfugbar", "ansehen", "parler", "discuter", "passer", "passez", "mettre", "mettez", "transferer", "transfere", "transferee", "transferez", "joindre", "contacter", "rappeler", "rappelle", "rappeliez", "relais", "libre", "regarde", "falar", "fale", "conversar", "passar", "passem", "passe", "ligar", "liga", "ligue", "transferir", "transfira", "transferido", "atender", "atenda", "contactar", "contatar", "encaminhar", "disponivel", "assumir", "ligue", "livre", "passem", "veja", "parlare", "parli", "chattare", "passare", "passato", "passata", "passami", "passi", "mettere", "mettimi", "mettetemi", "trasferire", "trasferito", "contattare", "richiamare", "richiamarmi", "richiami", "sentire", "disponibile", "subentrare", "libero", "passatemi", "controlli"]
+)
+_HELP_WORDS = frozenset(
+    ["help", "helps", "ayude", "ayudar", "ayudarme", "ayuda", "helfen", "weiterhelfen", "hilft", "aider", "aide", "ajudar", "ajude", "ajuda", "aiutare", "aiutarmi", "aiuti"]
+)
 _WANT_PHRASES = (
-    "i want", "i need", "i d like", "i would like", "give me", "get me", "can i have", "can i get",
-    "quiero", "necesito", "quisiera", "prefiero", "dame",
-    "ich mochte", "ich will", "ich brauche", "ich hatte gern", "ich wunsche",
-    "je veux", "je voudrais", "j aimerais", "je souhaite", "besoin d",
-    "quero", "queria", "gostaria", "preciso",
-    "voglio", "vorrei", "ho bisogno", "mi serve", "i d need", "i need to reach",
+    "i want",
+    "i need",
+    "i d like",
+    "i would like",
+    "give me",
+    "get me",
+    "can i have",
+    "can i get",
+    "quiero",
+    "necesito",
+    "quisiera",
+    "prefiero",
+    "dame",
+    "ich mochte",
+    "ich will",
+    "ich brauche",
+    "ich hatte gern",
+    "ich wunsche",
+    "je veux",
+    "je voudrais",
+    "j aimerais",
+    "je souhaite",
+    "besoin d",
+    "quero",
+    "queria",
+    "gostaria",
+    "preciso",
+    "voglio",
+    "vorrei",
+    "ho bisogno",
+    "mi serve",
+    "i d need",
+    "i need to reach",
 )
 #: What a person may do that is not talking to the customer.
 _ELSEWHERE = re.compile(
@@ -223,13 +235,16 @@ _ELSEWHERE = re.compile(
     r"kontaktperson|humans only|only humans)\b"
 )
 #: A reaching word followed by "about" talks about a subject, not to a person.
-_ABOUT = frozenset("about de del sobre uber du des do da di della su".split())
+_ABOUT = frozenset(["about", "de", "del", "sobre", "uber", "du", "des", "do", "da", "di", "della", "su"])
 _NEAR = 6
 
 
 def _person_positions(tokens: list[str]) -> list[int]:
-    positions = [i for i, t in enumerate(tokens) if t in _PERSON_WORDS
-                 and not (t == "personne" and i + 1 < len(tokens) and tokens[i + 1] in ("ne", "n"))]
+    positions = [
+        i
+        for i, t in enumerate(tokens)
+        if t in _PERSON_WORDS and not (t == "personne" and i + 1 < len(tokens) and tokens[i + 1] in ("ne", "n"))
+    ]
     joined = " ".join(tokens)
     for phrase in _PERSON_PHRASES:
         start = joined.find(phrase)
@@ -284,7 +299,7 @@ def _reaches_a_person(folded: str) -> bool:
     for phrase in _WANT_PHRASES:
         start = padded.find(f" {phrase} ")
         if start >= 0:
-            at = padded[:start + 1].count(" ") + phrase.count(" ")
+            at = padded[: start + 1].count(" ") + phrase.count(" ")
             if any(0 < p - at <= 4 for p in people):
                 return True
     return False
@@ -293,15 +308,27 @@ def _reaches_a_person(folded: str) -> bool:
 #: Every rule above needs one of these words (a person, a bot, "who", "escalate"), or
 #: an inflection of one (compared on their first five letters): a message with none of
 #: them skips the patterns, which keeps the bot's hot path short.
-_ANCHORS = frozenset(word[:5] for word in
-    {w for group in (_EN_PERSON, _ES_PERSON, _DE_PERSON, _FR_PERSON, _PT_PERSON, _IT_PERSON,
-                     *_PERSON_PHRASES, *_PERSON_WORDS, *_HUMAN_WORDS)
-     for w in re.findall(r"[a-z]+", group) if len(w) >= 3 and w not in STOPWORDS}
-    | set("""
-bot bots robot robo chatbot machine maquina macchina automat automated ki ia ai
-who wem qui quem chi quien charge escalate atencion menschliche umano umana essere
-anyone anybody someone somebody
-""".split())
+_ANCHORS = frozenset(
+    word[:5]
+    for word in {
+        w
+        for group in (
+            _EN_PERSON,
+            _ES_PERSON,
+            _DE_PERSON,
+            _FR_PERSON,
+            _PT_PERSON,
+            _IT_PERSON,
+            *_PERSON_PHRASES,
+            *_PERSON_WORDS,
+            *_HUMAN_WORDS,
+        )
+        for w in re.findall(r"[a-z]+", group)
+        if len(w) >= 3 and w not in STOPWORDS
+    }
+    | set(
+        ["bot", "bots", "robot", "robo", "chatbot", "machine", "maquina", "macchina", "automat", "automated", "ki", "ia", "ai", "who", "wem", "qui", "quem", "chi", "quien", "charge", "escalate", "atencion", "menschliche", "umano", "umana", "essere", "anyone", "anybody", "someone", "somebody"]
+    )
 )
 
 
@@ -313,8 +340,11 @@ def asks_for_human(text: str, extra_phrases: Iterable[str] = ()) -> bool:
     """Whether the customer asks for a person, in one of the six languages or with one
     of the team's own ``extra_phrases`` (matched as whole words, accents optional)."""
     folded = _normalize(text)
-    if (_may_ask_for_human(folded) and not _ELSEWHERE.search(folded)
-            and (_HUMAN_REQUEST.search(folded) or _reaches_a_person(folded))):
+    if (
+        _may_ask_for_human(folded)
+        and not _ELSEWHERE.search(folded)
+        and (_HUMAN_REQUEST.search(folded) or _reaches_a_person(folded))
+    ):
         return True
     padded = f" {folded} "
     return any(f" {_normalize(p)} " in padded for p in extra_phrases if _normalize(p))
@@ -322,15 +352,20 @@ def asks_for_human(text: str, extra_phrases: Iterable[str] = ()) -> bool:
 
 # -- the offer and the answer to it ----------------------------------------------------------
 
-_OFFER = _compile([
-    r"\b(?:connect|put) you (?:with|in touch with|through to) (?:a |an |one of our )?(?:teammate|team member|human|person|colleague|agent)",
-    r"\b(?:ponga|pongo|poner) en contacto con\b", r"\bte (?:paso|transfiero) con\b",
-    r"\b(?:verbinde|verbinden) (?:dich|sie|euch) mit\b",
-    r"\bmit (?:einem|einer) (?:teammitglied|mitarbeiter(?:in)?|kollegen|kollegin|menschen) (?:zu )?verbinden\b",
-    r"\b(?:mette|mettre|mets) en relation avec\b",
-    r"\b(?:ponha|ponho|por) em contacto com\b", r"\b(?:ponha|ponho|por) em contato com\b", r"\bligar-te a\b",
-    r"\b(?:metta|metto|mettere) in contatto con\b",
-])
+_OFFER = _compile(
+    [
+        r"\b(?:connect|put) you (?:with|in touch with|through to) (?:a |an |one of our )?(?:teammate|team member|human|person|colleague|agent)",
+        r"\b(?:ponga|pongo|poner) en contacto con\b",
+        r"\bte (?:paso|transfiero) con\b",
+        r"\b(?:verbinde|verbinden) (?:dich|sie|euch) mit\b",
+        r"\bmit (?:einem|einer) (?:teammitglied|mitarbeiter(?:in)?|kollegen|kollegin|menschen) (?:zu )?verbinden\b",
+        r"\b(?:mette|mettre|mets) en relation avec\b",
+        r"\b(?:ponha|ponho|por) em contacto com\b",
+        r"\b(?:ponha|ponho|por) em contato com\b",
+        r"\bligar-te a\b",
+        r"\b(?:metta|metto|mettere) in contatto con\b",
+    ]
+)
 
 
 _BUILT_IN_OFFERS = frozenset(" ".join(words(line)) for line in FALLBACK_LINES.values())
@@ -345,26 +380,165 @@ def offers_teammate(bot_line: str, configured_fallback: str = "") -> bool:
 
 
 _YES = {
-    "yes", "yeah", "yep", "yup", "ya", "sure", "ok", "okay", "please", "pls", "absolutely", "definitely",
-    "certainly", "course", "go", "do", "y", "alright", "fine",
-    "si", "claro", "vale", "dale", "porfa", "bueno", "venga", "perfecto", "adelante", "exacto",
-    "ja", "gerne", "gern", "bitte", "klar", "jawohl", "jo", "jep", "genau", "natuerlich", "naturlich", "gut",
-    "oui", "ouais", "volontiers", "daccord", "accord", "svp", "bien", "allez", "parfait",
-    "sim", "pode", "quero", "isso", "certo", "beleza", "favor",
-    "certamente", "volentieri", "grazie", "prego", "sicuro", "perfetto", "va", "bene",
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "ya",
+    "sure",
+    "ok",
+    "okay",
+    "please",
+    "pls",
+    "absolutely",
+    "definitely",
+    "certainly",
+    "course",
+    "go",
+    "do",
+    "y",
+    "alright",
+    "fine",
+    "si",
+    "claro",
+    "vale",
+    "dale",
+    "porfa",
+    "bueno",
+    "venga",
+    "perfecto",
+    "adelante",
+    "exacto",
+    "ja",
+    "gerne",
+    "gern",
+    "bitte",
+    "klar",
+    "jawohl",
+    "jo",
+    "jep",
+    "genau",
+    "natuerlich",
+    "naturlich",
+    "gut",
+    "oui",
+    "ouais",
+    "volontiers",
+    "daccord",
+    "accord",
+    "svp",
+    "bien",
+    "allez",
+    "parfait",
+    "sim",
+    "pode",
+    "quero",
+    "isso",
+    "certo",
+    "beleza",
+    "favor",
+    "certamente",
+    "volentieri",
+    "grazie",
+    "prego",
+    "sicuro",
+    "perfetto",
+    "va",
+    "bene",
 }
 _NO = {
-    "no", "nope", "nah", "not", "dont", "don", "never", "nein", "nee", "ne", "nicht", "kein", "non", "nao", "niente",
-    "nada", "jamais", "pas", "nunca",
+    "no",
+    "nope",
+    "nah",
+    "not",
+    "dont",
+    "don",
+    "never",
+    "nein",
+    "nee",
+    "ne",
+    "nicht",
+    "kein",
+    "non",
+    "nao",
+    "niente",
+    "nada",
+    "jamais",
+    "pas",
+    "nunca",
 }
 #: Words that may follow a yes without making it a new question ("yes please, thanks").
 _YES_FILLER = {
-    "thanks", "thank", "you", "gracias", "danke", "merci", "obrigado", "obrigada", "grazie", "that", "would",
-    "be", "great", "the", "a", "me", "por", "favor", "s", "il", "vous", "plait", "te", "per",
-    "i", "want", "to", "quiero", "que", "sim", "sehr", "gerne", "mit", "einem", "teammitglied",
-    "lo", "la", "faz", "pf", "it", "de", "acuerdo", "with", "connect", "one", "favore", "vorrei",
-    "nice", "good", "right", "now", "ahead", "on", "do", "ahora", "jetzt", "agora", "adesso", "maintenant", "just",
-    "d", "like", "claro", "molto", "mille", "muchas", "muito", "vielen", "beaucoup", "tout",
+    "thanks",
+    "thank",
+    "you",
+    "gracias",
+    "danke",
+    "merci",
+    "obrigado",
+    "obrigada",
+    "grazie",
+    "that",
+    "would",
+    "be",
+    "great",
+    "the",
+    "a",
+    "me",
+    "por",
+    "favor",
+    "s",
+    "il",
+    "vous",
+    "plait",
+    "te",
+    "per",
+    "i",
+    "want",
+    "to",
+    "quiero",
+    "que",
+    "sim",
+    "sehr",
+    "gerne",
+    "mit",
+    "einem",
+    "teammitglied",
+    "lo",
+    "la",
+    "faz",
+    "pf",
+    "it",
+    "de",
+    "acuerdo",
+    "with",
+    "connect",
+    "one",
+    "favore",
+    "vorrei",
+    "nice",
+    "good",
+    "right",
+    "now",
+    "ahead",
+    "on",
+    "do",
+    "ahora",
+    "jetzt",
+    "agora",
+    "adesso",
+    "maintenant",
+    "just",
+    "d",
+    "like",
+    "claro",
+    "molto",
+    "mille",
+    "muchas",
+    "muito",
+    "vielen",
+    "beaucoup",
+    "tout",
 }
 
 
@@ -373,8 +547,9 @@ def answer_to_offer(text: str) -> bool | None:
     tokens = words(text)
     if not tokens or len(tokens) > 8:
         return None
-    if any(t in _NO for t in tokens) and not (tokens[0] in _YES and tokens[0] not in {"no"} and "not" not in tokens
-                                              and "nicht" not in tokens):
+    if any(t in _NO for t in tokens) and not (
+        tokens[0] in _YES and tokens[0] not in {"no"} and "not" not in tokens and "nicht" not in tokens
+    ):
         return False
     if tokens[0] in _YES and all(t in _YES or t in _YES_FILLER for t in tokens):
         return True

@@ -79,9 +79,7 @@ class BotLoop:
         self.knowledge = KnowledgeBase(settings.bot.knowledge_file)
         # When the model is absent, slow or broken, the customer still gets an answer:
         # the offline bot's (knowledge, human requests, the fallback message).
-        self.fallback_ai: AIBackend = (
-            runtime.ai if not runtime.ai.has_model else build_offline_ai(settings)
-        )
+        self.fallback_ai: AIBackend = runtime.ai if not runtime.ai.has_model else build_offline_ai(settings)
         self.lease = timedelta(seconds=settings.bot.reply_lease_seconds)
         self.max_age = timedelta(seconds=settings.bot.owed_reply_max_age_seconds)
         self._pending: dict[int, deque[CustomerLine]] = {}
@@ -94,8 +92,15 @@ class BotLoop:
         the leases of the answers this node works on."""
         self._keeper = asyncio.create_task(self._keep(), name="bot-owed-replies")
 
-    def customer_message(self, conversation_id: int, message_id: int, text: str = "", *,
-                         ai_seems_on: bool = False, language: str | None = None) -> None:
+    def customer_message(
+        self,
+        conversation_id: int,
+        message_id: int,
+        text: str = "",
+        *,
+        ai_seems_on: bool = False,
+        language: str | None = None,
+    ) -> None:
         """Answer this stored customer message (in the background, in order).
 
         ``ai_seems_on``: the customer's socket last heard that the bot answers. The
@@ -126,9 +131,10 @@ class BotLoop:
                     await self._answer(line)
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - the lease brings it back; one failure must not stop the loop
-                    log.exception("answering message %s in conversation %s failed", line.work.message_id,
-                                  conversation_id)
+                except Exception:
+                    log.exception(
+                        "answering message %s in conversation %s failed", line.work.message_id, conversation_id
+                    )
                 self._held.discard(line.work.message_id)
         finally:
             self._workers.pop(conversation_id, None)
@@ -141,8 +147,12 @@ class BotLoop:
             try:
                 await owed_replies.renew(store, sorted(self._held), self.lease)
                 for work in await owed_replies.claim_expired(store, self.lease):
-                    log.info("answering message %s of conversation %s, owed since %s",
-                             work.message_id, work.conversation_id, work.created_at)
+                    log.info(
+                        "answering message %s of conversation %s, owed since %s",
+                        work.message_id,
+                        work.conversation_id,
+                        work.created_at,
+                    )
                     self._enqueue(CustomerLine(work, "", False))
             except asyncio.CancelledError:
                 raise
@@ -157,8 +167,7 @@ class BotLoop:
         if work.created_at is not None and runtime.store.now() - work.created_at > self.max_age:
             await self._escalate(work, AGED_OUT_REASON)
             return
-        if (not runtime.ai.has_model and line.ai_seems_on and line.text
-                and answer_to_offer(line.text) is None):
+        if not runtime.ai.has_model and line.ai_seems_on and line.text and answer_to_offer(line.text) is None:
             # The offline bot answers the last message alone: nothing to read first
             # (a yes or no may answer its offer of a teammate: that needs the thread).
             context = self._context([TranscriptLine(Author.CUSTOMER, "", line.text)], line.language)
@@ -174,20 +183,31 @@ class BotLoop:
             await self._escalate(work, reply.escalate_reason)
             return
         if reply.text:
-            stored = await record_bot_reply(runtime.store, conversation_id, reply.text, name=BOT_NAME,
-                                            answering=work)
+            stored = await record_bot_reply(runtime.store, conversation_id, reply.text, name=BOT_NAME, answering=work)
             if stored is None:
-                log.info("bot reply to message %s dropped: conversation %s changed hands meanwhile",
-                         work.message_id, conversation_id)
+                log.info(
+                    "bot reply to message %s dropped: conversation %s changed hands meanwhile",
+                    work.message_id,
+                    conversation_id,
+                )
 
     async def _escalate(self, work: OwedWork, reason: str | None) -> None:
         runtime = self.runtime
         try:
-            result = await escalate(runtime.store, work.conversation_id, source=TicketSource.ESCALATION,
-                                    reason=reason, settings=runtime.escalation, answering=work)
+            result = await escalate(
+                runtime.store,
+                work.conversation_id,
+                source=TicketSource.ESCALATION,
+                reason=reason,
+                settings=runtime.escalation,
+                answering=work,
+            )
         except StaleEscalation:
-            log.info("escalation for message %s dropped: conversation %s changed hands meanwhile",
-                     work.message_id, work.conversation_id)
+            log.info(
+                "escalation for message %s dropped: conversation %s changed hands meanwhile",
+                work.message_id,
+                work.conversation_id,
+            )
             return
         if result.created:
             self.escalations.finish(result.ticket_id)
@@ -200,9 +220,10 @@ class BotLoop:
             if not conversation.ai_enabled or conversation.status != ConversationStatus.LIVE:
                 return None
             lines = await transcript(session, conversation_id, limit=TRANSCRIPT_LINES)
-        return self._context(trim_history([TranscriptLine(m.author, m.name, m.text)
-                                           for m in lines if m.id <= message_id]),
-                             conversation.language)
+        return self._context(
+            trim_history([TranscriptLine(m.author, m.name, m.text) for m in lines if m.id <= message_id]),
+            conversation.language,
+        )
 
     def _context(self, lines: list[TranscriptLine], language: str | None) -> BotContext:
         bot = self.runtime.settings.bot
@@ -226,11 +247,12 @@ class BotLoop:
                 return await ai.reply(context)
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # noqa: BLE001 - absent, slow or broken model
+        except Exception as error:
             if ai is self.fallback_ai:
                 raise
-            log.warning("the model did not answer (%s); the offline bot answers instead",
-                        describe_failure(error, timeout))
+            log.warning(
+                "the model did not answer (%s); the offline bot answers instead", describe_failure(error, timeout)
+            )
             return await self.fallback_ai.reply(context)
 
     async def wait_idle(self) -> None:

@@ -51,8 +51,14 @@ CLOSE_POLICY = 1008
 
 
 class BridgeSession:
-    def __init__(self, connection: ServerConnection, runtime: Runtime, feed: EventFeed,
-                 presence: PresenceKeeper, on_commit: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        connection: ServerConnection,
+        runtime: Runtime,
+        feed: EventFeed,
+        presence: PresenceKeeper,
+        on_commit: Callable[[], None],
+    ) -> None:
         self.connection = connection
         self.runtime = runtime
         self.feed = feed
@@ -79,8 +85,9 @@ class BridgeSession:
         try:
             if not await self._still_signed_in():
                 return
-            await self._send(Ready(agent=AgentInfo(id=agent.id, handle=agent.handle, name=agent.name),
-                                   last_event_id=head))
+            await self._send(
+                Ready(agent=AgentInfo(id=agent.id, handle=agent.handle, name=agent.name), last_event_id=head)
+            )
             self.cursor = last_seen
             await self._replay()
             writer = asyncio.create_task(self._write_live(), name=f"bridge-out-{agent.handle}")
@@ -101,8 +108,9 @@ class BridgeSession:
     async def _send(self, frame: WireFrame) -> None:
         await self.connection.send(encode(frame), text=True)
 
-    async def _refuse(self, code: str, message: str, *, close_code: int = CLOSE_UNAUTHORIZED,
-                      head: int | None = None) -> None:
+    async def _refuse(
+        self, code: str, message: str, *, close_code: int = CLOSE_UNAUTHORIZED, head: int | None = None
+    ) -> None:
         refusals.refused("/bridge", peer_of(self.connection), code, message)
         with contextlib.suppress(ConnectionClosed):
             await self._send(BridgeError(code=code, message=message, last_event_id=head))
@@ -113,7 +121,7 @@ class BridgeSession:
             # asyncio.timeout, not 3.11's wait_for, which can drop a cancel that lands with a frame.
             async with asyncio.timeout(AUTH_TIMEOUT_SECONDS):
                 raw = await self.connection.recv()
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._refuse(BridgeCode.UNAUTHORIZED, "no auth frame in time")
             return None, 0
         except ConnectionClosed:
@@ -129,8 +137,11 @@ class BridgeSession:
         try:
             agent = await authenticate(self.runtime.store, frame.token)
         except Exception as error:  # noqa: BLE001 - the database is away: say so, the client retries
-            await self._refuse(BridgeCode.UNAVAILABLE, f"cannot check the token now ({error.__class__.__name__}); "
-                               "reconnect later", close_code=CLOSE_TRY_LATER)
+            await self._refuse(
+                BridgeCode.UNAVAILABLE,
+                f"cannot check the token now ({error.__class__.__name__}); reconnect later",
+                close_code=CLOSE_TRY_LATER,
+            )
             return None, 0
         if agent is None:
             await self._refuse(BridgeCode.UNAUTHORIZED, "unknown or missing token")
@@ -144,14 +155,20 @@ class BridgeSession:
             async with self.runtime.store.read() as session:
                 head = await events.last_id(session)
         except Exception as error:  # noqa: BLE001 - as in _authenticate
-            await self._refuse(BridgeCode.UNAVAILABLE, f"cannot read the event log now ({error.__class__.__name__}); "
-                               "reconnect later", close_code=CLOSE_TRY_LATER)
+            await self._refuse(
+                BridgeCode.UNAVAILABLE,
+                f"cannot read the event log now ({error.__class__.__name__}); reconnect later",
+                close_code=CLOSE_TRY_LATER,
+            )
             return None
         if last_seen > head:
             # The database was replaced or restored: nothing above the head will come back.
-            await self._refuse(BridgeCode.AHEAD_OF_LOG,
-                               f"last_event_id {last_seen} is above the event log's head {head}; "
-                               "resume from the head", close_code=CLOSE_POLICY, head=head)
+            await self._refuse(
+                BridgeCode.AHEAD_OF_LOG,
+                f"last_event_id {last_seen} is above the event log's head {head}; resume from the head",
+                close_code=CLOSE_POLICY,
+                head=head,
+            )
             return None
         return head
 
@@ -218,5 +235,6 @@ class BridgeSession:
             if isinstance(frame, Ping):
                 await self._send(Pong())
             else:
-                await self._send(BridgeError(code=BridgeCode.UNKNOWN_TYPE,
-                                             message="already authenticated; only ping frames follow"))
+                await self._send(
+                    BridgeError(code=BridgeCode.UNKNOWN_TYPE, message="already authenticated; only ping frames follow")
+                )

@@ -76,8 +76,9 @@ class CustomerHub:
         if not settings.new_conversations_limit_loopback and _is_loopback(address):
             return True
         if self._new_conversations is None:
-            self._new_conversations = KeyedTokenBuckets(settings.new_conversations_per_minute / 60.0,
-                                                        settings.new_conversations_burst)
+            self._new_conversations = KeyedTokenBuckets(
+                settings.new_conversations_per_minute / 60.0, settings.new_conversations_burst
+            )
         return self._new_conversations.allow(address)
 
     def add(self, session: CustomerSession) -> None:
@@ -115,8 +116,15 @@ def frame_size(raw: str | bytes) -> int:
 
 
 class CustomerSession:
-    def __init__(self, connection: ServerConnection, runtime: Runtime, hub: CustomerHub,
-                 bot: BotLoop, marker: DeliveryMarker, on_commit: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        connection: ServerConnection,
+        runtime: Runtime,
+        hub: CustomerHub,
+        bot: BotLoop,
+        marker: DeliveryMarker,
+        on_commit: Callable[[], None],
+    ) -> None:
         self.connection = connection
         self.runtime = runtime
         self.hub = hub
@@ -203,8 +211,9 @@ class CustomerSession:
             if now - self._last_rate_error < RATE_ERROR_EVERY_SECONDS:
                 return
             self._last_rate_error = now
-        await self._send(error_frame(ErrorCode.RATE_LIMITED,
-                                     "too many frames; slow down (this one was not stored)", client_id))
+        await self._send(
+            error_frame(ErrorCode.RATE_LIMITED, "too many frames; slow down (this one was not stored)", client_id)
+        )
 
     # -- hello ------------------------------------------------------------------------
 
@@ -216,7 +225,7 @@ class CustomerSession:
             try:
                 async with asyncio.timeout(max(remaining, 0.001)):  # keeps a cancel (see bridge_endpoint)
                     frame = await self._next_frame()
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await self._send(error_frame(ErrorCode.HELLO_REQUIRED, "no hello in time; goodbye"))
                 await self.connection.close(1008, "no hello")
                 return None
@@ -240,13 +249,19 @@ class CustomerSession:
                 return await conversations.resume_conversation(store, hello.conversation_id, hello.token), hello.token
             assert hello.customer is not None
             if not self.hub.allow_new_conversation(self.peer, self.runtime.settings.server):
-                raise FrameError(ErrorCode.RATE_LIMITED,
-                                 "too many new conversations from this address; resume one with its token "
-                                 "or try again later")
+                raise FrameError(
+                    ErrorCode.RATE_LIMITED,
+                    "too many new conversations from this address; resume one with its token or try again later",
+                )
             customer = hello.customer
             started = await conversations.start_conversation(
-                store, channel=channel_of(hello), customer_id=customer.id, name=customer.name or "",
-                email=customer.email, locale=customer.locale)
+                store,
+                channel=channel_of(hello),
+                customer_id=customer.id,
+                name=customer.name or "",
+                email=customer.email,
+                locale=customer.locale,
+            )
         except NotFound as error:
             raise FrameError(ErrorCode.NOT_FOUND, str(error)) from None
         except StoreError as error:
@@ -254,8 +269,9 @@ class CustomerSession:
         except FrameError:
             raise
         except Exception as error:  # noqa: BLE001 - the database is down or busy: say so, keep the socket
-            raise self._unavailable("starting a conversation", error, "the conversation could not be opened "
-                                    "now; send the hello again") from None
+            raise self._unavailable(
+                "starting a conversation", error, "the conversation could not be opened now; send the hello again"
+            ) from None
         self.on_commit()
         return started.conversation, started.token
 
@@ -277,12 +293,19 @@ class CustomerSession:
         except Exception as error:  # noqa: BLE001 - the database went away: the client resumes later
             self.hub.remove(self)
             self.conversation_id = 0
-            raise self._unavailable("reading the history", error, "the conversation could not be opened "
-                                    "now; resume it with its token") from None
+            raise self._unavailable(
+                "reading the history", error, "the conversation could not be opened now; resume it with its token"
+            ) from None
         self.mode = mode_of(current.ai_enabled)
         self._sent.update(m.id for m in history)
-        await self._send(Welcome(conversation_id=conversation.public_id, token=token, mode=self.mode,
-                                 history=[record_frame(m) for m in history]))
+        await self._send(
+            Welcome(
+                conversation_id=conversation.public_id,
+                token=token,
+                mode=self.mode,
+                history=[record_frame(m) for m in history],
+            )
+        )
         self.marker.delivered([m.id for m in queued if m.id in self._sent])
 
     # -- frames after the welcome --------------------------------------------------------
@@ -297,26 +320,39 @@ class CustomerSession:
         async with self._storing:
             try:
                 stored = await conversations.record_customer_message(
-                    self.runtime.store, self.conversation_id, message.text,
-                    client_id=message.client_id, language=language)
+                    self.runtime.store,
+                    self.conversation_id,
+                    message.text,
+                    client_id=message.client_id,
+                    language=language,
+                )
             except StoreError as error:
                 raise FrameError(ErrorCode.REJECTED, str(error), message.client_id) from None
             except Exception as error:  # noqa: BLE001 - the database is down or busy: say so, keep the socket
-                raise self._unavailable("storing a customer message", error,
-                                        "the message could not be stored; send it again",
-                                        message.client_id) from None
+                raise self._unavailable(
+                    "storing a customer message",
+                    error,
+                    "the message could not be stored; send it again",
+                    message.client_id,
+                ) from None
             # The ack stands for the message on this socket; other sockets of the thread get it.
             self._sent.add(stored.message.id)
-            await self._send(Ack(client_id=message.client_id, id=stored.message.id,
-                                 at=stored.message.created_at.isoformat()))
+            await self._send(
+                Ack(client_id=message.client_id, id=stored.message.id, at=stored.message.created_at.isoformat())
+            )
         if language:
             self.language = language
         if stored.created:
             # No nudge of the event feed here: the bot's reply follows within
             # milliseconds and its nudge fetches both events in one read (when the AI is
             # paused, the next poll or NOTIFY brings the message to the agents).
-            self.bot.customer_message(self.conversation_id, stored.message.id, message.text,
-                                      ai_seems_on=self.mode == "bot", language=self.language)
+            self.bot.customer_message(
+                self.conversation_id,
+                stored.message.id,
+                message.text,
+                ai_seems_on=self.mode == "bot",
+                language=self.language,
+            )
 
     # -- the live stream ----------------------------------------------------------------
 
@@ -340,7 +376,7 @@ class CustomerSession:
                     pass
             try:
                 frame = self._frame_for(event)
-            except Exception:  # noqa: BLE001 - one odd event must not silence the socket
+            except Exception:
                 log.exception("cannot turn event %s into a customer frame", event.id)
                 continue
             if frame is not None:
@@ -353,12 +389,20 @@ class CustomerSession:
             payload = event.payload
             message_id = payload.get("message_id")
             # Internal notes are never messages; this guards the author list all the same.
-            if payload.get("author") not in Author.CUSTOMER_VISIBLE or not isinstance(message_id, int) \
-                    or message_id in self._sent:
+            if (
+                payload.get("author") not in Author.CUSTOMER_VISIBLE
+                or not isinstance(message_id, int)
+                or message_id in self._sent
+            ):
                 return None
             self._sent.add(message_id)
-            return ChatMessage(id=message_id, author=payload["author"], name=payload.get("name") or "",
-                               text=payload.get("text") or "", at=event.at)
+            return ChatMessage(
+                id=message_id,
+                author=payload["author"],
+                name=payload.get("name") or "",
+                text=payload.get("text") or "",
+                at=event.at,
+            )
         if event.kind in (EventKind.ESCALATED, EventKind.AI_RESUMED):
             mode = "human" if event.kind == EventKind.ESCALATED else "bot"
             if mode != self.mode:

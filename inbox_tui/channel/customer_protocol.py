@@ -30,8 +30,19 @@ from inbox_tui.wire.customer import (
 )
 
 __all__ = [
-    "CHAT_PATH", "HELLO_TIMEOUT_SECONDS", "MAX_CLIENT_ID_CHARS", "ErrorCode", "FrameError", "Hello",
-    "SendMessage", "check_hello", "check_message", "error_frame", "mode_of", "read_frame", "record_frame",
+    "CHAT_PATH",
+    "HELLO_TIMEOUT_SECONDS",
+    "MAX_CLIENT_ID_CHARS",
+    "ErrorCode",
+    "FrameError",
+    "Hello",
+    "SendMessage",
+    "check_hello",
+    "check_message",
+    "error_frame",
+    "mode_of",
+    "read_frame",
+    "record_frame",
 ]
 
 
@@ -83,8 +94,9 @@ def read_frame(raw: str | bytes) -> CustomerFrame:
     except WireError as error:
         client_id = _client_id_of(raw) if error.frame_type == "message" and isinstance(raw, str) else None
         # Wrong fields in a message are a bad message; unstorable text is a bad frame.
-        code = ErrorCode.BAD_MESSAGE if isinstance(error, InvalidFields) and error.frame_type == "message" \
-            else error.code
+        code = (
+            ErrorCode.BAD_MESSAGE if isinstance(error, InvalidFields) and error.frame_type == "message" else error.code
+        )
         raise FrameError(code, error.message, client_id) from None
 
 
@@ -107,14 +119,14 @@ def check_message(message: SendMessage, max_chars: int) -> SendMessage:
     if not message.text.strip():
         raise FrameError(ErrorCode.BAD_MESSAGE, "a message needs some text", message.client_id)
     if len(message.text) > max_chars:
-        raise FrameError(ErrorCode.BAD_MESSAGE, f"a message may have at most {max_chars} characters",
-                         message.client_id)
+        raise FrameError(ErrorCode.BAD_MESSAGE, f"a message may have at most {max_chars} characters", message.client_id)
     return message
 
 
 def record_frame(message: MessageRecord) -> ChatMessage:
-    return ChatMessage(id=message.id, author=message.author, name=message.name, text=message.text,
-                       at=message.created_at.isoformat())
+    return ChatMessage(
+        id=message.id, author=message.author, name=message.name, text=message.text, at=message.created_at.isoformat()
+    )
 
 
 def error_frame(code: str, message: str, client_id: str | None = None) -> ErrorFrame:

@@ -40,7 +40,7 @@ class EscalationWorker:
             await finish_escalation(runtime.store, runtime.ai, ticket_id, runtime.escalation)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - the lease brings it back; log and carry on
+        except Exception:
             log.exception("finishing the escalation of ticket %s failed", ticket_id)
 
     async def _sweep_stale(self) -> None:

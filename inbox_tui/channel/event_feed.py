@@ -50,12 +50,18 @@ LISTEN_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 class LoggedEvent:
     """One committed event, decoded once and shared by every subscriber."""
 
-    __slots__ = ("event", "_bridge_frame")
+    __slots__ = ("_bridge_frame", "event")
 
     def __init__(self, row: Any) -> None:
         self.event = wire.Event(
-            id=row.id, kind=row.kind, conversation_id=row.conversation_id, ticket_id=row.ticket_id,
-            agent_id=row.agent_id, payload=row.payload or {}, at=row.created_at.isoformat())
+            id=row.id,
+            kind=row.kind,
+            conversation_id=row.conversation_id,
+            ticket_id=row.ticket_id,
+            agent_id=row.agent_id,
+            payload=row.payload or {},
+            at=row.created_at.isoformat(),
+        )
         self._bridge_frame: bytes | None = None
 
     @property
@@ -166,7 +172,7 @@ class EventFeed:
             for subscriber in list(self._subscribers):
                 try:
                     subscriber(batch)
-                except Exception:  # noqa: BLE001 - one bad subscriber must not starve the others
+                except Exception:
                     log.exception("an event subscriber failed")
             if len(rows) < BATCH:
                 return

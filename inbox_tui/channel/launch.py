@@ -29,8 +29,10 @@ async def serve_until_stopped(settings: Settings, host: str | None = None, port:
     from inbox_tui.runtime import open_runtime
 
     await prepare_database_for_serving(
-        settings.database_url, lambda line: print(f"inbox-tui serve: {line}", file=sys.stderr, flush=True),
-        give_up_after=settings.server.database_wait_seconds)
+        settings.database_url,
+        lambda line: print(f"inbox-tui serve: {line}", file=sys.stderr, flush=True),
+        give_up_after=settings.server.database_wait_seconds,
+    )
     runtime = await open_runtime(settings)
     # The language models load before listening rather than in the middle of the first
     # customer's message; a configured handoff translation adds its language.
@@ -38,12 +40,13 @@ async def serve_until_stopped(settings: Settings, host: str | None = None, port:
 
     preload(settings.bot.handoff_translations)
     try:
-        server = ChannelServer(runtime, host or settings.server.host,
-                               settings.server.port if port is None else port)
+        server = ChannelServer(runtime, host or settings.server.host, settings.server.port if port is None else port)
         try:
             await server.start()
         except OSError as error:
-            raise click.ClickException(f"cannot listen on {server.host}:{server.port}: {error.strerror or error}") from None
+            raise click.ClickException(
+                f"cannot listen on {server.host}:{server.port}: {error.strerror or error}"
+            ) from None
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 
@@ -57,9 +60,11 @@ async def serve_until_stopped(settings: Settings, host: str | None = None, port:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, first_signal)
         ai = f"model {settings.ai.model}" if runtime.ai.has_model else "offline AI"
-        print(f"inbox-tui serve: listening on {server.url} "
-              f"(customers {server.chat_url}, agents {server.bridge_url}; {ai}; node {server.node_id})",
-              flush=True)
+        print(
+            f"inbox-tui serve: listening on {server.url} "
+            f"(customers {server.chat_url}, agents {server.bridge_url}; {ai}; node {server.node_id})",
+            flush=True,
+        )
         try:
             await stop.wait()
         finally:
@@ -86,8 +91,9 @@ async def _within(work: Coroutine[Any, Any, Any], seconds: float) -> bool:
 
 
 def run_server(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         asyncio.run(serve_until_stopped(settings, host, port))
     except (StoreError, DatabaseURLError, SettingsError) as error:

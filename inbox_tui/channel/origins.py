@@ -78,8 +78,10 @@ class OriginPolicy:
             wildcard = "://*." in entry
             origin = parse_origin(entry.replace("://*.", "://", 1) if wildcard else entry)
             if origin is None:
-                raise SettingsError(f"server.allowed_origins: {entry!r} is not an origin "
-                                    "(write scheme://host[:port], https://*.example.com or *)")
+                raise SettingsError(
+                    f"server.allowed_origins: {entry!r} is not an origin "
+                    "(write scheme://host[:port], https://*.example.com or *)"
+                )
             if wildcard:
                 self.suffixes.add((origin.scheme, "." + origin.host, origin.port))
             else:
@@ -100,10 +102,14 @@ class OriginPolicy:
             return True
         if origin in self.exact:
             return True
-        return any(origin.scheme == scheme and origin.port == port and origin.host.endswith(suffix)
-                   for scheme, suffix, port in self.suffixes)
+        return any(
+            origin.scheme == scheme and origin.port == port and origin.host.endswith(suffix)
+            for scheme, suffix, port in self.suffixes
+        )
 
 
 def refusal_text(origin_header: str, path: str) -> str:
-    return (f"inbox-tui: a page on {origin_header} may not open {path}. "
-            "Add its origin to allowed_origins under [server] in the server's config.toml.\n")
+    return (
+        f"inbox-tui: a page on {origin_header} may not open {path}. "
+        "Add its origin to allowed_origins under [server] in the server's config.toml.\n"
+    )

@@ -11,8 +11,7 @@ from collections.abc import Callable
 
 
 class TokenBucket:
-    def __init__(self, rate_per_second: float, burst: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rate_per_second: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate_per_second
         self.capacity = float(max(burst, 1))
         self.tokens = self.capacity
@@ -42,8 +41,7 @@ class KeyedTokenBuckets:
 
     PRUNE_EVERY = 1000
 
-    def __init__(self, rate_per_second: float, burst: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rate_per_second: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate_per_second
         self.burst = burst
         self.clock = clock

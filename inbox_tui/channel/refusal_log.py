@@ -14,8 +14,14 @@ REFUSAL_LOG_EVERY_SECONDS = 5.0
 
 
 class RefusalLog:
-    def __init__(self, logger: logging.Logger, every: float = REFUSAL_LOG_EVERY_SECONDS,
-                 clock: Callable[[], float] = time.monotonic, *, level: int = logging.INFO) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        every: float = REFUSAL_LOG_EVERY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        level: int = logging.INFO,
+    ) -> None:
         self.logger = logger
         self.level = level
         self.every = every
@@ -30,8 +36,9 @@ class RefusalLog:
             return
         more = f" ({self._unlogged} more refused since the last line)" if self._unlogged else ""
         self._last, self._unlogged = now, 0
-        self.logger.log(self.level, "refused a frame on %s from %s: %s: %s%s", endpoint, peer, code,
-                        message[:200], more)
+        self.logger.log(
+            self.level, "refused a frame on %s from %s: %s: %s%s", endpoint, peer, code, message[:200], more
+        )
 
 
 def peer_of(connection: object) -> str:

@@ -32,7 +32,6 @@ from inbox_tui.core.backlog import run_shift_watcher
 from inbox_tui.runtime import Runtime
 from inbox_tui.widget.assets import WidgetFiles
 
-
 log = logging.getLogger(__name__)
 
 #: Frames above ``max_frame_bytes`` get an error frame and the connection stays; this
@@ -46,8 +45,7 @@ def default_node_id() -> str:
 
 
 class ChannelServer:
-    def __init__(self, runtime: Runtime, host: str = "127.0.0.1", port: int = 0,
-                 node_id: str | None = None) -> None:
+    def __init__(self, runtime: Runtime, host: str = "127.0.0.1", port: int = 0, node_id: str | None = None) -> None:
         self.runtime = runtime
         self.host = host
         self.port = port
@@ -88,13 +86,18 @@ class ChannelServer:
         self.bot.start()
         await self.presence.start()
         # Waiting tickets go out when a shift starts (no flow sees that moment happen).
-        self._background.append(asyncio.create_task(
-            run_shift_watcher(self.runtime.store, self.runtime.settings.assignment, self._stop_watchers),
-            name="shift-watcher"))
+        self._background.append(
+            asyncio.create_task(
+                run_shift_watcher(self.runtime.store, self.runtime.settings.assignment, self._stop_watchers),
+                name="shift-watcher",
+            )
+        )
         limit = self.runtime.settings.server.max_frame_bytes
         try:
             self._server = await serve(
-                self._handle, self.host, self.port,
+                self._handle,
+                self.host,
+                self.port,
                 process_request=self._route,
                 max_size=limit * HARD_FRAME_FACTOR,
                 compression=None,  # small JSON frames; per-connection zlib state costs memory
@@ -153,21 +156,20 @@ class ChannelServer:
             return None
         if self.widget.serves(path):
             return self.widget.response(request)
-        return connection.respond(HTTPStatus.NOT_FOUND,
-                                  f"inbox-tui: nothing at {path}; customers use {CHAT_PATH}, agents {BRIDGE_PATH}\n")
+        return connection.respond(
+            HTTPStatus.NOT_FOUND, f"inbox-tui: nothing at {path}; customers use {CHAT_PATH}, agents {BRIDGE_PATH}\n"
+        )
 
     async def _handle(self, connection: ServerConnection) -> None:
         path = connection.request.path.split("?", 1)[0] if connection.request else ""
         try:
             if path == CHAT_PATH:
-                await CustomerSession(connection, self.runtime, self.hub, self.bot, self.marker,
-                                      self.feed.wake).run()
+                await CustomerSession(connection, self.runtime, self.hub, self.bot, self.marker, self.feed.wake).run()
             elif path == BRIDGE_PATH:
                 await BridgeSession(connection, self.runtime, self.feed, self.presence, self.feed.wake).run()
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - one connection's failure never takes the server down
+        except Exception:
             log.exception("a %s connection failed", path)
             with contextlib.suppress(Exception):
                 await connection.close(1011, "internal error")
-

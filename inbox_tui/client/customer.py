@@ -100,11 +100,14 @@ class CustomerClient:
 
     async def connect(self, *, open_timeout: float = 10.0) -> Welcome:
         """Open the socket, say hello (resuming when we have a token), return the welcome."""
-        connection = await connect(self.url, open_timeout=open_timeout, compression=None,
-                                   max_size=8 * 2**20)
+        connection = await connect(self.url, open_timeout=open_timeout, compression=None, max_size=8 * 2**20)
         try:
-            hello = Hello(channel=self.channel, customer=msgspec.convert(self.customer, Customer),
-                          conversation_id=self.conversation_id, token=self.token)
+            hello = Hello(
+                channel=self.channel,
+                customer=msgspec.convert(self.customer, Customer),
+                conversation_id=self.conversation_id,
+                token=self.token,
+            )
             await connection.send(encode(hello), text=True)
             while True:
                 async with asyncio.timeout(open_timeout):
@@ -138,7 +141,7 @@ class CustomerClient:
         for attempt in range(attempts):
             try:
                 return await self.connect()
-            except (OSError, ConnectionClosed, asyncio.TimeoutError) as caught:
+            except (TimeoutError, OSError, ConnectionClosed) as caught:
                 error = caught
                 await asyncio.sleep(min(delay * (attempt + 1), 2.0))
         raise ChatError("unreachable", f"cannot reconnect to {self.url}: {error}")
@@ -170,8 +173,12 @@ class CustomerClient:
             async with asyncio.timeout(self.ack_timeout):
                 ack = await future
             # The server does not echo a message back to the socket that sent it.
-            self.messages.setdefault(ack.id, ChatMessage(
-                id=ack.id, author="customer", name=str(self.customer.get("name") or ""), text=text, at=ack.at))
+            self.messages.setdefault(
+                ack.id,
+                ChatMessage(
+                    id=ack.id, author="customer", name=str(self.customer.get("name") or ""), text=text, at=ack.at
+                ),
+            )
             return ack.id
         except ConnectionClosed:
             raise ChatError("disconnected", "the connection closed before the ack") from None

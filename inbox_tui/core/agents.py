@@ -69,13 +69,20 @@ async def add_agent(
     now = store.now()
     try:
         async with store.write() as session:
-            agent = Agent(handle=handle, name=name.strip() or handle, capacity=capacity,
-                          timezone=timezone, availability=Availability.AVAILABLE,
-                          token_hash=hash_token(token), created_at=now)
+            agent = Agent(
+                handle=handle,
+                name=name.strip() or handle,
+                capacity=capacity,
+                timezone=timezone,
+                availability=Availability.AVAILABLE,
+                token_hash=hash_token(token),
+                created_at=now,
+            )
             session.add(agent)
             await session.flush()
-            await events.append(session, now, PendingEvent(EventKind.AGENT_UPDATED, agent_id=agent.id,
-                                                           payload={"handle": handle}))
+            await events.append(
+                session, now, PendingEvent(EventKind.AGENT_UPDATED, agent_id=agent.id, payload={"handle": handle})
+            )
             return agent_ref(agent), token
     except IntegrityError:
         raise StoreError(f"a teammate @{handle} exists already") from None
@@ -136,11 +143,13 @@ async def team_status(session: AsyncSession, now: datetime, presence_timeout: ti
         .exists()
     )
     rows = await session.execute(
-        select(Agent, func.coalesce(load.c.open, 0), online).outerjoin(load, load.c.assignee_id == Agent.id)
+        select(Agent, func.coalesce(load.c.open, 0), online)
+        .outerjoin(load, load.c.assignee_id == Agent.id)
         .order_by(Agent.handle)
     )
     return [
-        AgentStatus(agent_ref(agent), agent.availability, bool(is_online), int(open_count),
-                    agent.capacity, agent.timezone)
+        AgentStatus(
+            agent_ref(agent), agent.availability, bool(is_online), int(open_count), agent.capacity, agent.timezone
+        )
         for agent, open_count, is_online in rows
     ]

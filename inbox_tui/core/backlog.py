@@ -43,15 +43,16 @@ _WAKE_MARGIN_SECONDS = 0.05
 
 
 def _waiting_query() -> Select[Ticket]:
-    return (select(Ticket)
-            .where(Ticket.assignee_id.is_(None), ticket_is_open())
-            .order_by(Ticket.created_at, Ticket.id))
+    return select(Ticket).where(Ticket.assignee_id.is_(None), ticket_is_open()).order_by(Ticket.created_at, Ticket.id)
 
 
 async def waiting_count(session: AsyncSession) -> int:
-    return int(await session.scalar(
-        select(func.count()).select_from(Ticket)
-        .where(Ticket.assignee_id.is_(None), ticket_is_open())) or 0)
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.assignee_id.is_(None), ticket_is_open())
+        )
+        or 0
+    )
 
 
 async def _assign_oldest_waiting(store: Store, settings: AssignmentSettings) -> tuple[str, int | None]:
@@ -74,9 +75,17 @@ async def _assign_oldest_waiting(store: Store, settings: AssignmentSettings) -> 
         ticket.updated_at = now
         reason = f"From the waiting backlog. {decision.reason}"
         session.add(timeline(ticket.id, now, "assigned", reason, decision.agent.id))
-        await events.append(session, now, PendingEvent(
-            EventKind.ASSIGNED, ticket.conversation_id, ticket.id, decision.agent.id,
-            {"reason": reason, "next_shift": decision.next_shift, "backlog": True}))
+        await events.append(
+            session,
+            now,
+            PendingEvent(
+                EventKind.ASSIGNED,
+                ticket.conversation_id,
+                ticket.id,
+                decision.agent.id,
+                {"reason": reason, "next_shift": decision.next_shift, "backlog": True},
+            ),
+        )
         return "assigned", ticket.id
 
 
@@ -114,8 +123,12 @@ async def next_team_shift_start(store: Store, now: datetime) -> datetime | None:
     async with store.read() as session:
         shifts = await team_shifts(session)
         zones = dict((await session.execute(select(Agent.id, Agent.timezone))).all())
-    starts = [start for agent_id, own in shifts.items() if agent_id in zones
-              if (start := next_shift_start(own, zones[agent_id], now)) is not None]
+    starts = [
+        start
+        for agent_id, own in shifts.items()
+        if agent_id in zones
+        if (start := next_shift_start(own, zones[agent_id], now)) is not None
+    ]
     return min(starts) if starts else None
 
 
@@ -136,8 +149,12 @@ async def _sleep_until(delay: float, stop: asyncio.Event, wake: asyncio.Event | 
 
 
 async def run_shift_watcher(
-    store: Store, settings: AssignmentSettings, stop: asyncio.Event, *,
-    wake: asyncio.Event | None = None, max_sleep: float = WATCHER_MAX_SLEEP_SECONDS,
+    store: Store,
+    settings: AssignmentSettings,
+    stop: asyncio.Event,
+    *,
+    wake: asyncio.Event | None = None,
+    max_sleep: float = WATCHER_MAX_SLEEP_SECONDS,
 ) -> None:
     """Hand out the backlog now and whenever a teammate's shift starts, until ``stop``.
 
@@ -152,6 +169,7 @@ async def run_shift_watcher(
             log.exception("shift watcher: handing out the backlog failed; retrying")
             await _sleep_until(min(max_sleep, WATCHER_RETRY_SECONDS), stop, wake)
             continue
-        delay = max_sleep if upcoming is None else min(
-            max_sleep, (upcoming - now).total_seconds() + _WAKE_MARGIN_SECONDS)
+        delay = (
+            max_sleep if upcoming is None else min(max_sleep, (upcoming - now).total_seconds() + _WAKE_MARGIN_SECONDS)
+        )
         await _sleep_until(delay, stop, wake)

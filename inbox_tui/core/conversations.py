@@ -95,15 +95,21 @@ class StartedConversation:
 
 
 async def _upsert_contact(
-    session: AsyncSession, now: datetime, channel: str, external_id: str,
-    name: str, email: str | None, locale: str | None,
+    session: AsyncSession,
+    now: datetime,
+    channel: str,
+    external_id: str,
+    name: str,
+    email: str | None,
+    locale: str | None,
 ) -> Contact:
     contact = await session.scalar(
         select(Contact).where(Contact.channel == channel, Contact.external_id == external_id)
     )
     if contact is None:
-        contact = Contact(channel=channel, external_id=external_id, name=name, email=email,
-                          locale=locale, created_at=now)
+        contact = Contact(
+            channel=channel, external_id=external_id, name=name, email=email, locale=locale, created_at=now
+        )
         session.add(contact)
         await session.flush()
     else:
@@ -133,17 +139,29 @@ async def start_conversation(
             async with store.write() as session:
                 contact = await _upsert_contact(session, now, channel, customer_id, name, email, locale)
                 conversation = Conversation(
-                    public_id=str(uuid.uuid4()), token_hash=hash_token(token), channel=channel,
-                    contact_id=contact.id, status=ConversationStatus.LIVE, ai_enabled=True,
-                    language=language, created_at=now, last_activity_at=now,
-                    last_message_preview="", message_count=0,
+                    public_id=str(uuid.uuid4()),
+                    token_hash=hash_token(token),
+                    channel=channel,
+                    contact_id=contact.id,
+                    status=ConversationStatus.LIVE,
+                    ai_enabled=True,
+                    language=language,
+                    created_at=now,
+                    last_activity_at=now,
+                    last_message_preview="",
+                    message_count=0,
                 )
                 session.add(conversation)
                 await session.flush()
-                await events.append(session, now, PendingEvent(
-                    EventKind.CONVERSATION_CREATED, conversation_id=conversation.id,
-                    payload={"channel": channel, "customer": contact.name},
-                ))
+                await events.append(
+                    session,
+                    now,
+                    PendingEvent(
+                        EventKind.CONVERSATION_CREATED,
+                        conversation_id=conversation.id,
+                        payload={"channel": channel, "customer": contact.name},
+                    ),
+                )
                 return StartedConversation(conversation_row(conversation, contact), token)
         except IntegrityError:
             # Two first hellos of one customer raced on the contact row; the retry finds it.
@@ -156,18 +174,20 @@ async def resume_conversation(store: Store, public_id: str, token: str) -> Conve
     """The conversation behind ``public_id`` if ``token`` is its key; NotFound otherwise
     (the same answer for a wrong token and an unknown id, so ids cannot be probed)."""
     async with store.read() as session:
-        row = (await session.execute(
-            select(Conversation, Contact).join(Contact).where(Conversation.public_id == public_id)
-        )).first()
+        row = (
+            await session.execute(
+                select(Conversation, Contact).join(Contact).where(Conversation.public_id == public_id)
+            )
+        ).first()
     if row is None or not hmac.compare_digest(row[0].token_hash, hash_token(token or "")):
         raise NotFound("unknown conversation or wrong token")
     return conversation_row(*row)
 
 
 async def get_conversation(session: AsyncSession, conversation_id: int) -> ConversationRow:
-    row = (await session.execute(
-        select(Conversation, Contact).join(Contact).where(Conversation.id == conversation_id)
-    )).first()
+    row = (
+        await session.execute(select(Conversation, Contact).join(Contact).where(Conversation.id == conversation_id))
+    ).first()
     if row is None:
         raise NotFound(f"no conversation {conversation_id}")
     return conversation_row(*row)
@@ -195,24 +215,40 @@ def _customer_message_context(with_resend: bool):  # type: ignore[no-untyped-def
     customer's name, the open ticket if any, and (``with_resend``) a message already
     stored under the client id."""
     joined = _CONVERSATIONS.join(_CONTACTS, _CONTACTS.c.id == _CONVERSATIONS.c.contact_id).outerjoin(
-        _TICKETS, (_TICKETS.c.conversation_id == _CONVERSATIONS.c.id) & ticket_is_open())
-    columns = [_CONVERSATIONS.c.status, _CONVERSATIONS.c.language, _CONVERSATIONS.c.ai_enabled,
-               _CONVERSATIONS.c.epoch, _CONTACTS.c.name.label("customer_name"),
-               _TICKETS.c.id.label("ticket_id"), _TICKETS.c.assignee_id]
+        _TICKETS, (_TICKETS.c.conversation_id == _CONVERSATIONS.c.id) & ticket_is_open()
+    )
+    columns = [
+        _CONVERSATIONS.c.status,
+        _CONVERSATIONS.c.language,
+        _CONVERSATIONS.c.ai_enabled,
+        _CONVERSATIONS.c.epoch,
+        _CONTACTS.c.name.label("customer_name"),
+        _TICKETS.c.id.label("ticket_id"),
+        _TICKETS.c.assignee_id,
+    ]
     if with_resend:
         seen = _MESSAGES.alias("seen")
-        joined = joined.outerjoin(seen, (seen.c.conversation_id == _CONVERSATIONS.c.id)
-                                  & (seen.c.client_id == bindparam("client_id")))
-        columns += [seen.c.id.label("seen_id"), seen.c.author.label("seen_author"),
-                    seen.c.name.label("seen_name"), seen.c.text.label("seen_text"),
-                    seen.c.created_at.label("seen_at"), seen.c.agent_id.label("seen_agent_id")]
+        joined = joined.outerjoin(
+            seen, (seen.c.conversation_id == _CONVERSATIONS.c.id) & (seen.c.client_id == bindparam("client_id"))
+        )
+        columns += [
+            seen.c.id.label("seen_id"),
+            seen.c.author.label("seen_author"),
+            seen.c.name.label("seen_name"),
+            seen.c.text.label("seen_text"),
+            seen.c.created_at.label("seen_at"),
+            seen.c.agent_id.label("seen_agent_id"),
+        ]
     # The conversation's lock, first (the store's lock order), and of the conversation
     # alone (PostgreSQL refuses to lock the nullable side of an outer join); it
     # serializes against a concurrent claim. SQLite writers are serialized by BEGIN
     # IMMEDIATE already (and ignore the clause).
-    return (select(*columns).select_from(joined)
-            .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
-            .with_for_update(of=_CONVERSATIONS, key_share=True))
+    return (
+        select(*columns)
+        .select_from(joined)
+        .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+        .with_for_update(of=_CONVERSATIONS, key_share=True)
+    )
 
 
 _CONTEXT = _customer_message_context(with_resend=False)
@@ -223,11 +259,14 @@ _INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 _TOUCH_CONVERSATION = (
     update(_CONVERSATIONS)
     .where(_CONVERSATIONS.c.id == bindparam("b_conversation_id"))
-    .values(last_activity_at=bindparam("b_now", type_=_CONVERSATIONS.c.last_activity_at.type),
-            last_message_preview=bindparam("b_preview"),
-            message_count=func.coalesce(_CONVERSATIONS.c.message_count, 0) + 1,
-            language=func.coalesce(_CONVERSATIONS.c.language,
-                                   bindparam("b_language", type_=_CONVERSATIONS.c.language.type)))
+    .values(
+        last_activity_at=bindparam("b_now", type_=_CONVERSATIONS.c.last_activity_at.type),
+        last_message_preview=bindparam("b_preview"),
+        message_count=func.coalesce(_CONVERSATIONS.c.message_count, 0) + 1,
+        language=func.coalesce(
+            _CONVERSATIONS.c.language, bindparam("b_language", type_=_CONVERSATIONS.c.language.type)
+        ),
+    )
 )
 # The state a bot answer is checked against, under the conversation's lock.
 _LOCK_FOR_BOT = (
@@ -237,43 +276,92 @@ _LOCK_FOR_BOT = (
 )
 _OWED = OwedReply.__table__
 _INSERT_OWED = insert(_OWED)
-_SETTLE_OWED = (delete(_OWED).where(_OWED.c.message_id == bindparam("message_id"))
-                .returning(_OWED.c.epoch))
+_SETTLE_OWED = delete(_OWED).where(_OWED.c.message_id == bindparam("message_id")).returning(_OWED.c.epoch)
 _SETTLE_CONVERSATION = delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id"))
 _TICKET_BACK_ON_YOU = (
-    update(_TICKETS).where(_TICKETS.c.id == bindparam("b_ticket_id"))
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("b_ticket_id"))
     .values(status=TicketStatus.ON_YOU, updated_at=bindparam("b_now", type_=_TICKETS.c.updated_at.type))
 )
 
 
-def _insert_message(connection: Connection, now: datetime, conversation_id: int, *, author: str,
-                    text: str, name: str, client_id: str | None = None, agent_id: int | None = None,
-                    delivered: bool = False) -> int:
+def _insert_message(
+    connection: Connection,
+    now: datetime,
+    conversation_id: int,
+    *,
+    author: str,
+    text: str,
+    name: str,
+    client_id: str | None = None,
+    agent_id: int | None = None,
+    delivered: bool = False,
+) -> int:
     return connection.execute(
         _INSERT_MESSAGE,
-        {"conversation_id": conversation_id, "author": author, "agent_id": agent_id, "name": name,
-         "text": text, "client_id": client_id, "created_at": now,
-         "delivered_at": now if delivered else None},
+        {
+            "conversation_id": conversation_id,
+            "author": author,
+            "agent_id": agent_id,
+            "name": name,
+            "text": text,
+            "client_id": client_id,
+            "created_at": now,
+            "delivered_at": now if delivered else None,
+        },
     ).scalar_one()
 
 
 def append_message_sync(
-    connection: Connection, now: datetime, conversation_id: int, *, author: str, text: str,
-    name: str, client_id: str | None = None, agent_id: int | None = None, delivered: bool = False,
+    connection: Connection,
+    now: datetime,
+    conversation_id: int,
+    *,
+    author: str,
+    text: str,
+    name: str,
+    client_id: str | None = None,
+    agent_id: int | None = None,
+    delivered: bool = False,
     language: str | None = None,
 ) -> MessageRecord:
     """The one way a message is added: the row, and the conversation's list fields
     (activity, preview, count). The caller holds the conversation's lock."""
-    message_id = _insert_message(connection, now, conversation_id, author=author, text=text, name=name,
-                                 client_id=client_id, agent_id=agent_id, delivered=delivered)
+    message_id = _insert_message(
+        connection,
+        now,
+        conversation_id,
+        author=author,
+        text=text,
+        name=name,
+        client_id=client_id,
+        agent_id=agent_id,
+        delivered=delivered,
+    )
     _touch_conversation(connection, _TOUCH_CONVERSATION, now, conversation_id, text, language)
-    return MessageRecord(id=message_id, conversation_id=conversation_id, author=author, name=name,
-                         text=text, created_at=now, client_id=client_id, agent_id=agent_id)
+    return MessageRecord(
+        id=message_id,
+        conversation_id=conversation_id,
+        author=author,
+        name=name,
+        text=text,
+        created_at=now,
+        client_id=client_id,
+        agent_id=agent_id,
+    )
 
 
 async def append_message(
-    session: AsyncSession, now: datetime, conversation_id: int, *, author: str, text: str,
-    name: str, client_id: str | None = None, agent_id: int | None = None, delivered: bool = False,
+    session: AsyncSession,
+    now: datetime,
+    conversation_id: int,
+    *,
+    author: str,
+    text: str,
+    name: str,
+    client_id: str | None = None,
+    agent_id: int | None = None,
+    delivered: bool = False,
 ) -> MessageRecord:
     """``append_message_sync`` inside an ORM flow's transaction. The session's own
     conversation object is not refreshed: flows read no list field after this."""
@@ -281,14 +369,25 @@ async def append_message(
         await session.flush()
     connection = await session.connection()
     return await connection.run_sync(
-        lambda sync: append_message_sync(sync, now, conversation_id, author=author, text=text, name=name,
-                                         client_id=client_id, agent_id=agent_id, delivered=delivered))
+        lambda sync: append_message_sync(
+            sync,
+            now,
+            conversation_id,
+            author=author,
+            text=text,
+            name=name,
+            client_id=client_id,
+            agent_id=agent_id,
+            delivered=delivered,
+        )
+    )
 
 
 async def lock_conversation(session: AsyncSession, conversation_id: int) -> Conversation:
     """The conversation's row lock: the first lock of every flow that takes one."""
     conversation = await session.scalar(
-        select(Conversation).where(Conversation.id == conversation_id).with_for_update(key_share=True))
+        select(Conversation).where(Conversation.id == conversation_id).with_for_update(key_share=True)
+    )
     if conversation is None:
         raise NotFound(f"no conversation {conversation_id}")
     return conversation
@@ -305,11 +404,13 @@ async def lock_conversation_and_ticket(session: AsyncSession, ticket_id: int) ->
     return conversation, ticket
 
 
-def _touch_conversation(connection: Connection, statement: Any, now: datetime, conversation_id: int,
-                        text: str, language: str | None = None) -> CursorResult[Any]:
-    return connection.execute(statement, {
-        "b_conversation_id": conversation_id, "b_now": now, "b_preview": preview_of(text),
-        "b_language": language})
+def _touch_conversation(
+    connection: Connection, statement: Any, now: datetime, conversation_id: int, text: str, language: str | None = None
+) -> CursorResult[Any]:
+    return connection.execute(
+        statement,
+        {"b_conversation_id": conversation_id, "b_now": now, "b_preview": preview_of(text), "b_language": language},
+    )
 
 
 def _payload(message_id: int, author: str, name: str, text: str, client_id: str | None) -> dict[str, object]:
@@ -328,8 +429,7 @@ async def record_customer_message(
     ``language`` is a detection the caller made outside the transaction."""
     _check_text(text)
     try:
-        return await store.run_write(_store_customer_message, conversation_id, text, client_id,
-                                     language, store.now())
+        return await store.run_write(_store_customer_message, conversation_id, text, client_id, language, store.now())
     except IntegrityError:
         # The same client id raced in through another connection: it is stored once.
         if client_id:
@@ -339,48 +439,91 @@ async def record_customer_message(
         raise
 
 
-def _store_customer_message(connection: Connection, conversation_id: int, text: str, client_id: str | None,
-                            language: str | None, now: datetime) -> StoredMessage:
+def _store_customer_message(
+    connection: Connection, conversation_id: int, text: str, client_id: str | None, language: str | None, now: datetime
+) -> StoredMessage:
     if client_id:
         context = connection.execute(
-            _CONTEXT_WITH_RESEND, {"conversation_id": conversation_id, "client_id": client_id}).first()
+            _CONTEXT_WITH_RESEND, {"conversation_id": conversation_id, "client_id": client_id}
+        ).first()
     else:
         context = connection.execute(_CONTEXT, {"conversation_id": conversation_id}).first()
     if context is None:
         raise NotFound(f"no conversation {conversation_id}")
     if client_id and context.seen_id is not None:
-        return StoredMessage(MessageRecord(
-            id=context.seen_id, conversation_id=conversation_id, author=context.seen_author,
-            name=context.seen_name, text=context.seen_text, created_at=context.seen_at,
-            client_id=client_id, agent_id=context.seen_agent_id), created=False)
+        return StoredMessage(
+            MessageRecord(
+                id=context.seen_id,
+                conversation_id=conversation_id,
+                author=context.seen_author,
+                name=context.seen_name,
+                text=context.seen_text,
+                created_at=context.seen_at,
+                client_id=client_id,
+                agent_id=context.seen_agent_id,
+            ),
+            created=False,
+        )
     if context.status == ConversationStatus.ENDED:
         raise StoreError("this conversation has ended")
     name = context.customer_name or ""
-    message_id = append_message_sync(connection, now, conversation_id, author=Author.CUSTOMER, text=text,
-                                     name=name, client_id=client_id, delivered=True, language=language).id
+    message_id = append_message_sync(
+        connection,
+        now,
+        conversation_id,
+        author=Author.CUSTOMER,
+        text=text,
+        name=name,
+        client_id=client_id,
+        delivered=True,
+        language=language,
+    ).id
     if context.ai_enabled and context.status == ConversationStatus.LIVE:
         # What the bot owes, in the message's own transaction: acked means owed.
-        connection.execute(_INSERT_OWED, {"message_id": message_id, "conversation_id": conversation_id,
-                                          "epoch": context.epoch, "created_at": now, "lease_until": None})
+        connection.execute(
+            _INSERT_OWED,
+            {
+                "message_id": message_id,
+                "conversation_id": conversation_id,
+                "epoch": context.epoch,
+                "created_at": now,
+                "lease_until": None,
+            },
+        )
     payload = _payload(message_id, Author.CUSTOMER, name, text, client_id)
-    pending = [PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id,
-                            ticket_id=context.ticket_id, payload=payload)]
+    pending = [
+        PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id, ticket_id=context.ticket_id, payload=payload)
+    ]
     if context.ticket_id is not None:
         connection.execute(_TICKET_BACK_ON_YOU, {"b_ticket_id": context.ticket_id, "b_now": now})
-        pending.append(PendingEvent(EventKind.TICKET_UPDATED, conversation_id=conversation_id,
-                                    ticket_id=context.ticket_id, agent_id=context.assignee_id,
-                                    payload={"status": TicketStatus.ON_YOU}))
+        pending.append(
+            PendingEvent(
+                EventKind.TICKET_UPDATED,
+                conversation_id=conversation_id,
+                ticket_id=context.ticket_id,
+                agent_id=context.assignee_id,
+                payload={"status": TicketStatus.ON_YOU},
+            )
+        )
     events.append_sync(connection, now, *pending)
-    return StoredMessage(MessageRecord(
-        id=message_id, conversation_id=conversation_id, author=Author.CUSTOMER, name=name,
-        text=text, created_at=now, client_id=client_id), created=True)
+    return StoredMessage(
+        MessageRecord(
+            id=message_id,
+            conversation_id=conversation_id,
+            author=Author.CUSTOMER,
+            name=name,
+            text=text,
+            created_at=now,
+            client_id=client_id,
+        ),
+        created=True,
+    )
 
 
 async def _message_by_client_id(store: Store, conversation_id: int, client_id: str) -> MessageRecord | None:
     async with store.read() as session:
         message = await session.scalar(
-            select(Message).where(Message.conversation_id == conversation_id,
-                                  Message.client_id == client_id)
+            select(Message).where(Message.conversation_id == conversation_id, Message.client_id == client_id)
         )
         return message_record(message) if message else None
 
@@ -396,7 +539,11 @@ class OwedWork:
 
 
 async def record_bot_reply(
-    store: Store, conversation_id: int, text: str, *, name: str = "Assistant",
+    store: Store,
+    conversation_id: int,
+    text: str,
+    *,
+    name: str = "Assistant",
     answering: OwedWork | None = None,
 ) -> MessageRecord | None:
     """Store the bot's reply, unless it is stale: then nothing is stored and None is
@@ -410,8 +557,9 @@ async def record_bot_reply(
     return await store.run_write(_store_bot_reply, conversation_id, text, name, answering, store.now())
 
 
-def _store_bot_reply(connection: Connection, conversation_id: int, text: str, name: str,
-                     answering: OwedWork | None, now: datetime) -> MessageRecord | None:
+def _store_bot_reply(
+    connection: Connection, conversation_id: int, text: str, name: str, answering: OwedWork | None, now: datetime
+) -> MessageRecord | None:
     state = connection.execute(_LOCK_FOR_BOT, {"conversation_id": conversation_id}).first()
     if state is None:
         raise NotFound(f"no conversation {conversation_id}")
@@ -426,8 +574,11 @@ def _store_bot_reply(connection: Connection, conversation_id: int, text: str, na
         # A reply that names no message answers whatever the conversation was owed.
         connection.execute(_SETTLE_CONVERSATION, {"conversation_id": conversation_id})
     record = append_message_sync(connection, now, conversation_id, author=Author.BOT, text=text, name=name)
-    events.append_sync(connection, now, PendingEvent(
-        EventKind.MESSAGE, conversation_id=conversation_id, payload=message_payload(record)))
+    events.append_sync(
+        connection,
+        now,
+        PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id, payload=message_payload(record)),
+    )
     return record
 
 
@@ -467,4 +618,3 @@ _MARK_DELIVERED = (
 
 def _mark_delivered(connection: Connection, message_ids: list[int], now: datetime) -> None:
     connection.execute(_MARK_DELIVERED, {"ids": message_ids, "b_now": now})
-

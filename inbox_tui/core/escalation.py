@@ -75,17 +75,14 @@ class EscalationSettings:
 
 
 async def _existing(session: AsyncSession, conversation_id: int) -> EscalationResult:
-    ticket = await session.scalar(
-        select(Ticket).where(Ticket.conversation_id == conversation_id, ticket_is_open())
-    )
+    ticket = await session.scalar(select(Ticket).where(Ticket.conversation_id == conversation_id, ticket_is_open()))
     if ticket is None:
         conversation = await session.get(Conversation, conversation_id)
         if conversation is None:
             raise NotFound(f"no conversation {conversation_id}")
         raise StoreError(f"conversation {conversation_id} is {conversation.status} and cannot be escalated")
     assignee = await session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
-    return EscalationResult(ticket.id, False, agent_ref(assignee) if assignee else None,
-                            conversation_id, ticket.status)
+    return EscalationResult(ticket.id, False, agent_ref(assignee) if assignee else None, conversation_id, ticket.status)
 
 
 class StaleEscalation(StoreError):
@@ -123,16 +120,23 @@ async def escalate(
             # re-reads the row, sees it is no longer live, and updates nothing.
             # RETURNING hands back the claimed row, saving a round trip to read it again.
             # The claim also starts a new epoch: any bot answer in flight is stale now.
-            claim = (update(Conversation)
-                     .where(Conversation.id == conversation_id, Conversation.status == ConversationStatus.LIVE)
-                     .values(status=ConversationStatus.ESCALATED, ai_enabled=False, last_activity_at=now,
-                             epoch=Conversation.epoch + 1))
+            claim = (
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.status == ConversationStatus.LIVE)
+                .values(
+                    status=ConversationStatus.ESCALATED,
+                    ai_enabled=False,
+                    last_activity_at=now,
+                    epoch=Conversation.epoch + 1,
+                )
+            )
             if answering is not None:
-                claim = claim.where(exists().where(
-                    OwedReply.message_id == answering.message_id, OwedReply.epoch == Conversation.epoch))
-            claimed = (await session.scalars(
-                claim.returning(Conversation).execution_options(synchronize_session=False)
-            )).first()
+                claim = claim.where(
+                    exists().where(OwedReply.message_id == answering.message_id, OwedReply.epoch == Conversation.epoch)
+                )
+            claimed = (
+                await session.scalars(claim.returning(Conversation).execution_options(synchronize_session=False))
+            ).first()
             if claimed is not None:
                 await session.execute(delete(OwedReply).where(OwedReply.conversation_id == conversation_id))
                 return await _open_ticket(session, now, claimed, source, actor, reason, settings)
@@ -148,8 +152,13 @@ async def escalate(
 
 
 async def _open_ticket(
-    session: AsyncSession, now: datetime, conversation: Conversation, source: str,
-    actor: Agent | None, reason: str | None, settings: EscalationSettings,
+    session: AsyncSession,
+    now: datetime,
+    conversation: Conversation,
+    source: str,
+    actor: Agent | None,
+    reason: str | None,
+    settings: EscalationSettings,
 ) -> EscalationResult:
     if source == TicketSource.TAKEOVER and actor is not None:
         assignee: Agent | None = actor
@@ -160,11 +169,22 @@ async def _open_ticket(
         assign_text = decision.reason
     handoff_text = settings.handoff.configured_for(conversation.language)
     ticket = Ticket(
-        type="live_chat", conversation_id=conversation.id, contact_id=conversation.contact_id,
-        channel=conversation.channel, subject="", summary="", summary_state=SummaryState.PENDING,
-        summary_lease_until=now + settings.summary_lease, language=conversation.language,
-        status=TicketStatus.ON_YOU, assignee_id=assignee.id if assignee else None, source=source,
-        reason=reason, created_by_id=actor.id if actor else None, created_at=now, updated_at=now,
+        type="live_chat",
+        conversation_id=conversation.id,
+        contact_id=conversation.contact_id,
+        channel=conversation.channel,
+        subject="",
+        summary="",
+        summary_state=SummaryState.PENDING,
+        summary_lease_until=now + settings.summary_lease,
+        language=conversation.language,
+        status=TicketStatus.ON_YOU,
+        assignee_id=assignee.id if assignee else None,
+        source=source,
+        reason=reason,
+        created_by_id=actor.id if actor else None,
+        created_at=now,
+        updated_at=now,
         handoff_pending=handoff_text is None,
     )
     session.add(ticket)
@@ -175,28 +195,45 @@ async def _open_ticket(
     else:
         # The model's reason may end with its own full stop: one is enough.
         opened = f"Escalated to a human by the assistant: {(reason or '').rstrip(' .') or 'no reason given'}."
-    session.add_all([
-        timeline(ticket.id, now, "escalated", opened, actor.id if actor else None),
-        timeline(ticket.id, now, "ai_paused", "AI replies paused for this conversation."),
-        timeline(ticket.id, now, "ticket_created",
-                 f"Ticket #{ticket.id} (live_chat) created from the {conversation.channel} conversation."),
-        timeline(ticket.id, now, "assigned" if assignee else "unassigned", assign_text,
-                 assignee.id if assignee else None),
-    ])
+    session.add_all(
+        [
+            timeline(ticket.id, now, "escalated", opened, actor.id if actor else None),
+            timeline(ticket.id, now, "ai_paused", "AI replies paused for this conversation."),
+            timeline(
+                ticket.id,
+                now,
+                "ticket_created",
+                f"Ticket #{ticket.id} (live_chat) created from the {conversation.channel} conversation.",
+            ),
+            timeline(
+                ticket.id, now, "assigned" if assignee else "unassigned", assign_text, assignee.id if assignee else None
+            ),
+        ]
+    )
     pending = [
-        PendingEvent(EventKind.ESCALATED, conversation.id, ticket.id, actor.id if actor else None,
-                     {"source": source, "reason": reason}),
+        PendingEvent(
+            EventKind.ESCALATED,
+            conversation.id,
+            ticket.id,
+            actor.id if actor else None,
+            {"source": source, "reason": reason},
+        ),
         PendingEvent(EventKind.AI_PAUSED, conversation.id, ticket.id),
-        PendingEvent(EventKind.TICKET_CREATED, conversation.id, ticket.id,
-                     assignee.id if assignee else None, {"source": source, "channel": conversation.channel}),
-        PendingEvent(EventKind.ASSIGNED, conversation.id, ticket.id, assignee.id if assignee else None,
-                     {"reason": assign_text}),
+        PendingEvent(
+            EventKind.TICKET_CREATED,
+            conversation.id,
+            ticket.id,
+            assignee.id if assignee else None,
+            {"source": source, "channel": conversation.channel},
+        ),
+        PendingEvent(
+            EventKind.ASSIGNED, conversation.id, ticket.id, assignee.id if assignee else None, {"reason": assign_text}
+        ),
     ]
     if handoff_text is not None:
         pending.append(await _send_handoff(session, now, conversation, ticket, handoff_text))
     await events.append(session, now, *pending)
-    return EscalationResult(ticket.id, True, agent_ref(assignee) if assignee else None,
-                            conversation.id, ticket.status)
+    return EscalationResult(ticket.id, True, agent_ref(assignee) if assignee else None, conversation.id, ticket.status)
 
 
 async def _send_handoff(
@@ -234,7 +271,8 @@ async def renewing_summary_lease(store: Store, ticket_id: int, lease: timedelta)
                     await session.execute(
                         update(Ticket)
                         .where(Ticket.id == ticket_id, Ticket.summary_state == SummaryState.PENDING)
-                        .values(summary_lease_until=store.now() + lease))
+                        .values(summary_lease_until=store.now() + lease)
+                    )
             except Exception as error:  # noqa: BLE001 - the next renewal tries again
                 log.warning("renewing the summary lease of ticket %s failed: %s", ticket_id, error)
 
@@ -247,9 +285,7 @@ async def renewing_summary_lease(store: Store, ticket_id: int, lease: timedelta)
             await renewer
 
 
-async def send_translated_handoff(
-    store: Store, ai: AIBackend, ticket_id: int, settings: EscalationSettings
-) -> None:
+async def send_translated_handoff(store: Store, ai: AIBackend, ticket_id: int, settings: EscalationSettings) -> None:
     async with store.read() as session:
         ticket = await session.get(Ticket, ticket_id)
         if ticket is None or not ticket.handoff_pending:
@@ -261,7 +297,11 @@ async def send_translated_handoff(
             async with asyncio.timeout(settings.summary_timeout):
                 text = await ai.translate(text, language)
         except Exception as error:  # noqa: BLE001 - any model failure falls back to the default
-            log.warning("handoff translation failed for ticket %s: %s", ticket_id, describe_failure(error, settings.summary_timeout))
+            log.warning(
+                "handoff translation failed for ticket %s: %s",
+                ticket_id,
+                describe_failure(error, settings.summary_timeout),
+            )
             text = settings.handoff.message
     now = store.now()
     async with store.write() as session:
@@ -296,8 +336,14 @@ async def summarize_ticket(store: Store, ai: AIBackend, ticket_id: int, *, timeo
         written = await session.execute(
             update(Ticket)
             .where(Ticket.id == ticket_id, Ticket.summary_state == SummaryState.PENDING)
-            .values(subject=result.subject[:300], summary=result.summary, summary_state=state,
-                    summary_lease_until=None, language=language or result.language, updated_at=now)
+            .values(
+                subject=result.subject[:300],
+                summary=result.summary,
+                summary_state=state,
+                summary_lease_until=None,
+                language=language or result.language,
+                updated_at=now,
+            )
         )
         if cast("CursorResult[Any]", written).rowcount != 1:
             return None
@@ -305,9 +351,17 @@ async def summarize_ticket(store: Store, ai: AIBackend, ticket_id: int, *, timeo
         assert ticket is not None
         label = "AI summary ready" if state == SummaryState.READY else "Fallback summary written (no model answer)"
         session.add(timeline(ticket_id, now, "summary_" + state, f"{label}: {result.subject}"))
-        await events.append(session, now, PendingEvent(
-            EventKind.SUMMARY_READY, ticket.conversation_id, ticket_id, ticket.assignee_id,
-            {"state": state, "subject": result.subject}))
+        await events.append(
+            session,
+            now,
+            PendingEvent(
+                EventKind.SUMMARY_READY,
+                ticket.conversation_id,
+                ticket_id,
+                ticket.assignee_id,
+                {"state": state, "subject": result.subject},
+            ),
+        )
     return state
 
 
@@ -318,20 +372,21 @@ async def claim_stale_summaries(store: Store, lease: timedelta, limit: int = 20)
     async with store.write() as session:
         stale = await session.scalars(
             select(Ticket.id)
-            .where(Ticket.summary_state == SummaryState.PENDING,
-                   (Ticket.summary_lease_until.is_(None)) | (Ticket.summary_lease_until < now))
-            .order_by(Ticket.id).limit(limit).with_for_update(skip_locked=True)
+            .where(
+                Ticket.summary_state == SummaryState.PENDING,
+                (Ticket.summary_lease_until.is_(None)) | (Ticket.summary_lease_until < now),
+            )
+            .order_by(Ticket.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
         for ticket_id in stale.all():
-            await session.execute(update(Ticket).where(Ticket.id == ticket_id)
-                                  .values(summary_lease_until=now + lease))
+            await session.execute(update(Ticket).where(Ticket.id == ticket_id).values(summary_lease_until=now + lease))
             claimed.append(ticket_id)
     return claimed
 
 
-async def resume_stale_summaries(
-    store: Store, ai: AIBackend, settings: EscalationSettings | None = None
-) -> list[int]:
+async def resume_stale_summaries(store: Store, ai: AIBackend, settings: EscalationSettings | None = None) -> list[int]:
     """Finish every ticket whose summary was left pending by a dead worker."""
     settings = settings or EscalationSettings()
     ticket_ids = await claim_stale_summaries(store, settings.summary_lease)

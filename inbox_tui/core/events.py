@@ -70,7 +70,8 @@ _TAKE_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 # PostgreSQL: the last event's INSERT also sends the NOTIFY (one round trip, not two);
 # PostgreSQL delivers it only when (and if) the transaction commits.
 _INSERT_EVENT_AND_NOTIFY = insert(_EVENTS).returning(
-    _EVENTS.c.id, func.pg_notify(NOTIFY_CHANNEL, cast(_EVENTS.c.id, String)))
+    _EVENTS.c.id, func.pg_notify(NOTIFY_CHANNEL, cast(_EVENTS.c.id, String))
+)
 
 
 async def append(session: AsyncSession, now: datetime, *events: PendingEvent) -> list[int]:
@@ -97,18 +98,24 @@ def append_sync(connection: Connection, now: datetime, *events: PendingEvent) ->
     # One statement per event, in order, so ids follow the order the flow gave them.
     for n, e in enumerate(events, 1):
         statement = _INSERT_EVENT_AND_NOTIFY if postgres and n == len(events) else _INSERT_EVENT
-        ids.append(connection.execute(
-            statement,
-            {"kind": e.kind, "conversation_id": e.conversation_id, "ticket_id": e.ticket_id,
-             "agent_id": e.agent_id, "payload": e.payload or {}, "created_at": now},
-        ).first()[0])
+        ids.append(
+            connection.execute(
+                statement,
+                {
+                    "kind": e.kind,
+                    "conversation_id": e.conversation_id,
+                    "ticket_id": e.ticket_id,
+                    "agent_id": e.agent_id,
+                    "payload": e.payload or {},
+                    "created_at": now,
+                },
+            ).first()[0]
+        )
     return ids
 
 
 async def since(session: AsyncSession, after_id: int, limit: int = 1000) -> list[Event]:
-    result = await session.scalars(
-        select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit)
-    )
+    result = await session.scalars(select(Event).where(Event.id > after_id).order_by(Event.id).limit(limit))
     return list(result)
 
 

@@ -68,8 +68,10 @@ async def check_schema(store: Store) -> None:
 
 
 def _ahead(current: str) -> str:
-    return (f"the database schema ({current}) is newer than this program knows ({head_revision()}): "
-            "it was upgraded by a newer inbox-tui; upgrade this one to match")
+    return (
+        f"the database schema ({current}) is newer than this program knows ({head_revision()}): "
+        "it was upgraded by a newer inbox-tui; upgrade this one to match"
+    )
 
 
 async def current_revision(store: Store) -> str | None:

@@ -263,10 +263,21 @@ class Ticket(Base):
         # partial unique index above cannot serve a query whose status is a parameter.
         Index("ix_tickets_conversation", "conversation_id"),
         # The open-ticket views (All open, On you, Unassigned) walk these newest first.
-        Index("ix_tickets_open_updated", "updated_at", "id",
-              sqlite_where=text(OPEN_TICKET_SQL), postgresql_where=text(OPEN_TICKET_SQL)),
-        Index("ix_tickets_open_assignee", "assignee_id", "updated_at", "id",
-              sqlite_where=text(OPEN_TICKET_SQL), postgresql_where=text(OPEN_TICKET_SQL)),
+        Index(
+            "ix_tickets_open_updated",
+            "updated_at",
+            "id",
+            sqlite_where=text(OPEN_TICKET_SQL),
+            postgresql_where=text(OPEN_TICKET_SQL),
+        ),
+        Index(
+            "ix_tickets_open_assignee",
+            "assignee_id",
+            "updated_at",
+            "id",
+            sqlite_where=text(OPEN_TICKET_SQL),
+            postgresql_where=text(OPEN_TICKET_SQL),
+        ),
         Index("ix_tickets_status_assignee", "status", "assignee_id", "updated_at"),
         Index("ix_tickets_status_updated", "status", "updated_at"),
         Index("ix_tickets_contact", "contact_id", "created_at"),

@@ -28,12 +28,20 @@ async def claim_expired(store: Store, lease: timedelta, limit: int = 50) -> list
     """Take the owed replies whose holder's lease ran out, oldest first, for ``lease``."""
     now = store.now()
     async with store.write() as session:
-        rows = (await session.scalars(
-            select(OwedReply)
-            .where(or_(and_(OwedReply.lease_until.is_(None), OwedReply.created_at <= now - lease),
-                       OwedReply.lease_until <= now))
-            .order_by(OwedReply.message_id).limit(limit).with_for_update(skip_locked=True)
-        )).all()
+        rows = (
+            await session.scalars(
+                select(OwedReply)
+                .where(
+                    or_(
+                        and_(OwedReply.lease_until.is_(None), OwedReply.created_at <= now - lease),
+                        OwedReply.lease_until <= now,
+                    )
+                )
+                .order_by(OwedReply.message_id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
         for row in rows:
             row.lease_until = now + lease
         return [OwedWork(row.conversation_id, row.message_id, row.created_at) for row in rows]
@@ -45,8 +53,9 @@ async def renew(store: Store, message_ids: Sequence[int], lease: timedelta) -> N
     if not message_ids:
         return
     async with store.write() as session:
-        await session.execute(update(OwedReply).where(OwedReply.message_id.in_(list(message_ids)))
-                              .values(lease_until=store.now() + lease))
+        await session.execute(
+            update(OwedReply).where(OwedReply.message_id.in_(list(message_ids))).values(lease_until=store.now() + lease)
+        )
 
 
 @retry_conflicts
@@ -55,8 +64,11 @@ async def release(store: Store, message_ids: Sequence[int]) -> None:
     if not message_ids:
         return
     async with store.write() as session:
-        await session.execute(update(OwedReply).where(OwedReply.message_id.in_(list(message_ids)))
-                              .values(lease_until=OwedReply.created_at))
+        await session.execute(
+            update(OwedReply)
+            .where(OwedReply.message_id.in_(list(message_ids)))
+            .values(lease_until=OwedReply.created_at)
+        )
 
 
 @retry_conflicts

@@ -68,15 +68,19 @@ async def create_sign_in_link(store: Store, handle: str, valid_for: timedelta) -
         agent = await _agent_by_handle(session, handle)
         if agent.token_hash is None:
             raise NotFound(f"@{agent.handle} was removed; add them again first")
-        session.add(AgentCredential(agent_id=agent.id, kind=LINK, secret_hash=hash_token(secret),
-                                    created_at=now, expires_at=now + valid_for))
+        session.add(
+            AgentCredential(
+                agent_id=agent.id, kind=LINK, secret_hash=hash_token(secret), created_at=now, expires_at=now + valid_for
+            )
+        )
         return SignInLink(_ref(agent), secret, now + valid_for)
 
 
 async def _new_session(session: AsyncSession, agent: Agent, now: datetime, idle: timedelta) -> WebSession:
     secret = secrets.token_urlsafe(32)
-    row = AgentCredential(agent_id=agent.id, kind=SESSION, secret_hash=hash_token(secret),
-                          created_at=now, expires_at=now + idle)
+    row = AgentCredential(
+        agent_id=agent.id, kind=SESSION, secret_hash=hash_token(secret), created_at=now, expires_at=now + idle
+    )
     session.add(row)
     await session.flush()
     return WebSession(row.id, _ref(agent), secret)
@@ -100,9 +104,13 @@ async def redeem_sign_in_link(store: Store, secret: str, idle: timedelta) -> Web
         # One statement checks and spends the link: of two racing uses, one gets the row.
         agent_id = await session.scalar(
             delete(AgentCredential)
-            .where(AgentCredential.secret_hash == hash_token(secret), AgentCredential.kind == LINK,
-                   AgentCredential.expires_at > now)
-            .returning(AgentCredential.agent_id))
+            .where(
+                AgentCredential.secret_hash == hash_token(secret),
+                AgentCredential.kind == LINK,
+                AgentCredential.expires_at > now,
+            )
+            .returning(AgentCredential.agent_id)
+        )
         if agent_id is None:
             return None
         agent = await session.get(Agent, agent_id)
@@ -114,9 +122,14 @@ async def redeem_sign_in_link(store: Store, secret: str, idle: timedelta) -> Web
 async def session_agent(session: AsyncSession, secret: str, now: datetime) -> AgentRef | None:
     """The teammate a live web session belongs to (for the bridge's token check)."""
     row = await session.execute(
-        select(Agent).join(AgentCredential, AgentCredential.agent_id == Agent.id)
-        .where(AgentCredential.secret_hash == hash_token(secret), AgentCredential.kind == SESSION,
-               AgentCredential.expires_at > now))
+        select(Agent)
+        .join(AgentCredential, AgentCredential.agent_id == Agent.id)
+        .where(
+            AgentCredential.secret_hash == hash_token(secret),
+            AgentCredential.kind == SESSION,
+            AgentCredential.expires_at > now,
+        )
+    )
     agent = row.scalar_one_or_none()
     return None if agent is None else _ref(agent)
 
@@ -126,11 +139,17 @@ async def find_session(store: Store, secret: str) -> tuple[int, AgentRef] | None
     if not secret:
         return None
     async with store.read() as session:
-        row = (await session.execute(
-            select(AgentCredential.id, Agent)
-            .join(Agent, AgentCredential.agent_id == Agent.id)
-            .where(AgentCredential.secret_hash == hash_token(secret), AgentCredential.kind == SESSION,
-                   AgentCredential.expires_at > store.now()))).one_or_none()
+        row = (
+            await session.execute(
+                select(AgentCredential.id, Agent)
+                .join(Agent, AgentCredential.agent_id == Agent.id)
+                .where(
+                    AgentCredential.secret_hash == hash_token(secret),
+                    AgentCredential.kind == SESSION,
+                    AgentCredential.expires_at > store.now(),
+                )
+            )
+        ).one_or_none()
     return None if row is None else (row[0], _ref(row[1]))
 
 
@@ -140,9 +159,12 @@ async def live_sessions(store: Store, session_ids: set[int]) -> set[int]:
         return set()
     async with store.read() as session:
         rows = await session.scalars(
-            select(AgentCredential.id).where(AgentCredential.id.in_(session_ids),
-                                             AgentCredential.kind == SESSION,
-                                             AgentCredential.expires_at > store.now()))
+            select(AgentCredential.id).where(
+                AgentCredential.id.in_(session_ids),
+                AgentCredential.kind == SESSION,
+                AgentCredential.expires_at > store.now(),
+            )
+        )
         return set(rows)
 
 
@@ -154,9 +176,13 @@ async def keep_alive(store: Store, last_activity: dict[int, datetime], idle: tim
         for session_id, at in last_activity.items():
             await session.execute(
                 update(AgentCredential)
-                .where(AgentCredential.id == session_id, AgentCredential.kind == SESSION,
-                       AgentCredential.expires_at > store.now())
-                .values(expires_at=at + idle))
+                .where(
+                    AgentCredential.id == session_id,
+                    AgentCredential.kind == SESSION,
+                    AgentCredential.expires_at > store.now(),
+                )
+                .values(expires_at=at + idle)
+            )
 
 
 async def end_session(store: Store, session_id: int) -> None:
@@ -174,8 +200,9 @@ async def revoke_credentials(session: AsyncSession, agent_id: int, now: datetime
     """End every session and spend every link of the teammate, and say so on the event log
     (in the caller's transaction, with the token change itself)."""
     await session.execute(delete(AgentCredential).where(AgentCredential.agent_id == agent_id))
-    await events.append(session, now, PendingEvent(EventKind.AGENT_TOKEN_REVOKED, agent_id=agent_id,
-                                                   payload={"reason": reason}))
+    await events.append(
+        session, now, PendingEvent(EventKind.AGENT_TOKEN_REVOKED, agent_id=agent_id, payload={"reason": reason})
+    )
 
 
 async def remove_agent(store: Store, handle: str) -> AgentRef:
@@ -188,6 +215,9 @@ async def remove_agent(store: Store, handle: str) -> AgentRef:
         agent.token_hash = None
         agent.availability = Availability.AWAY
         await revoke_credentials(session, agent.id, now, "removed")
-        await events.append(session, now, PendingEvent(EventKind.AGENT_UPDATED, agent_id=agent.id,
-                                                       payload={"availability": Availability.AWAY}))
+        await events.append(
+            session,
+            now,
+            PendingEvent(EventKind.AGENT_UPDATED, agent_id=agent.id, payload={"availability": Availability.AWAY}),
+        )
         return _ref(agent)

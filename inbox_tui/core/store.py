@@ -40,11 +40,11 @@ import contextlib
 import functools
 import logging
 import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Awaitable, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine
@@ -67,7 +67,7 @@ log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _configure_sqlite(engine: Engine, begin: str) -> None:
@@ -105,7 +105,9 @@ class _SqliteWorker:
 
     def __init__(self, url: URL, begin: str, name: str) -> None:
         self.engine = create_engine(
-            url.set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0,
+            url.set(drivername="sqlite+pysqlite"),
+            pool_size=1,
+            max_overflow=0,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         )
         _configure_sqlite(self.engine, begin)
@@ -184,22 +186,19 @@ class Store:
         for listener in list(self._commit_listeners):
             try:
                 listener()
-            except Exception:  # noqa: BLE001 - a listener's fault is not the writer's
+            except Exception:
                 log.exception("a commit listener failed")
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed on success, rolled back on any error."""
         if not self.is_sqlite:
-            async with self._write_sessions() as session:
-                async with session.begin():
-                    yield session
+            async with self._write_sessions() as session, session.begin():
+                yield session
             self._committed()
             return
-        async with self._sqlite_write_lock():
-            async with self._write_sessions() as session:
-                async with session.begin():
-                    yield session
+        async with self._sqlite_write_lock(), self._write_sessions() as session, session.begin():
+            yield session
         self._committed()
 
     def _sqlite_write_lock(self) -> asyncio.Lock:
@@ -272,9 +271,8 @@ class Store:
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._read_sessions() as session:
-            async with session.begin():
-                yield session
+        async with self._read_sessions() as session, session.begin():
+            yield session
 
     async def close(self) -> None:
         for worker in (self._sqlite_writer, self._sqlite_reader):
@@ -299,8 +297,11 @@ def is_conflict(error: BaseException) -> bool:
     if not isinstance(error, DBAPIError):
         return False
     original = error.orig
-    codes = {getattr(original, "sqlstate", None), getattr(original, "pgcode", None),
-             getattr(getattr(original, "__cause__", None), "sqlstate", None)}
+    codes = {
+        getattr(original, "sqlstate", None),
+        getattr(original, "pgcode", None),
+        getattr(getattr(original, "__cause__", None), "sqlstate", None),
+    }
     return bool(codes & _CONFLICT_SQLSTATES)
 
 
@@ -319,9 +320,10 @@ def retry_conflicts(flow: Flow) -> Flow:
             except DBAPIError as error:
                 if not is_conflict(error) or attempt == MAX_CONFLICT_ATTEMPTS:
                     raise
-                log.info("%s met a %s; running it again (attempt %d)", flow.__name__,
-                         type(error.orig).__name__, attempt + 1)
-                await asyncio.sleep(random.uniform(0.0, 0.005 * 2 ** attempt))
+                log.info(
+                    "%s met a %s; running it again (attempt %d)", flow.__name__, type(error.orig).__name__, attempt + 1
+                )
+                await asyncio.sleep(random.uniform(0.0, 0.005 * 2**attempt))
         raise AssertionError("unreachable")
 
     return run  # type: ignore[return-value]
@@ -342,7 +344,9 @@ def teammate_flow(flow: Flow) -> Flow:
         except (SQLAlchemyError, OSError) as error:
             log.warning("%s failed in the database: %s", flow.__name__, error)
             cause = error.orig if isinstance(error, DBAPIError) else error
-            raise StoreError(f"the database could not save this ({type(cause).__name__}: "
-                             f"{str(cause).splitlines()[0] if str(cause) else 'no detail'}); try again") from error
+            raise StoreError(
+                f"the database could not save this ({type(cause).__name__}: "
+                f"{str(cause).splitlines()[0] if str(cause) else 'no detail'}); try again"
+            ) from error
 
     return run  # type: ignore[return-value]

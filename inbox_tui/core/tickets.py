@@ -64,22 +64,34 @@ async def send_agent_reply(
     now = store.now()
     async with store.write() as session:
         if client_id:
-            existing = await session.scalar(select(Message).join(
-                Ticket, Ticket.conversation_id == Message.conversation_id
-            ).where(Ticket.id == ticket_id, Message.client_id == client_id))
+            existing = await session.scalar(
+                select(Message)
+                .join(Ticket, Ticket.conversation_id == Message.conversation_id)
+                .where(Ticket.id == ticket_id, Message.client_id == client_id)
+            )
             if existing is not None:
                 return message_record(existing)
         conversation, ticket = await _open_ticket(session, ticket_id)
         agent = await _agent(session, agent_id)
-        message = await append_message(session, now, conversation.id, author=Author.AGENT, text=text,
-                                       name=agent.name, client_id=client_id, agent_id=agent.id)
+        message = await append_message(
+            session,
+            now,
+            conversation.id,
+            author=Author.AGENT,
+            text=text,
+            name=agent.name,
+            client_id=client_id,
+            agent_id=agent.id,
+        )
         ticket.status = TicketStatus.WAITING_ON_CUSTOMER
         ticket.updated_at = now
         await events.append(
-            session, now,
+            session,
+            now,
             PendingEvent(EventKind.MESSAGE, conversation.id, ticket.id, agent.id, message_payload(message)),
-            PendingEvent(EventKind.TICKET_UPDATED, conversation.id, ticket.id, ticket.assignee_id,
-                         {"status": ticket.status}),
+            PendingEvent(
+                EventKind.TICKET_UPDATED, conversation.id, ticket.id, ticket.assignee_id, {"status": ticket.status}
+            ),
         )
         return message
 
@@ -104,20 +116,39 @@ async def add_note(store: Store, ticket_id: int, agent_id: int, text: str) -> No
         session.add(note)
         await session.flush()
         mentioned = list(await session.scalars(select(Agent).where(Agent.handle.in_(handles)))) if handles else []
-        pending = [PendingEvent(EventKind.NOTE, ticket.conversation_id, ticket.id, author.id,
-                                {"note_id": note.id, "author": author.handle})]
+        pending = [
+            PendingEvent(
+                EventKind.NOTE,
+                ticket.conversation_id,
+                ticket.id,
+                author.id,
+                {"note_id": note.id, "author": author.handle},
+            )
+        ]
         for agent in mentioned:
-            session.add(Mention(note_id=note.id, ticket_id=ticket.id, agent_id=agent.id,
-                                author_id=author.id, created_at=now))
-            pending.append(PendingEvent(EventKind.MENTION, ticket.conversation_id, ticket.id, agent.id,
-                                        {"note_id": note.id, "by": author.handle}))
+            session.add(
+                Mention(note_id=note.id, ticket_id=ticket.id, agent_id=agent.id, author_id=author.id, created_at=now)
+            )
+            pending.append(
+                PendingEvent(
+                    EventKind.MENTION,
+                    ticket.conversation_id,
+                    ticket.id,
+                    agent.id,
+                    {"note_id": note.id, "by": author.handle},
+                )
+            )
         ticket.updated_at = now
         await events.append(session, now, *pending)
         return NoteResult(note.id, tuple(agent_ref(a) for a in mentioned))
 
 
 async def reassign(
-    store: Store, ticket_id: int, to_agent_id: int | None, by_agent_id: int | None, *,
+    store: Store,
+    ticket_id: int,
+    to_agent_id: int | None,
+    by_agent_id: int | None,
+    *,
     assignment: AssignmentSettings | None = None,
 ) -> AgentRef | None:
     """Any teammate can hand a ticket to another one (or back to Unassigned with None).
@@ -144,9 +175,17 @@ async def _reassign(store: Store, ticket_id: int, to_agent_id: int | None, by_ag
         who = f"{target.name} (@{target.handle})" if target else "Unassigned"
         text = f"Reassigned to {who}" + (f" by {by.name} (@{by.handle})." if by else ".")
         session.add(timeline(ticket.id, now, "reassigned", text, by.id if by else None))
-        await events.append(session, now, PendingEvent(
-            EventKind.ASSIGNED, ticket.conversation_id, ticket.id, target.id if target else None,
-            {"reason": text, "by": by.handle if by else None}))
+        await events.append(
+            session,
+            now,
+            PendingEvent(
+                EventKind.ASSIGNED,
+                ticket.conversation_id,
+                ticket.id,
+                target.id if target else None,
+                {"reason": text, "by": by.handle if by else None},
+            ),
+        )
         return agent_ref(target) if target else None
 
 
@@ -175,22 +214,33 @@ async def _close_to_ai(store: Store, ticket_id: int, agent_id: int | None) -> No
         ticket.closed_at = now
         ticket.updated_at = now
         who = f" by {by.name} (@{by.handle})" if by else ""
-        session.add_all([
-            timeline(ticket.id, now, "ai_resumed", f"AI replies allowed again{who}.", by.id if by else None),
-            timeline(ticket.id, now, "closed", f"Ticket #{ticket.id} closed{who}.", by.id if by else None),
-        ])
+        session.add_all(
+            [
+                timeline(ticket.id, now, "ai_resumed", f"AI replies allowed again{who}.", by.id if by else None),
+                timeline(ticket.id, now, "closed", f"Ticket #{ticket.id} closed{who}.", by.id if by else None),
+            ]
+        )
         await events.append(
-            session, now,
+            session,
+            now,
             PendingEvent(EventKind.AI_RESUMED, conversation.id, ticket.id, by.id if by else None),
-            PendingEvent(EventKind.TICKET_CLOSED, conversation.id, ticket.id, ticket.assignee_id,
-                         {"by": by.handle if by else None}),
+            PendingEvent(
+                EventKind.TICKET_CLOSED,
+                conversation.id,
+                ticket.id,
+                ticket.assignee_id,
+                {"by": by.handle if by else None},
+            ),
         )
 
 
 @teammate_flow
 async def mark_mentions_seen(store: Store, agent_id: int, ticket_id: int) -> None:
     async with store.write() as session:
-        rows = await session.scalars(select(Mention).where(
-            Mention.agent_id == agent_id, Mention.ticket_id == ticket_id, Mention.seen_at.is_(None)))
+        rows = await session.scalars(
+            select(Mention).where(
+                Mention.agent_id == agent_id, Mention.ticket_id == ticket_id, Mention.seen_at.is_(None)
+            )
+        )
         for mention in rows:
             mention.seen_at = store.now()

@@ -55,59 +55,114 @@ VIEW_TITLES = {
 # Pages select plain columns in the order of the row records: building ORM objects for
 # 200 rows cost more than the query itself.
 _CONVERSATION_COLUMNS = (
-    Conversation.id, Conversation.public_id, Contact.name, Conversation.channel, Conversation.language,
-    Conversation.status, Conversation.ai_enabled, Conversation.last_message_preview,
-    Conversation.message_count, Conversation.last_activity_at, Conversation.contact_id,
+    Conversation.id,
+    Conversation.public_id,
+    Contact.name,
+    Conversation.channel,
+    Conversation.language,
+    Conversation.status,
+    Conversation.ai_enabled,
+    Conversation.last_message_preview,
+    Conversation.message_count,
+    Conversation.last_activity_at,
+    Conversation.contact_id,
 )
 
 
 async def conversations(session: AsyncSession, limit: int = PAGE, offset: int = 0) -> list[ConversationRow]:
     """Live bot conversations that are not tickets, newest activity first."""
     rows = await session.execute(
-        select(*_CONVERSATION_COLUMNS).join(Contact, Contact.id == Conversation.contact_id)
+        select(*_CONVERSATION_COLUMNS)
+        .join(Contact, Contact.id == Conversation.contact_id)
         .where(Conversation.status == ConversationStatus.LIVE)
         .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
-        .limit(limit).offset(offset)
+        .limit(limit)
+        .offset(offset)
     )
     return [ConversationRow(*row) for row in rows]
 
 
 def _ticket_query() -> Select:  # type: ignore[type-arg]
-    return select(Ticket, Contact, Agent).join(Contact, Contact.id == Ticket.contact_id).outerjoin(
-        Agent, Agent.id == Ticket.assignee_id)
+    return (
+        select(Ticket, Contact, Agent)
+        .join(Contact, Contact.id == Ticket.contact_id)
+        .outerjoin(Agent, Agent.id == Ticket.assignee_id)
+    )
 
 
 def _ticket_row(ticket: Ticket, contact: Contact, agent: Agent | None) -> TicketRow:
     return TicketRow(
-        id=ticket.id, subject=ticket.subject, summary_state=ticket.summary_state,
-        requester=contact.name, channel=ticket.channel, status=ticket.status,
-        assignee=agent_ref(agent) if agent else None, updated_at=ticket.updated_at,
-        created_at=ticket.created_at, conversation_id=ticket.conversation_id,
-        contact_id=ticket.contact_id, source=ticket.source,
+        id=ticket.id,
+        subject=ticket.subject,
+        summary_state=ticket.summary_state,
+        requester=contact.name,
+        channel=ticket.channel,
+        status=ticket.status,
+        assignee=agent_ref(agent) if agent else None,
+        updated_at=ticket.updated_at,
+        created_at=ticket.created_at,
+        conversation_id=ticket.conversation_id,
+        contact_id=ticket.contact_id,
+        source=ticket.source,
     )
 
 
 _TICKET_COLUMNS = (
-    Ticket.id, Ticket.subject, Ticket.summary_state, Contact.name, Ticket.channel, Ticket.status,
-    Agent.id, Agent.handle, Agent.name, Ticket.updated_at, Ticket.created_at, Ticket.conversation_id,
-    Ticket.contact_id, Ticket.source,
+    Ticket.id,
+    Ticket.subject,
+    Ticket.summary_state,
+    Contact.name,
+    Ticket.channel,
+    Ticket.status,
+    Agent.id,
+    Agent.handle,
+    Agent.name,
+    Ticket.updated_at,
+    Ticket.created_at,
+    Ticket.conversation_id,
+    Ticket.contact_id,
+    Ticket.source,
 )
 
 
 def _ticket_page_query() -> Select:  # type: ignore[type-arg]
-    return select(*_TICKET_COLUMNS).join(Contact, Contact.id == Ticket.contact_id).outerjoin(
-        Agent, Agent.id == Ticket.assignee_id)
+    return (
+        select(*_TICKET_COLUMNS)
+        .join(Contact, Contact.id == Ticket.contact_id)
+        .outerjoin(Agent, Agent.id == Ticket.assignee_id)
+    )
 
 
 def _ticket_page_row(row: Sequence) -> TicketRow:  # type: ignore[type-arg]
-    (ticket_id, subject, summary_state, requester, channel, status, agent_id, handle, name,
-     updated_at, created_at, conversation_id, contact_id, source) = row
+    (
+        ticket_id,
+        subject,
+        summary_state,
+        requester,
+        channel,
+        status,
+        agent_id,
+        handle,
+        name,
+        updated_at,
+        created_at,
+        conversation_id,
+        contact_id,
+        source,
+    ) = row
     return TicketRow(
-        id=ticket_id, subject=subject, summary_state=summary_state, requester=requester,
-        channel=channel, status=status,
+        id=ticket_id,
+        subject=subject,
+        summary_state=summary_state,
+        requester=requester,
+        channel=channel,
+        status=status,
         assignee=AgentRef(agent_id, handle, name) if agent_id is not None else None,
-        updated_at=updated_at, created_at=created_at, conversation_id=conversation_id,
-        contact_id=contact_id, source=source,
+        updated_at=updated_at,
+        created_at=created_at,
+        conversation_id=conversation_id,
+        contact_id=contact_id,
+        source=source,
     )
 
 
@@ -130,8 +185,11 @@ async def tickets(
     session: AsyncSession, view: View, agent_id: int | None = None, limit: int = PAGE, offset: int = 0
 ) -> list[TicketRow]:
     rows = await session.execute(
-        _ticket_page_query().where(*_ticket_filter(view, agent_id))
-        .order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)
+        _ticket_page_query()
+        .where(*_ticket_filter(view, agent_id))
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        .limit(limit)
+        .offset(offset)
     )
     return [_ticket_page_row(row) for row in rows]
 
@@ -147,16 +205,20 @@ async def page(
 async def counts(session: AsyncSession, agent_id: int | None) -> dict[View, int]:
     """Live counts for the sidebar, one query per view on indexed columns."""
     result = {
-        View.CONVERSATIONS: int(await session.scalar(
-            select(func.count()).select_from(Conversation)
-            .where(Conversation.status == ConversationStatus.LIVE)) or 0)
+        View.CONVERSATIONS: int(
+            await session.scalar(
+                select(func.count()).select_from(Conversation).where(Conversation.status == ConversationStatus.LIVE)
+            )
+            or 0
+        )
     }
     for view in (View.ON_YOU, View.UNASSIGNED, View.ALL_OPEN, View.MENTIONS, View.CLOSED):
         if view in (View.ON_YOU, View.MENTIONS) and agent_id is None:
             result[view] = 0
             continue
-        result[view] = int(await session.scalar(
-            select(func.count()).select_from(Ticket).where(*_ticket_filter(view, agent_id))) or 0)
+        result[view] = int(
+            await session.scalar(select(func.count()).select_from(Ticket).where(*_ticket_filter(view, agent_id))) or 0
+        )
     return result
 
 
@@ -172,8 +234,7 @@ async def previous_tickets(
 
 async def ticket_for_conversation(session: AsyncSession, conversation_id: int) -> int | None:
     """The open ticket of a conversation, if any."""
-    return await session.scalar(select(Ticket.id).where(
-        Ticket.conversation_id == conversation_id, ticket_is_open()))
+    return await session.scalar(select(Ticket.id).where(Ticket.conversation_id == conversation_id, ticket_is_open()))
 
 
 async def ticket_detail(session: AsyncSession, ticket_id: int, transcript_limit: int = 500) -> TicketDetail:
@@ -183,8 +244,10 @@ async def ticket_detail(session: AsyncSession, ticket_id: int, transcript_limit:
     ticket, contact, _agent = row
     author = aliased(Agent)
     entries = await session.execute(
-        select(TimelineEvent, author).outerjoin(author, author.id == TimelineEvent.agent_id)
-        .where(TimelineEvent.ticket_id == ticket_id).order_by(TimelineEvent.id)
+        select(TimelineEvent, author)
+        .outerjoin(author, author.id == TimelineEvent.agent_id)
+        .where(TimelineEvent.ticket_id == ticket_id)
+        .order_by(TimelineEvent.id)
     )
     return TicketDetail(
         ticket=_ticket_row(*row),
@@ -195,8 +258,7 @@ async def ticket_detail(session: AsyncSession, ticket_id: int, transcript_limit:
         requester_email=contact.email,
         transcript=tuple(await transcript(session, ticket.conversation_id, limit=transcript_limit)),
         timeline=tuple(
-            TimelineEntry(e.id, e.kind, e.code, e.text, agent_ref(a) if a else None, e.created_at)
-            for e, a in entries
+            TimelineEntry(e.id, e.kind, e.code, e.text, agent_ref(a) if a else None, e.created_at) for e, a in entries
         ),
         previous_tickets=tuple(await previous_tickets(session, contact.id, ticket.id)),
     )
@@ -207,6 +269,14 @@ async def conversation_transcript(session: AsyncSession, conversation_id: int, l
 
 
 __all__ = [
-    "View", "conversations", "tickets", "page", "counts", "previous_tickets", "ticket_detail",
-    "ticket_for_conversation", "conversation_transcript", "conversation_row",
+    "View",
+    "conversation_row",
+    "conversation_transcript",
+    "conversations",
+    "counts",
+    "page",
+    "previous_tickets",
+    "ticket_detail",
+    "ticket_for_conversation",
+    "tickets",
 ]

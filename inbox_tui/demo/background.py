@@ -30,8 +30,15 @@ class DemoStartError(RuntimeError):
 
 
 class BackgroundDemo:
-    def __init__(self, settings: Settings, *, customers: bool = True, seed: int | None = None,
-                 directory: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        customers: bool = True,
+        seed: int | None = None,
+        directory: Path | None = None,
+        port: int | None = None,
+    ) -> None:
         self._port = port
         self._settings = settings
         self._customers = customers
@@ -87,8 +94,9 @@ class BackgroundDemo:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        async with run_demo_services(self._settings, customers=self._customers, seed=self._seed,
-                                     directory=self._directory, port=self._port) as services:
+        async with run_demo_services(
+            self._settings, customers=self._customers, seed=self._seed, directory=self._directory, port=self._port
+        ) as services:
             self._services = services
             self._ready.set()
             if not self._stop_requested.is_set():  # stop() may have come before the loop existed

@@ -46,8 +46,9 @@ def running_demo_url(directory: Path | None = None) -> str | None:
 def _announced(services: DemoServices, directory: Path | None) -> Iterator[None]:
     path = demo_server_file(directory)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"url": services.server_url, "pid": os.getpid(), "shop": services.shop_url}),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"url": services.server_url, "pid": os.getpid(), "shop": services.shop_url}), encoding="utf-8"
+    )
     try:
         yield
     finally:
@@ -56,8 +57,13 @@ def _announced(services: DemoServices, directory: Path | None) -> Iterator[None]
 
 @contextmanager
 def running_demo(
-    settings: Settings, *, reset: bool = False, customers: bool = True, seed: int | None = None,
-    directory: Path | None = None, port: int | None = None,
+    settings: Settings,
+    *,
+    reset: bool = False,
+    customers: bool = True,
+    seed: int | None = None,
+    directory: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[DemoServices]:
     """The demo's services on a background thread for the duration of the block (on
     ``port``; by default the demo's usual one, see ``run_demo_services``)."""
@@ -86,8 +92,11 @@ def connect_hint(services: DemoServices) -> str:
         "open the inbox as a demo teammate, in another terminal:",
     ]
     for handle in services.tokens:
-        environment = " ".join(f"{key}={shlex.quote(value)}" for key, value in
-                               services.environment_for(handle).items() if key != "INBOX_KNOWLEDGE_FILE")
+        environment = " ".join(
+            f"{key}={shlex.quote(value)}"
+            for key, value in services.environment_for(handle).items()
+            if key != "INBOX_KNOWLEDGE_FILE"
+        )
         lines.append(f"  # {names.get(handle, handle)} (@{handle})\n  {environment} inbox-tui open")
     return "\n".join(lines)
 
@@ -121,8 +130,14 @@ def configure_logging(*, to_file: bool, directory: Path | None = None, level: st
 
 
 def run_demo(
-    settings: Settings, *, reset: bool = False, tui: bool = True, customers: bool = True,
-    seed: int | None = None, echo: Callable[[str], None] = print, log_level: str | None = None,
+    settings: Settings,
+    *,
+    reset: bool = False,
+    tui: bool = True,
+    customers: bool = True,
+    seed: int | None = None,
+    echo: Callable[[str], None] = print,
+    log_level: str | None = None,
     port: int | None = None,
 ) -> int:
     """Run the demo; returns the exit code (the inbox's, or 0 headless)."""

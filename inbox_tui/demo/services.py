@@ -42,8 +42,12 @@ def demo_database_path(directory: Path | None = None) -> Path:
 def reset_demo(directory: Path | None = None) -> None:
     """Forget the demo's conversations, tickets and teammates (``--reset``)."""
     database = demo_database_path(directory)
-    for path in (database, database.with_name(database.name + "-wal"),
-                 database.with_name(database.name + "-shm"), database.with_name(DEMO_TOKENS)):
+    for path in (
+        database,
+        database.with_name(database.name + "-wal"),
+        database.with_name(database.name + "-shm"),
+        database.with_name(DEMO_TOKENS),
+    ):
         path.unlink(missing_ok=True)
 
 
@@ -55,11 +59,13 @@ def demo_settings(settings: Settings, directory: Path | None = None) -> Settings
     bot = settings.bot
     if not bot.knowledge_file:
         bot = bot.model_copy(update={"knowledge_file": str(demo_knowledge_file())})
-    return settings.model_copy(update={
-        "database_url": f"sqlite+aiosqlite:///{database}",
-        "bot": bot,
-        "server": settings.server.model_copy(update={"host": "127.0.0.1", "port": 0}),
-    })
+    return settings.model_copy(
+        update={
+            "database_url": f"sqlite+aiosqlite:///{database}",
+            "bot": bot,
+            "server": settings.server.model_copy(update={"host": "127.0.0.1", "port": 0}),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,9 @@ class DemoServices:
     shop_url: str = ""  # a shop page with the chat widget, for being the customer in a browser
 
     def settings_for(self, handle: str) -> Settings:
-        tui = self.settings.tui.model_copy(update={
-            "server_url": self.server_url, "agent": handle, "token": SecretStr(self.tokens[handle])})
+        tui = self.settings.tui.model_copy(
+            update={"server_url": self.server_url, "agent": handle, "token": SecretStr(self.tokens[handle])}
+        )
         return self.settings.model_copy(update={"tui": tui})
 
     def environment_for(self, handle: str) -> dict[str, str]:
@@ -102,8 +109,10 @@ async def _start_server(runtime: Runtime, port: int | None) -> tuple[ChannelServ
             raise
     server = ChannelServer(runtime, host="127.0.0.1", port=0)
     await server.start()
-    return server, (f"port {DEMO_PORT}, the demo's usual one, is taken: this time the demo listens on "
-                    f"{server.port} (`inbox-tui chat --demo` finds it; other clients need the new address)")
+    return server, (
+        f"port {DEMO_PORT}, the demo's usual one, is taken: this time the demo listens on "
+        f"{server.port} (`inbox-tui chat --demo` finds it; other clients need the new address)"
+    )
 
 
 @contextlib.asynccontextmanager

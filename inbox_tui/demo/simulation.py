@@ -54,8 +54,9 @@ async def _next_frame(client: CustomerClient, timeout: float) -> Frame | None:
 class SimulatedCustomer:
     """One customer playing one script over one connection."""
 
-    def __init__(self, server_url: str, script: CustomerScript, pace: Pace, rng: random.Random,
-                 *, quick_start: bool = False) -> None:
+    def __init__(
+        self, server_url: str, script: CustomerScript, pace: Pace, rng: random.Random, *, quick_start: bool = False
+    ) -> None:
         self.server_url = server_url
         self.script = script
         self.pace = pace
@@ -64,8 +65,7 @@ class SimulatedCustomer:
 
     async def run(self) -> None:
         persona = self.script.persona
-        customer = {"id": persona.customer_id, "name": persona.name, "email": persona.email,
-                    "locale": persona.locale}
+        customer = {"id": persona.customer_id, "name": persona.name, "email": persona.email, "locale": persona.locale}
         async with CustomerClient(self.server_url, channel=persona.channel, customer=customer) as client:
             for index, line in enumerate(self.script.opening):
                 await asyncio.sleep(self.pace.typing(line, self.rng, quick=self.quick_start and index == 0))
@@ -119,9 +119,15 @@ class SimulatedCustomer:
 class CustomerSimulation:
     """Keeps a few simulated customers coming, until stopped."""
 
-    def __init__(self, server_url: str, *, rng: random.Random | None = None, pace: Pace | None = None,
-                 scripts: Sequence[CustomerScript] = ALL_SCRIPTS,
-                 opening: Sequence[CustomerScript] | None = None) -> None:
+    def __init__(
+        self,
+        server_url: str,
+        *,
+        rng: random.Random | None = None,
+        pace: Pace | None = None,
+        scripts: Sequence[CustomerScript] = ALL_SCRIPTS,
+        opening: Sequence[CustomerScript] | None = None,
+    ) -> None:
         self.server_url = server_url
         self.rng = rng or random.Random()
         self.pace = pace or Pace()
@@ -159,8 +165,11 @@ class CustomerSimulation:
             return None
         busy = {s.persona.customer_id for s in self._active.values()}
         waiting = sum(1 for s in self._active.values() if s.intent is not Intent.QUESTION)
-        candidates = [s for s in self.scripts if s.persona.customer_id not in busy
-                      and (waiting < self.pace.max_waiting or s.intent is Intent.QUESTION)]
+        candidates = [
+            s
+            for s in self.scripts
+            if s.persona.customer_id not in busy and (waiting < self.pace.max_waiting or s.intent is Intent.QUESTION)
+        ]
         if not candidates:
             return None
         # About half the arrivals just have a question, as on a real help desk.
@@ -170,8 +179,9 @@ class CustomerSimulation:
         return self.rng.choice(pool)
 
     def _launch(self, script: CustomerScript, *, quick_start: bool = False) -> None:
-        customer = SimulatedCustomer(self.server_url, script, self.pace, random.Random(self.rng.random()),
-                                     quick_start=quick_start)
+        customer = SimulatedCustomer(
+            self.server_url, script, self.pace, random.Random(self.rng.random()), quick_start=quick_start
+        )
         task = asyncio.create_task(self._play(customer), name=f"demo-customer-{script.persona.customer_id}")
         self._active[task] = script
         task.add_done_callback(lambda done: self._active.pop(done, None))

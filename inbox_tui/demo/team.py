@@ -51,8 +51,8 @@ async def ensure_demo_team(store: Store, tokens_file: Path) -> dict[str, str]:
             tokens[teammate.handle] = await rotate_token(store, teammate.handle)
         except NotFound:
             _, tokens[teammate.handle] = await add_agent(
-                store, teammate.handle, teammate.name, capacity=teammate.capacity,
-                timezone=teammate.timezone)
+                store, teammate.handle, teammate.name, capacity=teammate.capacity, timezone=teammate.timezone
+            )
     if tokens != saved:
         write_private_json(tokens_file, tokens)
     return tokens

@@ -112,9 +112,16 @@ def _start_line_reader(loop: asyncio.AbstractEventLoop, stream: TextIO) -> async
 
 
 class TerminalChat:
-    def __init__(self, url: str, identity: ChatIdentity, *, sessions: SavedSessions | None = None,
-                 new: bool = False, stdin: TextIO | None = None,
-                 echo: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        identity: ChatIdentity,
+        *,
+        sessions: SavedSessions | None = None,
+        new: bool = False,
+        stdin: TextIO | None = None,
+        echo: Callable[[str], None] | None = None,
+    ) -> None:
         self.url = url
         self.identity = identity
         self.sessions = sessions or SavedSessions()
@@ -143,8 +150,13 @@ class TerminalChat:
 
     async def _open(self) -> CustomerClient:
         saved = None if self.new else self.sessions.get(self.url, self.identity.customer_id)
-        client = CustomerClient(self.url, channel=self.identity.channel, customer=self.identity.as_customer(),
-                                conversation_id=saved[0] if saved else None, token=saved[1] if saved else None)
+        client = CustomerClient(
+            self.url,
+            channel=self.identity.channel,
+            customer=self.identity.as_customer(),
+            conversation_id=saved[0] if saved else None,
+            token=saved[1] if saved else None,
+        )
         try:
             await client.connect()
         except ChatError as error:
@@ -153,14 +165,14 @@ class TerminalChat:
             # The saved chat is gone (say, the demo was reset): start a new one.
             self.sessions.forget(self.url, self.identity.customer_id)
             self.echo("(the saved conversation is gone; starting a new one)")
-            client = CustomerClient(self.url, channel=self.identity.channel,
-                                    customer=self.identity.as_customer())
+            client = CustomerClient(self.url, channel=self.identity.channel, customer=self.identity.as_customer())
             await client.connect()
         assert client.conversation_id and client.token
         self.sessions.put(self.url, self.identity.customer_id, client.conversation_id, client.token)
         resumed = "resumed your conversation" if saved and client.history else "connected"
-        self.echo(f"{resumed} at {client.url} as {_safe(self.identity.name)}; "
-                  f"type a message and press Enter, /quit to leave.")
+        self.echo(
+            f"{resumed} at {client.url} as {_safe(self.identity.name)}; type a message and press Enter, /quit to leave."
+        )
         if client.mode == "human":
             self.echo(MODE_LINES["human"])
         return client

@@ -21,7 +21,6 @@ from inbox_tui.core.store import Clock, utc_now
 from inbox_tui.runtime import Runtime, open_runtime
 from inbox_tui.settings import Settings, secret
 from inbox_tui.tui.bridge_client import BridgeClient, BridgeStatus
-from inbox_tui.wire.bridge import Event
 from inbox_tui.tui.commands import InboxCommands
 from inbox_tui.tui.live_updates import event_received
 from inbox_tui.tui.messages import BridgeStatusChanged
@@ -32,6 +31,7 @@ from inbox_tui.tui.themes import all_theme_folders, load_themes
 from inbox_tui.tui.widgets.composer import Composer
 from inbox_tui.tui.widgets.list_pane import LIST_LIMIT
 from inbox_tui.tui.widgets.row_list import RowList
+from inbox_tui.wire.bridge import Event
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,7 @@ class InboxApp(App[None]):
             self.register_theme(theme)
         self.inbox_theme_names = sorted(t.name for t in themes)
         for problem in problems:
-            self.notify(f"Theme file {problem.path} skipped: {problem.message}", severity="warning",
-                        markup=False)
+            self.notify(f"Theme file {problem.path} skipped: {problem.message}", severity="warning", markup=False)
         wanted = self.settings.tui.theme
         if wanted in self.available_themes:
             self.theme = wanted
@@ -115,8 +114,9 @@ class InboxApp(App[None]):
         known = {b.id for b in self.all_bindings() if b.id}
         unknown = sorted(set(self.keymap_overrides) - known)
         if unknown:
-            self.notify(f"Unknown key binding ids in [tui.keymap]: {', '.join(unknown)}", severity="warning",
-                        markup=False)
+            self.notify(
+                f"Unknown key binding ids in [tui.keymap]: {', '.join(unknown)}", severity="warning", markup=False
+            )
         self.set_keymap({k: v for k, v in self.keymap_overrides.items() if k in known})
 
     def all_bindings(self) -> list[Binding]:
@@ -134,10 +134,15 @@ class InboxApp(App[None]):
             ("Lists", only(RowList.BINDINGS)),
             ("Ticket", [b for b in inbox if b.id and b.id.startswith(("ticket.", "composer."))]),
             ("Composer (while typing)", only(Composer.BINDINGS)),
-            ("Everywhere", [Binding("tab", "focus_next", "Next pane"),
-                            Binding("shift+tab", "focus_previous", "Previous pane"),
-                            Binding("ctrl+p", "command_palette", "Command palette: actions, views, themes"),
-                            Binding("ctrl+q", "quit", "Quit")]),
+            (
+                "Everywhere",
+                [
+                    Binding("tab", "focus_next", "Next pane"),
+                    Binding("shift+tab", "focus_previous", "Previous pane"),
+                    Binding("ctrl+p", "command_palette", "Command palette: actions, views, themes"),
+                    Binding("ctrl+q", "quit", "Quit"),
+                ],
+            ),
         ]
 
     def action_help(self) -> None:
@@ -145,8 +150,9 @@ class InboxApp(App[None]):
 
     def action_team(self) -> None:
         if self.runtime is not None:
-            self.push_screen(TeamScreen(self.runtime.store, self.settings.assignment, self.inbox.me,
-                                        cursor_blink=self.cursor_blink))
+            self.push_screen(
+                TeamScreen(self.runtime.store, self.settings.assignment, self.inbox.me, cursor_blink=self.cursor_blink)
+            )
 
     # ----- the bridge -----------------------------------------------------------
 
@@ -187,8 +193,12 @@ class InboxApp(App[None]):
         if event.state is WorkerState.ERROR and self.is_running and not self._closing:
             error = event.worker.error
             log.error("worker %s failed: %r", event.worker.name, error, exc_info=error)
-            self.notify(f"{event.worker.name.strip('_').replace('_', ' ')} failed: {error}", severity="error",
-                        markup=False, timeout=10)
+            self.notify(
+                f"{event.worker.name.strip('_').replace('_', ' ')} failed: {error}",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
 
     async def on_unmount(self) -> None:
         self._closing = True
@@ -218,4 +228,4 @@ async def _within(work: Coroutine[Any, Any, Any], seconds: float) -> bool:
     return True
 
 
-__all__ = ["InboxApp", "LIST_LIMIT", "not_signed_in_text"]
+__all__ = ["LIST_LIMIT", "InboxApp", "not_signed_in_text"]

@@ -31,7 +31,6 @@ from inbox_tui.wire.bridge import (
 )
 from inbox_tui.wire.codec import WireError, encode
 
-
 #: How long leaving a connection waits for the server to answer our close frame.
 CLOSE_TIMEOUT_SECONDS = 1.0
 
@@ -92,7 +91,7 @@ class BridgeClient:
             except BridgeRefused as error:
                 self.on_status(BridgeStatus(BridgeState.UNAUTHORIZED, str(error)))
                 return
-            except (OSError, asyncio.TimeoutError, InvalidHandshake, ConnectionClosed, ValueError) as error:
+            except (TimeoutError, OSError, InvalidHandshake, ConnectionClosed, ValueError) as error:
                 reason = _describe(error)
             except InvalidURI as error:
                 self.on_status(BridgeStatus(BridgeState.UNAUTHORIZED, f"bad server URL: {error}"))
@@ -106,8 +105,9 @@ class BridgeClient:
     async def _session(self) -> None:
         # A short close timeout: leaving the block (also on quit) waits for the server's
         # answer to our close frame, and a busy or vanished server must not hold the exit.
-        async with websockets.connect(self.url, open_timeout=5, close_timeout=CLOSE_TIMEOUT_SECONDS,
-                                      max_size=2**22) as socket:
+        async with websockets.connect(
+            self.url, open_timeout=5, close_timeout=CLOSE_TIMEOUT_SECONDS, max_size=2**22
+        ) as socket:
             await socket.send(encode(Auth(token=self.token, last_event_id=self.last_event_id)), text=True)
             try:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 
-from inbox_tui.core import agents as core_agents
 from inbox_tui.core import team as core_team
 from inbox_tui.core.escalation import escalate
 from inbox_tui.core.models import TicketSource
@@ -23,8 +22,9 @@ from inbox_tui.tui.widgets.composer import NOTE
 
 
 async def take_over(runtime: Runtime, me: AgentRef, conversation_id: int) -> tuple[EscalationResult, FlowDone]:
-    result = await escalate(runtime.store, conversation_id, source=TicketSource.TAKEOVER, actor_id=me.id,
-                            settings=runtime.escalation)
+    result = await escalate(
+        runtime.store, conversation_id, source=TicketSource.TAKEOVER, actor_id=me.id, settings=runtime.escalation
+    )
     if result.created:
         toast = f"Ticket #{result.ticket_id} is on you. AI replies paused for this conversation."
         severity = "information"
@@ -32,8 +32,9 @@ async def take_over(runtime: Runtime, me: AgentRef, conversation_id: int) -> tup
         toast = literal(result.holder_text, single_line=True) + " Showing it."
         severity = "warning"
     mine = result.assignee is not None and result.assignee.id == me.id
-    return result, FlowDone(toast, severity, result.ticket_id, open_ticket=result.ticket_id,
-                            open_in=View.ON_YOU if mine else View.ALL_OPEN)
+    return result, FlowDone(
+        toast, severity, result.ticket_id, open_ticket=result.ticket_id, open_in=View.ON_YOU if mine else View.ALL_OPEN
+    )
 
 
 async def send(runtime: Runtime, me: AgentRef, ticket_id: int, mode: str, text: str) -> FlowDone:
@@ -53,8 +54,9 @@ async def allow_ai(runtime: Runtime, me: AgentRef, ticket_id: int) -> FlowDone:
 
 
 async def reassign_ticket(runtime: Runtime, me: AgentRef | None, ticket_id: int, to_agent_id: int | None) -> FlowDone:
-    target = await reassign(runtime.store, ticket_id, to_agent_id, me.id if me else None,
-                            assignment=runtime.settings.assignment)
+    target = await reassign(
+        runtime.store, ticket_id, to_agent_id, me.id if me else None, assignment=runtime.settings.assignment
+    )
     who = literal(target.label, single_line=True) if target else "Unassigned"
     return FlowDone(f"Ticket #{ticket_id} → {who}", ticket_id=ticket_id)
 

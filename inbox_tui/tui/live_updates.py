@@ -23,9 +23,17 @@ from inbox_tui.core.records import ConversationRow
 from inbox_tui.wire.bridge import Event
 
 # Events that change a conversation row (its preview, age or whether it is still live).
-CONVERSATION_EVENTS = frozenset({EventKind.CONVERSATION_CREATED, EventKind.MESSAGE, EventKind.ESCALATED,
-                                 EventKind.AI_PAUSED, EventKind.AI_RESUMED, EventKind.TICKET_CLOSED,
-                                 EventKind.TICKET_CREATED})
+CONVERSATION_EVENTS = frozenset(
+    {
+        EventKind.CONVERSATION_CREATED,
+        EventKind.MESSAGE,
+        EventKind.ESCALATED,
+        EventKind.AI_PAUSED,
+        EventKind.AI_RESUMED,
+        EventKind.TICKET_CLOSED,
+        EventKind.TICKET_CREATED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -148,5 +156,6 @@ def moved_row(current: ConversationRow, event: LiveEvent, count: int) -> Convers
     None when the event lacks what is needed (then the row is fetched instead)."""
     if event.text is None or event.at is None:
         return None
-    return replace(current, preview=preview_of(event.text), last_activity_at=event.at,
-                   message_count=current.message_count + count)
+    return replace(
+        current, preview=preview_of(event.text), last_activity_at=event.at, message_count=current.message_count + count
+    )

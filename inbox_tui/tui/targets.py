@@ -32,4 +32,4 @@ def target_of(record: object) -> DetailTarget | None:
     return None
 
 
-__all__ = ["ConversationTarget", "TicketTarget", "DetailTarget", "target_of"]
+__all__ = ["ConversationTarget", "DetailTarget", "TicketTarget", "target_of"]

@@ -24,8 +24,19 @@ def _bundled_themes_dir() -> Path:
 
 
 BUNDLED_THEMES_DIR = _bundled_themes_dir()
-COLOUR_FIELDS = ("primary", "secondary", "accent", "foreground", "background", "surface",
-                 "panel", "boost", "warning", "error", "success")
+COLOUR_FIELDS = (
+    "primary",
+    "secondary",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+    "warning",
+    "error",
+    "success",
+)
 
 
 @dataclass(frozen=True)
@@ -57,8 +68,12 @@ def parse_theme(path: Path) -> Theme:
         raise ValueError("[variables] must be a table")
     colours = {key: str(data[key]) for key in COLOUR_FIELDS if key in data}
     try:
-        theme = Theme(name=name.strip(), dark=bool(data.get("dark", True)),
-                      variables={str(k): str(v) for k, v in variables.items()}, **colours)
+        theme = Theme(
+            name=name.strip(),
+            dark=bool(data.get("dark", True)),
+            variables={str(k): str(v) for k, v in variables.items()},
+            **colours,
+        )
         theme.to_color_system()  # parses every colour now, so a typo is reported here
     except Exception as error:  # noqa: BLE001 - Textual raises several types for bad colours
         raise ValueError(f"bad colour: {error}") from None

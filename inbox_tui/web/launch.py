@@ -34,13 +34,23 @@ def check_listening(host: str, certfile: str | None, keyfile: str | None, behind
     if not is_loopback_host(host) and not certfile and not behind_tls_proxy:
         raise WebStartError(
             f"listening on {host} sends sign-in tokens and cookies over the network: serve TLS "
-            "(--certfile and --keyfile) or put a TLS proxy in front and say so (--behind-tls-proxy)")
+            "(--certfile and --keyfile) or put a TLS proxy in front and say so (--behind-tls-proxy)"
+        )
 
 
 def serve_web(
-    settings: Settings, *, host: str, port: int, demo: bool = False, reset: bool = False,
-    public_url: str | None = None, config_path: Path | None = None, certfile: str | None = None,
-    keyfile: str | None = None, behind_tls_proxy: bool = False, echo: Callable[[str], None] = print,
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    demo: bool = False,
+    reset: bool = False,
+    public_url: str | None = None,
+    config_path: Path | None = None,
+    certfile: str | None = None,
+    keyfile: str | None = None,
+    behind_tls_proxy: bool = False,
+    echo: Callable[[str], None] = print,
 ) -> None:
     check_listening(host, certfile, keyfile, behind_tls_proxy)
     ssl_context: ssl.SSLContext | None = None
@@ -53,12 +63,23 @@ def serve_web(
     public_url = public_url or settings.web.public_url
     secure = ssl_context is not None or behind_tls_proxy
 
-    def run(serve_settings: Settings, tab_environment: Mapping[str, str], auto_sign_in: str | None,
-            title: str) -> None:
-        asyncio.run(_serve(
-            serve_settings, host=host, port=port, ssl_context=ssl_context, public_url=public_url,
-            secure=secure, behind_proxy=behind_tls_proxy, command=open_command(config_path),
-            tab_environment=tab_environment, auto_sign_in=auto_sign_in, title=title, echo=echo))
+    def run(serve_settings: Settings, tab_environment: Mapping[str, str], auto_sign_in: str | None, title: str) -> None:
+        asyncio.run(
+            _serve(
+                serve_settings,
+                host=host,
+                port=port,
+                ssl_context=ssl_context,
+                public_url=public_url,
+                secure=secure,
+                behind_proxy=behind_tls_proxy,
+                command=open_command(config_path),
+                tab_environment=tab_environment,
+                auto_sign_in=auto_sign_in,
+                title=title,
+                echo=echo,
+            )
+        )
 
     if not demo:
         run(settings, {}, None, "inbox-tui")
@@ -77,8 +98,10 @@ def serve_web(
             valid_for = timedelta(minutes=settings.web.sign_in_link_minutes)
             secret = asyncio.run(_demo_link(demo_settings.database_url, DEMO_USER, valid_for))
             base = public_url or f"{'https' if ssl_context else 'http'}://{host}:{port}"
-            echo(f"demo: not on loopback, so no automatic sign-in; a one-time link for @{DEMO_USER}: "
-                 f"{base}/link?code={secret}")
+            echo(
+                f"demo: not on loopback, so no automatic sign-in; a one-time link for @{DEMO_USER}: "
+                f"{base}/link?code={secret}"
+            )
         run(demo_settings, tab_environment, automatic, "inbox-tui demo")
 
 
@@ -93,9 +116,19 @@ async def _demo_link(database_url: str, handle: str, valid_for: timedelta) -> st
 
 
 async def _serve(
-    settings: Settings, *, host: str, port: int, ssl_context: ssl.SSLContext | None, public_url: str | None,
-    secure: bool, behind_proxy: bool, command: str, tab_environment: Mapping[str, str],
-    auto_sign_in: str | None, title: str, echo: Callable[[str], None],
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    ssl_context: ssl.SSLContext | None,
+    public_url: str | None,
+    secure: bool,
+    behind_proxy: bool,
+    command: str,
+    tab_environment: Mapping[str, str],
+    auto_sign_in: str | None,
+    title: str,
+    echo: Callable[[str], None],
 ) -> None:
     from inbox_tui.core.migrate import ensure_schema
 
@@ -107,11 +140,19 @@ async def _serve(
         await ensure_schema(store)
         web_settings = settings.web
         server = InboxWebServer(
-            store, command=command, tab_environment=tab_environment, title=title,
+            store,
+            command=command,
+            tab_environment=tab_environment,
+            title=title,
             idle=timedelta(minutes=web_settings.session_idle_minutes),
-            failed_sign_ins=FailedSignIns(web_settings.sign_in_attempts,
-                                          timedelta(seconds=web_settings.sign_in_window_seconds), store.now),
-            secure=secure, behind_proxy=behind_proxy, public_url=public_url, auto_sign_in=auto_sign_in)
+            failed_sign_ins=FailedSignIns(
+                web_settings.sign_in_attempts, timedelta(seconds=web_settings.sign_in_window_seconds), store.now
+            ),
+            secure=secure,
+            behind_proxy=behind_proxy,
+            public_url=public_url,
+            auto_sign_in=auto_sign_in,
+        )
         runner = web.AppRunner(server.make_app(), handle_signals=False)
         await runner.setup()
         try:

@@ -23,7 +23,9 @@ def sign_in_page(title: str, *, error: str | None = None, note: str | None = Non
     """The token form; a one-time link leads to ``link_page`` instead."""
     message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     hint = f'<p class="note">{escape(note)}</p>' if note else ""
-    return HEAD.format(title=escape(title), extra="") + f"""<body>
+    return (
+        HEAD.format(title=escape(title), extra="")
+        + f"""<body>
 <main class="sign-in">
 <h1>Sign in to {escape(title)}</h1>
 {message}
@@ -39,11 +41,14 @@ def sign_in_page(title: str, *, error: str | None = None, note: str | None = Non
 </body>
 </html>
 """
+    )
 
 
 def link_page(title: str, code: str) -> str:
     """Opening a link only shows a button: link previews in chat apps must not spend it."""
-    return HEAD.format(title=escape(title), extra="") + f"""<body>
+    return (
+        HEAD.format(title=escape(title), extra="")
+        + f"""<body>
 <main class="sign-in">
 <h1>Sign in to {escape(title)}</h1>
 <form method="post" action="/link">
@@ -55,15 +60,20 @@ def link_page(title: str, code: str) -> str:
 </body>
 </html>
 """
+    )
 
 
 def terminal_page(title: str, *, handle: str, websocket_url: str, font_size: int, note: str | None) -> str:
     """textual-serve's terminal (its script and styles), under a bar with the sign-out."""
-    extra = ('<link rel="stylesheet" href="/static/textual/css/xterm.css">\n'
-             '<script src="/static/textual/js/textual.js"></script>\n'
-             '<script src="/static/inbox/inbox.js"></script>\n')
+    extra = (
+        '<link rel="stylesheet" href="/static/textual/css/xterm.css">\n'
+        '<script src="/static/textual/js/textual.js"></script>\n'
+        '<script src="/static/inbox/inbox.js"></script>\n'
+    )
     hint = f"<span>{escape(note)}</span>" if note else ""
-    return HEAD.format(title=escape(title), extra=extra) + f"""<body class="terminal-page">
+    return (
+        HEAD.format(title=escape(title), extra=extra)
+        + f"""<body class="terminal-page">
 <div class="bar">{hint}<span id="signed-in-as">Signed in as @{escape(handle)}</span>
 <form method="post" action="/sign-out" id="sign-out">
 <button type="submit" title="Sign out (Alt+Shift+Q)">Sign out</button>
@@ -75,3 +85,4 @@ def terminal_page(title: str, *, handle: str, websocket_url: str, font_size: int
 </body>
 </html>
 """
+    )

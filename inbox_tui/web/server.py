@@ -60,17 +60,19 @@ OWN_STATIC = Path(__file__).parent / "static"
 def security_headers(websocket_origin: str) -> dict[str, str]:
     """What every response carries. The page runs textual-serve's script (from this
     server), which inserts its own <style> elements, hence 'unsafe-inline' for styles only."""
-    policy = "; ".join([
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "font-src 'self' data:",
-        "img-src 'self' data: blob:",
-        f"connect-src 'self' {websocket_origin}",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-    ])
+    policy = "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "font-src 'self' data:",
+            "img-src 'self' data: blob:",
+            f"connect-src 'self' {websocket_origin}",
+            "form-action 'self'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
     return {
         "Content-Security-Policy": policy,
         "X-Frame-Options": "DENY",
@@ -118,10 +120,18 @@ def open_command(config_path: Path | None = None) -> str:
 
 class InboxWebServer:
     def __init__(
-        self, store: Store, *, command: str, tab_environment: Mapping[str, str] | None = None,
-        title: str = "inbox-tui", idle: timedelta = timedelta(hours=8),
-        failed_sign_ins: FailedSignIns | None = None, secure: bool = False, behind_proxy: bool = False,
-        public_url: str | None = None, auto_sign_in: str | None = None,
+        self,
+        store: Store,
+        *,
+        command: str,
+        tab_environment: Mapping[str, str] | None = None,
+        title: str = "inbox-tui",
+        idle: timedelta = timedelta(hours=8),
+        failed_sign_ins: FailedSignIns | None = None,
+        secure: bool = False,
+        behind_proxy: bool = False,
+        public_url: str | None = None,
+        auto_sign_in: str | None = None,
         check_interval: float = CHECK_INTERVAL_SECONDS,
     ) -> None:
         self.store = store
@@ -143,17 +153,19 @@ class InboxWebServer:
 
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._headers_middleware], client_max_size=64 * 1024)
-        app.add_routes([
-            web.get("/", self.handle_index),
-            web.get("/sign-in", self.handle_sign_in_form),
-            web.post("/sign-in", self.handle_sign_in),
-            web.get("/link", self.handle_link_form),
-            web.post("/link", self.handle_link),
-            web.post("/sign-out", self.handle_sign_out),
-            web.get("/ws", self.handle_websocket),
-            web.static("/static/textual", TEXTUAL_STATIC),
-            web.static("/static/inbox", OWN_STATIC),
-        ])
+        app.add_routes(
+            [
+                web.get("/", self.handle_index),
+                web.get("/sign-in", self.handle_sign_in_form),
+                web.post("/sign-in", self.handle_sign_in),
+                web.get("/link", self.handle_link_form),
+                web.post("/link", self.handle_link),
+                web.post("/sign-out", self.handle_sign_out),
+                web.get("/ws", self.handle_websocket),
+                web.static("/static/textual", TEXTUAL_STATIC),
+                web.static("/static/inbox", OWN_STATIC),
+            ]
+        )
         app.on_startup.append(self._on_startup)
         app.on_shutdown.append(self._on_shutdown)
         return app
@@ -178,8 +190,7 @@ class InboxWebServer:
             response = await handler(request)
         except web.HTTPException as error:
             # A plain response (returning the exception itself is deprecated in aiohttp).
-            response = web.Response(status=error.status, reason=error.reason, body=error.body,
-                                    headers=error.headers)
+            response = web.Response(status=error.status, reason=error.reason, body=error.body, headers=error.headers)
             if response.status >= 400 and not error.body:
                 response.text = error.reason
         response.headers.update(security_headers(self._websocket_origin(request)))
@@ -207,7 +218,7 @@ class InboxWebServer:
 
     def _websocket_origin(self, request: web.Request) -> str:
         base = self._base_url(request)
-        return ("wss" if base.startswith("https") else "ws") + base[base.index(":"):]
+        return ("wss" if base.startswith("https") else "ws") + base[base.index(":") :]
 
     def _same_origin(self, request: web.Request) -> bool:
         """Forms and the tab socket only from this server's own pages."""
@@ -239,8 +250,9 @@ class InboxWebServer:
         if self.auto_sign_in is None or not is_loopback_host(request.url.host or ""):
             return None
         async with self.store.read() as session:
-            agent_id = await session.scalar(Agent.__table__.select().with_only_columns(Agent.id)
-                                            .where(Agent.handle == self.auto_sign_in))
+            agent_id = await session.scalar(
+                Agent.__table__.select().with_only_columns(Agent.id).where(Agent.handle == self.auto_sign_in)
+            )
         return None if agent_id is None else await sign_in.start_session(self.store, agent_id, self.idle)
 
     # --- pages -------------------------------------------------------------------
@@ -256,8 +268,13 @@ class InboxWebServer:
             current, secret = (automatic.id, automatic.agent), automatic.secret
             note = "demo: signed in automatically on this machine"
         font_size = _to_int(request.query.get("fontsize", "16"), 16, 8, 48)
-        page = pages.terminal_page(self.title, handle=current[1].handle, font_size=font_size, note=note,
-                                   websocket_url=self._websocket_origin(request) + "/ws")
+        page = pages.terminal_page(
+            self.title,
+            handle=current[1].handle,
+            font_size=font_size,
+            note=note,
+            websocket_url=self._websocket_origin(request) + "/ws",
+        )
         response = web.Response(text=page, content_type="text/html")
         return self._with_cookie(response, secret) if secret else response
 
@@ -272,12 +289,19 @@ class InboxWebServer:
             log.warning("sign-in refused for %s: too many failed attempts", address)
             raise web.HTTPTooManyRequests(
                 text=pages.sign_in_page(self.title, error=f"Too many failed sign-ins. Try again in {wait:.0f} s."),
-                content_type="text/html", headers={"Retry-After": str(int(wait))})
+                content_type="text/html",
+                headers={"Retry-After": str(int(wait))},
+            )
 
     def _failed(self, address: str, how: str) -> web.StreamResponse:
         count = self.failed.failed(address)
-        log.warning("failed sign-in (%s) from %s: %d in the last %.0f s", how, address, count,
-                    self.failed.window.total_seconds())
+        log.warning(
+            "failed sign-in (%s) from %s: %d in the last %.0f s",
+            how,
+            address,
+            count,
+            self.failed.window.total_seconds(),
+        )
         text = pages.sign_in_page(self.title, error="That did not sign you in. Check it and try again.")
         return web.Response(status=401, text=text, content_type="text/html")
 
@@ -294,8 +318,7 @@ class InboxWebServer:
         return await self._sign_in_as(agent)
 
     async def handle_link_form(self, request: web.Request) -> web.StreamResponse:
-        return web.Response(text=pages.link_page(self.title, request.query.get("code", "")),
-                            content_type="text/html")
+        return web.Response(text=pages.link_page(self.title, request.query.get("code", "")), content_type="text/html")
 
     async def handle_link(self, request: web.Request) -> web.StreamResponse:
         if not self._same_origin(request):
@@ -337,9 +360,13 @@ class InboxWebServer:
         height = _to_int(request.query.get("height", "24"), 24, 5, 500)
         await websocket.prepare(request)
         service = SignedInAppService(
-            self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
-            close=websocket.close, download_manager=self.download_manager,
-            environment={**self.tab_environment, "INBOX_TOKEN": secret, "INBOX_AGENT": agent.handle})
+            self.command,
+            write_bytes=websocket.send_bytes,
+            write_str=websocket.send_str,
+            close=websocket.close,
+            download_manager=self.download_manager,
+            environment={**self.tab_environment, "INBOX_TOKEN": secret, "INBOX_AGENT": agent.handle},
+        )
         tab = Tab(websocket, service)
         self.signed_in.tabs.setdefault(session_id, set()).add(tab)
         try:
@@ -371,8 +398,9 @@ class InboxWebServer:
                 self.signed_in.activity[session_id] = self.store.now()
                 await service.send_bytes(data.encode("utf-8"))
             elif kind == "resize" and isinstance(data, dict):
-                await service.set_terminal_size(_to_int(str(data.get("width")), 80, 10, 1000),
-                                                _to_int(str(data.get("height")), 24, 5, 500))
+                await service.set_terminal_size(
+                    _to_int(str(data.get("width")), 80, 10, 1000), _to_int(str(data.get("height")), 24, 5, 500)
+                )
             elif kind == "ping":
                 await websocket.send_json(["pong", data])
             elif kind == "blur":
@@ -417,8 +445,9 @@ async def _token_agent(store: Store, token: str) -> int | None:
     if not token:
         return None
     async with store.read() as session:
-        return await session.scalar(Agent.__table__.select().with_only_columns(Agent.id)
-                                    .where(Agent.token_hash == hash_token(token)))
+        return await session.scalar(
+            Agent.__table__.select().with_only_columns(Agent.id).where(Agent.token_hash == hash_token(token))
+        )
 
 
 def is_loopback_host(host: str) -> bool:

@@ -35,8 +35,12 @@ class Asset:
 
     @classmethod
     def of(cls, body: bytes, content_type: str) -> Asset:
-        return cls(body, gzip.compress(body, compresslevel=9, mtime=0), content_type,
-                   '"' + hashlib.sha256(body).hexdigest()[:20] + '"')
+        return cls(
+            body,
+            gzip.compress(body, compresslevel=9, mtime=0),
+            content_type,
+            '"' + hashlib.sha256(body).hexdigest()[:20] + '"',
+        )
 
     @property
     def version(self) -> str:
@@ -82,16 +86,18 @@ class WidgetFiles:
         path, _, query = request.path.partition("?")
         asset = self.assets[path]
         versioned = path == WIDGET_STYLE_PATH and query == f"v={asset.version}"
-        headers = Headers([
-            ("Date", email.utils.formatdate(usegmt=True)),
-            ("Connection", "close"),
-            ("ETag", asset.etag),
-            ("Cache-Control", FOREVER_CACHE if versioned else SHORT_CACHE),
-            ("Vary", "Accept-Encoding"),
-            ("X-Content-Type-Options", "nosniff"),
-            # Any site may embed the widget; pages that isolate themselves (COEP) too.
-            ("Cross-Origin-Resource-Policy", "cross-origin"),
-        ])
+        headers = Headers(
+            [
+                ("Date", email.utils.formatdate(usegmt=True)),
+                ("Connection", "close"),
+                ("ETag", asset.etag),
+                ("Cache-Control", FOREVER_CACHE if versioned else SHORT_CACHE),
+                ("Vary", "Accept-Encoding"),
+                ("X-Content-Type-Options", "nosniff"),
+                # Any site may embed the widget; pages that isolate themselves (COEP) too.
+                ("Cross-Origin-Resource-Policy", "cross-origin"),
+            ]
+        )
         if _matches(request.headers.get("If-None-Match"), asset.etag):
             return Response(HTTPStatus.NOT_MODIFIED.value, HTTPStatus.NOT_MODIFIED.phrase, headers, b"")
         body = asset.body

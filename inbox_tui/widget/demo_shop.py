@@ -50,14 +50,15 @@ def shop_page(widget_url: str, options: Mapping[str, str]) -> str:
     cards = "".join(
         f'<article class="card"><h2>{html.escape(name)}</h2><p>{html.escape(about)}</p>'
         f'<p class="price">{html.escape(price)}</p></article>'
-        for name, about, price in PRODUCTS)
+        for name, about, price in PRODUCTS
+    )
     return (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        "<title>Velora Bikes</title><link rel=\"stylesheet\" href=\"/shop.css\">"
-        f"<script src=\"{html.escape(widget_url)}\"{attributes} async></script></head>"
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<title>Velora Bikes</title><link rel="stylesheet" href="/shop.css">'
+        f'<script src="{html.escape(widget_url)}"{attributes} async></script></head>'
         "<body><header><h1>Velora Bikes</h1><p>Bicycles and parts, shipped across Europe.</p></header>"
-        f"<main><div class=\"grid\">{cards}</div></main>"
+        f'<main><div class="grid">{cards}</div></main>'
         "<footer>A demo shop. The chat button in the corner talks to the inbox.</footer></body></html>\n"
     )
 
@@ -67,20 +68,24 @@ def strict_policy(widget_url: str) -> str:
     widget = urlsplit(widget_url)
     socket_scheme = "wss" if widget.scheme == "https" else "ws"
     origin = f"{widget.scheme}://{widget.netloc}"
-    return (f"default-src 'none'; script-src {origin}; style-src 'self' {origin}; "
-            f"connect-src {socket_scheme}://{widget.netloc}; img-src 'self'; base-uri 'none'; "
-            "form-action 'none'; frame-ancestors 'none'")
+    return (
+        f"default-src 'none'; script-src {origin}; style-src 'self' {origin}; "
+        f"connect-src {socket_scheme}://{widget.netloc}; img-src 'self'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'"
+    )
 
 
 def _response(status: HTTPStatus, content_type: str, body: str, policy: str | None = None) -> Response:
     data = body.encode("utf-8")
-    headers = Headers([
-        ("Date", email.utils.formatdate(usegmt=True)),
-        ("Connection", "close"),
-        ("Content-Type", content_type),
-        ("Content-Length", str(len(data))),
-        ("Cache-Control", "no-store"),
-    ])
+    headers = Headers(
+        [
+            ("Date", email.utils.formatdate(usegmt=True)),
+            ("Connection", "close"),
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(data))),
+            ("Cache-Control", "no-store"),
+        ]
+    )
     if policy:
         headers["Content-Security-Policy"] = policy
     return Response(status.value, status.phrase, headers, data)
@@ -95,8 +100,9 @@ class DemoShop:
         self.url = f"http://{host}:{server.sockets[0].getsockname()[1]}/"
 
     @classmethod
-    async def start(cls, widget_url: str, *, host: str = "127.0.0.1", port: int = 0,
-                    options: Mapping[str, str] | None = None) -> DemoShop:
+    async def start(
+        cls, widget_url: str, *, host: str = "127.0.0.1", port: int = 0, options: Mapping[str, str] | None = None
+    ) -> DemoShop:
         page = shop_page(widget_url, DEMO_WIDGET_OPTIONS if options is None else options)
         policy = strict_policy(widget_url)
 
@@ -108,8 +114,7 @@ class DemoShop:
                 return _response(HTTPStatus.OK, "text/css; charset=utf-8", SHOP_CSS)
             return _response(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", "not found\n")
 
-        server = await serve(_never_upgraded, host, port, process_request=route,
-                             server_header="inbox-tui-demo-shop")
+        server = await serve(_never_upgraded, host, port, process_request=route, server_header="inbox-tui-demo-shop")
         return cls(server, host)
 
     async def stop(self) -> None:
@@ -122,8 +127,9 @@ async def _never_upgraded(_connection: ServerConnection) -> None:
 
 
 @contextlib.asynccontextmanager
-async def serve_demo_shop(widget_url: str, *, host: str = "127.0.0.1", port: int = 0,
-                          options: Mapping[str, str] | None = None) -> AsyncIterator[DemoShop]:
+async def serve_demo_shop(
+    widget_url: str, *, host: str = "127.0.0.1", port: int = 0, options: Mapping[str, str] | None = None
+) -> AsyncIterator[DemoShop]:
     """Serve the shop page until the block ends."""
     shop = await DemoShop.start(widget_url, host=host, port=port, options=options)
     try:

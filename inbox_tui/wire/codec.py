@@ -24,6 +24,7 @@ MAX_ECHO_CHARS = 64
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 
+
 class WireCode:
     """Error codes shared by both endpoints (each endpoint adds its own)."""
 
@@ -112,8 +113,9 @@ def _why_not_decodable(raw: str) -> WireError:
     reason = _first_unstorable(parsed)
     if reason:
         kind = parsed.get("type") if isinstance(parsed, dict) else None
-        return WireError(WireCode.BAD_FRAME, reason, kind if isinstance(kind, str) and not _first_unstorable(kind)
-                         else None)
+        return WireError(
+            WireCode.BAD_FRAME, reason, kind if isinstance(kind, str) and not _first_unstorable(kind) else None
+        )
     return WireError(WireCode.BAD_JSON, "the frame is not valid JSON (NaN and Infinity are not JSON)")
 
 

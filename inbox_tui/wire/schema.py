@@ -28,8 +28,7 @@ ENTRY_POINTS: dict[str, Any] = {
 
 
 def protocol_schema() -> dict[str, Any]:
-    unions, definitions = msgspec.json.schema_components(
-        list(ENTRY_POINTS.values()), ref_template="#/$defs/{name}")
+    unions, definitions = msgspec.json.schema_components(list(ENTRY_POINTS.values()), ref_template="#/$defs/{name}")
     for name, union in zip(ENTRY_POINTS, unions, strict=True):
         definitions[name] = union
     return {

@@ -39,8 +39,9 @@ async def test_a_yes_to_the_offer_escalates_even_after_a_restart(serve) -> None:
     await stop(channel)
 
     restarted = await serve()
-    again = CustomerClient(restarted.url, customer=chat.customer, conversation_id=chat.conversation_id,
-                           token=chat.token)
+    again = CustomerClient(
+        restarted.url, customer=chat.customer, conversation_id=chat.conversation_id, token=chat.token
+    )
     await again.connect()
     try:
         await again.send("Sí, por favor")
@@ -75,11 +76,16 @@ async def test_a_no_keeps_the_bot_and_a_short_message_gets_the_hellos_language(s
 
 def _big_knowledge(path: Path) -> Path:
     """About 57 KB of unrelated topics around the one that answers the question."""
-    sections = [f"## Topic {i}: frame size {i}\nModel {i} comes in sizes S, M and L; "
-                f"the {i} series uses aluminium tubing number {i}. " + "Filler text about bicycles. " * 12
-                for i in range(120)]
-    sections.insert(60, "## Shipping times\nOrders ship within 2 business days and arrive in 3 to 5 days.\n"
-                        "Keywords: delivery, parcel, arrive")
+    sections = [
+        f"## Topic {i}: frame size {i}\nModel {i} comes in sizes S, M and L; "
+        f"the {i} series uses aluminium tubing number {i}. " + "Filler text about bicycles. " * 12
+        for i in range(120)
+    ]
+    sections.insert(
+        60,
+        "## Shipping times\nOrders ship within 2 business days and arrive in 3 to 5 days.\n"
+        "Keywords: delivery, parcel, arrive",
+    )
     path.write_text("# Shop\n\n" + "\n\n".join(sections), encoding="utf-8")
     assert path.stat().st_size > 50_000
     return path
@@ -89,14 +95,19 @@ async def test_the_model_gets_the_retrieved_passages_and_the_configured_triggers
     knowledge = _big_knowledge(tmp_path / "big.md")
 
     def adjust(settings: Settings) -> Settings:
-        bot = settings.bot.model_copy(update={
-            "knowledge_file": str(knowledge),
-            "escalation_triggers": ["the customer mentions a lawyer", "a refund dispute"]})
+        bot = settings.bot.model_copy(
+            update={
+                "knowledge_file": str(knowledge),
+                "escalation_triggers": ["the customer mentions a lawyer", "a refund dispute"],
+            }
+        )
         return settings.model_copy(update={"bot": bot})
 
     with FakeOpenAI() as fake:
-        fake.push(Behaviour(content="Orders arrive in 3 to 5 days."),
-                  Behaviour(content="I can't find that; shall I get a teammate?"))
+        fake.push(
+            Behaviour(content="Orders arrive in 3 to 5 days."),
+            Behaviour(content="I can't find that; shall I get a teammate?"),
+        )
         channel = await serve(adjust, base_url=fake.base_url)
         async with CustomerClient(channel.url, customer={"id": "c1", "locale": "en"}) as chat:
             await chat.send("When will my parcel arrive?")
@@ -116,8 +127,10 @@ async def test_the_model_gets_the_retrieved_passages_and_the_configured_triggers
 
 async def test_the_models_accepted_offer_is_an_escalation_with_its_reason(serve) -> None:
     with FakeOpenAI() as fake:
-        fake.push(Behaviour(content=FALLBACK_LINES["en"]),
-                  Behaviour(kind="tool_call", arguments={"reason": ACCEPTED_OFFER_REASON}))
+        fake.push(
+            Behaviour(content=FALLBACK_LINES["en"]),
+            Behaviour(kind="tool_call", arguments={"reason": ACCEPTED_OFFER_REASON}),
+        )
         channel = await serve(base_url=fake.base_url)
         async with CustomerClient(channel.url, customer={"id": "c1", "locale": "en"}) as chat:
             await chat.send("Do you sponsor marathon runners?")
@@ -133,7 +146,7 @@ async def test_the_models_accepted_offer_is_an_escalation_with_its_reason(serve)
 
 
 async def test_a_short_first_message_escalated_by_the_model_gets_the_hellos_language(serve) -> None:
-    """"¡Ayuda ya!" is too short to detect; the hello said es: the handoff is Spanish."""
+    """ "¡Ayuda ya!" is too short to detect; the hello said es: the handoff is Spanish."""
     with FakeOpenAI() as fake:
         fake.push(Behaviour(kind="tool_call", arguments={"reason": "urgent"}))
         channel = await serve(base_url=fake.base_url)

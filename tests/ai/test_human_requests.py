@@ -81,7 +81,8 @@ def test_the_quick_filter_never_changes_the_answer() -> None:
     def by_the_patterns(text: str) -> bool:
         folded = " ".join(phrasebook.words(text))
         return not phrasebook._ELSEWHERE.search(folded) and bool(
-            phrasebook._HUMAN_REQUEST.search(folded) or phrasebook._reaches_a_person(folded))
+            phrasebook._HUMAN_REQUEST.search(folded) or phrasebook._reaches_a_person(folded)
+        )
 
     rows = _rows() + _rows(HOLDOUT)
     assert [asks_for_human(t) for _, _, t in rows] == [by_the_patterns(t) for _, _, t in rows]

@@ -49,7 +49,7 @@ class BridgeClient:
         while True:
             try:
                 frame = await self.next_frame(quiet)
-            except (asyncio.TimeoutError, TimeoutError):
+            except TimeoutError:
                 return
             if frame["type"] == "event":
                 self.events.append(frame["event"])

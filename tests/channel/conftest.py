@@ -26,12 +26,24 @@ We are open Monday to Friday, 9:00 to 18:00 CET.
 """
 
 
-def make_settings(database_url: str, tmp_path: Path, *, base_url: str | None = None,
-                  ai_timeout: float = 5.0, bot: dict[str, Any] | None = None, **server: Any) -> Settings:
+def make_settings(
+    database_url: str,
+    tmp_path: Path,
+    *,
+    base_url: str | None = None,
+    ai_timeout: float = 5.0,
+    bot: dict[str, Any] | None = None,
+    **server: Any,
+) -> Settings:
     knowledge = tmp_path / "knowledge.md"
     knowledge.write_text(KNOWLEDGE, encoding="utf-8")
-    ai = AISettings(backend="openai" if base_url else "offline", base_url=base_url,
-                    model="test-model", timeout=ai_timeout, summary_timeout=2.0)
+    ai = AISettings(
+        backend="openai" if base_url else "offline",
+        base_url=base_url,
+        model="test-model",
+        timeout=ai_timeout,
+        summary_timeout=2.0,
+    )
     return Settings(
         database_url=database_url,
         ai=ai,

@@ -63,21 +63,93 @@ class Outcome:
 
 # -- building the corpus -----------------------------------------------------------------
 
-NOT_JSON = ["", " ", "{", "}", "nope", "{'type': 'hello'}", '{"type":', '{"type": "hello"} trailing',
-            '{"type": "hello",}', "\x00", "NaN", "Infinity", "-", "1e", "tru", '"unterminated',
-            '{"type": "hello" "channel": "web"}', "\ufeff{}", '{"type": "hello", "customer": {"id": "c1"}',
-            '{"type": "message", "text": "\\x41"}', '{"type": "message", "text": "\\u12"}', "/* */ {}",
-            '{"type": NaN}', '{"a": Infinity, "type": "hello"}', "\t\n", "\\u0000"]
-NOT_OBJECT = ["1", "-0", "true", "false", "null", '"hello"', "[]", '[{"type": "hello"}]', "1e999",
-              "123456789012345678901234567890", '{"no_type": 1}', '{"Type": "hello"}', "{}",
-              '{"type": 1}', '{"type": null}', '{"type": ["hello"]}', '{"type": {"hello": 1}}', '{"type": true}']
-UNKNOWN_TYPES = ["subscribe", "HELLO", "Hello", "", " hello", "hello ", "typing", "welcome", "ack", "error",
-                 "mode", "x" * 1000, "é" * 200, "\\u0000", "\\u001b[31m", "[b]bold[/b]", "../../etc/passwd",
-                 "message\\u0000", "pong", "ready", "event"]
+NOT_JSON = [
+    "",
+    " ",
+    "{",
+    "}",
+    "nope",
+    "{'type': 'hello'}",
+    '{"type":',
+    '{"type": "hello"} trailing',
+    '{"type": "hello",}',
+    "\x00",
+    "NaN",
+    "Infinity",
+    "-",
+    "1e",
+    "tru",
+    '"unterminated',
+    '{"type": "hello" "channel": "web"}',
+    "\ufeff{}",
+    '{"type": "hello", "customer": {"id": "c1"}',
+    '{"type": "message", "text": "\\x41"}',
+    '{"type": "message", "text": "\\u12"}',
+    "/* */ {}",
+    '{"type": NaN}',
+    '{"a": Infinity, "type": "hello"}',
+    "\t\n",
+    "\\u0000",
+]
+NOT_OBJECT = [
+    "1",
+    "-0",
+    "true",
+    "false",
+    "null",
+    '"hello"',
+    "[]",
+    '[{"type": "hello"}]',
+    "1e999",
+    "123456789012345678901234567890",
+    '{"no_type": 1}',
+    '{"Type": "hello"}',
+    "{}",
+    '{"type": 1}',
+    '{"type": null}',
+    '{"type": ["hello"]}',
+    '{"type": {"hello": 1}}',
+    '{"type": true}',
+]
+UNKNOWN_TYPES = [
+    "subscribe",
+    "HELLO",
+    "Hello",
+    "",
+    " hello",
+    "hello ",
+    "typing",
+    "welcome",
+    "ack",
+    "error",
+    "mode",
+    "x" * 1000,
+    "é" * 200,
+    "\\u0000",
+    "\\u001b[31m",
+    "[b]bold[/b]",
+    "../../etc/passwd",
+    "message\\u0000",
+    "pong",
+    "ready",
+    "event",
+]
 SURROGATES = ["\\ud800", "\\udfff", "x\\udbff", "\\udc00y", "\\ud83d"]
 NUL = ["\\u0000", "a\\u0000b"]
-WRONG_VALUES = ["1", "-1", "1.5", "true", "null", "[]", "{}", '["x"]', '{"text": "x"}', "1e999",
-                "18446744073709551616", "-9223372036854775809"]
+WRONG_VALUES = [
+    "1",
+    "-1",
+    "1.5",
+    "true",
+    "null",
+    "[]",
+    "{}",
+    '["x"]',
+    '{"text": "x"}',
+    "1e999",
+    "18446744073709551616",
+    "-9223372036854775809",
+]
 
 
 def _deep(depth: int, opener: str = "[", closer: str = "]") -> str:
@@ -88,8 +160,9 @@ def _deep_object(depth: int) -> str:
     return '{"a": ' * depth + "1" + "}" * depth
 
 
-def _cases_on_both(endpoint: str, phase: str, bad_json: set[str], bad_frame: set[str],
-                   unknown: set[str], closes: set[int]) -> list[Case]:
+def _cases_on_both(
+    endpoint: str, phase: str, bad_json: set[str], bad_frame: set[str], unknown: set[str], closes: set[int]
+) -> list[Case]:
     """Input both endpoints refuse the same way (with the codes each uses in that phase)."""
     c: list[Case] = []
 
@@ -104,7 +177,7 @@ def _cases_on_both(endpoint: str, phase: str, bad_json: set[str], bad_frame: set
         add(f"arrays nested {depth} deep", _deep(depth), bad_frame)
         add(f"objects nested {depth} deep", _deep_object(min(depth, 2000)), bad_frame)
         add(f"a frame holding arrays nested {depth} deep", '{"type": "ping", "x": ' + _deep(depth) + "}", bad_frame)
-    add("mixed nesting", '{"type": "ping", "x": ' + "[{\"a\": " * 40 + "1" + "}]" * 40 + "}", bad_frame)
+    add("mixed nesting", '{"type": "ping", "x": ' + '[{"a": ' * 40 + "1" + "}]" * 40 + "}", bad_frame)
     for n, binary in enumerate([b"", b"\x00", b'{"type": "hello"}', b"\xff\xfe", bytes(range(256))]):
         add(f"binary frame #{n}", binary, bad_frame)
     for n, kind in enumerate(UNKNOWN_TYPES):
@@ -123,65 +196,149 @@ def _chat_cases() -> list[Case]:
         c.append(Case(f"/chat {phase}: {name}", "/chat", phase, frame, frozenset(codes), frozenset(closes)))
 
     for phase in ("first", "session"):
-        add(phase, "over the size limit by one byte", json.dumps({"type": "message", "text": "x" * FRAME_LIMIT}),
-            "too_large")
-        add(phase, "over the limit in bytes, not in characters",
-            json.dumps({"type": "message", "text": "€" * (FRAME_LIMIT // 3 + 10)}, ensure_ascii=False), "too_large")
+        add(
+            phase,
+            "over the size limit by one byte",
+            json.dumps({"type": "message", "text": "x" * FRAME_LIMIT}),
+            "too_large",
+        )
+        add(
+            phase,
+            "over the limit in bytes, not in characters",
+            json.dumps({"type": "message", "text": "€" * (FRAME_LIMIT // 3 + 10)}, ensure_ascii=False),
+            "too_large",
+        )
         add(phase, "3× the size limit", "x" * (FRAME_LIMIT * 3), "too_large")
         add(phase, "far over the size limit", "x" * (FRAME_LIMIT * 4 + 1), closes=(1009,))
     hello_codes = {"first": ("bad_frame",), "session": ("bad_frame", "already_started")}
     message_codes = {"first": ("bad_message", "bad_frame", "hello_required"), "session": ("bad_message",)}
     for phase in ("first", "session"):
         for n, value in enumerate(WRONG_VALUES):
-            add(phase, f"hello with customer = {value} #{n}", f'{{"type": "hello", "customer": {value}}}',
-                *hello_codes[phase])
-            add(phase, f"hello with customer.id = {value} #{n}", f'{{"type": "hello", "customer": {{"id": {value}}}}}',
-                *hello_codes[phase])
-            add(phase, f"message with text = {value} #{n}", f'{{"type": "message", "text": {value}, "client_id": "w{n}"}}',
-                *message_codes[phase])
+            add(
+                phase,
+                f"hello with customer = {value} #{n}",
+                f'{{"type": "hello", "customer": {value}}}',
+                *hello_codes[phase],
+            )
+            add(
+                phase,
+                f"hello with customer.id = {value} #{n}",
+                f'{{"type": "hello", "customer": {{"id": {value}}}}}',
+                *hello_codes[phase],
+            )
+            add(
+                phase,
+                f"message with text = {value} #{n}",
+                f'{{"type": "message", "text": {value}, "client_id": "w{n}"}}',
+                *message_codes[phase],
+            )
             if value != "null":  # (a message without a client id is valid)
-                add(phase, f"message with client_id = {value} #{n}",
-                    f'{{"type": "message", "text": "hi", "client_id": {value}}}', *message_codes[phase])
+                add(
+                    phase,
+                    f"message with client_id = {value} #{n}",
+                    f'{{"type": "message", "text": "hi", "client_id": {value}}}',
+                    *message_codes[phase],
+                )
         for field_name in ("channel", "conversation_id", "token"):
-            add(phase, f"hello with {field_name} a number", f'{{"type": "hello", "{field_name}": 5, "customer": {{"id": "c"}}}}',
-                *hello_codes[phase])
+            add(
+                phase,
+                f"hello with {field_name} a number",
+                f'{{"type": "hello", "{field_name}": 5, "customer": {{"id": "c"}}}}',
+                *hello_codes[phase],
+            )
         for field_name, limit in (("id", 200), ("name", 200), ("email", 320), ("locale", 16)):
-            add(phase, f"hello with customer.{field_name} too long",
-                json.dumps({"type": "hello", "customer": {"id": "c", field_name: "x" * (limit + 1)}}), *hello_codes[phase])
-        add(phase, "hello with a channel too long", json.dumps({"type": "hello", "channel": "w" * 33, "customer": {"id": "c"}}),
-            *hello_codes[phase])
-        add(phase, "hello with a blank customer id", json.dumps({"type": "hello", "customer": {"id": "   "}}),
-            *hello_codes[phase])
+            add(
+                phase,
+                f"hello with customer.{field_name} too long",
+                json.dumps({"type": "hello", "customer": {"id": "c", field_name: "x" * (limit + 1)}}),
+                *hello_codes[phase],
+            )
+        add(
+            phase,
+            "hello with a channel too long",
+            json.dumps({"type": "hello", "channel": "w" * 33, "customer": {"id": "c"}}),
+            *hello_codes[phase],
+        )
+        add(
+            phase,
+            "hello with a blank customer id",
+            json.dumps({"type": "hello", "customer": {"id": "   "}}),
+            *hello_codes[phase],
+        )
         add(phase, "hello with no customer", json.dumps({"type": "hello", "channel": "web"}), *hello_codes[phase])
-        add(phase, "resume without a token", json.dumps({"type": "hello", "conversation_id": CONVERSATION}),
-            *hello_codes[phase])
+        add(
+            phase,
+            "resume without a token",
+            json.dumps({"type": "hello", "conversation_id": CONVERSATION}),
+            *hello_codes[phase],
+        )
         for n, bad in enumerate(SURROGATES + NUL):
-            add(phase, f"unstorable text in customer.id #{n}", f'{{"type": "hello", "customer": {{"id": "c{bad}"}}}}',
-                "bad_frame")
-            add(phase, f"unstorable text in customer.name #{n}",
-                f'{{"type": "hello", "customer": {{"id": "c", "name": "{bad}"}}}}', "bad_frame")
-            add(phase, f"unstorable text in message text #{n}",
+            add(
+                phase,
+                f"unstorable text in customer.id #{n}",
+                f'{{"type": "hello", "customer": {{"id": "c{bad}"}}}}',
+                "bad_frame",
+            )
+            add(
+                phase,
+                f"unstorable text in customer.name #{n}",
+                f'{{"type": "hello", "customer": {{"id": "c", "name": "{bad}"}}}}',
+                "bad_frame",
+            )
+            add(
+                phase,
+                f"unstorable text in message text #{n}",
                 f'{{"type": "message", "text": "hi {bad}", "client_id": "u{n}"}}',
-                *(("bad_frame",) if phase == "session" else ("bad_frame", "hello_required")))
-            add(phase, f"unstorable text in client_id #{n}", f'{{"type": "message", "text": "hi", "client_id": "{bad}"}}',
-                *(("bad_frame",) if phase == "session" else ("bad_frame", "hello_required")))
+                *(("bad_frame",) if phase == "session" else ("bad_frame", "hello_required")),
+            )
+            add(
+                phase,
+                f"unstorable text in client_id #{n}",
+                f'{{"type": "message", "text": "hi", "client_id": "{bad}"}}',
+                *(("bad_frame",) if phase == "session" else ("bad_frame", "hello_required")),
+            )
     for n, token in enumerate(["wrong", "x" * 200, "%TOKEN%", " "]):
-        add("first", f"resume with a wrong token #{n}",
-            json.dumps({"type": "hello", "conversation_id": CONVERSATION, "token": token}), "not_found")
+        add(
+            "first",
+            f"resume with a wrong token #{n}",
+            json.dumps({"type": "hello", "conversation_id": CONVERSATION, "token": token}),
+            "not_found",
+        )
     for n, conversation in enumerate(["00000000-0000-0000-0000-000000000000", "nope", "1", "' OR 1=1 --", "x" * 64]):
-        add("first", f"resume an unknown conversation #{n}",
-            json.dumps({"type": "hello", "conversation_id": conversation, "token": "t"}), "not_found")
-    add("first", "resume with an empty conversation id",
-        json.dumps({"type": "hello", "conversation_id": "", "token": "t"}), "not_found", "bad_frame")
-    add("first", "a valid message before any hello", json.dumps({"type": "message", "text": "hi", "client_id": "a"}),
-        "hello_required")
+        add(
+            "first",
+            f"resume an unknown conversation #{n}",
+            json.dumps({"type": "hello", "conversation_id": conversation, "token": "t"}),
+            "not_found",
+        )
+    add(
+        "first",
+        "resume with an empty conversation id",
+        json.dumps({"type": "hello", "conversation_id": "", "token": "t"}),
+        "not_found",
+        "bad_frame",
+    )
+    add(
+        "first",
+        "a valid message before any hello",
+        json.dumps({"type": "message", "text": "hi", "client_id": "a"}),
+        "hello_required",
+    )
     add("session", "a second hello", json.dumps({"type": "hello", "customer": {"id": "again"}}), "already_started")
     for n, text in enumerate(["", "   ", "\n\t", "x" * (MESSAGE_LIMIT + 1)]):
-        add("session", f"empty or too long text #{n}", json.dumps({"type": "message", "text": text, "client_id": f"e{n}"}),
-            "bad_message")
+        add(
+            "session",
+            f"empty or too long text #{n}",
+            json.dumps({"type": "message", "text": text, "client_id": f"e{n}"}),
+            "bad_message",
+        )
     add("session", "an empty client_id", json.dumps({"type": "message", "text": "hi", "client_id": ""}), "bad_message")
-    add("session", "a client_id too long", json.dumps({"type": "message", "text": "hi", "client_id": "c" * 101}),
-        "bad_message")
+    add(
+        "session",
+        "a client_id too long",
+        json.dumps({"type": "message", "text": "hi", "client_id": "c" * 101}),
+        "bad_message",
+    )
     return c
 
 
@@ -194,21 +351,56 @@ def _bridge_cases() -> list[Case]:
         c.append(Case(f"/bridge {phase}: {name}", "/bridge", phase, frame, frozenset(codes), frozenset(closes)))
 
     for n, token in enumerate(["", "wrong", "x" * 512, "%TOKEN%x", " %TOKEN%", "%TOKEN%".lower(), "null"]):
-        add("first", f"a wrong token #{n}", json.dumps({"type": "auth", "token": token, "last_event_id": 0}),
-            "unauthorized", closes=(4001,))
+        add(
+            "first",
+            f"a wrong token #{n}",
+            json.dumps({"type": "auth", "token": token, "last_event_id": 0}),
+            "unauthorized",
+            closes=(4001,),
+        )
     add("first", "no token", json.dumps({"type": "auth"}), "unauthorized", closes=(4001,))
     add("first", "a token too long", json.dumps({"type": "auth", "token": "x" * 513}), "bad_frame", closes=(4001,))
-    for n, value in enumerate(["-1", "1.5", "true", "[]", "{}", '["x"]', '{"text": "x"}', "1e999", '"12"',
-                               "9223372036854775808", "18446744073709551616", "1e20", "-9223372036854775809"]):
-        add("first", f"last_event_id = {value} #{n}",
-            f'{{"type": "auth", "token": "{TOKEN}", "last_event_id": {value}}}', "bad_frame", closes=(4001,))
+    for n, value in enumerate(
+        [
+            "-1",
+            "1.5",
+            "true",
+            "[]",
+            "{}",
+            '["x"]',
+            '{"text": "x"}',
+            "1e999",
+            '"12"',
+            "9223372036854775808",
+            "18446744073709551616",
+            "1e20",
+            "-9223372036854775809",
+        ]
+    ):
+        add(
+            "first",
+            f"last_event_id = {value} #{n}",
+            f'{{"type": "auth", "token": "{TOKEN}", "last_event_id": {value}}}',
+            "bad_frame",
+            closes=(4001,),
+        )
     for n, value in enumerate([v for v in WRONG_VALUES if v != "null"]):
         add("first", f"token = {value} #{n}", f'{{"type": "auth", "token": {value}}}', "bad_frame", closes=(4001,))
-    add("first", "last_event_id above the head", json.dumps({"type": "auth", "token": TOKEN, "last_event_id": 10**15}),
-        "ahead_of_log", closes=(1008,))
+    add(
+        "first",
+        "last_event_id above the head",
+        json.dumps({"type": "auth", "token": TOKEN, "last_event_id": 10**15}),
+        "ahead_of_log",
+        closes=(1008,),
+    )
     for n, bad in enumerate(SURROGATES + NUL):
-        add("first", f"unstorable text in the token #{n}", f'{{"type": "auth", "token": "{bad}"}}', "bad_frame",
-            closes=(4001,))
+        add(
+            "first",
+            f"unstorable text in the token #{n}",
+            f'{{"type": "auth", "token": "{bad}"}}',
+            "bad_frame",
+            closes=(4001,),
+        )
     add("first", "a ping before auth", json.dumps({"type": "ping"}), "bad_frame", closes=(4001,))
     add("first", "far over the size limit", "x" * (FRAME_LIMIT * 4 + 1), closes=(1009,))
     add("session", "a second auth", json.dumps({"type": "auth", "token": TOKEN}), "unknown_type")
@@ -242,8 +434,11 @@ async def _open(url: str, case: Case, fixture: Fixture) -> ClientConnection:
     connection = await connect(url + case.endpoint, max_size=None, open_timeout=10)
     if case.phase == "session":
         if case.endpoint == "/chat":  # resumes, so the opening itself writes nothing
-            await connection.send(json.dumps({"type": "hello", "conversation_id": fixture.conversation,
-                                              "token": fixture.conversation_token}))
+            await connection.send(
+                json.dumps(
+                    {"type": "hello", "conversation_id": fixture.conversation, "token": fixture.conversation_token}
+                )
+            )
             expected = "welcome"
         else:
             await connection.send(json.dumps({"type": "auth", "token": fixture.token}))

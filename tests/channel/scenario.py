@@ -33,11 +33,14 @@ async def run_scenario(store: Store, fake: FakeOpenAI, customer_url: str, bridge
 
     fake.push(
         Behaviour(kind="tool_call", arguments={"reason": "the customer asked for a person"}),
-        Behaviour(kind="json", data={"subject": "Wants a person", "summary": "The customer asked for a person.",
-                                     "language": "en"}),
+        Behaviour(
+            kind="json",
+            data={"subject": "Wants a person", "summary": "The customer asked for a person.", "language": "en"},
+        ),
     )
-    chat = CustomerClient(customer_url, channel="whatsapp", customer={"id": "+34600111222", "name": "Lucía",
-                                                                      "locale": "en"})
+    chat = CustomerClient(
+        customer_url, channel="whatsapp", customer={"id": "+34600111222", "name": "Lucía", "locale": "en"}
+    )
     await chat.connect()
     try:
         await chat.send("Hi! Can I speak to a person, please?")
@@ -86,11 +89,23 @@ async def run_scenario(store: Store, fake: FakeOpenAI, customer_url: str, bridge
         ids = [e["id"] for e in bridge.events]
         assert ids == sorted(set(ids)), "bridge events out of order or twice"
         kinds = {e["kind"] for e in bridge.events}
-        assert {"escalated", "ai_paused", "ticket_created", "assigned", "summary_ready", "message", "note",
-                "ai_resumed", "ticket_closed"} <= kinds
+        assert {
+            "escalated",
+            "ai_paused",
+            "ticket_created",
+            "assigned",
+            "summary_ready",
+            "message",
+            "note",
+            "ai_resumed",
+            "ticket_closed",
+        } <= kinds
         async with store.read() as session:
-            authors = list(await session.scalars(
-                select(Message.author).where(Message.conversation_id == conversation.id).order_by(Message.id)))
+            authors = list(
+                await session.scalars(
+                    select(Message.author).where(Message.conversation_id == conversation.id).order_by(Message.id)
+                )
+            )
         assert authors == ["customer", "system", "customer", "agent", "customer", "bot"]
     finally:
         await chat.close()

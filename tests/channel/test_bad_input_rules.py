@@ -36,8 +36,12 @@ async def _hello(ws: ClientConnection, customer_id: str = "c1") -> dict[str, Any
 
 async def _counts(store) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
     async with store.read() as session:
-        return tuple([int(await session.scalar(select(func.count()).select_from(model)))  # type: ignore[return-value]
-                      for model in (Contact, Conversation, Message)])
+        return tuple(
+            [
+                int(await session.scalar(select(func.count()).select_from(model)))  # type: ignore[return-value]
+                for model in (Contact, Conversation, Message)
+            ]
+        )
 
 
 def _tracebacks(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -84,14 +88,18 @@ async def test_deep_nesting_is_refused_on_the_bridge(start_channel, caplog) -> N
 
 
 @pytest.mark.parametrize("hostile", ["\\u0000", "\\ud800", "\\udfff", "a\\ud83d"])
-async def test_unstorable_text_is_a_bad_frame_in_text_hello_fields_and_client_id(start_channel, hostile, caplog) -> None:
+async def test_unstorable_text_is_a_bad_frame_in_text_hello_fields_and_client_id(
+    start_channel, hostile, caplog
+) -> None:
     channel = await start_channel()
     before = await _counts(channel.store)
     async with connect(channel.url + "/chat") as ws:
-        for hello in (f'{{"type": "hello", "customer": {{"id": "c{hostile}"}}}}',
-                      f'{{"type": "hello", "customer": {{"id": "c1", "name": "A{hostile}"}}}}',
-                      f'{{"type": "hello", "channel": "w{hostile}", "customer": {{"id": "c1"}}}}',
-                      f'{{"type": "hello", "conversation_id": "x{hostile}", "token": "t"}}'):
+        for hello in (
+            f'{{"type": "hello", "customer": {{"id": "c{hostile}"}}}}',
+            f'{{"type": "hello", "customer": {{"id": "c1", "name": "A{hostile}"}}}}',
+            f'{{"type": "hello", "channel": "w{hostile}", "customer": {{"id": "c1"}}}}',
+            f'{{"type": "hello", "conversation_id": "x{hostile}", "token": "t"}}',
+        ):
             await ws.send(hello)
             error = await _frame(ws)
             assert error["code"] == ErrorCode.BAD_FRAME, (hello, error)

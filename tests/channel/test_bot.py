@@ -27,8 +27,11 @@ async def _messages(store, conversation_public_id: str) -> list[tuple[str, str]]
 
     async with store.read() as session:
         rows = await session.execute(
-            select(Message.author, Message.text).join(Conversation, Conversation.id == Message.conversation_id)
-            .where(Conversation.public_id == conversation_public_id).order_by(Message.id))
+            select(Message.author, Message.text)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Conversation.public_id == conversation_public_id)
+            .order_by(Message.id)
+        )
         return [tuple(row) for row in rows]
 
 
@@ -54,12 +57,14 @@ async def test_tool_call_escalates_and_the_model_translates_the_handoff(start_ch
     fake_model.push(
         Behaviour(kind="tool_call", arguments={"reason": "wants a refund"}),
         Behaviour(kind="text", content="Ik verbind je met een collega."),
-        Behaviour(kind="json", data={"subject": "Terugbetaling", "summary": "De klant wil geld terug.",
-                                     "language": "nl"}),
+        Behaviour(
+            kind="json", data={"subject": "Terugbetaling", "summary": "De klant wil geld terug.", "language": "nl"}
+        ),
     )
     channel = await start_channel(base_url=fake_model.base_url)
-    async with CustomerClient(channel.url, channel="whatsapp",
-                              customer={"id": "nl-1", "name": "Joost", "locale": "nl"}) as chat:
+    async with CustomerClient(
+        channel.url, channel="whatsapp", customer={"id": "nl-1", "name": "Joost", "locale": "nl"}
+    ) as chat:
         await chat.send("Ik wil mijn geld terug voor bestelling 12")
         assert (await chat.wait_for(lambda f: f["type"] == "mode"))["mode"] == "human"
         handoff = await chat.wait_for(lambda f: f.get("author") == "system")
@@ -74,8 +79,9 @@ async def test_tool_call_escalates_and_the_model_translates_the_handoff(start_ch
 
 async def test_broken_model_falls_back_to_the_offline_bot(start_channel, fake_model) -> None:
     # A 500 that says not to retry, then a body that is not JSON.
-    fake_model.push(Behaviour(kind="status", status=500, headers={"x-should-retry": "false"}),
-                    Behaviour(kind="garbage"))
+    fake_model.push(
+        Behaviour(kind="status", status=500, headers={"x-should-retry": "false"}), Behaviour(kind="garbage")
+    )
     channel = await start_channel(base_url=fake_model.base_url)
     async with CustomerClient(channel.url, customer={"id": "c1", "locale": "en"}) as chat:
         await chat.send("What are your opening hours?")
@@ -101,8 +107,9 @@ async def test_slow_reply_is_dropped_after_a_takeover(start_channel, fake_model)
             from inbox_tui.core.models import Conversation
 
             conversation_id = await session.scalar(select(Conversation.id))
-        result = await escalate(channel.store, conversation_id, source="takeover", actor_id=ana.id,
-                                settings=channel.runtime.escalation)
+        result = await escalate(
+            channel.store, conversation_id, source="takeover", actor_id=ana.id, settings=channel.runtime.escalation
+        )
         assert result.created
         await chat.wait_for(lambda f: f["type"] == "mode" and f["mode"] == "human")
         await channel.server.wait_idle()  # the model answered meanwhile; the reply was dropped
@@ -133,8 +140,9 @@ async def test_offline_bot_answers_from_knowledge_and_escalates_human_requests(s
                 await chat.wait_for(lambda f: f.get("author") == "system")
             return frame.get("mode") or frame["text"], list(chat.messages.values())
 
-    results = await asyncio.gather(*(customer(lang, text) for lang, text in HUMAN_REQUESTS.items()),
-                                   customer("es-2", "¿Cuánto tarda el envío?"))
+    results = await asyncio.gather(
+        *(customer(lang, text) for lang, text in HUMAN_REQUESTS.items()), customer("es-2", "¿Cuánto tarda el envío?")
+    )
     for (outcome, thread), language in zip(results[:5], HUMAN_REQUESTS):
         assert outcome == "human", language
         handoff = [m for m in thread if m["author"] == "system"][0]["text"]

@@ -33,29 +33,41 @@ def _environment(database_url: str, fake: FakeOpenAI) -> dict[str, str]:
     config_dir = Path(os.environ["INBOX_CONFIG_DIR"])
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "config.toml").write_text(f"[bot]\nreply_lease_seconds = {LEASE_SECONDS}\n", encoding="utf-8")
-    return {**os.environ, "INBOX_DB_URL": database_url, "OPENAI_BASE_URL": fake.base_url,
-            "INBOX_MODEL": "test-model", "INBOX_AI_TIMEOUT": "20", "INBOX_SUMMARY_TIMEOUT": "3"}
+    return {
+        **os.environ,
+        "INBOX_DB_URL": database_url,
+        "OPENAI_BASE_URL": fake.base_url,
+        "INBOX_MODEL": "test-model",
+        "INBOX_AI_TIMEOUT": "20",
+        "INBOX_SUMMARY_TIMEOUT": "3",
+    }
 
 
 async def _answers(store: Store) -> dict[int, int]:
     """Bot messages per conversation."""
     async with store.read() as session:
-        rows = await session.execute(select(Message.conversation_id, func.count()).where(
-            Message.author == Author.BOT).group_by(Message.conversation_id))
+        rows = await session.execute(
+            select(Message.conversation_id, func.count())
+            .where(Message.author == Author.BOT)
+            .group_by(Message.conversation_id)
+        )
         return {conversation_id: count for conversation_id, count in rows}
 
 
 async def _customer_messages(store: Store) -> int:
     async with store.read() as session:
-        return int(await session.scalar(select(func.count()).select_from(Message).where(
-            Message.author == Author.CUSTOMER)) or 0)
+        return int(
+            await session.scalar(select(func.count()).select_from(Message).where(Message.author == Author.CUSTOMER))
+            or 0
+        )
 
 
 @both_backends
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
 async def test_every_acked_message_is_answered_once_after_a_restart(
-    database_url: str, stop_signal: signal.Signals,
+    database_url: str,
+    stop_signal: signal.Signals,
 ) -> None:
     store = Store(database_url)
     acked: list[tuple[CustomerClient, str, str]] = []  # (client, text, client id) per message
@@ -106,9 +118,11 @@ async def test_every_acked_message_is_answered_once_after_a_restart(
                 await client.close()
             finally:
                 assert await node.stop() == 0
-        print(f"\nrestart after {stop_signal.name} ({database_url.split(':')[0]}): {CUSTOMERS * CYCLES} acked "
-              f"unanswered messages, {sum(answers.values())} answered, all within {answered_after:.1f} s "
-              f"of the restarted node listening; owed left: {len(await owed_replies.pending(store))}")
+        print(
+            f"\nrestart after {stop_signal.name} ({database_url.split(':')[0]}): {CUSTOMERS * CYCLES} acked "
+            f"unanswered messages, {sum(answers.values())} answered, all within {answered_after:.1f} s "
+            f"of the restarted node listening; owed left: {len(await owed_replies.pending(store))}"
+        )
         assert customer_messages == CUSTOMERS * CYCLES  # the resend was not stored again
         assert len(answers) == CUSTOMERS
         assert set(answers.values()) == {CYCLES}  # one answer per acked message, none twice

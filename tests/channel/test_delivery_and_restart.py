@@ -25,8 +25,11 @@ async def _conversation_id(store, public_id: str) -> int:  # type: ignore[no-unt
 
 async def _undelivered(store, conversation_id: int) -> list[str]:  # type: ignore[no-untyped-def]
     async with store.read() as session:
-        return list(await session.scalars(select(Message.text).where(
-            Message.conversation_id == conversation_id, Message.delivered_at.is_(None))))
+        return list(
+            await session.scalars(
+                select(Message.text).where(Message.conversation_id == conversation_id, Message.delivered_at.is_(None))
+            )
+        )
 
 
 @both_backends
@@ -39,8 +42,9 @@ async def test_server_restart_mid_conversation(start_channel) -> None:
     await chat.send("What are your opening hours?")
     await chat.wait_for(lambda f: f.get("author") == "bot")
     conversation_id = await _conversation_id(store, chat.conversation_id)
-    ticket = await escalate(store, conversation_id, source="takeover", actor_id=ana.id,
-                            settings=channel.runtime.escalation)
+    ticket = await escalate(
+        store, conversation_id, source="takeover", actor_id=ana.id, settings=channel.runtime.escalation
+    )
     await chat.wait_for(lambda f: f.get("author") == "system")  # the handoff
     await wait_until(lambda: _is_empty(_undelivered(store, conversation_id)))
 
@@ -72,8 +76,11 @@ async def test_server_restart_mid_conversation(start_channel) -> None:
         await chat.send("No, thanks!")
         await restarted.wait_idle()
         async with store.read() as session:
-            authors = list(await session.scalars(select(Message.author).where(
-                Message.conversation_id == conversation_id).order_by(Message.id)))
+            authors = list(
+                await session.scalars(
+                    select(Message.author).where(Message.conversation_id == conversation_id).order_by(Message.id)
+                )
+            )
         assert authors[-1] == "customer"  # the teammate has it: the offline bot stays quiet
         texts = [m["text"] for m in chat.messages.values()]
         assert texts.count("Sorry for the wait, I'm Ana.") == 1
@@ -116,14 +123,16 @@ async def test_lost_listen_connection_is_restored_and_nothing_is_missed(start_ch
         await chat.send("opening hours?")
         await chat.wait_for(lambda f: f.get("author") == "bot")
         conversation_id = await _conversation_id(store, chat.conversation_id)
-        ticket = await escalate(store, conversation_id, source="takeover", actor_id=ana.id,
-                                settings=channel.runtime.escalation)
+        ticket = await escalate(
+            store, conversation_id, source="takeover", actor_id=ana.id, settings=channel.runtime.escalation
+        )
         await chat.wait_for(lambda f: f["type"] == "mode")
         admin = await asyncpg.connect(store.url.set(drivername="postgresql").render_as_string(hide_password=False))
         try:
             killed = await admin.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND query ILIKE 'LISTEN%'")
+                "WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
+            )
         finally:
             await admin.close()
         assert killed == 1
@@ -148,8 +157,9 @@ async def test_summaries_left_pending_by_a_dead_worker_are_finished_at_start(dat
         await record_customer_message(runtime.store, started.conversation.id, "My parcel never arrived.")
         ana, _token = await add_agent(runtime.store, "ana", "Ana")
         # A teammate's inbox took over and died before writing the summary.
-        ticket = await escalate(runtime.store, started.conversation.id, source="takeover", actor_id=ana.id,
-                                settings=runtime.escalation)
+        ticket = await escalate(
+            runtime.store, started.conversation.id, source="takeover", actor_id=ana.id, settings=runtime.escalation
+        )
         await asyncio.sleep(0.3)  # the lease runs out
         server = ChannelServer(runtime, "127.0.0.1", 0)
         await server.start()

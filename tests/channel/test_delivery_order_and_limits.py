@@ -70,8 +70,9 @@ async def test_the_customers_own_message_never_arrives_before_its_ack(start_chan
 
 
 async def test_new_conversations_are_limited_per_client_address(start_channel) -> None:
-    channel = await start_channel(new_conversations_per_minute=1.0, new_conversations_burst=3,
-                                  new_conversations_limit_loopback=True)
+    channel = await start_channel(
+        new_conversations_per_minute=1.0, new_conversations_burst=3, new_conversations_limit_loopback=True
+    )
     welcomes = []
     for n in range(3):
         async with connect(channel.url + "/chat") as ws:
@@ -81,17 +82,23 @@ async def test_new_conversations_are_limited_per_client_address(start_channel) -
         refused = await _hello(ws, "c-too-many")
         assert refused["type"] == "error" and refused["code"] == ErrorCode.RATE_LIMITED
         # Resuming is not a new conversation: it still works, on the same socket.
-        await ws.send(json.dumps({"type": "hello", "conversation_id": welcomes[0]["conversation_id"],
-                                  "token": welcomes[0]["token"]}))
+        await ws.send(
+            json.dumps(
+                {"type": "hello", "conversation_id": welcomes[0]["conversation_id"], "token": welcomes[0]["token"]}
+            )
+        )
         assert (await _frame(ws))["type"] == "welcome"
     async with channel.store.read() as session:
         assert await session.scalar(select(func.count()).select_from(Conversation)) == 3
 
 
-@pytest.mark.parametrize("options", [
-    {"new_conversations_per_minute": 0.0, "new_conversations_limit_loopback": True},  # no limit
-    {"new_conversations_per_minute": 1.0},  # loopback exempt by default
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"new_conversations_per_minute": 0.0, "new_conversations_limit_loopback": True},  # no limit
+        {"new_conversations_per_minute": 1.0},  # loopback exempt by default
+    ],
+)
 async def test_no_limit_on_new_conversations_when_off_or_from_loopback(start_channel, options) -> None:
     channel = await start_channel(new_conversations_burst=1, **options)
     for n in range(4):

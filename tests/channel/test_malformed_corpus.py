@@ -18,23 +18,33 @@ from tests.conftest import both_backends
 
 async def _rows(store) -> dict[str, int]:  # type: ignore[no-untyped-def]
     async with store.read() as session:
-        return {model.__name__: int(await session.scalar(select(func.count()).select_from(model)))
-                for model in (Contact, Conversation, Message, Ticket)}
+        return {
+            model.__name__: int(await session.scalar(select(func.count()).select_from(model)))
+            for model in (Contact, Conversation, Message, Ticket)
+        }
 
 
 def test_the_corpus_is_large_and_covers_both_endpoints() -> None:
     assert len(CORPUS) >= 200
-    assert {(c.endpoint, c.phase) for c in CORPUS} == {("/chat", "first"), ("/chat", "session"),
-                                                       ("/bridge", "first"), ("/bridge", "session")}
+    assert {(c.endpoint, c.phase) for c in CORPUS} == {
+        ("/chat", "first"),
+        ("/chat", "session"),
+        ("/bridge", "first"),
+        ("/bridge", "session"),
+    }
     assert len({c.name for c in CORPUS}) == len(CORPUS)
 
 
 @both_backends
 async def test_every_malformed_input_is_answered_and_changes_nothing(start_channel, caplog) -> None:
     caplog.set_level(logging.INFO)
-    channel = await start_channel(max_frame_bytes=FRAME_LIMIT, max_message_chars=MESSAGE_LIMIT,
-                                  rate_limit_per_second=10_000.0, rate_limit_burst=10_000,
-                                  new_conversations_per_minute=0.0)
+    channel = await start_channel(
+        max_frame_bytes=FRAME_LIMIT,
+        max_message_chars=MESSAGE_LIMIT,
+        rate_limit_per_second=10_000.0,
+        rate_limit_burst=10_000,
+        new_conversations_per_minute=0.0,
+    )
     _agent, token = await add_agent(channel.store, "ana", "Ana")
     async with CustomerClient(channel.url, customer={"id": "owner", "locale": "en"}) as owner:
         await owner.send("opening hours?")

@@ -35,8 +35,11 @@ async def _one_answer(channel, text: str = "Something about the weather") -> dic
 
 
 def _fallback_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == FALLBACK_LOGGER and "the model did not answer" in r.getMessage()]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == FALLBACK_LOGGER and "the model did not answer" in r.getMessage()
+    ]
 
 
 @pytest.mark.parametrize("finish", ["length", "content_filter"])
@@ -48,7 +51,8 @@ async def test_a_cut_answer_is_never_shown(start_channel, fake_model, caplog, fi
     assert answer["text"] == channel.runtime.settings.bot.fallback_message
     assert _fallback_lines(caplog) == [
         f"the model did not answer (AIError: the answer was cut off (finish_reason={finish})); "
-        "the offline bot answers instead"]
+        "the offline bot answers instead"
+    ]
     # max_tokens is sized from the reply limit.
     limit = channel.runtime.settings.ai.max_reply_chars
     assert fake_model.requests[0]["max_tokens"] == limit // 3
@@ -62,7 +66,8 @@ async def test_an_answer_over_the_limit_falls_back(start_channel, fake_model, ca
     assert answer["text"] == channel.runtime.settings.bot.fallback_message
     assert _fallback_lines(caplog) == [
         "the model did not answer (AIError: the answer has 5000 characters, over the limit of 4000); "
-        "the offline bot answers instead"]
+        "the offline bot answers instead"
+    ]
 
 
 async def test_a_timeout_is_logged_with_how_long_it_waited(start_channel, fake_model, caplog) -> None:
@@ -72,13 +77,18 @@ async def test_a_timeout_is_logged_with_how_long_it_waited(start_channel, fake_m
         answer = await _one_answer(channel)
     assert answer["text"] == channel.runtime.settings.bot.fallback_message
     assert _fallback_lines(caplog) == [
-        "the model did not answer (timed out after 1 s); the offline bot answers instead"]
+        "the model did not answer (timed out after 1 s); the offline bot answers instead"
+    ]
 
 
-@pytest.mark.parametrize("failure", [
-    Behaviour(kind="status", status=429, headers={"Retry-After": "1"}),
-    Behaviour(kind="status", status=503, headers={"x-should-retry": "true", "Retry-After": "1"}),
-], ids=["429-retry-after", "503-x-should-retry"])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Behaviour(kind="status", status=429, headers={"Retry-After": "1"}),
+        Behaviour(kind="status", status=503, headers={"x-should-retry": "true", "Retry-After": "1"}),
+    ],
+    ids=["429-retry-after", "503-x-should-retry"],
+)
 async def test_rate_limits_are_retried_within_the_budget(start_channel, fake_model, caplog, failure) -> None:
     fake_model.push(failure, Behaviour(kind="text", content="Orders arrive in 3 to 5 days."))
     channel = await start_channel(base_url=fake_model.base_url, ai_timeout=10.0)
@@ -101,11 +111,13 @@ async def test_a_retry_after_past_the_budget_falls_back_in_time(start_channel, f
     assert time.monotonic() - started < 10
     assert answer["text"] == channel.runtime.settings.bot.fallback_message
     assert _fallback_lines(caplog) == [
-        "the model did not answer (timed out after 1.5 s); the offline bot answers instead"]
+        "the model did not answer (timed out after 1.5 s); the offline bot answers instead"
+    ]
 
 
-@pytest.mark.parametrize("arguments", [{"reason": "wants a refund"}, '{"reason": "wants a refund"}'],
-                         ids=["object", "string"])
+@pytest.mark.parametrize(
+    "arguments", [{"reason": "wants a refund"}, '{"reason": "wants a refund"}'], ids=["object", "string"]
+)
 async def test_a_tool_call_escalates_whatever_form_its_arguments_take(start_channel, fake_model, arguments) -> None:
     fake_model.push(Behaviour(kind="tool_call", raw_arguments=arguments))
     channel = await start_channel(base_url=fake_model.base_url)
@@ -123,14 +135,20 @@ async def test_a_tool_call_escalates_whatever_form_its_arguments_take(start_chan
 async def test_the_model_reads_teammates_as_teammates() -> None:
     with FakeOpenAI(Behaviour(kind="text", content="Happy to help.")) as fake:
         backend = OpenAIBackend(api_key=None, base_url=fake.base_url, model="m", timeout=5)
-        context = BotContext(instructions="Be brief.", knowledge="", escalation_triggers=["a human is asked for"],
-                             fallback_message="Sorry.", language="en", transcript=[
-                                 TranscriptLine("customer", "Carla", "Where is my order?"),
-                                 TranscriptLine("bot", "Assistant", "Let me check."),
-                                 TranscriptLine("agent", "Ana", "It ships tomorrow."),
-                                 TranscriptLine("system", "", "A teammate joined."),
-                                 TranscriptLine("customer", "Carla", "Thanks!"),
-                             ])
+        context = BotContext(
+            instructions="Be brief.",
+            knowledge="",
+            escalation_triggers=["a human is asked for"],
+            fallback_message="Sorry.",
+            language="en",
+            transcript=[
+                TranscriptLine("customer", "Carla", "Where is my order?"),
+                TranscriptLine("bot", "Assistant", "Let me check."),
+                TranscriptLine("agent", "Ana", "It ships tomorrow."),
+                TranscriptLine("system", "", "A teammate joined."),
+                TranscriptLine("customer", "Carla", "Thanks!"),
+            ],
+        )
         reply = await backend.reply(context)
         await backend.client.close()
     assert reply.text == "Happy to help."
@@ -148,9 +166,11 @@ async def test_the_model_reads_teammates_as_teammates() -> None:
 def test_history_is_trimmed_by_size_and_starts_on_a_customer_turn() -> None:
     lines = []
     for n in range(30):
-        lines += [TranscriptLine("customer", "C", f"question {n} " + "q" * 300),
-                  TranscriptLine("bot", "Assistant", f"answer {n} " + "a" * 300),
-                  TranscriptLine("agent", "Ana", f"note {n} " + "n" * 300)]
+        lines += [
+            TranscriptLine("customer", "C", f"question {n} " + "q" * 300),
+            TranscriptLine("bot", "Assistant", f"answer {n} " + "a" * 300),
+            TranscriptLine("agent", "Ana", f"note {n} " + "n" * 300),
+        ]
     lines.append(TranscriptLine("customer", "C", "last question"))
     trimmed = trim_history(lines, max_chars=2000)
     assert sum(len(line.text) for line in trimmed) <= 2000
@@ -174,8 +194,9 @@ async def test_owed_answers_past_their_age_go_to_a_teammate(start_channel, fake_
     finally:
         await store.close()
     await asyncio.sleep(0.3)
-    channel = await start_channel(base_url=fake_model.base_url,
-                                  bot={"reply_lease_seconds": 0.2, "owed_reply_max_age_seconds": 0.1})
+    channel = await start_channel(
+        base_url=fake_model.base_url, bot={"reply_lease_seconds": 0.2, "owed_reply_max_age_seconds": 0.1}
+    )
     deadline = time.monotonic() + 10
     while await owed_replies.pending(channel.store) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)

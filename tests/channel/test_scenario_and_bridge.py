@@ -97,7 +97,9 @@ async def test_presence_while_a_bridge_is_connected(start_channel) -> None:
 
     async def present() -> int:
         async with channel.store.read() as session:
-            return int(await session.scalar(select(func.count()).select_from(Presence).where(Presence.agent_id == ana.id)))
+            return int(
+                await session.scalar(select(func.count()).select_from(Presence).where(Presence.agent_id == ana.id))
+            )
 
     bridge = await BridgeClient.open(channel.url, token)
     assert await present() == 1

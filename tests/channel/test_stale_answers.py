@@ -49,8 +49,9 @@ async def _conversation_id(store: Store, public_id: str) -> int:
 
 async def _thread(store: Store, conversation_id: int) -> list[tuple[str, str]]:
     async with store.read() as session:
-        rows = await session.execute(select(Message.author, Message.text)
-                                     .where(Message.conversation_id == conversation_id).order_by(Message.id))
+        rows = await session.execute(
+            select(Message.author, Message.text).where(Message.conversation_id == conversation_id).order_by(Message.id)
+        )
         return [(author, text) for author, text in rows]
 
 
@@ -76,8 +77,13 @@ async def test_late_answer_after_a_takeover_is_dropped(start_channel, fake_model
         await chat.send("Where is my order?")
         await _asked(fake_model)
         conversation_id = await _conversation_id(channel.store, chat.conversation_id)
-        takeover = await escalate(channel.store, conversation_id, source=TicketSource.TAKEOVER, actor_id=ana.id,
-                                  settings=channel.runtime.escalation)
+        takeover = await escalate(
+            channel.store,
+            conversation_id,
+            source=TicketSource.TAKEOVER,
+            actor_id=ana.id,
+            settings=channel.runtime.escalation,
+        )
         await _settle(channel)
         frames = chat.drain()
     assert not [f for f in frames if f.get("author") == "bot"]
@@ -102,8 +108,13 @@ async def test_late_answer_after_takeover_reply_and_allow_ai_is_dropped(start_ch
         await chat.send("Where is my order?")
         await _asked(fake_model)
         conversation_id = await _conversation_id(channel.store, chat.conversation_id)
-        takeover = await escalate(channel.store, conversation_id, source=TicketSource.TAKEOVER, actor_id=ana.id,
-                                  settings=channel.runtime.escalation)
+        takeover = await escalate(
+            channel.store,
+            conversation_id,
+            source=TicketSource.TAKEOVER,
+            actor_id=ana.id,
+            settings=channel.runtime.escalation,
+        )
         await asyncio.sleep(0.3)
         await tickets.send_agent_reply(channel.store, takeover.ticket_id, ana.id, "It left the warehouse today.")
         await asyncio.sleep(0.3)
@@ -123,13 +134,13 @@ async def test_late_answer_after_takeover_reply_and_allow_ai_is_dropped(start_ch
     # The model saw the teammate's reply as a teammate's, not as its own words.
     turns = fake_model.requests[-1]["messages"]
     assert {"role": "assistant", "content": "It left the warehouse today."} not in turns
-    assert any(t["role"] == "system" and "teammate Ana" in t["content"] and "warehouse" in t["content"]
-               for t in turns)
+    assert any(t["role"] == "system" and "teammate Ana" in t["content"] and "warehouse" in t["content"] for t in turns)
 
 
 @both_backends
-async def test_late_escalation_after_another_node_escalated_escalates_once(start_channel, fake_model,
-                                                                           database_url: str) -> None:
+async def test_late_escalation_after_another_node_escalated_escalates_once(
+    start_channel, fake_model, database_url: str
+) -> None:
     """Another process escalates while this node's model thinks; the model then asks for
     a human too: one ticket, one handoff message, one summary request."""
     fake_model.push(late_answer("tool_call"))
@@ -140,8 +151,13 @@ async def test_late_escalation_after_another_node_escalated_escalates_once(start
             await chat.send("I want a refund")
             await _asked(fake_model)
             conversation_id = await _conversation_id(channel.store, chat.conversation_id)
-            first = await escalate(other, conversation_id, source=TicketSource.ESCALATION,
-                                   reason="refund dispute", settings=channel.runtime.escalation)
+            first = await escalate(
+                other,
+                conversation_id,
+                source=TicketSource.ESCALATION,
+                reason="refund dispute",
+                settings=channel.runtime.escalation,
+            )
             assert first.created
             await _settle(channel)
     finally:
@@ -159,8 +175,9 @@ async def test_late_escalation_after_another_node_escalated_escalates_once(start
 
 @both_backends
 async def test_two_customer_messages_in_flight_are_answered_once_each_in_order(start_channel, fake_model) -> None:
-    fake_model.push(Behaviour(kind="text", content="ANSWER ONE", delay=1.0),
-                    Behaviour(kind="text", content="ANSWER TWO", delay=1.0))
+    fake_model.push(
+        Behaviour(kind="text", content="ANSWER ONE", delay=1.0), Behaviour(kind="text", content="ANSWER TWO", delay=1.0)
+    )
     channel = await start_channel(base_url=fake_model.base_url)
     async with CustomerClient(channel.url, customer={"id": "c1", "locale": "en"}) as chat:
         await chat.send("First question")

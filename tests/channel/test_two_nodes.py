@@ -31,11 +31,21 @@ class ServerProcess:
     @classmethod
     async def start(cls, env: dict[str, str]) -> ServerProcess:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "inbox_tui", "serve", "--host", "127.0.0.1", "--port", "0",
-            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            sys.executable,
+            "-m",
+            "inbox_tui",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
             line = await asyncio.wait_for(process.stdout.readline(), 60)  # type: ignore[union-attr]
-        except asyncio.TimeoutError:
+        except TimeoutError:
             process.kill()
             raise
         found = LISTENING.search(line.decode())
@@ -50,7 +60,7 @@ class ServerProcess:
             self.process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.process.wait(), 15)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
         return self.process.returncode  # type: ignore[return-value]
@@ -59,8 +69,13 @@ class ServerProcess:
 @pytest.fixture
 async def two_nodes(database_url: str) -> AsyncIterator[tuple[ServerProcess, ServerProcess, FakeOpenAI]]:
     with FakeOpenAI() as fake:
-        env = {**os.environ, "INBOX_DB_URL": database_url, "OPENAI_BASE_URL": fake.base_url,
-               "INBOX_MODEL": "test-model", "INBOX_SUMMARY_TIMEOUT": "3"}
+        env = {
+            **os.environ,
+            "INBOX_DB_URL": database_url,
+            "OPENAI_BASE_URL": fake.base_url,
+            "INBOX_MODEL": "test-model",
+            "INBOX_SUMMARY_TIMEOUT": "3",
+        }
         nodes = await asyncio.gather(ServerProcess.start(env), ServerProcess.start(env))
         try:
             yield nodes[0], nodes[1], fake

@@ -6,7 +6,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -53,9 +53,15 @@ def test_the_schema_is_printed_by_its_module(tmp_path: Path) -> None:
 def test_bridge_events_keep_the_keys_agent_clients_read() -> None:
     """The event frame is the same JSON as before the typed format (the inbox reads it
     as an object), and decode_event turns it back into the typed event."""
-    row = EventRow(id=41, kind="message", conversation_id=7, ticket_id=None, agent_id=None,
-                   payload={"message_id": 3, "author": "customer", "name": "Ana", "text": "hola", "client_id": "x"},
-                   created_at=datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc))
+    row = EventRow(
+        id=41,
+        kind="message",
+        conversation_id=7,
+        ticket_id=None,
+        agent_id=None,
+        payload={"message_id": 3, "author": "customer", "name": "Ana", "text": "hola", "client_id": "x"},
+        created_at=datetime(2026, 11, 21, 9, 30, tzinfo=UTC),
+    )
     from inbox_tui.channel.event_feed import LoggedEvent
 
     frame = LoggedEvent(row).bridge_frame
@@ -73,27 +79,39 @@ def test_frames_read_like_their_json() -> None:
     assert message["text"] == "hi" and message.get("missing", 5) == 5
     with pytest.raises(KeyError):
         message["missing"]
-    assert json.loads(wire.encode(message)) == {"type": "message", "id": 1, "author": "bot", "name": "Assistant",
-                                                "text": "hi", "at": "2026-11-21T09:30:00+00:00"}
+    assert json.loads(wire.encode(message)) == {
+        "type": "message",
+        "id": 1,
+        "author": "bot",
+        "name": "Assistant",
+        "text": "hi",
+        "at": "2026-11-21T09:30:00+00:00",
+    }
     # An error frame without a client id leaves the key out; an ack always has it.
     assert json.loads(wire.encode(wire.ErrorFrame(code="bad_json", message="no"))) == {
-        "type": "error", "code": "bad_json", "message": "no"}
+        "type": "error",
+        "code": "bad_json",
+        "message": "no",
+    }
     assert json.loads(wire.encode(wire.Ack(client_id=None, id=3, at="t")))["client_id"] is None
 
 
-@pytest.mark.parametrize(("raw", "code"), [
-    ("[" * 5000 + "]" * 5000, "bad_frame"),
-    ('{"type": "message", "text": ' + "[" * 17 + "]" * 17 + "}", "bad_frame"),
-    ('{"type": "message", "text": "a\\ud800b"}', "bad_frame"),
-    ('{"type": "message", "text": "a\\u0000b"}', "bad_frame"),
-    ('{"type": "hello", "customer": {"id": "c\\u0000"}}', "bad_frame"),
-    ('{"type": "message", "text": "hi", "client_id": "\\udfff"}', "bad_frame"),
-    ('{"type": "message", "text": NaN}', "bad_json"),
-    ('{"type": "message", "text": 1e999}', "bad_frame"),
-    ('{"type": "\\ud800"}', "bad_frame"),
-    ('{"type": "x\\u0000"}', "unknown_type"),
-    ('"hello"', "bad_json"),
-])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("[" * 5000 + "]" * 5000, "bad_frame"),
+        ('{"type": "message", "text": ' + "[" * 17 + "]" * 17 + "}", "bad_frame"),
+        ('{"type": "message", "text": "a\\ud800b"}', "bad_frame"),
+        ('{"type": "message", "text": "a\\u0000b"}', "bad_frame"),
+        ('{"type": "hello", "customer": {"id": "c\\u0000"}}', "bad_frame"),
+        ('{"type": "message", "text": "hi", "client_id": "\\udfff"}', "bad_frame"),
+        ('{"type": "message", "text": NaN}', "bad_json"),
+        ('{"type": "message", "text": 1e999}', "bad_frame"),
+        ('{"type": "\\ud800"}', "bad_frame"),
+        ('{"type": "x\\u0000"}', "unknown_type"),
+        ('"hello"', "bad_json"),
+    ],
+)
 def test_the_codec_refuses_hostile_input_with_a_stable_code(raw: str, code: str) -> None:
     with pytest.raises(wire.WireError) as refused:
         wire.decode_customer_frame(raw)
@@ -108,9 +126,10 @@ def test_a_string_that_only_looks_deep_is_not_refused() -> None:
 
 
 def test_the_wire_package_is_a_leaf_every_layer_may_import() -> None:
-    code = ("import json, sys, inbox_tui.wire, inbox_tui.wire.schema; "
-            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('inbox_tui') or m in ('textual', 'sqlalchemy'))))")
-    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
-                            timeout=60).stdout
+    code = (
+        "import json, sys, inbox_tui.wire, inbox_tui.wire.schema; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('inbox_tui') or m in ('textual', 'sqlalchemy'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60).stdout
     modules = json.loads(loaded)
     assert all(m == "inbox_tui" or m.startswith("inbox_tui.wire") for m in modules), modules

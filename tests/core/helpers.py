@@ -25,11 +25,20 @@ async def add_teammate(
 
 
 async def new_conversation(
-    store: Store, customer: str = "cust-1", *, name: str = "Carla", channel: str = "web",
-    locale: str | None = None, first_message: str | None = None,
+    store: Store,
+    customer: str = "cust-1",
+    *,
+    name: str = "Carla",
+    channel: str = "web",
+    locale: str | None = None,
+    first_message: str | None = None,
 ) -> StartedConversation:
     started = await conversations.start_conversation(
-        store, channel=channel, customer_id=customer, name=name, email=f"{customer}@example.com",
+        store,
+        channel=channel,
+        customer_id=customer,
+        name=name,
+        email=f"{customer}@example.com",
         locale=locale,
     )
     if first_message:

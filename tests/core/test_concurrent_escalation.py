@@ -38,8 +38,12 @@ class Outcome:
 
 
 def _worker(
-    database_url: str, worker: int, actor_id: int | None, conversation_ids: list[int],
-    barrier: Any, results: Any,
+    database_url: str,
+    worker: int,
+    actor_id: int | None,
+    conversation_ids: list[int],
+    barrier: Any,
+    results: Any,
 ) -> None:
     """One racer: its own process, its own Store and connection pool."""
     from inbox_tui.core.escalation import escalate
@@ -54,13 +58,20 @@ def _worker(
                 barrier.wait(BARRIER_TIMEOUT)
                 try:
                     if actor_id is None:
-                        result = await escalate(store, conversation_id, source=TicketSource.ESCALATION,
-                                                reason=f"bot in worker {worker}")
+                        result = await escalate(
+                            store, conversation_id, source=TicketSource.ESCALATION, reason=f"bot in worker {worker}"
+                        )
                     else:
-                        result = await escalate(store, conversation_id, source=TicketSource.TAKEOVER,
-                                                actor_id=actor_id)
-                    results.put(Outcome(round_number, worker, result.ticket_id, result.created,
-                                        result.assignee.id if result.assignee else None))
+                        result = await escalate(store, conversation_id, source=TicketSource.TAKEOVER, actor_id=actor_id)
+                    results.put(
+                        Outcome(
+                            round_number,
+                            worker,
+                            result.ticket_id,
+                            result.created,
+                            result.assignee.id if result.assignee else None,
+                        )
+                    )
                 except Exception as error:  # noqa: BLE001 - reported to the test, which fails
                     results.put(Outcome(round_number, worker, -1, False, None, repr(error)))
         finally:
@@ -88,8 +99,9 @@ async def test_racing_processes_open_exactly_one_ticket(database_url: str) -> No
     barrier = context.Barrier(WORKERS)
     results = context.Queue()
     processes = [
-        context.Process(target=_worker, args=(database_url, w, actors[w], conversation_ids, barrier, results),
-                        daemon=True)
+        context.Process(
+            target=_worker, args=(database_url, w, actors[w], conversation_ids, barrier, results), daemon=True
+        )
         for w in range(WORKERS)
     ]
     for process in processes:

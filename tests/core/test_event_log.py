@@ -40,7 +40,8 @@ async def test_a_follower_misses_nothing_while_writers_race(database_url: str) -
         async def write(i: int) -> None:
             for n in range(MESSAGES_EACH):
                 await conversations.record_customer_message(
-                    writers[i % WRITERS], chats[i].conversation.id, f"message {n} in chat {i}")
+                    writers[i % WRITERS], chats[i].conversation.id, f"message {n} in chat {i}"
+                )
 
         follower = asyncio.create_task(follow())
         await asyncio.gather(*(write(i) for i in range(CONVERSATIONS)))

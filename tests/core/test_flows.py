@@ -102,10 +102,12 @@ async def test_concurrent_resends_store_one_message(database_url: str) -> None:
     try:
         started = await new_conversation(stores[0])
         conversation_id = started.conversation.id
-        results = await asyncio.gather(*(
-            conversations.record_customer_message(stores[i % 2], conversation_id, "same text", client_id="dup")
-            for i in range(10)
-        ))
+        results = await asyncio.gather(
+            *(
+                conversations.record_customer_message(stores[i % 2], conversation_id, "same text", client_id="dup")
+                for i in range(10)
+            )
+        )
         assert sum(r.created for r in results) == 1
         assert len({r.message.id for r in results}) == 1
         assert await message_count(stores[0], conversation_id) == 1
@@ -140,11 +142,18 @@ async def test_takeover_claims_the_conversation_and_opens_a_ticket(store: Store)
     assert ticket.summary_state == SummaryState.PENDING
 
     assert await timeline_codes(store, result.ticket_id) == [
-        "escalated", "ai_paused", "ticket_created", "assigned", "handoff_sent",
+        "escalated",
+        "ai_paused",
+        "ticket_created",
+        "assigned",
+        "handoff_sent",
     ]
     logged = await events_after(store, before)
     assert [e.kind for e in logged] == [
-        EventKind.ESCALATED, EventKind.AI_PAUSED, EventKind.TICKET_CREATED, EventKind.ASSIGNED,
+        EventKind.ESCALATED,
+        EventKind.AI_PAUSED,
+        EventKind.TICKET_CREATED,
+        EventKind.ASSIGNED,
         EventKind.MESSAGE,
     ]
     assert all(e.ticket_id == result.ticket_id and e.conversation_id == conversation_id for e in logged)
@@ -165,9 +174,9 @@ async def test_handoff_uses_the_configured_translation(store: Store) -> None:
     ana = await add_teammate(store, "ana")
     started = await new_conversation(store, locale="es", first_message="Necesito ayuda con mi pedido.")
     settings = escalation.EscalationSettings(
-        handoff=escalation.HandoffConfig("Let me connect you.", {"es": "Te paso con el equipo."}))
-    await escalation.escalate(store, started.conversation.id, source=TAKEOVER, actor_id=ana.id,
-                              settings=settings)
+        handoff=escalation.HandoffConfig("Let me connect you.", {"es": "Te paso con el equipo."})
+    )
+    await escalation.escalate(store, started.conversation.id, source=TAKEOVER, actor_id=ana.id, settings=settings)
     queued = await conversations.undelivered_messages(store, started.conversation.id)
     assert [m.text for m in queued] == ["Te paso con el equipo."]
 
@@ -183,8 +192,7 @@ async def test_bot_escalation_routes_to_the_least_loaded_teammate(store: Store) 
     taken = await escalation.escalate(store, chats[0].conversation.id, source=TAKEOVER, actor_id=ana.id)
     assert taken.assignee == ana  # Ana now holds 1 of 2
 
-    to_ben = await escalation.escalate(store, chats[1].conversation.id, source=ESCALATION,
-                                       reason="refund dispute")
+    to_ben = await escalation.escalate(store, chats[1].conversation.id, source=ESCALATION, reason="refund dispute")
     assert to_ben.created and to_ben.assignee == ben  # least loaded: Ben 0 < Ana 1
     ticket = await _ticket(store, to_ben.ticket_id)
     assert ticket.source == ESCALATION and ticket.reason == "refund dispute"
@@ -288,7 +296,9 @@ async def test_note_with_mentions_of_existing_teammates(store: Store) -> None:
     before = await last_event_id(store)
 
     note = await tickets.add_note(
-        store, result.ticket_id, ana.id,
+        store,
+        result.ticket_id,
+        ana.id,
         "@ben can you check the refund? Not @nobody, and mail@example.com is not a mention. @BEN again.",
     )
 
@@ -375,8 +385,9 @@ async def test_allow_ai_replies_closes_the_ticket_and_resumes_the_bot(store: Sto
 async def test_views_and_counts(store: Store) -> None:
     ana = await add_teammate(store, "ana")
     ben = await add_teammate(store, "ben", online=False)
-    chats = [await new_conversation(store, f"c-{i}", name=f"Customer {i}", first_message=f"message {i}")
-             for i in range(6)]
+    chats = [
+        await new_conversation(store, f"c-{i}", name=f"Customer {i}", first_message=f"message {i}") for i in range(6)
+    ]
     # Newest activity first: conversation 2 gets a new message last.
     await conversations.record_customer_message(store, chats[2].conversation.id, "news")
     async with store.read() as session:
@@ -395,30 +406,34 @@ async def test_views_and_counts(store: Store) -> None:
     await tickets.add_note(store, bens.ticket_id, ben.id, "@ana FYI")
 
     async with store.read() as session:
+
         def ids(rows):  # type: ignore[no-untyped-def]
             return {row.id for row in rows}
 
-        assert ids(await views.page(session, View.CONVERSATIONS)) == {
-            chats[i].conversation.id for i in (3, 4, 5)}
+        assert ids(await views.page(session, View.CONVERSATIONS)) == {chats[i].conversation.id for i in (3, 4, 5)}
         assert ids(await views.page(session, View.ON_YOU, ana.id)) == {mine.ticket_id}
         assert ids(await views.page(session, View.ON_YOU, ben.id)) == {bens.ticket_id}
         assert ids(await views.page(session, View.UNASSIGNED)) == {unassigned.ticket_id}
-        assert ids(await views.page(session, View.ALL_OPEN)) == {
-            mine.ticket_id, bens.ticket_id, unassigned.ticket_id}
+        assert ids(await views.page(session, View.ALL_OPEN)) == {mine.ticket_id, bens.ticket_id, unassigned.ticket_id}
         assert ids(await views.page(session, View.CLOSED)) == {closed.ticket_id}
         assert ids(await views.page(session, View.MENTIONS, ana.id)) == {bens.ticket_id}
         assert ids(await views.previous_tickets(session, chats[3].conversation.contact_id)) == {closed.ticket_id}
         # Paging: one row at a time walks the whole view without repeats.
-        walked = [row.id for offset in range(3)
-                  for row in await views.page(session, View.ALL_OPEN, limit=1, offset=offset)]
+        walked = [
+            row.id for offset in range(3) for row in await views.page(session, View.ALL_OPEN, limit=1, offset=offset)
+        ]
         assert sorted(walked) == sorted([mine.ticket_id, bens.ticket_id, unassigned.ticket_id])
         ana_counts = await views.counts(session, ana.id)
         nobody_counts = await views.counts(session, None)
         row = next(r for r in await views.page(session, View.ALL_OPEN) if r.id == bens.ticket_id)
 
     assert ana_counts == {
-        View.CONVERSATIONS: 3, View.ON_YOU: 1, View.UNASSIGNED: 1, View.ALL_OPEN: 3,
-        View.MENTIONS: 1, View.CLOSED: 1,
+        View.CONVERSATIONS: 3,
+        View.ON_YOU: 1,
+        View.UNASSIGNED: 1,
+        View.ALL_OPEN: 3,
+        View.MENTIONS: 1,
+        View.CLOSED: 1,
     }
     assert nobody_counts[View.ON_YOU] == 0 and nobody_counts[View.ALL_OPEN] == 3
     assert row.requester == "Customer 1" and row.assignee == ben and row.channel == "web"

@@ -48,16 +48,22 @@ CHECK = textwrap.dedent(
 
 
 def test_core_and_ai_import_without_textual() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120
-    )
+    completed = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     imported = set(completed.stdout.split())
     for expected in (
-        "inbox_tui.core.escalation", "inbox_tui.core.views", "inbox_tui.core.store",
-        "inbox_tui.core.events", "inbox_tui.core.tickets", "inbox_tui.ai.offline",
-        "inbox_tui.ai.language", "inbox_tui.ai.factory", "inbox_tui.settings", "inbox_tui.runtime",
-        "inbox_tui.untrusted_text", "inbox_tui.demo.terminal_chat",
+        "inbox_tui.core.escalation",
+        "inbox_tui.core.views",
+        "inbox_tui.core.store",
+        "inbox_tui.core.events",
+        "inbox_tui.core.tickets",
+        "inbox_tui.ai.offline",
+        "inbox_tui.ai.language",
+        "inbox_tui.ai.factory",
+        "inbox_tui.settings",
+        "inbox_tui.runtime",
+        "inbox_tui.untrusted_text",
+        "inbox_tui.demo.terminal_chat",
     ):
         assert expected in imported
 

@@ -17,9 +17,18 @@ from tests.core.helpers import add_teammate, count, message_count, new_conversat
 def _raw_ticket(conversation_id: int, contact_id: int, store: Store, status: str) -> Ticket:
     now = store.now()
     return Ticket(
-        type="live_chat", conversation_id=conversation_id, contact_id=contact_id, channel="web",
-        subject="", summary="", summary_state="pending", status=status, source=TicketSource.TAKEOVER,
-        handoff_pending=False, created_at=now, updated_at=now,
+        type="live_chat",
+        conversation_id=conversation_id,
+        contact_id=contact_id,
+        channel="web",
+        subject="",
+        summary="",
+        summary_state="pending",
+        status=status,
+        source=TicketSource.TAKEOVER,
+        handoff_pending=False,
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -66,8 +75,7 @@ async def test_a_bot_reply_generated_across_a_takeover_is_dropped(store: Store) 
     stored, _ = await asyncio.gather(slow_bot(), teammate())
 
     assert stored is None
-    assert await count(store, Message, Message.conversation_id == conversation_id,
-                       Message.author == Author.BOT) == 0
+    assert await count(store, Message, Message.conversation_id == conversation_id, Message.author == Author.BOT) == 0
     # Only the handoff message was added by the takeover.
     assert await message_count(store, conversation_id) == before + 1
 
@@ -114,9 +122,12 @@ async def test_escalate_and_allow_ai_replies_are_each_one_transaction(
         async with store.read() as session:
             conversation = await session.get(Conversation, conversation_id)
             assert conversation is not None
-            return (conversation.status, conversation.ai_enabled,
-                    await count(store, Ticket, Ticket.status != TicketStatus.CLOSED),
-                    await count(store, TimelineEvent))
+            return (
+                conversation.status,
+                conversation.ai_enabled,
+                await count(store, Ticket, Ticket.status != TicketStatus.CLOSED),
+                await count(store, TimelineEvent),
+            )
 
     with monkeypatch.context() as patch:
         patch.setattr(events, "append", _crash_before_commit)

@@ -28,8 +28,9 @@ ROUNDS = 12
 STORES = 3  # separate engines: separate connections, as separate processes would have
 
 
-async def _race_round(stores: list[Store], conversation_id: int, agent_id: int, round_no: int,
-                      outcomes: Counter[str]) -> None:
+async def _race_round(
+    stores: list[Store], conversation_id: int, agent_id: int, round_no: int, outcomes: Counter[str]
+) -> None:
     """One round on one conversation: take over, then reply, hand back and write at once."""
     takeover = await escalate(stores[0], conversation_id, source=TicketSource.TAKEOVER, actor_id=agent_id)
     ticket_id = takeover.ticket_id
@@ -107,7 +108,9 @@ async def test_a_deadlock_is_run_again_inside_the_store(database_url: str) -> No
 
 
 test_a_deadlock_is_run_again_inside_the_store = pytest.mark.parametrize(
-    "database_url", [pytest.param("pg", id="postgresql", marks=pytest.mark.postgres)], indirect=True,
+    "database_url",
+    [pytest.param("pg", id="postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
 )(test_a_deadlock_is_run_again_inside_the_store)
 
 

@@ -23,8 +23,10 @@ async def test_concurrent_messages_each_stand_or_fail_alone(store: Store) -> Non
     await escalation.escalate(store, ids[5], source=TicketSource.TAKEOVER, actor_id=ana.id)
 
     results = await asyncio.gather(
-        *(conversations.record_customer_message(store, cid, f"hello {n}", client_id=f"c-{n}")
-          for n, cid in enumerate(ids[:4])),
+        *(
+            conversations.record_customer_message(store, cid, f"hello {n}", client_id=f"c-{n}")
+            for n, cid in enumerate(ids[:4])
+        ),
         conversations.record_customer_message(store, 987_654, "nobody home", client_id="lost"),
         conversations.record_customer_message(store, ids[0], "hello 0", client_id="c-0"),  # a resend
         conversations.record_bot_reply(store, ids[1], "Bot here."),
@@ -33,7 +35,14 @@ async def test_concurrent_messages_each_stand_or_fail_alone(store: Store) -> Non
         return_exceptions=True,
     )
 
-    stored, unknown, resend, bot, paused, blank = results[:4], results[4], results[5], results[6], results[7], results[8]
+    stored, unknown, resend, bot, paused, blank = (
+        results[:4],
+        results[4],
+        results[5],
+        results[6],
+        results[7],
+        results[8],
+    )
     assert not any(isinstance(r, BaseException) for r in [*stored, resend])
     assert all(r.created for r in stored[1:])
     # The first send and its resend: stored once, whichever of the two got there first.
@@ -51,8 +60,11 @@ async def test_concurrent_messages_each_stand_or_fail_alone(store: Store) -> Non
     assert {r.message.id for r in stored} | {bot.id} <= logged
     if store.is_sqlite:
         # One writer queue: event ids follow the order the writes were asked in.
-        ordered = [e.payload["message_id"] for e in sorted(message_events, key=lambda e: e.id)
-                   if e.payload["message_id"] in {r.message.id for r in stored}]
+        ordered = [
+            e.payload["message_id"]
+            for e in sorted(message_events, key=lambda e: e.id)
+            if e.payload["message_id"] in {r.message.id for r in stored}
+        ]
         assert ordered == sorted(ordered)
 
 
@@ -60,10 +72,15 @@ async def test_concurrent_messages_each_stand_or_fail_alone(store: Store) -> Non
 async def test_concurrent_messages_and_replies_all_land_in_order(store: Store) -> None:
     started = [await new_conversation(store, f"cust-{n}") for n in range(5)]
     ids = [s.conversation.id for s in started]
-    customer = await asyncio.gather(*(conversations.record_customer_message(store, cid, f"question {n}", client_id=f"q-{n}")
-                                      for n, cid in enumerate(ids)))
-    replies = await asyncio.gather(*(conversations.record_bot_reply(store, cid, f"answer {n}")
-                                     for n, cid in enumerate(ids)))
+    customer = await asyncio.gather(
+        *(
+            conversations.record_customer_message(store, cid, f"question {n}", client_id=f"q-{n}")
+            for n, cid in enumerate(ids)
+        )
+    )
+    replies = await asyncio.gather(
+        *(conversations.record_bot_reply(store, cid, f"answer {n}") for n, cid in enumerate(ids))
+    )
     assert all(r.created for r in customer) and all(r is not None for r in replies)
     for n, cid in enumerate(ids):
         async with store.read() as session:
@@ -72,8 +89,10 @@ async def test_concurrent_messages_and_replies_all_land_in_order(store: Store) -
         assert [(m.author, m.text) for m in thread] == [("customer", f"question {n}"), ("bot", f"answer {n}")]
         assert row.message_count == 2 and row.preview == f"answer {n}"
     async with store.read() as session:
-        logged = [e.payload["message_id"] for e in await session.scalars(
-            select(Event).where(Event.kind == "message").order_by(Event.id))]
+        logged = [
+            e.payload["message_id"]
+            for e in await session.scalars(select(Event).where(Event.kind == "message").order_by(Event.id))
+        ]
     made = [r.message.id for r in customer] + [r.id for r in replies]
     assert sorted(logged) == sorted(made)  # each message announced exactly once
     if store.is_sqlite:

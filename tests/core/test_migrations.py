@@ -26,5 +26,9 @@ async def test_migrated_schema_matches_the_models(store: Store) -> None:
     async with store.read_engine.connect() as conn:
         assert await conn.run_sync(differences) == []
         indexes = await conn.run_sync(partial_indexes)
-    assert {"uq_tickets_open_conversation", "ix_tickets_open_updated", "ix_tickets_open_assignee",
-            "ix_tickets_conversation"} <= indexes
+    assert {
+        "uq_tickets_open_conversation",
+        "ix_tickets_open_updated",
+        "ix_tickets_open_assignee",
+        "ix_tickets_conversation",
+    } <= indexes

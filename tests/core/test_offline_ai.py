@@ -23,18 +23,21 @@ from inbox_tui.ai.phrasebook import (
 )
 
 
-@pytest.mark.parametrize(("text", "language"), [
-    ("Hi, where is my order?", "en"),
-    ("my card was charged twice", "en"),
-    ("Hola, ¿dónde está mi pedido?", "es"),
-    ("me cobraron dos veces", "es"),
-    ("Hallo, wo ist meine Bestellung?", "de"),
-    ("Ich habe zweimal bezahlt", "de"),
-    ("Bonjour, où est ma commande ?", "fr"),
-    ("j'ai payé deux fois", "fr"),
-    ("Olá, onde está a minha encomenda?", "pt"),
-    ("paguei duas vezes", "pt"),
-])
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Hi, where is my order?", "en"),
+        ("my card was charged twice", "en"),
+        ("Hola, ¿dónde está mi pedido?", "es"),
+        ("me cobraron dos veces", "es"),
+        ("Hallo, wo ist meine Bestellung?", "de"),
+        ("Ich habe zweimal bezahlt", "de"),
+        ("Bonjour, où est ma commande ?", "fr"),
+        ("j'ai payé deux fois", "fr"),
+        ("Olá, onde está a minha encomenda?", "pt"),
+        ("paguei duas vezes", "pt"),
+    ],
+)
 def test_language_of_a_short_chat_line(text: str, language: str) -> None:
     # Unsure (None) is allowed on a line this short: the hello's locale then decides.
     # A wrong language is not. benchmarks/bench_language.py measures the rates.
@@ -42,12 +45,20 @@ def test_language_of_a_short_chat_line(text: str, language: str) -> None:
 
 
 def test_most_short_chat_lines_are_detected() -> None:
-    lines = {"Hi, where is my order?": "en", "my card was charged twice": "en",
-             "Hola, ¿dónde está mi pedido?": "es", "me cobraron dos veces": "es",
-             "Hallo, wo ist meine Bestellung?": "de", "Ich habe zweimal bezahlt": "de",
-             "Bonjour, où est ma commande ?": "fr", "j'ai payé deux fois": "fr",
-             "Olá, onde está a minha encomenda?": "pt", "paguei duas vezes": "pt",
-             "Ciao, dov'è il mio ordine?": "it", "ho pagato due volte": "it"}
+    lines = {
+        "Hi, where is my order?": "en",
+        "my card was charged twice": "en",
+        "Hola, ¿dónde está mi pedido?": "es",
+        "me cobraron dos veces": "es",
+        "Hallo, wo ist meine Bestellung?": "de",
+        "Ich habe zweimal bezahlt": "de",
+        "Bonjour, où est ma commande ?": "fr",
+        "j'ai payé deux fois": "fr",
+        "Olá, onde está a minha encomenda?": "pt",
+        "paguei duas vezes": "pt",
+        "Ciao, dov'è il mio ordine?": "it",
+        "ho pagato due volte": "it",
+    }
     right = sum(detect_language(text) == language for text, language in lines.items())
     assert right >= len(lines) - 2
 
@@ -112,30 +123,36 @@ def test_extractive_summary_keeps_a_known_language_and_copes_with_little() -> No
     assert len(long_subject.subject) <= 80 and long_subject.subject.endswith("…")
 
 
-@pytest.mark.parametrize("text", [
-    "Can I talk to a human please?",
-    "I want to speak with a person",
-    "Quiero hablar con una persona",
-    "¿Puedo hablar con un agente?",
-    "Ich möchte mit einem Mitarbeiter sprechen",
-    "Bitte einen echten Menschen!",
-    "Je veux parler à un conseiller",
-    "Je voudrais parler à quelqu'un, un humain",
-    "Quero falar com um atendente",
-    "Posso falar com alguém?",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can I talk to a human please?",
+        "I want to speak with a person",
+        "Quiero hablar con una persona",
+        "¿Puedo hablar con un agente?",
+        "Ich möchte mit einem Mitarbeiter sprechen",
+        "Bitte einen echten Menschen!",
+        "Je veux parler à un conseiller",
+        "Je voudrais parler à quelqu'un, un humain",
+        "Quero falar com um atendente",
+        "Posso falar com alguém?",
+    ],
+)
 def test_explicit_requests_for_a_person(text: str) -> None:
     assert asks_for_human(text)
 
 
-@pytest.mark.parametrize("text", [
-    "How do I reset my password?",
-    "¿Cuánto cuesta el envío?",
-    "Wann kommt meine Bestellung?",
-    "Quels sont vos horaires ?",
-    "Qual é o prazo de entrega?",
-    "This is a humanitarian donation question",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do I reset my password?",
+        "¿Cuánto cuesta el envío?",
+        "Wann kommt meine Bestellung?",
+        "Quels sont vos horaires ?",
+        "Qual é o prazo de entrega?",
+        "This is a humanitarian donation question",
+    ],
+)
 def test_ordinary_questions_are_not_requests_for_a_person(text: str) -> None:
     assert not asks_for_human(text)
 
@@ -152,10 +169,17 @@ Keywords: devolución, reembolso, Rückgabe, remboursement, devolução
 """
 
 
-def _context(text: str, *, before: tuple[TranscriptLine, ...] = (TranscriptLine("bot", "Assistant", "Hi!"),),
-             fallback: str = "Shall I get a teammate?", language: str | None = None) -> BotContext:
+def _context(
+    text: str,
+    *,
+    before: tuple[TranscriptLine, ...] = (TranscriptLine("bot", "Assistant", "Hi!"),),
+    fallback: str = "Shall I get a teammate?",
+    language: str | None = None,
+) -> BotContext:
     return BotContext(
-        instructions="Be brief.", knowledge=(), escalation_triggers=["asks for a human"],
+        instructions="Be brief.",
+        knowledge=(),
+        escalation_triggers=["asks for a human"],
         fallback_message=fallback,
         transcript=[*before, TranscriptLine("customer", "Carla", text)],
         language=language,
@@ -169,13 +193,16 @@ def test_knowledge_file_is_split_into_passages() -> None:
     assert "Lieferung" in passages[0].keywords
 
 
-@pytest.mark.parametrize(("question", "answer_start"), [
-    ("How long does shipping take?", "Orders ship"),
-    ("¿Cuánto tarda el envío?", "Orders ship"),
-    ("Wie lange dauert die Lieferung?", "Orders ship"),
-    ("Do you do refunds?", "You can return"),
-    ("Je voudrais un remboursement", "You can return"),
-])
+@pytest.mark.parametrize(
+    ("question", "answer_start"),
+    [
+        ("How long does shipping take?", "Orders ship"),
+        ("¿Cuánto tarda el envío?", "Orders ship"),
+        ("Wie lange dauert die Lieferung?", "Orders ship"),
+        ("Do you do refunds?", "You can return"),
+        ("Je voudrais un remboursement", "You can return"),
+    ],
+)
 async def test_offline_bot_answers_from_the_knowledge_file(question: str, answer_start: str) -> None:
     reply = await OfflineAI(KNOWLEDGE).reply(_context(question))
     assert not reply.escalates
@@ -199,30 +226,37 @@ async def test_offline_bot_escalates_or_falls_back(tmp_path: Path) -> None:
 DEFAULT_FALLBACK = FALLBACK_LINES["en"]
 
 
-@pytest.mark.parametrize(("question", "language", "hello"), [
-    ("What is the meaning of life?", "en", None),
-    ("¿Cuál es el sentido de la vida?", "es", None),
-    ("Was ist der Sinn des Lebens?", "de", None),
-    ("Quelle est la couleur préférée de votre directeur ?", "fr", None),
-    ("Qual é o sentido da vida?", "pt", None),
-    ("Qual è il senso della vita?", "it", None),
-    ("¡Ayuda ya!", "es", "es"),  # too short to tell: the hello's language decides
-    ("Hilfe!!", "de", "de"),
-])
-async def test_fallback_offers_a_teammate_in_the_customers_language(question: str, language: str,
-                                                                     hello: str | None) -> None:
+@pytest.mark.parametrize(
+    ("question", "language", "hello"),
+    [
+        ("What is the meaning of life?", "en", None),
+        ("¿Cuál es el sentido de la vida?", "es", None),
+        ("Was ist der Sinn des Lebens?", "de", None),
+        ("Quelle est la couleur préférée de votre directeur ?", "fr", None),
+        ("Qual é o sentido da vida?", "pt", None),
+        ("Qual è il senso della vita?", "it", None),
+        ("¡Ayuda ya!", "es", "es"),  # too short to tell: the hello's language decides
+        ("Hilfe!!", "de", "de"),
+    ],
+)
+async def test_fallback_offers_a_teammate_in_the_customers_language(
+    question: str, language: str, hello: str | None
+) -> None:
     reply = await OfflineAI(KNOWLEDGE).reply(_context(question, fallback=DEFAULT_FALLBACK, language=hello))
     assert reply.text == FALLBACK_LINES[language] and not reply.escalates
 
 
-@pytest.mark.parametrize(("language", "yes", "no"), [
-    ("en", "Yes please", "No thanks"),
-    ("es", "Sí, por favor", "No, gracias"),
-    ("de", "Ja, gerne", "Nein danke"),
-    ("fr", "Oui, volontiers", "Non merci"),
-    ("pt", "Sim, por favor", "Não, obrigado"),
-    ("it", "Sì, grazie", "No grazie"),
-])
+@pytest.mark.parametrize(
+    ("language", "yes", "no"),
+    [
+        ("en", "Yes please", "No thanks"),
+        ("es", "Sí, por favor", "No, gracias"),
+        ("de", "Ja, gerne", "Nein danke"),
+        ("fr", "Oui, volontiers", "Non merci"),
+        ("pt", "Sim, por favor", "Não, obrigado"),
+        ("it", "Sì, grazie", "No grazie"),
+    ],
+)
 async def test_a_yes_to_the_offer_escalates_and_a_no_keeps_the_bot(language: str, yes: str, no: str) -> None:
     ai = OfflineAI(KNOWLEDGE)
     offer = (TranscriptLine("customer", "Carla", "?"), TranscriptLine("bot", "Assistant", FALLBACK_LINES[language]))
@@ -233,9 +267,11 @@ async def test_a_yes_to_the_offer_escalates_and_a_no_keeps_the_bot(language: str
 
 
 async def test_an_old_offer_is_not_answered_after_a_teammate_spoke() -> None:
-    since = (TranscriptLine("bot", "Assistant", DEFAULT_FALLBACK),
-             TranscriptLine("agent", "Ana", "Done! Anything else?"),
-             TranscriptLine("system", "", "AI replies allowed again"))
+    since = (
+        TranscriptLine("bot", "Assistant", DEFAULT_FALLBACK),
+        TranscriptLine("agent", "Ana", "Done! Anything else?"),
+        TranscriptLine("system", "", "AI replies allowed again"),
+    )
     reply = await OfflineAI(KNOWLEDGE).reply(_context("ok thanks", before=since))
     assert not reply.escalates
 
@@ -276,10 +312,14 @@ def test_summary_leaves_out_bot_lines_in_another_language() -> None:
     from inbox_tui.ai.interface import TranscriptLine
     from inbox_tui.ai.offline import extractive_summary
 
-    summary = extractive_summary([
-        TranscriptLine("customer", "Julien", "Bonjour, ma roue arrière est arrivée voilée"),
-        TranscriptLine("bot", "Assistant", "I'm not sure about that one. Would you like me to connect you with a teammate?"),
-        TranscriptLine("customer", "Julien", "Oui, je veux parler à un conseiller"),
-    ])
+    summary = extractive_summary(
+        [
+            TranscriptLine("customer", "Julien", "Bonjour, ma roue arrière est arrivée voilée"),
+            TranscriptLine(
+                "bot", "Assistant", "I'm not sure about that one. Would you like me to connect you with a teammate?"
+            ),
+            TranscriptLine("customer", "Julien", "Oui, je veux parler à un conseiller"),
+        ]
+    )
     assert summary.language == "fr"
     assert "not sure" not in summary.summary and "conseiller" in summary.summary

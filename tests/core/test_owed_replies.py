@@ -97,8 +97,9 @@ async def test_a_stale_escalation_settles_its_owed_row(store: Store) -> None:
     async with store.write() as session:
         await session.execute(update(Conversation).where(Conversation.id == cid).values(epoch=Conversation.epoch + 1))
     with pytest.raises(StaleEscalation):
-        await escalate(store, cid, source=TicketSource.ESCALATION, reason="late",
-                       answering=OwedWork(cid, stored.message.id))
+        await escalate(
+            store, cid, source=TicketSource.ESCALATION, reason="late", answering=OwedWork(cid, stored.message.id)
+        )
     assert await owed_replies.pending(store) == []
     async with store.read() as session:
         conversation = await session.get(Conversation, cid)

@@ -57,9 +57,11 @@ async def _spanish_ticket(store: Store, settings: escalation.EscalationSettings)
     for line in SPANISH_CHAT:
         # The channel detects the language outside the transaction and hands it in.
         await conversations.record_customer_message(
-            store, started.conversation.id, line, language=detect_language(line))
-    result = await escalation.escalate(store, started.conversation.id, source=TicketSource.TAKEOVER,
-                                       actor_id=ana.id, settings=settings)
+            store, started.conversation.id, line, language=detect_language(line)
+        )
+    result = await escalation.escalate(
+        store, started.conversation.id, source=TicketSource.TAKEOVER, actor_id=ana.id, settings=settings
+    )
     return result.ticket_id
 
 
@@ -72,14 +74,16 @@ async def _ticket(store: Store, ticket_id: int) -> Ticket:
 
 async def _runtime_against(fake: FakeOpenAI, database_url: str) -> Runtime:
     """The product's own wiring: settings from the environment, as a user configures it."""
-    settings = load_settings(environ={
-        "INBOX_DB_URL": database_url,
-        "OPENAI_BASE_URL": fake.base_url,
-        "OPENAI_API_KEY": "test-key",
-        "INBOX_MODEL": "test-model",
-        "INBOX_AI_TIMEOUT": "30",
-        "INBOX_SUMMARY_TIMEOUT": str(SUMMARY_TIMEOUT),
-    })
+    settings = load_settings(
+        environ={
+            "INBOX_DB_URL": database_url,
+            "OPENAI_BASE_URL": fake.base_url,
+            "OPENAI_API_KEY": "test-key",
+            "INBOX_MODEL": "test-model",
+            "INBOX_AI_TIMEOUT": "30",
+            "INBOX_SUMMARY_TIMEOUT": str(SUMMARY_TIMEOUT),
+        }
+    )
     runtime = await open_runtime(settings)
     assert isinstance(runtime.ai, OpenAIBackend)
     return runtime
@@ -119,8 +123,7 @@ async def test_a_spanish_summary_stays_spanish(store: Store, fake_model: FakeOpe
     assert SPANISH_CHAT[1] in summary_request["messages"][1]["content"]
     assert "(es)" in summary_request["messages"][0]["content"]
     async with store.read() as session:
-        handoff = [m for m in await conversations.transcript(session, ticket.conversation_id)
-                   if m.author == "system"]
+        handoff = [m for m in await conversations.transcript(session, ticket.conversation_id) if m.author == "system"]
     assert [m.text for m in handoff] == ["Te pongo en contacto con una persona del equipo."]
 
 
@@ -136,7 +139,9 @@ FAILURES = {
 @both_backends
 @pytest.mark.parametrize("failure", list(FAILURES))
 async def test_a_failing_model_yields_the_fallback_summary_in_time(
-    database_url: str, fake_model: FakeOpenAI, failure: str,
+    database_url: str,
+    fake_model: FakeOpenAI,
+    failure: str,
 ) -> None:
     runtime = await _runtime_against(fake_model, database_url)
     try:
@@ -149,8 +154,9 @@ async def test_a_failing_model_yields_the_fallback_summary_in_time(
         fake_model.push(FAILURES[failure])
 
         started = time.monotonic()
-        state = await escalation.summarize_ticket(runtime.store, runtime.ai, ticket_id,
-                                                  timeout=settings.summary_timeout)
+        state = await escalation.summarize_ticket(
+            runtime.store, runtime.ai, ticket_id, timeout=settings.summary_timeout
+        )
         elapsed = time.monotonic() - started
 
         assert state == SummaryState.FALLBACK
@@ -178,7 +184,8 @@ async def _escalated_on_a_fixed_clock(
     store = Store(database_url, clock=clock)
     try:
         settings = escalation.EscalationSettings(
-            handoff=escalation.HandoffConfig(translations=DEFAULT_HANDOFF_TRANSLATIONS))
+            handoff=escalation.HandoffConfig(translations=DEFAULT_HANDOFF_TRANSLATIONS)
+        )
         yield clock, store, settings, await _spanish_ticket(store, settings)
     finally:
         await store.close()
@@ -221,8 +228,11 @@ async def test_a_summary_slower_than_its_lease_is_asked_for_once(store: Store, f
     """The worker renews its lease while the model thinks, so a sweeper running all the
     while never takes the summary over: one escalation, one summary request."""
     lease = timedelta(seconds=0.6)
-    settings = escalation.EscalationSettings(handoff=escalation.HandoffConfig(translations=DEFAULT_HANDOFF_TRANSLATIONS),
-                                             summary_lease=lease, summary_timeout=10.0)
+    settings = escalation.EscalationSettings(
+        handoff=escalation.HandoffConfig(translations=DEFAULT_HANDOFF_TRANSLATIONS),
+        summary_lease=lease,
+        summary_timeout=10.0,
+    )
     ai = OpenAIBackend(api_key="test-key", base_url=fake_model.base_url, model="test-model", timeout=10)
     ticket_id = await _spanish_ticket(store, settings)
     fake_model.default = Behaviour(kind="json", data=SPANISH_SUMMARY, delay=2.0)  # over three leases

@@ -87,8 +87,14 @@ class ChatProcess:
 
 async def start_chat(*args: str) -> ChatProcess:
     process = await asyncio.create_subprocess_exec(
-        ENTRY_POINT, "chat", *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT, env={**os.environ, "LANG": "C.UTF-8"})
+        ENTRY_POINT,
+        "chat",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "LANG": "C.UTF-8"},
+    )
     return ChatProcess(process)
 
 
@@ -126,8 +132,9 @@ async def test_a_person_plays_the_customer_through_handoff_and_back(served: Serv
             while ticket_id is None:
                 ticket_id = await ticket_of(served.runtime, "Rosa Díaz")
                 await asyncio.sleep(0.1)
-        await tickets.send_agent_reply(served.runtime.store, ticket_id, agent.id,
-                                       "Hola Rosa, soy Ana. [b]¿En qué te ayudo?[/b] \x1b]52;c;aGk=\x07")
+        await tickets.send_agent_reply(
+            served.runtime.store, ticket_id, agent.id, "Hola Rosa, soy Ana. [b]¿En qué te ayudo?[/b] \x1b]52;c;aGk=\x07"
+        )
         line = await chat.expect("Ana Silva: Hola Rosa")
         assert "\x1b" not in line and "␛]52;c;aGk=␇" in line  # escape sequences shown, not obeyed
         await chat.type("Gracias, ya está resuelto.")
@@ -163,9 +170,16 @@ async def test_unreachable_server_and_missing_demo_are_clear_errors(tmp_path: Pa
 async def test_chat_joins_a_headless_demo_from_a_second_terminal(tmp_path: Path) -> None:
     """`inbox-tui demo --no-tui` in one terminal, `inbox-tui chat --demo` in another."""
     demo = await asyncio.create_subprocess_exec(
-        ENTRY_POINT, "demo", "--no-tui", "--no-customers", "--reset", "--port", str(_free_port()),
+        ENTRY_POINT,
+        "demo",
+        "--no-tui",
+        "--no-customers",
+        "--reset",
+        "--port",
+        str(_free_port()),
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
+        stderr=asyncio.subprocess.STDOUT,
+    )
     try:
         assert demo.stdout is not None
         banner = b""
@@ -181,8 +195,7 @@ async def test_chat_joins_a_headless_demo_from_a_second_terminal(tmp_path: Path)
             await chat.type("Bonjour, quel est le délai de livraison pour Nantes ?")
             await chat.expect("Nous expédions les vélos sous 2 jours ouvrés")
             await chat.type("Je voudrais parler à un conseiller.")
-            await chat.expect_all("Je vous mets en relation avec un membre de l'équipe.",
-                                  "A teammate has joined")
+            await chat.expect_all("Je vous mets en relation avec un membre de l'équipe.", "A teammate has joined")
             assert await chat.finish() == 0
 
         demo.terminate()  # SIGTERM, as a service manager would

@@ -73,14 +73,12 @@ def test_readme_demo_command_in_a_real_terminal(tmp_path: Path) -> None:
     assert (ROOT / ".venv/bin/inbox-tui").exists(), "install as README.md says first (.ci/run does)"
     data, config, exit_file = tmp_path / "data", tmp_path / "config", tmp_path / "exit-code"
     session = f"inbox-demo-e2e-{uuid.uuid4().hex[:8]}"
-    environment = {"INBOX_DATA_DIR": str(data), "INBOX_CONFIG_DIR": str(config),
-                   "TEXTUAL_ANIMATIONS": "none"}
+    environment = {"INBOX_DATA_DIR": str(data), "INBOX_CONFIG_DIR": str(config), "TEXTUAL_ANIMATIONS": "none"}
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items())
     # Only the variables the README's command needs; no key: the demo must need none.
     # COLUMNS/LINES from the test runner would override the terminal's real size.
     unset = "-u OPENAI_API_KEY -u OPENAI_BASE_URL -u INBOX_DB_URL -u COLUMNS -u LINES"
-    script = (f"cd {shlex.quote(str(ROOT))} && env {unset} "
-              f"{exports} {command}; echo $? > {shlex.quote(str(exit_file))}")
+    script = f"cd {shlex.quote(str(ROOT))} && env {unset} {exports} {command}; echo $? > {shlex.quote(str(exit_file))}"
     tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", script)
     try:
         started = time.monotonic()
@@ -121,11 +119,16 @@ def test_readme_walkthrough_take_over_reply_and_hand_back(tmp_path: Path) -> Non
     """The README's "things to try", key by key: take over the customer who waits, reply,
     the simulated customer answers, Allow AI replies, the bot is back."""
     session = f"inbox-demo-walk-{uuid.uuid4().hex[:8]}"
-    environment = {"INBOX_DATA_DIR": str(tmp_path / "data"), "INBOX_CONFIG_DIR": str(tmp_path / "config"),
-                   "TEXTUAL_ANIMATIONS": "none"}
+    environment = {
+        "INBOX_DATA_DIR": str(tmp_path / "data"),
+        "INBOX_CONFIG_DIR": str(tmp_path / "config"),
+        "TEXTUAL_ANIMATIONS": "none",
+    }
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items())
-    script = (f"cd {shlex.quote(str(ROOT))} && env -u OPENAI_API_KEY -u OPENAI_BASE_URL -u INBOX_DB_URL "
-              f"-u COLUMNS -u LINES {exports} {readme_demo_command()}")
+    script = (
+        f"cd {shlex.quote(str(ROOT))} && env -u OPENAI_API_KEY -u OPENAI_BASE_URL -u INBOX_DB_URL "
+        f"-u COLUMNS -u LINES {exports} {readme_demo_command()}"
+    )
     tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", script)
 
     def keys(*sequence: str, literal: bool = False) -> None:

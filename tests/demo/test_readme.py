@@ -123,8 +123,14 @@ def test_readme_keys_are_the_apps_keys() -> None:
 
 def _key_name(shown: str) -> str:
     """`Ctrl+J` → ctrl+j, `Esc` → escape, `/` → slash, `?` → question_mark."""
-    names = {"esc": "escape", "/": "slash", "?": "question_mark", "enter": "enter",
-             "pageup": "pageup", "pagedown": "pagedown"}
+    names = {
+        "esc": "escape",
+        "/": "slash",
+        "?": "question_mark",
+        "enter": "enter",
+        "pageup": "pageup",
+        "pagedown": "pagedown",
+    }
     lowered = shown.lower()
     if len(shown) == 1 and shown.isalpha():
         return shown  # `R` and `r` are different keys

@@ -30,8 +30,14 @@ from inbox_tui.runtime import open_runtime
 from inbox_tui.settings import load_settings, secret
 
 T = TypeVar("T")
-FAST = Pace(first_wave_typing=(0.05, 0.1), typing_per_char=0.0, typing_bounds=(0.05, 0.1),
-            answer_timeout=5.0, linger=(30.0, 30.0), arrival_every=(60.0, 60.0))
+FAST = Pace(
+    first_wave_typing=(0.05, 0.1),
+    typing_per_char=0.0,
+    typing_bounds=(0.05, 0.1),
+    answer_timeout=5.0,
+    linger=(30.0, 30.0),
+    arrival_every=(60.0, 60.0),
+)
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0) -> T:
@@ -68,6 +74,7 @@ async def test_headless_demo_fills_the_inbox_and_stops_cleanly(tmp_path: Path) -
         assert secret(services.settings.tui.token) == services.tokens[DEMO_USER]
         store = Store(services.settings.database_url)
         try:
+
             async def escalated_and_listed() -> bool:
                 async with store.read() as session:
                     live = await views.conversations(session)
@@ -80,8 +87,7 @@ async def test_headless_demo_fills_the_inbox_and_stops_cleanly(tmp_path: Path) -
             julien = await eventually(lambda: transcript_of(store, "Julien Moreau"))
             assert ("system", "Je vous mets en relation avec un membre de l'équipe.") in julien
             # Emily's question was answered from the demo knowledge file.
-            emily = await eventually(
-                lambda: _with_bot_reply(transcript_of(store, QUESTION_SCRIPTS[0].persona.name)))
+            emily = await eventually(lambda: _with_bot_reply(transcript_of(store, QUESTION_SCRIPTS[0].persona.name)))
             assert any("ship within 2 working days" in text for author, text in emily if author == "bot")
 
             # The demo teammate's token opens the agents' bridge.
@@ -122,15 +128,25 @@ async def test_a_waiting_customer_talks_to_the_teammate_who_took_over(tmp_path: 
         async def waiting_conversation() -> int | None:
             async with runtime.store.read() as session:
                 rows = await views.conversations(session)
-                return next((r.id for r in rows if r.customer_name == script.persona.name
-                             and r.message_count >= 2), None)
+                return next(
+                    (r.id for r in rows if r.customer_name == script.persona.name and r.message_count >= 2), None
+                )
 
         conversation_id = await eventually(waiting_conversation)
-        result = await escalation.escalate(runtime.store, conversation_id, source=TicketSource.TAKEOVER,
-                                           actor_id=ana.id, settings=replace(runtime.escalation))
+        result = await escalation.escalate(
+            runtime.store,
+            conversation_id,
+            source=TicketSource.TAKEOVER,
+            actor_id=ana.id,
+            settings=replace(runtime.escalation),
+        )
         assert result.created
-        await tickets.send_agent_reply(runtime.store, result.ticket_id, ana.id,
-                                       "¡Hola Elena! Sí, un 10 % con el carné de estudiante. ¿Dónde estudias?")
+        await tickets.send_agent_reply(
+            runtime.store,
+            result.ticket_id,
+            ana.id,
+            "¡Hola Elena! Sí, un 10 % con el carné de estudiante. ¿Dónde estudias?",
+        )
 
         async def customer_said(text: str) -> bool:
             async with runtime.store.read() as session:

@@ -46,7 +46,8 @@ async def test_the_demo_opens_signed_in_in_headless_chromium(tmp_path: Path) -> 
     log_path = tmp_path / "web.log"
     with log_path.open("wb") as log_file:
         web = await asyncio.create_subprocess_exec(
-            ENTRY_POINT, "web", "--demo", "--port", str(port), stdout=log_file, stderr=log_file)
+            ENTRY_POINT, "web", "--demo", "--port", str(port), stdout=log_file, stderr=log_file
+        )
     try:
         await wait_for_http(f"http://127.0.0.1:{port}/sign-in", web)
         async with async_playwright() as playwright:

@@ -53,8 +53,9 @@ def alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
 
 
-async def serve_one_tab(tmp_path: Path, args: list[str], signed_in_as: bytes,
-                        env: dict[str, str] | None = None, token: str | None = None) -> None:
+async def serve_one_tab(
+    tmp_path: Path, args: list[str], signed_in_as: bytes, env: dict[str, str] | None = None, token: str | None = None
+) -> None:
     """Run `inbox-tui web ARGS`, sign in with ``token`` (the demo signs in by itself), load
     the page, open a tab like the page's script does, wait for the inbox on its screen,
     then stop the server with Ctrl+C and check that nothing it started is left."""
@@ -62,8 +63,15 @@ async def serve_one_tab(tmp_path: Path, args: list[str], signed_in_as: bytes,
     log_path = tmp_path / "web.log"
     log_file = log_path.open("wb")
     process = await asyncio.create_subprocess_exec(
-        ENTRY_POINT, "web", *args, "--port", str(port), stdout=log_file, stderr=log_file,
-        env={**os.environ, **(env or {}), "PYTHONFAULTHANDLER": "1"})
+        ENTRY_POINT,
+        "web",
+        *args,
+        "--port",
+        str(port),
+        stdout=log_file,
+        stderr=log_file,
+        env={**os.environ, **(env or {}), "PYTHONFAULTHANDLER": "1"},
+    )
     tab_pids: list[int] = []
     try:
         page: str | None = None
@@ -74,8 +82,9 @@ async def serve_one_tab(tmp_path: Path, args: list[str], signed_in_as: bytes,
                 while page is None:
                     try:
                         if token is not None:
-                            async with http.post(f"{base}/sign-in", data={"token": token},
-                                                 headers={"Origin": base}) as signed_in:
+                            async with http.post(
+                                f"{base}/sign-in", data={"token": token}, headers={"Origin": base}
+                            ) as signed_in:
                                 assert signed_in.status == 200, await signed_in.text()
                         async with http.get(f"{base}/") as response:
                             assert response.status == 200
@@ -88,8 +97,9 @@ async def serve_one_tab(tmp_path: Path, args: list[str], signed_in_as: bytes,
         assert f"ws://127.0.0.1:{port}/ws" in page
         assert signed_in_as.decode() in page
 
-        async with connect(f"ws://127.0.0.1:{port}/ws?width=120&height=40",
-                           additional_headers={"Cookie": cookie, "Origin": base}) as tab:
+        async with connect(
+            f"ws://127.0.0.1:{port}/ws?width=120&height=40", additional_headers={"Cookie": cookie, "Origin": base}
+        ) as tab:
             screen = b""
             async with asyncio.timeout(30):
                 while not (b"Conversations" in screen and signed_in_as in screen):
@@ -136,8 +146,7 @@ async def test_web_serves_the_configured_inbox(tmp_path: Path) -> None:
     await server.start()
     try:
         _, token = await add_agent(runtime.store, "zoe", "Zoë Brandt")
-        await serve_one_tab(tmp_path, [], signed_in_as=b"@zoe", env={"INBOX_SERVER_URL": server.url},
-                            token=token)
+        await serve_one_tab(tmp_path, [], signed_in_as=b"@zoe", env={"INBOX_SERVER_URL": server.url}, token=token)
     finally:
         await server.stop()
         await runtime.close()

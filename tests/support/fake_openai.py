@@ -47,7 +47,7 @@ class FakeOpenAI:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with fake._lock:
@@ -56,8 +56,11 @@ class FakeOpenAI:
                 if behaviour.delay:
                     time.sleep(behaviour.delay)
                 if behaviour.kind == "status":
-                    self._send(behaviour.status, {"error": {"message": "scripted failure", "type": "server_error"}},
-                               behaviour.headers)
+                    self._send(
+                        behaviour.status,
+                        {"error": {"message": "scripted failure", "type": "server_error"}},
+                        behaviour.headers,
+                    )
                     return
                 if behaviour.kind == "garbage":
                     self._send_raw(200, b"{this is not json")
@@ -65,24 +68,35 @@ class FakeOpenAI:
                 message: dict[str, Any] = {"role": "assistant", "content": None}
                 finish = "stop"
                 if behaviour.kind == "tool_call":
-                    message["tool_calls"] = [{
-                        "id": "call_1", "type": "function",
-                        "function": {"name": behaviour.tool_name,
-                                     "arguments": behaviour.raw_arguments if behaviour.raw_arguments is not None
-                                     else json.dumps(behaviour.arguments)},
-                    }]
+                    message["tool_calls"] = [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {
+                                "name": behaviour.tool_name,
+                                "arguments": behaviour.raw_arguments
+                                if behaviour.raw_arguments is not None
+                                else json.dumps(behaviour.arguments),
+                            },
+                        }
+                    ]
                     finish = "tool_calls"
                 elif behaviour.kind == "json":
                     message["content"] = json.dumps(behaviour.data or {})
                 else:
                     message["content"] = behaviour.content
                 finish = behaviour.finish_reason or finish
-                self._send(200, {
-                    "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
-                    "model": body.get("model", "test-model"),
-                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body.get("model", "test-model"),
+                        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    },
+                )
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 self._send_raw(status, json.dumps(payload).encode(), headers)

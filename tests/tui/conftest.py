@@ -37,15 +37,25 @@ class Inbox:
     clock: FixedClock
     path: Path
 
-    def settings(self, token: str | None = "ana", *, server_url: str | None = None,
-                 ai: AISettings | None = None, theme: str = "inbox-dark",
-                 keymap: dict[str, str] | None = None) -> Settings:
+    def settings(
+        self,
+        token: str | None = "ana",
+        *,
+        server_url: str | None = None,
+        ai: AISettings | None = None,
+        theme: str = "inbox-dark",
+        keymap: dict[str, str] | None = None,
+    ) -> Settings:
         tokens = {"ana": self.seeded.ana_token, "bob": self.seeded.bob_token}
         return Settings(
             database_url=self.url,
             ai=ai or AISettings(backend="offline"),
-            tui=TUISettings(token=tokens.get(token or "", token), theme=theme, keymap=keymap or {},
-                            server_url=server_url or f"ws://127.0.0.1:{closed_port()}"),
+            tui=TUISettings(
+                token=tokens.get(token or "", token),
+                theme=theme,
+                keymap=keymap or {},
+                server_url=server_url or f"ws://127.0.0.1:{closed_port()}",
+            ),
         )
 
     def app(self, token: str | None = "ana", *, connect_bridge: bool = False, **kwargs: Any) -> Any:
@@ -53,8 +63,13 @@ class Inbox:
 
         settings_keys = {"server_url", "ai", "theme", "keymap"}
         settings = self.settings(token, **{k: v for k, v in kwargs.items() if k in settings_keys})
-        return InboxApp(settings, clock=self.clock, connect_bridge=connect_bridge, cursor_blink=False,
-                        **{k: v for k, v in kwargs.items() if k not in settings_keys})
+        return InboxApp(
+            settings,
+            clock=self.clock,
+            connect_bridge=connect_bridge,
+            cursor_blink=False,
+            **{k: v for k, v in kwargs.items() if k not in settings_keys},
+        )
 
     def store(self) -> Store:
         return Store(self.url, clock=self.clock)

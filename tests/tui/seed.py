@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from inbox_tui.ai.offline import OfflineAI
 from inbox_tui.core.agents import add_agent
 from inbox_tui.core.conversations import record_bot_reply, record_customer_message, start_conversation
 from inbox_tui.core.escalation import EscalationSettings, escalate, summarize_ticket
 from inbox_tui.core.models import TicketSource
 from inbox_tui.core.store import Store
 from inbox_tui.core.tickets import add_note, allow_ai_replies, send_agent_reply
-from inbox_tui.ai.offline import OfflineAI
 
 MARKUP_ATTACKS = ("[@click=app.quit]x[/]", "[b]bold?[/b]", "\x1b]52;c;cGF3bmVk\x07")
 
@@ -65,11 +65,25 @@ async def seed_inbox(store: Store, clock) -> Seeded:  # type: ignore[no-untyped-
     await allow_ai_replies(store, old.ticket_id, bob.id)
     clock.advance(minutes=1)
     await record_customer_message(store, maria, "Quiero hablar con una persona.", client_id="u1-persona")
-    unassigned = await escalate(store, maria, source=TicketSource.ESCALATION, reason="the customer asked for a person",
-                                settings=EscalationSettings(assignment=_nobody()))
+    unassigned = await escalate(
+        store,
+        maria,
+        source=TicketSource.ESCALATION,
+        reason="the customer asked for a person",
+        settings=EscalationSettings(assignment=_nobody()),
+    )
     clock.advance(minutes=3)
-    return Seeded(ana.id, ana_token, bob.id, bob_token, [c for c in live_ids if c not in (maria, live_ids[3])],
-                  on_ana.ticket_id, unassigned.ticket_id, old.ticket_id, maria)
+    return Seeded(
+        ana.id,
+        ana_token,
+        bob.id,
+        bob_token,
+        [c for c in live_ids if c not in (maria, live_ids[3])],
+        on_ana.ticket_id,
+        unassigned.ticket_id,
+        old.ticket_id,
+        maria,
+    )
 
 
 def _nobody():  # type: ignore[no-untyped-def]
@@ -79,4 +93,4 @@ def _nobody():  # type: ignore[no-untyped-def]
     return AssignmentSettings(next_shift_fallback=False)
 
 
-__all__ = ["seed_inbox", "Seeded", "MARKUP_ATTACKS"]
+__all__ = ["MARKUP_ATTACKS", "Seeded", "seed_inbox"]

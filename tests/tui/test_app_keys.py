@@ -42,8 +42,11 @@ async def started(app, pilot):  # type: ignore[no-untyped-def]
 
 async def open_ana_ticket(app, pilot, inbox: Inbox) -> None:  # type: ignore[no-untyped-def]
     await pilot.press("2")
-    await wait_until(pilot, lambda: shown_ticket(app) is not None
-                     and shown_ticket(app).ticket.id == inbox.seeded.ticket_on_ana, what="ticket on ana")
+    await wait_until(
+        pilot,
+        lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == inbox.seeded.ticket_on_ana,
+        what="ticket on ana",
+    )
 
 
 @asynccontextmanager
@@ -115,8 +118,9 @@ async def test_number_keys_switch_views(inbox: Inbox) -> None:
         }
         for key, (view, keys) in expected.items():
             await pilot.press(key)
-            await wait_until(pilot, lambda: app.inbox.view is view and sorted(rows.keys) == sorted(keys),
-                             what=f"view {view}")
+            await wait_until(
+                pilot, lambda: app.inbox.view is view and sorted(rows.keys) == sorted(keys), what=f"view {view}"
+            )
             assert app.inbox.query_one(Sidebar).highlighted == int(key) - 1
 
 
@@ -208,8 +212,11 @@ async def test_t_takes_over_opens_the_ticket_with_ai_paused_and_then_the_summary
         detail = shown_ticket(app)
         assert detail.ticket.assignee.handle == "ana"
         assert detail.conversation.ai_enabled is False
-        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.summary_state != "pending",
-                         what="the summary")
+        await wait_until(
+            pilot,
+            lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.summary_state != "pending",
+            what="the summary",
+        )
         assert "Summary" in screen_text(app)
         assert app.inbox.view is View.ON_YOU and rows.cursor_key == ticket_key(ticket_id)
         store = inbox.store()
@@ -244,8 +251,6 @@ async def test_take_over_lost_race_says_who_and_opens_their_ticket(inbox: Inbox)
         await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == won.ticket_id)
         assert any("Bob Stone (@bob)" in n for n in notifications(app))
         assert app.inbox.view is View.ALL_OPEN
-
-
 
 
 async def test_r_replies_to_the_customer_with_ctrl_j(inbox: Inbox) -> None:
@@ -314,8 +319,9 @@ async def test_a_allows_ai_replies_and_closes_the_ticket(inbox: Inbox) -> None:
         # Nothing is left on Ana: the view says so instead of keeping the closed ticket.
         await wait_until(pilot, lambda: detail_target(app) is None and "Nothing on you." in screen_text(app))
         await pilot.press("6")
-        await wait_until(pilot, lambda: shown_ticket(app) is not None
-                         and shown_ticket(app).ticket.id == inbox.seeded.ticket_on_ana)
+        await wait_until(
+            pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == inbox.seeded.ticket_on_ana
+        )
         assert shown_ticket(app).ticket.status == TicketStatus.CLOSED
         assert shown_ticket(app).conversation.ai_enabled
         assert "AI replies allowed again" in thread_text(app)
@@ -333,15 +339,22 @@ async def test_shift_r_reassigns_from_the_picker_with_load_and_availability(inbo
         rows = app.inbox.query_one("#rows", RowList)
         await wait_until(pilot, lambda: rows.row_count == 2)
         rows.select_key(ticket_key(inbox.seeded.ticket_on_ana))
-        await wait_until(pilot, lambda: shown_ticket(app) is not None
-                         and shown_ticket(app).ticket.id == inbox.seeded.ticket_on_ana)
+        await wait_until(
+            pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == inbox.seeded.ticket_on_ana
+        )
         await pilot.press("R")
         await wait_until(pilot, lambda: isinstance(app.screen, ReassignScreen))
         text = screen_text(app)
         assert "@bob" in text and "available" in text and "1/5 open" in text and "(current)" in text
         await pilot.press("down", "enter")  # ana is first (by handle), bob second
-        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.assignee is not None
-                         and shown_ticket(app).ticket.assignee.handle == "bob")
+        await wait_until(
+            pilot,
+            lambda: (
+                shown_ticket(app) is not None
+                and shown_ticket(app).ticket.assignee is not None
+                and shown_ticket(app).ticket.assignee.handle == "bob"
+            ),
+        )
         assert "Reassigned to Bob Stone (@bob) by Ana Lima (@ana)." in thread_text(app)
 
 
@@ -349,12 +362,16 @@ async def test_p_opens_a_previous_ticket_of_the_requester(inbox: Inbox) -> None:
     app = inbox.app()
     async with running(app) as pilot:
         await pilot.press("3")  # Maria's new ticket is unassigned; her old one is closed
-        await wait_until(pilot, lambda: shown_ticket(app) is not None
-                         and shown_ticket(app).ticket.id == inbox.seeded.unassigned_ticket)
+        await wait_until(
+            pilot,
+            lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == inbox.seeded.unassigned_ticket,
+        )
         await pilot.press("p")
         assert app.focused.id == "previous-tickets"
         await pilot.press("enter")
-        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == inbox.seeded.closed_ticket)
+        await wait_until(
+            pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == inbox.seeded.closed_ticket
+        )
         assert shown_ticket(app).ticket.status == TicketStatus.CLOSED
 
 
@@ -486,14 +503,20 @@ async def test_a_draft_survives_switching_tickets_and_a_restart(inbox: Inbox) ->
         rows = app.inbox.query_one("#rows", RowList)
         await wait_until(pilot, lambda: rows.row_count == 2 and shown_ticket(app) is not None)
         rows.select_key(ticket_key(s.ticket_on_ana))
-        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == s.ticket_on_ana)
+        await wait_until(
+            pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == s.ticket_on_ana
+        )
         await pilot.press("n", *"half-written note")
         await pilot.press("escape", "escape")
         rows.select_key(ticket_key(s.unassigned_ticket))
-        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == s.unassigned_ticket)
+        await wait_until(
+            pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == s.unassigned_ticket
+        )
         assert app.inbox.query_one(Composer).text == ""
         rows.select_key(ticket_key(s.ticket_on_ana))
-        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == s.ticket_on_ana)
+        await wait_until(
+            pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == s.ticket_on_ana
+        )
         assert app.inbox.query_one(Composer).text == "half-written note"
         assert app.inbox.query_one(Composer).mode == NOTE
     again = inbox.app()
@@ -568,8 +591,7 @@ async def test_a_refused_flow_is_said_and_the_ticket_refreshed(inbox: Inbox) -> 
         finally:
             await store.close()
         await pilot.press("ctrl+j")
-        await wait_until(pilot, lambda: any(n.startswith("Not sent:") for n in notifications(app)),
-                         what="the refusal")
+        await wait_until(pilot, lambda: any(n.startswith("Not sent:") for n in notifications(app)), what="the refusal")
         # Refreshed: the closed ticket (or, once the list follows, the emptied view) has
         # no composer left to type into.
         await wait_until(pilot, lambda: not app.inbox.query_one(Composer).region.height, what="the refresh")
@@ -578,8 +600,11 @@ async def test_a_refused_flow_is_said_and_the_ticket_refreshed(inbox: Inbox) -> 
 
 async def test_the_ticket_header_says_who_holds_it_from_my_side(inbox: Inbox) -> None:
     s = inbox.seeded
-    for token, ticket_id, expected in (("ana", s.ticket_on_ana, "On you ·"), ("bob", s.ticket_on_ana, "On Ana Lima (@ana) ·"),
-                                       ("ana", s.unassigned_ticket, "Unassigned ·")):
+    for token, ticket_id, expected in (
+        ("ana", s.ticket_on_ana, "On you ·"),
+        ("bob", s.ticket_on_ana, "On Ana Lima (@ana) ·"),
+        ("ana", s.unassigned_ticket, "Unassigned ·"),
+    ):
         app = inbox.app(token)
         async with running(app) as pilot:
             await pilot.press("4")
@@ -589,7 +614,7 @@ async def test_the_ticket_header_says_who_holds_it_from_my_side(inbox: Inbox) ->
             await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == ticket_id)
             header = str(app.inbox.query_one("#ticket-header").render())
             assert expected in header, (token, header)
-            assert "On you" not in header or token == "ana" and ticket_id == s.ticket_on_ana
+            assert "On you" not in header or (token == "ana" and ticket_id == s.ticket_on_ana)
 
 
 async def test_typing_writes_the_drafts_file_once_the_typing_pauses(inbox: Inbox) -> None:

@@ -25,10 +25,13 @@ async def _silent_server(writers: list[asyncio.StreamWriter]) -> asyncio.Server:
         match = re.search(rb"sec-websocket-key:\s*(\S+)", request, flags=re.IGNORECASE)
         assert match is not None
         accept = base64.b64encode(hashlib.sha1(match.group(1) + WEBSOCKET_GUID).digest())
-        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
-        ready = json.dumps({"type": "ready", "agent": {"id": 1, "handle": "ana", "name": "Ana"},
-                            "last_event_id": 0}).encode()
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        ready = json.dumps(
+            {"type": "ready", "agent": {"id": 1, "handle": "ana", "name": "Ana"}, "last_event_id": 0}
+        ).encode()
         writer.write(bytes([0x81, len(ready)]) + ready)  # one unmasked text frame, FIN set
         await writer.drain()
 

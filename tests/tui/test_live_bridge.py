@@ -48,8 +48,11 @@ async def test_a_new_customer_message_appears_live_and_the_status_bar_says_conne
             selected = rows.cursor_key
             async with CustomerClient(server.url, customer={"id": "live-1", "name": "Nadia Live"}) as customer:
                 await customer.send("Is the shop open on Sunday?")
-                await wait_until(pilot, lambda: any(rows.record(k).customer_name == "Nadia Live" for k in rows.keys),
-                                 what="the new conversation")
+                await wait_until(
+                    pilot,
+                    lambda: any(rows.record(k).customer_name == "Nadia Live" for k in rows.keys),
+                    what="the new conversation",
+                )
                 assert rows.cursor_key == selected  # the selection stayed on its row
                 assert "Nadia Live" in screen_text(app)
                 assert "last event" in screen_text(app)
@@ -69,15 +72,20 @@ async def test_toasts_for_a_ticket_routed_to_me_and_for_a_mention(inbox: Inbox) 
             # Ana is the only teammate online (her bridge), so the bot's escalation is routed to her.
             async with CustomerClient(server.url, customer={"id": "esc-1", "name": "Olga Escalate"}) as customer:
                 await customer.send("I want to talk to a human, please")
-                await wait_until(pilot, lambda: any("on you: Olga Escalate" in n for n in notifications(app)),
-                                 timeout=15, what="the new-ticket toast")
+                await wait_until(
+                    pilot,
+                    lambda: any("on you: Olga Escalate" in n for n in notifications(app)),
+                    timeout=15,
+                    what="the new-ticket toast",
+                )
             store = inbox.store()
             try:
                 await add_note(store, inbox.seeded.ticket_on_ana, inbox.seeded.bob_id, "@ana can you check?")
             finally:
                 await store.close()
-            await wait_until(pilot, lambda: any("@bob mentioned you" in n for n in notifications(app)),
-                             what="the mention toast")
+            await wait_until(
+                pilot, lambda: any("@bob mentioned you" in n for n in notifications(app)), what="the mention toast"
+            )
 
 
 async def test_the_server_down_at_start_then_up_reconnects_and_catches_up(inbox: Inbox) -> None:
@@ -98,12 +106,19 @@ async def test_the_server_down_at_start_then_up_reconnects_and_catches_up(inbox:
         finally:
             await store.close()
         async with channel_server(inbox, port=port):
-            await wait_until(pilot, lambda: app.inbox.bridge_status.state is BridgeState.CONNECTED, timeout=15,
-                             what="the reconnect")
-            await wait_until(pilot, lambda: any(rows.record(k).preview == "written while you were away"
-                                                for k in rows.keys), what="the catch-up")
-        await wait_until(pilot, lambda: app.inbox.bridge_status.state is BridgeState.RECONNECTING,
-                         what="reconnecting after the server stopped")
+            await wait_until(
+                pilot, lambda: app.inbox.bridge_status.state is BridgeState.CONNECTED, timeout=15, what="the reconnect"
+            )
+            await wait_until(
+                pilot,
+                lambda: any(rows.record(k).preview == "written while you were away" for k in rows.keys),
+                what="the catch-up",
+            )
+        await wait_until(
+            pilot,
+            lambda: app.inbox.bridge_status.state is BridgeState.RECONNECTING,
+            what="reconnecting after the server stopped",
+        )
 
 
 async def test_a_wrong_token_is_refused_and_the_client_stops_retrying(inbox: Inbox) -> None:

@@ -17,8 +17,12 @@ class Item:
     label: str
 
 
-SPEC = RowSpec(key=lambda i: str(i.id), order=lambda i: (-i.at, -i.id), search_text=lambda i: i.label,
-               render=lambda i, width: Text(f"{i.id} {i.label}"))
+SPEC = RowSpec(
+    key=lambda i: str(i.id),
+    order=lambda i: (-i.at, -i.id),
+    search_text=lambda i: i.label,
+    render=lambda i, width: Text(f"{i.id} {i.label}"),
+)
 
 
 class ListApp(App[None]):

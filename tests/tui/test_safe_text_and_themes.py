@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,8 @@ async def test_the_app_registers_user_themes_and_applies_the_configured_one(inbo
     folder = user_themes_dir()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "sunrise.toml").write_text(
-        'name = "sunrise"\ndark = false\nprimary = "#d75f00"\nbackground = "#ffffd7"\n', encoding="utf-8")
+        'name = "sunrise"\ndark = false\nprimary = "#d75f00"\nbackground = "#ffffd7"\n', encoding="utf-8"
+    )
     app = inbox.app(theme="sunrise")
     async with app.run_test(size=(100, 30)) as pilot:
         await app.ready.wait()
@@ -103,7 +105,7 @@ def test_typing_keeps_drafts_in_memory_until_saved(tmp_path: Path) -> None:
     path = tmp_path / "drafts.json"
     drafts = DraftStore(path)
     for end in range(1, 30):
-        drafts.keep(7, "typing"[:end % 6 + 1], "reply")
+        drafts.keep(7, "typing"[: end % 6 + 1], "reply")
     assert not path.exists() and drafts.pending
     drafts.save_pending()
     assert DraftStore(path).get(7) is not None and not drafts.pending
@@ -115,12 +117,12 @@ def test_a_lone_carriage_return_is_shown_not_dropped() -> None:
 
 
 def test_a_handoff_line_says_system_once() -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from inbox_tui.core.records import MessageRecord
     from inbox_tui.tui.widgets.thread_view import render_thread
 
-    at = datetime(2026, 11, 21, 10, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
     for name in ("system", ""):
         text = render_thread([MessageRecord(1, 1, "system", name, "A teammate has joined.", at)]).plain
         assert "system  system" not in text and text.startswith("system · 10:00")

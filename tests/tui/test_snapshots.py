@@ -21,9 +21,20 @@ def settled(app: Any, *, view_key: str | None = None, then: tuple[str, ...] = ()
         await app.ready.wait()
         if view_key:
             await pilot.press(view_key)
-            await wait_until(pilot, lambda: app.inbox.view.value == {
-                "1": "conversations", "2": "on_you", "3": "unassigned", "4": "all_open", "5": "mentions",
-                "6": "closed"}[view_key])
+            await wait_until(
+                pilot,
+                lambda: (
+                    app.inbox.view.value
+                    == {
+                        "1": "conversations",
+                        "2": "on_you",
+                        "3": "unassigned",
+                        "4": "all_open",
+                        "5": "mentions",
+                        "6": "closed",
+                    }[view_key]
+                ),
+            )
         await wait_until(pilot, lambda: not any(w.is_running for w in app.workers if w.group in ("list", "detail")))
         for key in then:
             await pilot.press(key)
@@ -46,8 +57,7 @@ def test_each_view(snap_compare: Any, inbox: Inbox, view_key: str, size: tuple[i
 @pytest.mark.parametrize("size", SIZES)
 def test_composing_an_internal_note(snap_compare: Any, inbox: Inbox, size: tuple[int, int]) -> None:
     app = inbox.app()
-    assert snap_compare(app, terminal_size=size,
-                        run_before=settled(app, view_key="2", then=("n", *"ping @b")))
+    assert snap_compare(app, terminal_size=size, run_before=settled(app, view_key="2", then=("n", *"ping @b")))
 
 
 @pytest.mark.parametrize("theme", ["inbox-light", "inbox-high-contrast"])

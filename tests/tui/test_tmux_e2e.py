@@ -51,31 +51,58 @@ async def wait_for_screen(session: str, needle: str, timeout: float = 15.0) -> s
 
 async def test_take_over_reply_and_allow_ai_in_a_real_terminal(tmp_path: Path) -> None:
     db = tmp_path / "inbox.db"
-    env = {**os.environ, "INBOX_DB_URL": f"sqlite+aiosqlite:///{db}", "INBOX_AI": "offline",
-           "INBOX_CONFIG_DIR": str(tmp_path / "config"), "INBOX_DATA_DIR": str(tmp_path / "data"),
-           "TEXTUAL_ANIMATIONS": "none"}
+    env = {
+        **os.environ,
+        "INBOX_DB_URL": f"sqlite+aiosqlite:///{db}",
+        "INBOX_AI": "offline",
+        "INBOX_CONFIG_DIR": str(tmp_path / "config"),
+        "INBOX_DATA_DIR": str(tmp_path / "data"),
+        "TEXTUAL_ANIMATIONS": "none",
+    }
     subprocess.run([str(BIN / "inbox-tui"), "db", "upgrade"], env=env, capture_output=True, check=True, timeout=60)
-    added = subprocess.run([str(BIN / "inbox-tui"), "agents", "add", "ana", "--name", "Ana Lima"],
-                           env=env, capture_output=True, text=True, check=True, timeout=60)
+    added = subprocess.run(
+        [str(BIN / "inbox-tui"), "agents", "add", "ana", "--name", "Ana Lima"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     token = next(line.split(": ", 1)[1] for line in added.stdout.splitlines() if line.startswith("token: "))
     port = free_port()
-    server = subprocess.Popen([str(BIN / "inbox-tui"), "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [str(BIN / "inbox-tui"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     session = f"inbox-e2e-{uuid.uuid4().hex[:8]}"
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
         assert "listening on" in line, line
         tui_env = {"INBOX_TOKEN": token, "INBOX_SERVER_URL": f"ws://127.0.0.1:{port}"}
-        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in {**env, **tui_env}.items()
-                           if k.startswith(("INBOX_", "TEXTUAL_")))
+        exports = " ".join(
+            f"{k}={shlex.quote(v)}" for k, v in {**env, **tui_env}.items() if k.startswith(("INBOX_", "TEXTUAL_"))
+        )
         # 80×24, the smallest size the inbox supports.
-        tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24",
-             f"env {exports} TERM=xterm-256color {shlex.quote(str(BIN / 'inbox-tui'))}")
+        tmux(
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "80",
+            "-y",
+            "24",
+            f"env {exports} TERM=xterm-256color {shlex.quote(str(BIN / 'inbox-tui'))}",
+        )
         await wait_for_screen(session, "bridge: connected", timeout=30)
 
-        async with CustomerClient(f"ws://127.0.0.1:{port}",
-                                  customer={"id": "zoe", "name": "Zoe Tmux", "locale": "en"}) as customer:
+        async with CustomerClient(
+            f"ws://127.0.0.1:{port}", customer={"id": "zoe", "name": "Zoe Tmux", "locale": "en"}
+        ) as customer:
             await customer.send("Hello, I need help with my invoice")
             await wait_for_screen(session, "Zoe Tmux")
             await wait_for_screen(session, "Hello, I need help")
@@ -93,12 +120,15 @@ async def test_take_over_reply_and_allow_ai_in_a_real_terminal(tmp_path: Path) -
             tmux("send-keys", "-t", session, "C-j")  # Ctrl+J sends in every terminal
             try:
                 frame = await customer.wait_for(
-                    lambda f: f.get("type") == "message" and f.get("author") == "agent", timeout=15)
-            except (TimeoutError, asyncio.TimeoutError):
+                    lambda f: f.get("type") == "message" and f.get("author") == "agent", timeout=15
+                )
+            except TimeoutError:
                 with sqlite3.connect(db) as connection:
                     stored = connection.execute("SELECT id, author, text, delivered_at FROM messages").fetchall()
-                raise AssertionError(f"the customer never got the reply; stored messages: {stored}; "
-                                     f"the screen:\n{tmux('capture-pane', '-p', '-t', session)}") from None
+                raise AssertionError(
+                    f"the customer never got the reply; stored messages: {stored}; "
+                    f"the screen:\n{tmux('capture-pane', '-p', '-t', session)}"
+                ) from None
             assert frame["text"] == "Your invoice is on its way"
             await wait_for_screen(session, "Reply sent")
 
@@ -109,10 +139,11 @@ async def test_take_over_reply_and_allow_ai_in_a_real_terminal(tmp_path: Path) -
             await customer.wait_for(lambda f: f.get("type") == "mode" and f.get("mode") == "bot", timeout=15)
 
         with sqlite3.connect(db) as connection:
-            status, = connection.execute("SELECT status FROM tickets").fetchone()
+            (status,) = connection.execute("SELECT status FROM tickets").fetchone()
             assert status == "closed"
             conversation_status, ai_enabled = connection.execute(
-                "SELECT status, ai_enabled FROM conversations").fetchone()
+                "SELECT status, ai_enabled FROM conversations"
+            ).fetchone()
             assert conversation_status == "live" and ai_enabled == 1
 
         tmux("send-keys", "-t", session, "q")

@@ -24,8 +24,13 @@ from inbox_tui.tui.widgets.inbox_rows import ticket_key
 from inbox_tui.tui.widgets.row_list import RowList
 from tests.tui.conftest import Inbox, screen_text, shown_ticket, wait_until
 
-CORPUS = ("[@click=app.quit]x[/]", "[b]bold?[/b]", "\x1b]52;c;cGF3bmVk\x07", "[link=https://evil.example]go[/link]",
-          "[red on white]loud[/]")
+CORPUS = (
+    "[@click=app.quit]x[/]",
+    "[b]bold?[/b]",
+    "\x1b]52;c;cGF3bmVk\x07",
+    "[link=https://evil.example]go[/link]",
+    "[red on white]loud[/]",
+)
 
 
 def visible(text: str) -> str:
@@ -70,11 +75,13 @@ async def test_every_toast_and_header_shows_names_literally(inbox: Inbox, hostil
         await app.ready.wait()
         me = inbox.seeded.ana_id
         # A ticket routed to me (a bridge event), and a mention by a hostile handle.
-        app.inbox.post_message(EventArrived(LiveEvent(id=10_001, kind=EventKind.TICKET_CREATED,
-                                                      ticket_id=made["held"], agent_id=me)))
+        app.inbox.post_message(
+            EventArrived(LiveEvent(id=10_001, kind=EventKind.TICKET_CREATED, ticket_id=made["held"], agent_id=me))
+        )
         await shown_in_a_toast(pilot, app, f"New ticket #{made['held']} on you: Mal {shown}")
-        app.inbox.post_message(EventArrived(LiveEvent(id=10_002, kind=EventKind.MENTION, ticket_id=made["held"],
-                                                      agent_id=me, by=attack)))
+        app.inbox.post_message(
+            EventArrived(LiveEvent(id=10_002, kind=EventKind.MENTION, ticket_id=made["held"], agent_id=me, by=attack))
+        )
         await shown_in_a_toast(pilot, app, f"@{shown} mentioned you on ticket #{made['held']}")
         # Take over a conversation Eve holds already: the lost race names her.
         rows = app.inbox.query_one("#rows", RowList)

@@ -25,8 +25,14 @@ from tests.channel.conftest import make_settings
 from tests.conftest import FixedClock
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 IDLE = timedelta(minutes=30)
 ATTEMPTS = 3
@@ -62,10 +68,18 @@ async def web_setup(database_url: str, tmp_path: Path) -> AsyncIterator[WebSetup
     await channel.start()
     store = Store(database_url, clock=clock)
     server = InboxWebServer(
-        store, command=open_command(), check_interval=0.2, idle=IDLE,
+        store,
+        command=open_command(),
+        check_interval=0.2,
+        idle=IDLE,
         failed_sign_ins=FailedSignIns(ATTEMPTS, WINDOW, clock),
-        tab_environment={"INBOX_DB_URL": database_url, "INBOX_SERVER_URL": channel.url,
-                         "INBOX_AI": "offline", "TEXTUAL_ANIMATIONS": "none"})
+        tab_environment={
+            "INBOX_DB_URL": database_url,
+            "INBOX_SERVER_URL": channel.url,
+            "INBOX_AI": "offline",
+            "TEXTUAL_ANIMATIONS": "none",
+        },
+    )
     runner = web.AppRunner(server.make_app())
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -46,8 +46,10 @@ async def test_sign_in_with_a_token_then_sign_out(web_setup: WebSetup, browser) 
     ana, token = await add_agent(web_setup.store, "ana", "Ana")
     page = await browser.new_page()
     violations: list[str] = []
-    page.on("console", lambda message: violations.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     await sign_in_with_token(page, web_setup.url, token)
     assert page.url == web_setup.url + "/"
     assert (await page.text_content("#signed-in-as")) == "Signed in as @ana"
@@ -111,8 +113,9 @@ async def test_two_tabs_two_teammates_one_takeover_wins(web_setup: WebSetup, bro
     async with asyncio.timeout(30):
         while True:
             async with store.read() as session:
-                tickets = list(await session.scalars(select(Ticket).where(
-                    Ticket.conversation_id == started.conversation.id)))
+                tickets = list(
+                    await session.scalars(select(Ticket).where(Ticket.conversation_id == started.conversation.id))
+                )
             if tickets and tickets[0].assignee_id is not None:
                 break
             await asyncio.sleep(0.2)
@@ -160,7 +163,9 @@ async def test_a_rotated_token_ends_the_session(web_setup: WebSetup, browser) ->
 
 
 async def test_failed_sign_ins_are_limited_per_address_and_logged(
-    web_setup: WebSetup, browser, caplog: pytest.LogCaptureFixture,
+    web_setup: WebSetup,
+    browser,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     _, token = await add_agent(web_setup.store, "ana", "Ana")
     caplog.set_level(logging.WARNING, logger="inbox_tui.web")

@@ -103,11 +103,17 @@ async def test_rotating_or_removing_a_token_ends_sessions_and_spends_links(datab
         with pytest.raises(NotFound):
             await sign_in.create_sign_in_link(store, "ben", timedelta(minutes=15))
         async with store.read() as session:
-            revoked = list(await session.execute(
-                select(Event.agent_id, Event.payload).where(Event.kind == EventKind.AGENT_TOKEN_REVOKED)
-                .order_by(Event.id)))
+            revoked = list(
+                await session.execute(
+                    select(Event.agent_id, Event.payload)
+                    .where(Event.kind == EventKind.AGENT_TOKEN_REVOKED)
+                    .order_by(Event.id)
+                )
+            )
             assert [(agent_id, payload["reason"]) for agent_id, payload in revoked] == [
-                (ana.id, "rotated"), (ben.id, "removed")]
+                (ana.id, "rotated"),
+                (ben.id, "removed"),
+            ]
             assert (await session.get(Agent, ben.id)).availability == "away"  # type: ignore[union-attr]
     finally:
         await store.close()

@@ -24,8 +24,13 @@ def test_app_service_keeps_the_signature_and_methods_used() -> None:
 def test_the_tab_environment_reaches_the_app_process_environment() -> None:
     async def build() -> dict[str, str]:
         service = SignedInAppService(
-            "true", write_bytes=_noop, write_str=_noop, close=_noop, download_manager=DownloadManager(),
-            environment={"INBOX_TOKEN": "session-secret", "INBOX_AGENT": "ana"})
+            "true",
+            write_bytes=_noop,
+            write_str=_noop,
+            close=_noop,
+            download_manager=DownloadManager(),
+            environment={"INBOX_TOKEN": "session-secret", "INBOX_AGENT": "ana"},
+        )
         # Private too: the process, killed and reaped if an app will not quit.
         assert service._process is None
         return service._build_environment(width=100, height=30)

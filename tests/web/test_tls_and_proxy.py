@@ -28,19 +28,26 @@ from tests.conftest import FixedClock
 ENTRY_POINT = str(Path(sys.executable).parent / "inbox-tui")
 
 
-@pytest.mark.parametrize(("host", "certfile", "keyfile", "proxy", "allowed"), [
-    ("127.0.0.1", None, None, False, True),
-    ("localhost", None, None, False, True),
-    ("::1", None, None, False, True),
-    ("0.0.0.0", None, None, False, False),
-    ("192.0.2.10", None, None, False, False),
-    ("0.0.0.0", "cert.pem", "key.pem", False, True),
-    ("0.0.0.0", None, None, True, True),
-    ("0.0.0.0", "cert.pem", None, False, False),
-    ("127.0.0.1", "cert.pem", "key.pem", True, False),
-])
+@pytest.mark.parametrize(
+    ("host", "certfile", "keyfile", "proxy", "allowed"),
+    [
+        ("127.0.0.1", None, None, False, True),
+        ("localhost", None, None, False, True),
+        ("::1", None, None, False, True),
+        ("0.0.0.0", None, None, False, False),
+        ("192.0.2.10", None, None, False, False),
+        ("0.0.0.0", "cert.pem", "key.pem", False, True),
+        ("0.0.0.0", None, None, True, True),
+        ("0.0.0.0", "cert.pem", None, False, False),
+        ("127.0.0.1", "cert.pem", "key.pem", True, False),
+    ],
+)
 def test_beyond_loopback_only_with_tls_or_a_declared_proxy(
-    host: str, certfile: str | None, keyfile: str | None, proxy: bool, allowed: bool,
+    host: str,
+    certfile: str | None,
+    keyfile: str | None,
+    proxy: bool,
+    allowed: bool,
 ) -> None:
     if allowed:
         check_listening(host, certfile, keyfile, proxy)
@@ -59,8 +66,26 @@ def free_port() -> int:
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 async def test_served_over_tls_the_cookie_is_secure(tmp_path: Path) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     store = Store(load_settings().database_url)
     try:
         await ensure_schema(store)
@@ -70,8 +95,18 @@ async def test_served_over_tls_the_cookie_is_secure(tmp_path: Path) -> None:
     port = free_port()
     base = f"https://127.0.0.1:{port}"
     process = await asyncio.create_subprocess_exec(
-        ENTRY_POINT, "web", "--port", str(port), "--certfile", str(cert), "--keyfile", str(key),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=dict(os.environ))
+        ENTRY_POINT,
+        "web",
+        "--port",
+        str(port),
+        "--certfile",
+        str(cert),
+        "--keyfile",
+        str(key),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        env=dict(os.environ),
+    )
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False)) as http:
             async with asyncio.timeout(30):
@@ -86,8 +121,9 @@ async def test_served_over_tls_the_cookie_is_secure(tmp_path: Path) -> None:
                     except aiohttp.ClientConnectionError:
                         assert process.returncode is None
                         await asyncio.sleep(0.2)
-            async with http.post(f"{base}/sign-in", data={"token": token}, headers={"Origin": base},
-                                 allow_redirects=False) as signed_in:
+            async with http.post(
+                f"{base}/sign-in", data={"token": token}, headers={"Origin": base}, allow_redirects=False
+            ) as signed_in:
                 assert signed_in.status == 303
                 cookie = signed_in.headers["Set-Cookie"]
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
@@ -105,9 +141,14 @@ async def test_behind_a_declared_proxy_addresses_come_from_x_forwarded_for(datab
     clock = FixedClock()
     store = Store(database_url, clock=clock)
     _, token = await add_agent(store, "ana", "Ana")
-    server = InboxWebServer(store, command=open_command(), secure=True, behind_proxy=True,
-                            public_url="https://inbox.example.com",
-                            failed_sign_ins=FailedSignIns(2, timedelta(minutes=5), clock))
+    server = InboxWebServer(
+        store,
+        command=open_command(),
+        secure=True,
+        behind_proxy=True,
+        public_url="https://inbox.example.com",
+        failed_sign_ins=FailedSignIns(2, timedelta(minutes=5), clock),
+    )
     runner = web.AppRunner(server.make_app())
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -116,9 +157,14 @@ async def test_behind_a_declared_proxy_addresses_come_from_x_forwarded_for(datab
     origin = {"Origin": "https://inbox.example.com"}
     try:
         async with aiohttp.ClientSession() as http:
+
             async def attempt(address: str, value: str) -> aiohttp.ClientResponse:
-                async with http.post(f"{url}/sign-in", data={"token": value}, allow_redirects=False,
-                                     headers={**origin, "X-Forwarded-For": f"198.51.100.1, {address}"}) as answer:
+                async with http.post(
+                    f"{url}/sign-in",
+                    data={"token": value},
+                    allow_redirects=False,
+                    headers={**origin, "X-Forwarded-For": f"198.51.100.1, {address}"},
+                ) as answer:
                     await answer.read()
                     return answer
 
@@ -128,8 +174,12 @@ async def test_behind_a_declared_proxy_addresses_come_from_x_forwarded_for(datab
             assert signed_in.status == 303
             assert "Secure" in signed_in.headers["Set-Cookie"]
             # A form from another site is refused.
-            async with http.post(f"{url}/sign-in", data={"token": token}, allow_redirects=False,
-                                 headers={"Origin": "https://evil.example"}) as foreign:
+            async with http.post(
+                f"{url}/sign-in",
+                data={"token": token},
+                allow_redirects=False,
+                headers={"Origin": "https://evil.example"},
+            ) as foreign:
                 assert foreign.status == 403
     finally:
         await runner.cleanup()

@@ -20,8 +20,14 @@ from inbox_tui.widget.demo_shop import DEMO_WIDGET_OPTIONS, serve_demo_shop
 from tests.channel.conftest import make_settings
 
 CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 320, "height": 640}
 
@@ -94,8 +100,9 @@ async def start_site(database_url: str, tmp_path: Path) -> AsyncIterator[StartSi
         runtime = await open_runtime(settings, migrate=False)
         channel = ChannelServer(runtime, "127.0.0.1", port)
         await channel.start()
-        shop = serve_demo_shop(f"http://127.0.0.1:{port}/widget.js",
-                               options={**DEMO_WIDGET_OPTIONS, "locale": "en", **(widget or {})})
+        shop = serve_demo_shop(
+            f"http://127.0.0.1:{port}/widget.js", options={**DEMO_WIDGET_OPTIONS, "locale": "en", **(widget or {})}
+        )
         page = await shop.__aenter__()
         site = Site(settings, runtime, channel, page.url, port)
         stack.append((site, shop))

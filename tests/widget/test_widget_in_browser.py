@@ -26,14 +26,21 @@ def by(kind: str, text: str = "") -> Any:
     return lambda item: item["kind"] == kind and text in item["text"]
 
 
-async def new_widget_page(browser: Any, url: str, viewport: dict[str, int] = DESKTOP,
-                          context: Any = None) -> tuple[WidgetPage, list[str]]:
+async def new_widget_page(
+    browser: Any, url: str, viewport: dict[str, int] = DESKTOP, context: Any = None
+) -> tuple[WidgetPage, list[str]]:
     """A page on the shop; script errors and CSP violations are collected (and must stay empty)."""
     page = await context.new_page() if context is not None else await browser.new_page(viewport=viewport)
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("console", lambda message: problems.append(message.text)
-            if message.type == "error" and "favicon" not in (message.location or {}).get("url", "") else None)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and "favicon" not in (message.location or {}).get("url", "")
+            else None
+        ),
+    )
     await page.goto(url)
     return WidgetPage(page), problems
 
@@ -58,11 +65,13 @@ async def test_question_handoff_teammate_and_back_to_the_bot(start_site, browser
 
     public_id = await widget.stored_conversation()
     ticket_id = await open_ticket_of(site.store, public_id)
-    await escalate(site.store, (await site_conversation_id(site, public_id)), source=TicketSource.TAKEOVER,
-                   actor_id=ana.id)  # Ana takes the ticket over (it was waiting unassigned)
+    await escalate(
+        site.store, (await site_conversation_id(site, public_id)), source=TicketSource.TAKEOVER, actor_id=ana.id
+    )  # Ana takes the ticket over (it was waiting unassigned)
     await widget.input.press("Escape")  # closed: the reply shows on the launcher
-    await send_agent_reply(site.store, ticket_id, ana.id,
-                           "Hi, I'm Ana. Your order is here: https://velora.example/orders/42.")
+    await send_agent_reply(
+        site.store, ticket_id, ana.id, "Hi, I'm Ana. Your order is here: https://velora.example/orders/42."
+    )
     reply = await widget.wait_for(by("agent", "I'm Ana"))
     assert await widget.page.locator(".badge").text_content() == "1"
     assert (await widget.launcher.get_attribute("aria-label")).endswith("(1 new)")
@@ -83,8 +92,15 @@ async def test_question_handoff_teammate_and_back_to_the_bot(start_site, browser
     await widget.wait_for(lambda item: item["kind"] == "bot" and item not in answers)
 
     kinds = [item["kind"] for item in await widget.thread()]
-    assert [kind for kind in kinds if kind != "mode"] == ["customer", "bot", "customer", "system", "agent",
-                                                           "customer", "bot"]
+    assert [kind for kind in kinds if kind != "mode"] == [
+        "customer",
+        "bot",
+        "customer",
+        "system",
+        "agent",
+        "customer",
+        "bot",
+    ]
     assert kinds.count("mode") == 2 and kinds.index("mode", 4) < kinds.index("customer", 5)
     assert sockets and all(url == f"ws://127.0.0.1:{site.port}/chat" for url in sockets)  # no token in a URL
     assert problems == []
@@ -191,10 +207,10 @@ async def test_server_restart_mid_conversation(start_site, browser) -> None:
     await widget.wait_for(by("bot", "Monday to Friday"))
     await widget.status.wait_for(state="hidden")
     public_id = await widget.stored_conversation()
-    customer_texts = [text for author, text in await conversation_messages(site.store, public_id)
-                      if author == "customer"]
-    assert customer_texts == ["How long does shipping take?", "What are your opening hours?",
-                              "Sent while offline, too"]
+    customer_texts = [
+        text for author, text in await conversation_messages(site.store, public_id) if author == "customer"
+    ]
+    assert customer_texts == ["How long does shipping take?", "What are your opening hours?", "Sent while offline, too"]
     thread = await widget.thread()
     assert [item["text"] for item in thread if item["kind"] == "customer"] == customer_texts
     assert len({item["id"] for item in thread}) == len(thread)
@@ -202,9 +218,11 @@ async def test_server_restart_mid_conversation(start_site, browser) -> None:
     assert [p for p in problems if "ERR_CONNECTION_REFUSED" not in p and "WebSocket" not in p] == []
 
 
-HOSTILE = ('<img src=x id=pwned-img>\n<script>window.__pwned = 1</script> [b]bold[/b] '
-           '[@click=app.quit]x[/] **md** \u202eevil\u202c مرحبا بك 👋🏽 javascript:alert(1) '
-           '<a href="javascript:alert(2)">link</a> &amp; &lt;')
+HOSTILE = (
+    "<img src=x id=pwned-img>\n<script>window.__pwned = 1</script> [b]bold[/b] "
+    "[@click=app.quit]x[/] **md** \u202eevil\u202c مرحبا بك 👋🏽 javascript:alert(1) "
+    '<a href="javascript:alert(2)">link</a> &amp; &lt;'
+)
 
 
 async def test_hostile_text_from_both_sides_shows_literally(start_site, browser) -> None:
@@ -256,7 +274,8 @@ async def test_a_page_on_a_foreign_origin_is_refused(start_site, browser) -> Non
     assert "403" in errors[0]
     await widget.page.wait_for_function(
         "() => document.querySelector('[data-inbox-tui-widget]').shadowRoot.querySelector('.status')"
-        ".textContent === 'Offline — reconnecting…'")
+        ".textContent === 'Offline — reconnecting…'"
+    )
     await asyncio.sleep(1.0)
     assert [item["kind"] for item in await widget.thread()] == ["customer pending"]
     assert await count_conversations(site) == 0
@@ -275,8 +294,10 @@ async def test_keyboard_only(start_site, browser) -> None:
     site = await start_site()
     widget, problems = await new_widget_page(browser, site.shop_url)
     page = widget.page
-    focused = ("() => { const root = document.querySelector('[data-inbox-tui-widget]').shadowRoot;"
-               " return root.activeElement ? root.activeElement.className : null; }")
+    focused = (
+        "() => { const root = document.querySelector('[data-inbox-tui-widget]').shadowRoot;"
+        " return root.activeElement ? root.activeElement.className : null; }"
+    )
 
     await page.keyboard.press("Tab")
     assert await page.evaluate(focused) == "launcher"
@@ -298,7 +319,8 @@ async def test_keyboard_only(start_site, browser) -> None:
     await widget.wait_for(by("bot", SHIPPING_ANSWER))
     await page.wait_for_function(
         "() => document.querySelector('[data-inbox-tui-widget]').shadowRoot.querySelector('.announcer')"
-        ".textContent.includes('Orders ship')")  # the live region announced the answer
+        ".textContent.includes('Orders ship')"
+    )  # the live region announced the answer
     assert await page.evaluate(focused) == "input"
 
     await page.keyboard.press("Escape")
@@ -330,9 +352,11 @@ async def test_a_320_pixel_wide_phone(start_site, browser) -> None:
     await widget.page.screenshot(path=str(artefacts_dir() / "widget-phone.png"), animations="disabled")
 
     # The system's dark mode and reduced motion.
-    panel_style = ("() => { const panel = document.querySelector('[data-inbox-tui-widget]').shadowRoot"
-                   ".querySelector('.panel'); const style = getComputedStyle(panel);"
-                   " return [style.backgroundColor, style.animationDuration]; }")
+    panel_style = (
+        "() => { const panel = document.querySelector('[data-inbox-tui-widget]').shadowRoot"
+        ".querySelector('.panel'); const style = getComputedStyle(panel);"
+        " return [style.backgroundColor, style.animationDuration]; }"
+    )
     light = await widget.page.evaluate(panel_style)
     await widget.page.emulate_media(color_scheme="dark", reduced_motion="reduce")
     dark = await widget.page.evaluate(panel_style)
@@ -355,7 +379,8 @@ async def test_the_browser_language_reaches_the_server_and_the_options_apply(sta
     assert launcher is not None and launcher["x"] < 100  # the bottom left corner
     header = await widget.page.evaluate(
         "() => getComputedStyle(document.querySelector('[data-inbox-tui-widget]').shadowRoot"
-        ".querySelector('.header')).color")
+        ".querySelector('.header')).color"
+    )
     assert header == "rgb(17, 17, 17)"  # dark text on a light accent
 
     await widget.send("Kann ich bitte mit einem Menschen sprechen?")

@@ -32,14 +32,24 @@ class ServeProcess:
         knowledge.write_text(KNOWLEDGE, encoding="utf-8")
         self.database_url = f"sqlite+aiosqlite:///{tmp_path / 'widget.db'}"
         self.port = port
-        self.environment = {**os.environ, "INBOX_DB_URL": self.database_url, "INBOX_AI": "offline",
-                            "INBOX_KNOWLEDGE_FILE": str(knowledge)}
+        self.environment = {
+            **os.environ,
+            "INBOX_DB_URL": self.database_url,
+            "INBOX_AI": "offline",
+            "INBOX_KNOWLEDGE_FILE": str(knowledge),
+        }
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
-            ENTRY_POINT, "serve", "--port", str(self.port), env=self.environment,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            ENTRY_POINT,
+            "serve",
+            "--port",
+            str(self.port),
+            env=self.environment,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         async with aiohttp.ClientSession() as http, asyncio.timeout(30):
             while True:
                 try:
@@ -100,8 +110,11 @@ async def test_the_server_killed_mid_conversation(serve: ServeProcess, browser) 
         finally:
             await store.close()
         customer = [text for author, text in stored if author == "customer"]
-        assert customer == ["How long does shipping take?", "What are your opening hours?",
-                            "And this one, sent while the server is down"]
+        assert customer == [
+            "How long does shipping take?",
+            "What are your opening hours?",
+            "And this one, sent while the server is down",
+        ]
         thread = await widget.thread()
         assert [item["text"] for item in thread if item["kind"] == "customer"] == customer
         assert [item["id"] for item in thread] == sorted({item["id"] for item in thread})

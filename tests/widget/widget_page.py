@@ -61,21 +61,28 @@ class WidgetPage:
     async def stored_conversation(self) -> str:
         return await self.page.evaluate(
             "() => JSON.parse(Object.entries(localStorage).find(([k]) => k.startsWith('inbox-tui-widget:'))[1])"
-            ".conversationId")
+            ".conversationId"
+        )
 
 
 async def conversation_messages(store: Store, public_id: str) -> list[tuple[str, str]]:
     async with store.read() as session:
         rows = await session.execute(
-            select(Message.author, Message.text).join(Conversation, Conversation.id == Message.conversation_id)
-            .where(Conversation.public_id == public_id).order_by(Message.id))
+            select(Message.author, Message.text)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Conversation.public_id == public_id)
+            .order_by(Message.id)
+        )
         return [(author, text) for author, text in rows]
 
 
 async def open_ticket_of(store: Store, public_id: str) -> int:
     async with store.read() as session:
         ticket_id = await session.scalar(
-            select(Ticket.id).join(Conversation, Conversation.id == Ticket.conversation_id)
-            .where(Conversation.public_id == public_id).order_by(Ticket.id.desc()))
+            select(Ticket.id)
+            .join(Conversation, Conversation.id == Ticket.conversation_id)
+            .where(Conversation.public_id == public_id)
+            .order_by(Ticket.id.desc())
+        )
     assert ticket_id is not None, "no ticket for the conversation"
     return ticket_id

@@ -20,19 +20,30 @@ def help_content(sections: Iterable[tuple[str, Iterable[Binding]]], keymap: Mapp
     """Every key as a table whose columns fit their longest entry (rows never wrap)."""
     rows: list[tuple[str, list[tuple[str, str, str]]]] = []
     for title, bindings in sections:
-        rows.append((title, [(format_keys(keymap.get(b.id or "", b.key)), b.description or b.action, b.id or "")
-                             for b in bindings]))
+        rows.append(
+            (
+                title,
+                [(format_keys(keymap.get(b.id or "", b.key)), b.description or b.action, b.id or "") for b in bindings],
+            )
+        )
     keys_width = max((len(keys) for _, entries in rows for keys, _, _ in entries), default=0) + 2
     what_width = max((len(what) for _, entries in rows for _, what, _ in entries), default=0) + 2
     lines: list[Content] = []
     for title, entries in rows:
         lines.append(Content.assemble((title, "bold $accent")))
         for keys, what, binding_id in entries:
-            lines.append(Content.assemble((f"  {keys:<{keys_width}}", "bold"), what.ljust(what_width),
-                                          (binding_id, "$text-muted")))
+            lines.append(
+                Content.assemble(
+                    (f"  {keys:<{keys_width}}", "bold"), what.ljust(what_width), (binding_id, "$text-muted")
+                )
+            )
         lines.append(Content(""))
-    lines.append(Content.assemble(("Remap any key by its id in config.toml, e.g. ", "$text-muted"),
-                                  ('[tui.keymap] "ticket.take_over" = "T"', "bold")))
+    lines.append(
+        Content.assemble(
+            ("Remap any key by its id in config.toml, e.g. ", "$text-muted"),
+            ('[tui.keymap] "ticket.take_over" = "T"', "bold"),
+        )
+    )
     return Content("\n").join(lines)
 
 

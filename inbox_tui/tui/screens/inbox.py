@@ -31,13 +31,13 @@ from textual.widgets import Button, Footer, OptionList
 from inbox_tui.core import agents as core_agents
 from inbox_tui.core import events as core_events
 from inbox_tui.core import views
-from inbox_tui.settings import secret
 from inbox_tui.core.conversations import get_conversation
 from inbox_tui.core.escalation import finish_escalation
 from inbox_tui.core.models import Availability, ConversationStatus
 from inbox_tui.core.records import AgentRef, ConversationRow, TicketRow
 from inbox_tui.core.store import StoreError
 from inbox_tui.core.views import View
+from inbox_tui.settings import secret
 from inbox_tui.tui import flows
 from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
 from inbox_tui.tui.drafts import DraftStore
@@ -78,9 +78,11 @@ SHORT_HEIGHT = 30
 
 def not_signed_in_text(handle: str | None) -> str:
     who = handle or "HANDLE"
-    return (f"Not signed in: no valid bridge token. Get one with `inbox-tui agents add {who}` "
-            f"(or `inbox-tui agents token {who}` for an existing teammate), then set INBOX_TOKEN "
-            "or `token` under [tui] in config.toml. Until then the inbox is read-only.")
+    return (
+        f"Not signed in: no valid bridge token. Get one with `inbox-tui agents add {who}` "
+        f"(or `inbox-tui agents token {who}` for an existing teammate), then set INBOX_TOKEN "
+        "or `token` under [tui] in config.toml. Until then the inbox is read-only."
+    )
 
 
 # Actions that need a teammate signed in, and what they need shown in the detail pane.
@@ -97,8 +99,10 @@ class InboxScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # 1–6, in the sidebar's order.
-        *(Binding(str(number), f"view('{view.value}')", view.label, show=False, id=f"view.{view.value}")
-          for number, view in enumerate(VIEW_ORDER, 1)),
+        *(
+            Binding(str(number), f"view('{view.value}')", view.label, show=False, id=f"view.{view.value}")
+            for number, view in enumerate(VIEW_ORDER, 1)
+        ),
         Binding("slash", "filter", "Filter", id="list.filter"),
         Binding("t", "take_over", "Take over", id="ticket.take_over"),
         Binding("r", "compose('reply')", "Reply", id="composer.reply"),
@@ -144,11 +148,17 @@ class InboxScreen(Screen[None]):
         with Horizontal(id="main"):
             yield Sidebar(id="sidebar").data_bind(InboxScreen.view, InboxScreen.counts)
             yield ListPane(id="list-column", clock=app.clock, cursor_blink=app.cursor_blink).data_bind(
-                InboxScreen.view, InboxScreen.me)
+                InboxScreen.view, InboxScreen.me
+            )
             yield DetailPane(id="detail", cursor_blink=app.cursor_blink).data_bind(InboxScreen.me)
         yield StatusBar(id="status", clock=app.clock).data_bind(
-            InboxScreen.loaded, InboxScreen.me, InboxScreen.availability, InboxScreen.bridge_status,
-            InboxScreen.last_event_at, InboxScreen.ai_label)
+            InboxScreen.loaded,
+            InboxScreen.me,
+            InboxScreen.availability,
+            InboxScreen.bridge_status,
+            InboxScreen.last_event_at,
+            InboxScreen.ai_label,
+        )
         yield Footer()
 
     @property
@@ -203,7 +213,7 @@ class InboxScreen(Screen[None]):
                 view = self.view
                 records = await views.page(session, view, agent_id, limit=LIST_LIMIT)
                 team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
-        except Exception as error:  # noqa: BLE001 - show any failure instead of crashing the terminal
+        except Exception as error:
             log.exception("startup failed")
             self.post_message(InboxFailed(str(error)))
             return
@@ -238,8 +248,12 @@ class InboxScreen(Screen[None]):
         if me is None:
             self.notify(not_signed_in_text(app.agent_handle), severity="warning", markup=False, timeout=20)
         elif app.agent_handle and app.agent_handle.lstrip("@").lower() != me.handle:
-            self.notify(f"The token belongs to @{literal(me.handle, single_line=True)}, "
-                        f"not @{literal(app.agent_handle, single_line=True)}.", severity="warning", markup=False)
+            self.notify(
+                f"The token belongs to @{literal(me.handle, single_line=True)}, "
+                f"not @{literal(app.agent_handle, single_line=True)}.",
+                severity="warning",
+                markup=False,
+            )
         self.refresher()
         if me is not None and app.settings.tui.token and app.connect_bridge:
             app.start_bridge(self.last_event_id)
@@ -320,8 +334,9 @@ class InboxScreen(Screen[None]):
             self.detail.query_one("#ticket-thread", ThreadView).focus()
         runtime = self.inbox_app.runtime
         if message.first_show and self.me is not None and runtime is not None and self.view is View.MENTIONS:
-            self.run_flow("Marking the mention seen", flows.mark_seen(runtime, self.me, target.ticket_id),
-                          refresh=False)
+            self.run_flow(
+                "Marking the mention seen", flows.mark_seen(runtime, self.me, target.ticket_id), refresh=False
+            )
 
     # ----- what applies -------------------------------------------------------
 
@@ -358,16 +373,21 @@ class InboxScreen(Screen[None]):
             done = FlowDone(f"{what}: {error}", "error", reload_detail=refresh, tickets_changed=refresh)
         except SQLAlchemyError as error:
             log.exception("%s failed", what)
-            done = FlowDone(f"{what} failed: database error: {error}", "error", reload_detail=refresh,
-                            tickets_changed=refresh)
+            done = FlowDone(
+                f"{what} failed: database error: {error}", "error", reload_detail=refresh, tickets_changed=refresh
+            )
         if done is not None:
             self.post_message(done)
 
     @on(FlowDone)
     def _flow_done(self, message: FlowDone) -> None:
         if message.toast:
-            self.notify(message.toast, severity=message.severity, markup=False,  # type: ignore[arg-type]
-                        timeout=10 if message.severity == "error" else 8)
+            self.notify(
+                message.toast,
+                severity=message.severity,
+                markup=False,  # type: ignore[arg-type]
+                timeout=10 if message.severity == "error" else 8,
+            )
         if message.availability is not None:
             self.availability = message.availability
         if message.clear_draft is not None:
@@ -485,9 +505,13 @@ class InboxScreen(Screen[None]):
         self.bridge_status = status
         url = self.inbox_app.settings.bridge_base_url
         if status.state is BridgeState.RECONNECTING and previous in (BridgeState.CONNECTING, BridgeState.OFF):
-            self.notify(f"The server at {url} is not reachable ({status.detail}). "
-                        "The inbox works on the database meanwhile and keeps retrying.",
-                        severity="warning", markup=False, timeout=10)
+            self.notify(
+                f"The server at {url} is not reachable ({status.detail}). "
+                "The inbox works on the database meanwhile and keeps retrying.",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
         elif status.state is BridgeState.UNAUTHORIZED:
             self.notify(f"The server refused the token: {status.detail}", severity="error", markup=False)
         elif status.state is BridgeState.CONNECTED and previous is BridgeState.RECONNECTING:
@@ -510,7 +534,7 @@ class InboxScreen(Screen[None]):
             batch, self._pending_events = self._pending_events, []
             try:
                 loaded = await self._load_batch(batch)
-            except Exception:  # noqa: BLE001 - a bad pass must not stop live updates
+            except Exception:
                 log.exception("applying events failed")
                 continue
             if loaded is not None:
@@ -556,9 +580,18 @@ class InboxScreen(Screen[None]):
         shown_ticket = self.detail.ticket
         loaded.reload_detail = target is not None and (
             (isinstance(target, ConversationTarget) and target.conversation_id in batch.conversation_ids)
-            or (isinstance(target, TicketTarget) and (target.ticket_id in batch.ticket_ids or (
-                shown_ticket is not None and shown_ticket.ticket.id == target.ticket_id
-                and shown_ticket.conversation.id in batch.conversation_ids))))
+            or (
+                isinstance(target, TicketTarget)
+                and (
+                    target.ticket_id in batch.ticket_ids
+                    or (
+                        shown_ticket is not None
+                        and shown_ticket.ticket.id == target.ticket_id
+                        and shown_ticket.conversation.id in batch.conversation_ids
+                    )
+                )
+            )
+        )
         return loaded
 
     def _moved_row(self, conversation_id: int, event: LiveEvent, count: int) -> ConversationRow | None:
@@ -571,8 +604,9 @@ class InboxScreen(Screen[None]):
             if loaded.conversations and self.view is View.CONVERSATIONS:
                 rows = self.rows
                 rows.upsert([c for c in loaded.conversations if c.status == ConversationStatus.LIVE])
-                rows.remove_rows([conversation_key(c) for c in loaded.conversations
-                                  if c.status != ConversationStatus.LIVE])
+                rows.remove_rows(
+                    [conversation_key(c) for c in loaded.conversations if c.status != ConversationStatus.LIVE]
+                )
                 self.list_pane.show_title()
                 if loaded.message_ids:
                     self.call_after_refresh(self.post_message, MessagesShown(loaded.message_ids))

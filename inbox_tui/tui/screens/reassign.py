@@ -54,8 +54,9 @@ class ReassignScreen(ModalScreen[ReassignChoice | None]):
         with Vertical() as box:
             box.border_title = f"Reassign ticket #{self.ticket_id}"
             yield Static(Content.assemble(("Enter picks, Esc cancels", "$text-muted")))
-            options = [Option(teammate_prompt(row, self.current_assignee_id), id=str(row.agent.id))
-                       for row in self.team]
+            options = [
+                Option(teammate_prompt(row, self.current_assignee_id), id=str(row.agent.id)) for row in self.team
+            ]
             options.append(Option(Content.assemble(("Unassigned", "italic")), id=UNASSIGNED))
             yield OptionList(*options, id="teammates")
 

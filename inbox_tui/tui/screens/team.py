@@ -69,8 +69,9 @@ class TeamScreen(Screen[None]):
     TeamScreen #team-message { height: auto; padding: 0 1; }
     """
 
-    def __init__(self, store: Store, assignment: AssignmentSettings, me: AgentRef | None, *,
-                 cursor_blink: bool = True) -> None:
+    def __init__(
+        self, store: Store, assignment: AssignmentSettings, me: AgentRef | None, *, cursor_blink: bool = True
+    ) -> None:
         super().__init__()
         self.store = store
         self.assignment = assignment
@@ -85,8 +86,12 @@ class TeamScreen(Screen[None]):
                 box.border_title = f"Your settings (@{literal(self.me.handle, single_line=True)})"
                 with Horizontal():
                     yield Label("Availability")
-                    yield Select([("available", Availability.AVAILABLE), ("away", Availability.AWAY)],
-                                 allow_blank=False, id="availability", compact=True)
+                    yield Select(
+                        [("available", Availability.AVAILABLE), ("away", Availability.AWAY)],
+                        allow_blank=False,
+                        id="availability",
+                        compact=True,
+                    )
                     yield Label("  Capacity")
                     yield Input(id="capacity", type="integer", compact=True)
                 with Horizontal():
@@ -124,8 +129,10 @@ class TeamScreen(Screen[None]):
             self.query_one("#capacity", Input).value = str(mine.status.capacity)
             self.query_one("#shifts", Input).value = shifts_field(mine)
         available = sum(1 for m in self.members if m.eligible)
-        self._say(f"{len(self.members)} teammates, {available} can take a ticket now "
-                  "(available, online, on shift, with room).")
+        self._say(
+            f"{len(self.members)} teammates, {available} can take a ticket now "
+            "(available, online, on shift, with room)."
+        )
 
     @property
     def my_member(self) -> TeamMember | None:
@@ -165,8 +172,7 @@ class TeamScreen(Screen[None]):
             # hands out the backlog (each of these hands it out after its commit).
             if isinstance(availability, str):
                 await set_availability(self.store, self.me.id, availability, assignment=self.assignment)
-            await update_agent(self.store, self.me.handle, capacity=int(capacity_text),
-                               assignment=self.assignment)
+            await update_agent(self.store, self.me.handle, capacity=int(capacity_text), assignment=self.assignment)
             await set_shifts(self.store, self.me.handle, shifts, assignment=self.assignment)
         except StoreError as error:
             self._say(str(error), error=True)

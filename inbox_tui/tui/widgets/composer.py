@@ -10,7 +10,6 @@ it is an undoable edit (Ctrl+Z), otherwise it is offered (replace, insert or dis
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -98,8 +97,7 @@ class Composer(Vertical):
         offer = Static(id="composer-offer")
         offer.display = False
         yield offer
-        area = ComposerInput(id="composer-input", soft_wrap=True, tab_behavior="focus",
-                             show_line_numbers=False)
+        area = ComposerInput(id="composer-input", soft_wrap=True, tab_behavior="focus", show_line_numbers=False)
         area.cursor_blink = self.cursor_blink
         yield area
         yield Static(id="composer-hint")
@@ -183,23 +181,38 @@ class Composer(Vertical):
         self.input.border_title = "Internal note" if note else "Reply"
         label = self.query_one("#composer-mode", Static)
         if note:
-            label.update(Content.assemble(("Internal note", "bold $warning"),
-                                          (" · not sent to the customer", "$warning")))
+            label.update(
+                Content.assemble(("Internal note", "bold $warning"), (" · not sent to the customer", "$warning"))
+            )
         else:
-            label.update(Content.assemble(("Reply", "bold $primary"),
-                                          (" · the customer sees it in their chat", "$text-muted")))
+            label.update(
+                Content.assemble(("Reply", "bold $primary"), (" · the customer sees it in their chat", "$text-muted"))
+            )
         self._show_hint()
 
     def _show_hint(self) -> None:
         hint = self.query_one("#composer-hint", Static)
         if self.completions:
-            hint.update(Content.assemble(("Tab completes ", "$text-muted"),
-                                         *[(f"@{h} ", "bold $accent") for h in self.completions[:6]]))
+            hint.update(
+                Content.assemble(
+                    ("Tab completes ", "$text-muted"), *[(f"@{h} ", "bold $accent") for h in self.completions[:6]]
+                )
+            )
         else:
-            hint.update(Content.assemble(
-                ("^j", "bold"), (" send ", "$text-muted"), ("^n", "bold"), (" reply/note ", "$text-muted"),
-                ("^g", "bold"), (" draft ", "$text-muted"), ("^l", "bold"), (" polish ", "$text-muted"),
-                ("^t", "bold"), (" translate", "$text-muted")))
+            hint.update(
+                Content.assemble(
+                    ("^j", "bold"),
+                    (" send ", "$text-muted"),
+                    ("^n", "bold"),
+                    (" reply/note ", "$text-muted"),
+                    ("^g", "bold"),
+                    (" draft ", "$text-muted"),
+                    ("^l", "bold"),
+                    (" polish ", "$text-muted"),
+                    ("^t", "bold"),
+                    (" translate", "$text-muted"),
+                )
+            )
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
@@ -294,8 +307,9 @@ class Composer(Vertical):
         ai = runtime.ai
         try:
             if kind == "draft":
-                lines = [TranscriptLine(m.author, m.name, m.text) for m in detail.transcript
-                         if m.author != Author.SYSTEM]
+                lines = [
+                    TranscriptLine(m.author, m.name, m.text) for m in detail.transcript if m.author != Author.SYSTEM
+                ]
                 notes = [e.text for e in detail.timeline if e.kind == "note"]
                 result = await ai.draft_reply(lines, language, notes)
             elif kind == "polish":
@@ -303,11 +317,15 @@ class Composer(Vertical):
             else:
                 result = await ai.translate(text, language or "")
         except AIUnavailable:
-            self.notify(f"AI {kind} is not available offline: it needs a model. Set OPENAI_API_KEY "
-                        "(and OPENAI_BASE_URL for a compatible server) to draft, polish and translate.",
-                        severity="warning", markup=False, timeout=10)
+            self.notify(
+                f"AI {kind} is not available offline: it needs a model. Set OPENAI_API_KEY "
+                "(and OPENAI_BASE_URL for a compatible server) to draft, polish and translate.",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
             return
-        except (AIError, asyncio.TimeoutError) as error:
+        except (TimeoutError, AIError) as error:
             self.notify(f"AI {kind} failed: {error}. Your text is unchanged.", severity="error", markup=False)
             return
         self.post_message(AIResult(detail.ticket.id, kind, text, result))
@@ -324,10 +342,13 @@ class Composer(Vertical):
             return
         self.offer = message
         box = self.query_one("#composer-offer", Static)
-        box.update(Content.assemble(
-            (f"{AI_LABELS.get(message.kind, 'AI')}: ", "bold $accent"),
-            (literal(message.result, single_line=True, limit=200), "italic"),
-            ("\n^r replace your text · ^o insert at the cursor · Esc discard", "$text-muted")))
+        box.update(
+            Content.assemble(
+                (f"{AI_LABELS.get(message.kind, 'AI')}: ", "bold $accent"),
+                (literal(message.result, single_line=True, limit=200), "italic"),
+                ("\n^r replace your text · ^o insert at the cursor · Esc discard", "$text-muted"),
+            )
+        )
         box.display = True
         self.refresh_bindings()
 

@@ -29,8 +29,11 @@ from inbox_tui.tui.targets import ConversationTarget, DetailTarget, TicketTarget
 from inbox_tui.tui.widgets.composer import Composer
 from inbox_tui.tui.widgets.thread_view import ThreadView, render_thread
 
-STATE_LABEL = {TicketStatus.ON_YOU: "needs a reply", TicketStatus.WAITING_ON_CUSTOMER: "waiting on the customer",
-               TicketStatus.CLOSED: "closed"}
+STATE_LABEL = {
+    TicketStatus.ON_YOU: "needs a reply",
+    TicketStatus.WAITING_ON_CUSTOMER: "waiting on the customer",
+    TicketStatus.CLOSED: "closed",
+}
 
 
 def holder_label(ticket: TicketRow, me: AgentRef | None) -> str:
@@ -58,11 +61,17 @@ class ConversationPane(Vertical):
         name = literal(conversation.customer_name, single_line=True) or "(no name)"
         states: dict[str, str] = {
             ConversationStatus.LIVE: "talking to the bot" if conversation.ai_enabled else "AI paused",
-            ConversationStatus.ESCALATED: "with a teammate", ConversationStatus.ENDED: "ended"}
+            ConversationStatus.ESCALATED: "with a teammate",
+            ConversationStatus.ENDED: "ended",
+        }
         state = states.get(conversation.status, conversation.status)
-        self.query_one("#conversation-header", Static).update(Content.assemble(
-            (name, "bold"), (f"  {conversation.channel} · {conversation.language or 'language unknown'} · ",
-                             "$text-muted"), (state, "$text-muted italic")))
+        self.query_one("#conversation-header", Static).update(
+            Content.assemble(
+                (name, "bold"),
+                (f"  {conversation.channel} · {conversation.language or 'language unknown'} · ", "$text-muted"),
+                (state, "$text-muted italic"),
+            )
+        )
         self.query_one(ThreadView).show(render_thread(transcript))
         # Greyed like its key: only a signed-in teammate takes over a live conversation.
         self.query_one("#take-over", Button).disabled = conversation.status != ConversationStatus.LIVE or me is None
@@ -96,16 +105,21 @@ class TicketPane(Vertical):
         ticket = detail.ticket
         subject = literal(ticket.subject, single_line=True)
         ai = "AI replies on" if detail.conversation.ai_enabled else "AI paused"
-        self.query_one("#ticket-header", Static).update(Content.assemble(
-            (f"#{ticket.id} ", "bold"),
-            (subject, "bold") if subject else ("(subject pending)", "italic $text-muted"),
-            "\n",
-            (holder_label(ticket, me), "bold $accent"),
-            (f" · {STATE_LABEL.get(ticket.status, ticket.status)} · "
-             f"{literal(ticket.requester, single_line=True) or '(no name)'} · {ticket.channel} · "
-             f"{detail.language or 'language unknown'} · ", "$text-muted"),
-            (ai, "$text-muted"),
-        ))
+        self.query_one("#ticket-header", Static).update(
+            Content.assemble(
+                (f"#{ticket.id} ", "bold"),
+                (subject, "bold") if subject else ("(subject pending)", "italic $text-muted"),
+                "\n",
+                (holder_label(ticket, me), "bold $accent"),
+                (
+                    f" · {STATE_LABEL.get(ticket.status, ticket.status)} · "
+                    f"{literal(ticket.requester, single_line=True) or '(no name)'} · {ticket.channel} · "
+                    f"{detail.language or 'language unknown'} · ",
+                    "$text-muted",
+                ),
+                (ai, "$text-muted"),
+            )
+        )
         summary = self.query_one("#ticket-summary", Static)
         if summary_pending(ticket.summary_state):
             summary.update(Content.assemble(("summarizing…", "italic $warning")))
@@ -114,14 +128,19 @@ class TicketPane(Vertical):
             summary.update(Content.assemble((label + ": ", "bold"), literal(detail.summary)))
         self.query_one(ThreadView).show(render_thread(detail.transcript, detail.timeline))
         previous = self.query_one("#previous-tickets", OptionList)
-        previous.set_options([
-            Option(Content.assemble((f"#{row.id} ", "bold"),
-                                    literal(row.subject, single_line=True) or "(no subject)",
-                                    (f" · {STATE_LABEL.get(row.status, row.status)} · {row.created_at:%Y-%m-%d}",
-                                     "$text-muted")),
-                   id=str(row.id))
-            for row in detail.previous_tickets
-        ])
+        previous.set_options(
+            [
+                Option(
+                    Content.assemble(
+                        (f"#{row.id} ", "bold"),
+                        literal(row.subject, single_line=True) or "(no subject)",
+                        (f" · {STATE_LABEL.get(row.status, row.status)} · {row.created_at:%Y-%m-%d}", "$text-muted"),
+                    ),
+                    id=str(row.id),
+                )
+                for row in detail.previous_tickets
+            ]
+        )
         previous.set_class(bool(detail.previous_tickets), "-has-tickets")
         is_open = ticket.status != TicketStatus.CLOSED
         for button_id in ("#allow-ai", "#reassign"):
@@ -171,8 +190,11 @@ class DetailPane(ContentSwitcher):
     @property
     def shown_conversation(self) -> ConversationRow | None:
         conversation = self.conversation
-        if (conversation is None or self.target != ConversationTarget(conversation.id)
-                or self.current != "conversation-pane"):
+        if (
+            conversation is None
+            or self.target != ConversationTarget(conversation.id)
+            or self.current != "conversation-pane"
+        ):
             return None
         return conversation
 
@@ -208,8 +230,7 @@ class DetailPane(ContentSwitcher):
                 if isinstance(target, ConversationTarget):
                     conversation = await get_conversation(session, target.conversation_id)
                     transcript = await views.conversation_transcript(session, target.conversation_id)
-                    message: ConversationLoaded | TicketLoaded = ConversationLoaded(target, conversation,
-                                                                                    transcript)
+                    message: ConversationLoaded | TicketLoaded = ConversationLoaded(target, conversation, transcript)
                 else:
                     message = TicketLoaded(target, await views.ticket_detail(session, target.ticket_id))
         except StoreError as error:

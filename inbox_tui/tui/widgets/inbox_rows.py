@@ -66,8 +66,11 @@ def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
     )
 
 
-STATUS_SHORT: dict[str, str] = {TicketStatus.ON_YOU: "on you", TicketStatus.WAITING_ON_CUSTOMER: "waiting",
-                TicketStatus.CLOSED: "closed"}
+STATUS_SHORT: dict[str, str] = {
+    TicketStatus.ON_YOU: "on you",
+    TicketStatus.WAITING_ON_CUSTOMER: "waiting",
+    TicketStatus.CLOSED: "closed",
+}
 
 
 def ticket_spec(clock: Clock) -> RowSpec[TicketRow]:
@@ -101,8 +104,9 @@ def ticket_spec(clock: Clock) -> RowSpec[TicketRow]:
     return RowSpec(
         key=ticket_key,
         order=lambda r: (-r.updated_at.timestamp(), -r.id),
-        search_text=lambda r: (f"#{r.id} {r.subject} {r.requester} {r.status} "
-                               f"{r.assignee.handle if r.assignee else 'unassigned'}"),
+        search_text=lambda r: (
+            f"#{r.id} {r.subject} {r.requester} {r.status} {r.assignee.handle if r.assignee else 'unassigned'}"
+        ),
         render=render,
         stamp=lambda r: age(clock(), r.updated_at),
     )

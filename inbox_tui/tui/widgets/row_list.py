@@ -318,8 +318,11 @@ class RowList(ScrollView, can_focus=True):
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
         text = text.copy()
         text.truncate(width, overflow="ellipsis", pad=True)
-        segments = [Segment(s.text, style + s.style if s.style else style, s.control)
-                    for s in text.render(self.app.console) if s.text != "\n"]
+        segments = [
+            Segment(s.text, style + s.style if s.style else style, s.control)
+            for s in text.render(self.app.console)
+            if s.text != "\n"
+        ]
         return Strip(segments, width).crop_extend(0, width, style).simplify()
 
 

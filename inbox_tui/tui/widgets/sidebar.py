@@ -27,8 +27,7 @@ class Sidebar(OptionList):
     counts: var[dict[View, int]] = var(dict, init=False)
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(*[Option(_prompt(i, v, None), id=v.value) for i, v in enumerate(VIEW_ORDER, 1)],
-                         **kwargs)  # type: ignore[arg-type]
+        super().__init__(*[Option(_prompt(i, v, None), id=v.value) for i, v in enumerate(VIEW_ORDER, 1)], **kwargs)  # type: ignore[arg-type]
 
     def watch_counts(self, counts: dict[View, int]) -> None:
         for index, view in enumerate(VIEW_ORDER):
@@ -38,10 +37,22 @@ class Sidebar(OptionList):
         self.highlighted = VIEW_ORDER.index(view)
 
 
-SHORT_TITLES = {View.CONVERSATIONS: "Convs", View.ON_YOU: "On you", View.UNASSIGNED: "Unassigned",
-                View.ALL_OPEN: "Open", View.MENTIONS: "Mentions", View.CLOSED: "Closed"}
-TINY_TITLES = {View.CONVERSATIONS: "Conv", View.ON_YOU: "Mine", View.UNASSIGNED: "Unas",
-               View.ALL_OPEN: "Open", View.MENTIONS: "@me", View.CLOSED: "Done"}
+SHORT_TITLES = {
+    View.CONVERSATIONS: "Convs",
+    View.ON_YOU: "On you",
+    View.UNASSIGNED: "Unassigned",
+    View.ALL_OPEN: "Open",
+    View.MENTIONS: "Mentions",
+    View.CLOSED: "Closed",
+}
+TINY_TITLES = {
+    View.CONVERSATIONS: "Conv",
+    View.ON_YOU: "Mine",
+    View.UNASSIGNED: "Unas",
+    View.ALL_OPEN: "Open",
+    View.MENTIONS: "@me",
+    View.CLOSED: "Done",
+}
 
 
 def strip_content(view: View, counts: dict[View, int], width: int) -> Content:

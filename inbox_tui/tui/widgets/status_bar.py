@@ -53,8 +53,7 @@ def status_parts(
     parts += ["│ bridge: ", (bridge.state.value, BRIDGE_STYLE[bridge.state])]
     if bridge.state is BridgeState.CONNECTED:
         since = age(now, last_event_at) if last_event_at else "—"
-        parts += [(f" · last event {since}" + (" ago" if last_event_at and since != "now" else ""),
-                   "$text-muted")]
+        parts += [(f" · last event {since}" + (" ago" if last_event_at and since != "now" else ""), "$text-muted")]
     elif bridge.detail and bridge.state is not BridgeState.CONNECTING:
         parts += [(f" · {literal(bridge.detail, single_line=True, limit=60)}", "$text-muted")]
     parts += [" │ AI: ", (ai_label, "$text-muted")]
@@ -81,9 +80,17 @@ class StatusBar(OneLine):
         self.set_interval(1.0, self._repaint)
 
     def _repaint(self) -> None:
-        self.show_parts(status_parts(loaded=self.loaded, me=self.me, availability=self.availability,
-                                     bridge=self.bridge_status, last_event_at=self.last_event_at,
-                                     now=self.clock(), ai_label=self.ai_label))
+        self.show_parts(
+            status_parts(
+                loaded=self.loaded,
+                me=self.me,
+                availability=self.availability,
+                bridge=self.bridge_status,
+                last_event_at=self.last_event_at,
+                now=self.clock(),
+                ai_label=self.ai_label,
+            )
+        )
 
     def watch_loaded(self) -> None:
         self._repaint()

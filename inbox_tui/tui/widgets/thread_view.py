@@ -27,8 +27,12 @@ AUTHOR_STYLE: dict[str, str] = {
     Author.AGENT: "bold $primary",
     Author.SYSTEM: "italic $text-muted",
 }
-AUTHOR_LABEL: dict[str, str] = {Author.CUSTOMER: "customer", Author.BOT: "bot", Author.AGENT: "teammate",
-                Author.SYSTEM: "system"}
+AUTHOR_LABEL: dict[str, str] = {
+    Author.CUSTOMER: "customer",
+    Author.BOT: "bot",
+    Author.AGENT: "teammate",
+    Author.SYSTEM: "system",
+}
 
 
 def _clock(at: datetime) -> str:
@@ -40,8 +44,9 @@ def _message(message: MessageRecord) -> list[Content]:
     name = literal(message.name, single_line=True) or role
     if name.casefold() == role.casefold():
         # A system line (a handoff) has no one behind it: say "system" once.
-        header = Content.assemble((name, AUTHOR_STYLE.get(message.author, "bold")),
-                                  (f" · {_clock(message.created_at)}", "$text-muted"))
+        header = Content.assemble(
+            (name, AUTHOR_STYLE.get(message.author, "bold")), (f" · {_clock(message.created_at)}", "$text-muted")
+        )
     else:
         header = Content.assemble(
             (name, AUTHOR_STYLE.get(message.author, "bold")),
@@ -56,7 +61,7 @@ def _with_mentions(text: str) -> Content:
     parts: list[str | tuple[str, str]] = []
     last = 0
     for match in MENTION.finditer(text):
-        parts.append(text[last:match.start()])
+        parts.append(text[last : match.start()])
         parts.append((match.group(0), "bold $accent"))
         last = match.end()
     parts.append(text[last:])
@@ -69,14 +74,23 @@ def _timeline(entry: TimelineEntry) -> list[Content]:
         header = Content.assemble(
             ("▌ ", "$warning"),
             ("Internal note", "bold $warning"),
-            (f" · {literal(who, single_line=True)} · {_clock(entry.created_at)} · not sent to the customer",
-             "$text-muted"),
+            (
+                f" · {literal(who, single_line=True)} · {_clock(entry.created_at)} · not sent to the customer",
+                "$text-muted",
+            ),
         )
-        lines = [Content.assemble(("▌ ", "$warning"), _with_mentions(literal(line)))
-                 for line in entry.text.splitlines() or [""]]
+        lines = [
+            Content.assemble(("▌ ", "$warning"), _with_mentions(literal(line)))
+            for line in entry.text.splitlines() or [""]
+        ]
         return [header, *lines]
-    return [Content.assemble(("── ", "$text-muted"), (_clock(entry.created_at) + " ", "$text-muted"),
-                             (literal(entry.text, single_line=True), "italic $text-muted"))]
+    return [
+        Content.assemble(
+            ("── ", "$text-muted"),
+            (_clock(entry.created_at) + " ", "$text-muted"),
+            (literal(entry.text, single_line=True), "italic $text-muted"),
+        )
+    ]
 
 
 def render_thread(transcript: Sequence[MessageRecord], timeline: Sequence[TimelineEntry] = ()) -> Content:
