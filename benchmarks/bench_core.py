@@ -134,7 +134,7 @@ class Loader:
             else:
                 # Through the table's types (UTC datetimes), in one transaction per batch.
                 async with self.store.write_engine.begin() as conn:
-                    await conn.execute(table.insert(), [dict(zip(columns, row)) for row in batch])
+                    await conn.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in batch])
         if self.pg is not None:
             await self.pg.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "

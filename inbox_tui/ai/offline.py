@@ -111,13 +111,13 @@ class OfflineAI:
 
     async def reply(self, context: BotContext) -> BotReply:
         transcript = list(context.transcript)
-        last_customer = max((i for i, l in enumerate(transcript) if l.author == "customer"), default=None)
+        last_customer = max((i for i, line in enumerate(transcript) if line.author == "customer"), default=None)
         if last_customer is None:
             return BotReply(text=fallback_line(context.language, context.fallback_message))
         question = transcript[last_customer].text
         # The line the customer answers: the last one not theirs. A teammate's word or
         # a handoff since the bot's offer means the offer is not what they answer.
-        previous = next((l for l in reversed(transcript[:last_customer]) if l.author != "customer"), None)
+        previous = next((line for line in reversed(transcript[:last_customer]) if line.author != "customer"), None)
         offered = (
             previous is not None
             and previous.author == "bot"

@@ -111,7 +111,8 @@ def knowledge_prompt(context: BotContext) -> str:
     )
     if not context.knowledge:
         return "Knowledge: nothing in the knowledge base matches the customer's last message.\n\n" + offer
-    return f"Knowledge (the passages that match the customer's last message):\n{passages_as_text(context.knowledge)}\n\n{offer}"
+    passages = passages_as_text(context.knowledge)
+    return f"Knowledge (the passages that match the customer's last message):\n{passages}\n\n{offer}"
 
 
 class OpenAIBackend:

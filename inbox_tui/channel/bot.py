@@ -172,12 +172,13 @@ class BotLoop:
             # (a yes or no may answer its offer of a teammate: that needs the thread).
             context = self._context([TranscriptLine(Author.CUSTOMER, "", line.text)], line.language)
         else:
-            context = await self._read_context(conversation_id, work.message_id)
-            if context is None:
+            read = await self._read_context(conversation_id, work.message_id)
+            if read is None:
                 if work.created_at is not None:
                     # Found by a sweep: settle it, or every sweep would find it again.
                     await owed_replies.settle(runtime.store, work.message_id)
                 return
+            context = read
         reply = await self._ask(context)
         if reply.escalates:
             await self._escalate(work, reply.escalate_reason)

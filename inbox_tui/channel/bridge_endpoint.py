@@ -69,7 +69,7 @@ class BridgeSession:
         self._overflowed = False
         self._agent_id: int | None = None
         self._token = ""
-        self._revocation_checks: set[asyncio.Task[None]] = set()
+        self._revocation_checks: set[asyncio.Task[bool]] = set()
 
     async def run(self) -> None:
         agent, last_seen = await self._authenticate()
@@ -146,7 +146,7 @@ class BridgeSession:
         if agent is None:
             await self._refuse(BridgeCode.UNAUTHORIZED, "unknown or missing token")
             return None, 0
-        self._agent_id, self._token = agent.id, frame.token
+        self._agent_id, self._token = agent.id, frame.token or ""
         return agent, frame.last_event_id or 0
 
     async def _head_for(self, last_seen: int) -> int | None:
@@ -212,7 +212,8 @@ class BridgeSession:
         if self._outbox.qsize() + len(batch) > MAX_OUTBOX:
             self._overflowed = True
             log.warning("a bridge client is too slow; closing it so it replays from its cursor")
-            asyncio.create_task(self.connection.close(CLOSE_TOO_SLOW, "too slow; reconnect"))
+            # Kept so the close is not collected before it runs.
+            self._closing = asyncio.create_task(self.connection.close(CLOSE_TOO_SLOW, "too slow; reconnect"))
             return
         for event in batch:
             self._outbox.put_nowait(event)

@@ -362,7 +362,8 @@ class CustomerSession:
         if self._outbox.qsize() >= MAX_OUTBOX:
             self._overflowed = True
             log.warning("customer socket of conversation %s is too slow; closing it", self.conversation_id)
-            asyncio.create_task(self.connection.close(1013, "too slow; resume with your token"))
+            # Kept so the close is not collected before it runs.
+            self._closing = asyncio.create_task(self.connection.close(1013, "too slow; resume with your token"))
             return
         self._outbox.put_nowait(event)
 

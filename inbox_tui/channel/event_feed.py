@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core import events
 from inbox_tui.core.events import NOTIFY_CHANNEL
-from inbox_tui.core.models import Event
+from inbox_tui.core.models import Event, table_of
 from inbox_tui.core.store import Store
 from inbox_tui.wire import bridge as wire
 from inbox_tui.wire.codec import encode
@@ -42,7 +42,7 @@ SQLITE_POLL_SECONDS = 0.05
 #: still reads at once.
 MIN_READ_INTERVAL_SECONDS = 0.005
 BATCH = 500
-_EVENTS = Event.__table__
+_EVENTS = table_of(Event)
 _SINCE = select(_EVENTS).where(_EVENTS.c.id > bindparam("after")).order_by(_EVENTS.c.id).limit(BATCH)
 LISTEN_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -187,7 +187,7 @@ class EventFeed:
             try:
                 connection = await asyncpg.connect(dsn)
                 lost = asyncio.Event()
-                connection.add_termination_listener(lambda _conn: lost.set())
+                connection.add_termination_listener(lambda _conn, lost=lost: lost.set())
                 await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
                 attempt = 0
                 self._listening.set()

@@ -163,7 +163,7 @@ class CustomerClient:
         if self._connection is None:
             raise ChatError("not_connected", "connect first")
         client_id = client_id or uuid.uuid4().hex
-        future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         self._acks[client_id] = future
         try:
             await self._connection.send(encode(SendMessage(text=text, client_id=client_id)), text=True)

@@ -28,6 +28,7 @@ from inbox_tui.core.models import (
     OwedReply,
     Ticket,
     TicketStatus,
+    table_of,
     ticket_is_open,
 )
 from inbox_tui.core.records import ConversationRow, MessageRecord
@@ -199,10 +200,10 @@ class StoredMessage:
     created: bool  # False when the client id was seen before (a resend)
 
 
-_CONVERSATIONS = Conversation.__table__
-_CONTACTS = Contact.__table__
-_MESSAGES = Message.__table__
-_TICKETS = Ticket.__table__
+_CONVERSATIONS = table_of(Conversation)
+_CONTACTS = table_of(Contact)
+_MESSAGES = table_of(Message)
+_TICKETS = table_of(Ticket)
 
 # The hot path (every customer message and bot reply) is written in SQLAlchemy Core, with
 # statements built once: each statement is a hop through the driver, and ORM objects
@@ -274,7 +275,7 @@ _LOCK_FOR_BOT = (
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .with_for_update(key_share=True)
 )
-_OWED = OwedReply.__table__
+_OWED = table_of(OwedReply)
 _INSERT_OWED = insert(_OWED)
 _SETTLE_OWED = delete(_OWED).where(_OWED.c.message_id == bindparam("message_id")).returning(_OWED.c.epoch)
 _SETTLE_CONVERSATION = delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id"))
@@ -297,7 +298,7 @@ def _insert_message(
     agent_id: int | None = None,
     delivered: bool = False,
 ) -> int:
-    return connection.execute(
+    message_id: int = connection.execute(
         _INSERT_MESSAGE,
         {
             "conversation_id": conversation_id,
@@ -310,6 +311,7 @@ def _insert_message(
             "delivered_at": now if delivered else None,
         },
     ).scalar_one()
+    return message_id
 
 
 def append_message_sync(

@@ -18,7 +18,7 @@ from sqlalchemy import String, cast, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inbox_tui.core.models import Event
+from inbox_tui.core.models import Event, table_of
 
 NOTIFY_CHANNEL = "inbox_events"
 _PG_EVENT_ORDER_LOCK = 73_110_002
@@ -64,7 +64,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     }
 
 
-_EVENTS = Event.__table__
+_EVENTS = table_of(Event)
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 _TAKE_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 # PostgreSQL: the last event's INSERT also sends the NOTIFY (one round trip, not two);
@@ -109,7 +109,7 @@ def append_sync(connection: Connection, now: datetime, *events: PendingEvent) ->
                     "payload": e.payload or {},
                     "created_at": now,
                 },
-            ).first()[0]
+            ).scalar_one()
         )
     return ids
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from enum import StrEnum
 from enum import nonmember as _nonmember
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     Time,
     TypeDecorator,
@@ -64,6 +65,11 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The model's table, typed as one (``__table__`` is typed as any FROM clause)."""
+    return cast(Table, model.__table__)
 
 
 class ConversationStatus(StrEnum):

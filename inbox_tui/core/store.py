@@ -44,7 +44,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine
@@ -54,7 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from inbox_tui.core.database_url import parse_database_url
 
 Clock = Callable[[], datetime]
-P = ParamSpec("P")
+Ts = TypeVarTuple("Ts")
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -208,7 +208,7 @@ class Store:
             self._write_lock, self._write_lock_loop = asyncio.Lock(), loop
         return self._write_lock
 
-    async def run_write(self, work: Callable[Concatenate[Connection, P], T], *args: P.args) -> T:
+    async def run_write(self, work: Callable[[Connection, *Ts], T], *args: *Ts) -> T:
         """``work(connection, *args)``, synchronous SQLAlchemy Core, as one write
         transaction: committed on success, rolled back on any error (see module doc)."""
         if not self.is_sqlite:
@@ -252,14 +252,14 @@ class Store:
                 continue
             if any(ok for ok, _ in outcomes):
                 self._committed()
-            for (_, _, future), (ok, value) in zip(group, outcomes):
+            for (_, _, future), (ok, value) in zip(group, outcomes, strict=True):
                 if not future.done():
                     if ok:
                         future.set_result(value)
                     else:
                         future.set_exception(value)
 
-    async def run_read(self, work: Callable[Concatenate[Connection, P], T], *args: P.args) -> T:
+    async def run_read(self, work: Callable[[Connection, *Ts], T], *args: *Ts) -> T:
         """``work(connection, *args)`` in one read transaction."""
         if not self.is_sqlite:
             async with self.read() as session:

@@ -208,9 +208,12 @@ class InboxApp(App[None]):
         self.workers.cancel_all()
         if not await _within(self.workers.wait_for_complete(), WORKERS_STOP_SECONDS):
             log.warning("workers still running %.0f s after their cancel; quitting anyway", WORKERS_STOP_SECONDS)
-        if self._owns_runtime and self.runtime is not None:
-            if not await _within(self.runtime.close(), STORE_CLOSE_SECONDS):
-                log.warning("closing the store took too long; leaving it to the process exit")
+        if (
+            self._owns_runtime
+            and self.runtime is not None
+            and not await _within(self.runtime.close(), STORE_CLOSE_SECONDS)
+        ):
+            log.warning("closing the store took too long; leaving it to the process exit")
 
 
 async def _within(work: Coroutine[Any, Any, Any], seconds: float) -> bool:

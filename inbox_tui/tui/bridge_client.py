@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -35,7 +35,7 @@ from inbox_tui.wire.codec import WireError, encode
 CLOSE_TIMEOUT_SECONDS = 1.0
 
 
-class BridgeState(str, Enum):
+class BridgeState(StrEnum):
     OFF = "off"  # not signed in, or switched off
     CONNECTING = "connecting"
     CONNECTED = "connected"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 
+from textual.notifications import SeverityLevel
+
 from inbox_tui.core import team as core_team
 from inbox_tui.core.escalation import escalate
 from inbox_tui.core.models import TicketSource
@@ -27,7 +29,7 @@ async def take_over(runtime: Runtime, me: AgentRef, conversation_id: int) -> tup
     )
     if result.created:
         toast = f"Ticket #{result.ticket_id} is on you. AI replies paused for this conversation."
-        severity = "information"
+        severity: SeverityLevel = "information"
     else:  # lost the race: say who has it, and show it
         toast = literal(result.holder_text, single_line=True) + " Showing it."
         severity = "warning"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from inbox_tui.core.agents import AgentStatus
 from inbox_tui.core.records import AgentRef, ConversationRow, MessageRecord, TicketDetail
@@ -108,7 +109,7 @@ class FlowDone(Message):
     """A flow changed the store (or was refused): say so and refresh what it touched."""
 
     toast: str | None = None
-    severity: str = "information"
+    severity: SeverityLevel = "information"
     ticket_id: int | None = None  # reload the detail if it shows this ticket
     reload_detail: bool = False  # reload whatever the detail shows
     tickets_changed: bool = True  # the ticket lists and counts may have changed

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from textual.theme import Theme
 
@@ -66,7 +67,7 @@ def parse_theme(path: Path) -> Theme:
     variables = data.get("variables", {})
     if not isinstance(variables, dict):
         raise ValueError("[variables] must be a table")
-    colours = {key: str(data[key]) for key in COLOUR_FIELDS if key in data}
+    colours: dict[str, Any] = {key: str(data[key]) for key in COLOUR_FIELDS if key in data}
     try:
         theme = Theme(
             name=name.strip(),

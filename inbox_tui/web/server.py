@@ -427,7 +427,7 @@ class InboxWebServer:
                     await sign_in.forget_expired(self.store)
             except asyncio.CancelledError:
                 raise
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - the check runs again next round; it must not die
                 log.warning("checking web sessions failed: %s", error)
 
     async def check_sessions_once(self) -> None:

@@ -143,9 +143,9 @@ async def test_offline_bot_answers_from_knowledge_and_escalates_human_requests(s
     results = await asyncio.gather(
         *(customer(lang, text) for lang, text in HUMAN_REQUESTS.items()), customer("es-2", "¿Cuánto tarda el envío?")
     )
-    for (outcome, thread), language in zip(results[:5], HUMAN_REQUESTS):
+    for (outcome, thread), language in zip(results[:5], HUMAN_REQUESTS, strict=True):
         assert outcome == "human", language
-        handoff = [m for m in thread if m["author"] == "system"][0]["text"]
+        handoff = next(m for m in thread if m["author"] == "system")["text"]
         assert handoff == channel.runtime.settings.bot.handoff_translations[language]
     assert "2 business days" in results[5][0]
     await channel.server.wait_idle()

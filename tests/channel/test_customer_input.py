@@ -75,7 +75,7 @@ async def test_resume_needs_the_right_token(start_channel) -> None:
     # The owner resumes with the token and sees the whole thread.
     again = CustomerClient(channel.url, conversation_id=conversation_id, token=token)
     welcome = await again.connect()
-    assert [m["text"] for m in welcome["history"]][0] == "my secret order number is 4411"
+    assert welcome["history"][0]["text"] == "my secret order number is 4411"
     await again.close()
     assert await _count(channel.store, Conversation) == 1
 
@@ -144,7 +144,7 @@ async def test_flood_is_rate_limited(start_channel) -> None:
         assert json.loads(await ws.recv())["type"] == "welcome"
         for n in range(60):
             await ws.send(json.dumps({"type": "message", "text": f"spam {n}", "client_id": f"s{n}"}))
-        for n in range(30):
+        for _ in range(30):
             await ws.send(json.dumps({"type": "typing"}))  # not a message: reported once a second
         frames = []
         with pytest.raises((asyncio.TimeoutError, TimeoutError)):

@@ -63,7 +63,7 @@ async def test_bridge_refuses_wrong_or_missing_tokens(start_channel, monkeypatch
 @both_backends
 async def test_bridge_resumes_from_the_last_id_without_gaps_or_repeats(start_channel) -> None:
     channel = await start_channel()
-    ana, token = await add_agent(channel.store, "ana", "Ana")
+    _ana, token = await add_agent(channel.store, "ana", "Ana")
     bridge = await BridgeClient.open(channel.url, token)
     async with CustomerClient(channel.url, customer={"id": "c1", "locale": "en"}) as chat:
         await chat.send("opening hours?")

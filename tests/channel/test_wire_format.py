@@ -128,7 +128,8 @@ def test_a_string_that_only_looks_deep_is_not_refused() -> None:
 def test_the_wire_package_is_a_leaf_every_layer_may_import() -> None:
     code = (
         "import json, sys, inbox_tui.wire, inbox_tui.wire.schema; "
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('inbox_tui') or m in ('textual', 'sqlalchemy'))))"
+        "print(json.dumps(sorted(m for m in sys.modules "
+        "if m.startswith('inbox_tui') or m in ('textual', 'sqlalchemy'))))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=60).stdout
     modules = json.loads(loaded)

@@ -61,7 +61,7 @@ async def running(app, *, size=(120, 40), ticket_of: Inbox | None = None):  # ty
 
 async def test_startup_lists_live_conversations_newest_first_with_counts(inbox: Inbox) -> None:
     app = inbox.app()
-    async with running(app) as pilot:
+    async with running(app):
         rows = app.inbox.query_one("#rows", RowList)
         assert rows.row_count == 3
         # Priya wrote last; Jonas first (seed order), and neither Maria nor Sam (tickets) is listed.
@@ -183,7 +183,7 @@ async def test_tab_from_the_thread_reaches_the_composer_before_the_buttons(inbox
 
 async def test_at_60x20_the_ticket_shows_transcript_lines_and_every_view(inbox: Inbox) -> None:
     app = inbox.app()
-    async with running(app, size=(60, 20), ticket_of=inbox) as pilot:
+    async with running(app, size=(60, 20), ticket_of=inbox):
         thread = app.inbox.query_one("#ticket-thread")
         assert thread.scrollable_content_region.height >= 2
         strip = screen_text(app).splitlines()[0]
@@ -536,7 +536,7 @@ async def test_a_click_on_a_row_selects_it(inbox: Inbox) -> None:
 async def test_views_helper_counts_match_the_store(inbox: Inbox) -> None:
     """The sidebar shows what the core counts (a guard against a stale sidebar)."""
     app = inbox.app()
-    async with running(app) as pilot:
+    async with running(app):
         store = inbox.store()
         try:
             async with store.read() as session:

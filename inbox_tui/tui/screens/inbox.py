@@ -385,7 +385,7 @@ class InboxScreen(Screen[None]):
             self.notify(
                 message.toast,
                 severity=message.severity,
-                markup=False,  # type: ignore[arg-type]
+                markup=False,
                 timeout=10 if message.severity == "error" else 8,
             )
         if message.availability is not None:

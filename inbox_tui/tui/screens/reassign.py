@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -37,10 +38,12 @@ def teammate_prompt(row: AgentStatus, current_assignee_id: int | None) -> Conten
 
 
 class ReassignScreen(ModalScreen[ReassignChoice | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="reassign.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="reassign.cancel")]
     DEFAULT_CSS = """
     ReassignScreen { align: center middle; }
-    ReassignScreen > Vertical { width: 76; max-width: 95%; height: auto; max-height: 80%; border: thick $primary; background: $surface; }
+    ReassignScreen > Vertical {
+        width: 76; max-width: 95%; height: auto; max-height: 80%; border: thick $primary; background: $surface;
+    }
     ReassignScreen OptionList { height: auto; max-height: 20; border: none; }
     """
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import events, on, work
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
@@ -61,7 +61,7 @@ class ComposerInput(TextArea):
 
 
 class Composer(Vertical):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+j,ctrl+enter", "send", "Send", id="composer.send", priority=False),
         Binding("ctrl+n", "toggle_mode", "Reply/note", id="composer.toggle_mode"),
         Binding("ctrl+g", "ai('draft')", "AI draft", id="composer.ai_draft"),

@@ -29,7 +29,7 @@ from inbox_tui.tui.targets import ConversationTarget, DetailTarget, TicketTarget
 from inbox_tui.tui.widgets.composer import Composer
 from inbox_tui.tui.widgets.thread_view import ThreadView, render_thread
 
-STATE_LABEL = {
+STATE_LABEL: dict[str, str] = {
     TicketStatus.ON_YOU: "needs a reply",
     TicketStatus.WAITING_ON_CUSTOMER: "waiting on the customer",
     TicketStatus.CLOSED: "closed",

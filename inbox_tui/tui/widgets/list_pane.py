@@ -7,10 +7,10 @@ The filter sits inside the list's border, so the list keeps its title and its wi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on, work
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.reactive import var
 from textual.widgets import Input
@@ -43,7 +43,9 @@ def row_key(target: DetailTarget) -> str:
 
 
 class FilterInput(Input):
-    BINDINGS = [Binding("escape", "close", "Clear the filter", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Clear the filter", show=False, id="list.close_filter")
+    ]
 
     def action_close(self) -> None:
         pane = self.parent

@@ -11,13 +11,13 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
@@ -44,12 +44,14 @@ class RowSpec(Generic[R]):
 class RowList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     RowList { height: 1fr; overflow-x: hidden; }
-    RowList > .row-list--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
+    RowList > .row-list--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
+    }
     RowList:blur > .row-list--cursor { background: $block-cursor-blurred-background; text-style: none; }
     RowList > .row-list--empty { color: $text-muted; text-style: italic; }
     """
-    COMPONENT_CLASSES = {"row-list--cursor", "row-list--empty"}
-    BINDINGS = [
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"row-list--cursor", "row-list--empty"}
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "cursor_down", "Down", show=False, id="list.down"),
         Binding("up,k", "cursor_up", "Up", show=False, id="list.up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="list.page_down"),

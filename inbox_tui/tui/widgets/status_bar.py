@@ -71,7 +71,7 @@ class StatusBar(OneLine):
     ai_label: var[str] = var("…", init=False)
 
     def __init__(self, *, clock: Clock = utc_now, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.clock = clock
 
     def on_mount(self) -> None:

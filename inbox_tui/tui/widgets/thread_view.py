@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
@@ -120,7 +122,10 @@ class ThreadView(VerticalScroll, can_focus=True):
     ThreadView { height: 1fr; padding: 0 1; }
     ThreadView > Static { width: 1fr; }
     """
-    BINDINGS = [("j", "scroll_down", "Down"), ("k", "scroll_up", "Up")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "scroll_down", "Down", id="thread.down"),
+        Binding("k", "scroll_up", "Up", id="thread.up"),
+    ]
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(Content(""), id="thread-text")
