@@ -144,11 +144,11 @@ def test_readme_walkthrough_take_over_reply_and_hand_back(tmp_path: Path) -> Non
         wait_for(lambda text: "Noah Williams" in text and "Conversations · 1" in text, 20.0, session)
         keys("t")
         # The timeline line, or (when a demo toast covers the thread's last lines) the
-        # ticket opened in On you.
+        # ticket's header (held by Ana) at the top of the detail.
         wait_for(
             lambda text: (
                 re.search(r"Taken over by\s+Ana Silva", text) is not None
-                or ("On you · " in text and "Noah Williams" in text)
+                or "On you · needs a reply · Noah Williams" in text
             ),
             20.0,
             session,
