@@ -73,6 +73,10 @@ class HeldQuery:
     def release(self) -> None:
         self._release.set()
 
+    @property
+    def released(self) -> bool:
+        return self._release.is_set()
+
 
 @pytest.mark.parametrize("pane", ["detail", "list", "counts"])
 async def test_newer_loads_never_cut_a_read_in_flight(
@@ -110,4 +114,36 @@ async def test_newer_loads_never_cut_a_read_in_flight(
     finally:
         held.release()
     gc.collect()
+    assert cut_reads(caplog.records) == []
+
+
+async def test_quitting_with_a_read_in_flight_lets_it_end_before_the_store_closes(
+    inbox: Inbox, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.WARNING)
+    held = HeldQuery()
+    app = inbox.app()
+    closed_while_held: list[bool] = []
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await app.ready.wait()
+            await pilot.pause()
+            monkeypatch.setattr(views, "counts", held.wrap(views.counts))
+            app.inbox._refresh_counts()
+            await wait_until(pilot, held.inside.is_set, what="a read held inside its query")
+            runtime = app.runtime
+            close = runtime.close
+
+            async def close_after_the_read() -> None:
+                closed_while_held.append(not held.released)
+                await close()
+
+            monkeypatch.setattr(runtime, "close", close_after_the_read)
+            # The read ends a moment after quitting began (from the database's thread).
+            threading.Timer(0.3, held.release).start()
+            app.exit()
+    finally:
+        held.release()
+    gc.collect()
+    assert closed_while_held == [False], "the store closed under a read still running"
     assert cut_reads(caplog.records) == []

@@ -533,7 +533,7 @@ class InboxScreen(Screen[None]):
             self._events_waiting.clear()
             batch, self._pending_events = self._pending_events, []
             try:
-                loaded = await self._load_batch(batch)
+                loaded = await reads.whole(self._load_batch(batch))  # not cut off at quit (see ``reads``)
             except Exception:
                 log.exception("applying events failed")
                 continue
