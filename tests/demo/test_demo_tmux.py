@@ -165,5 +165,13 @@ def test_readme_walkthrough_take_over_reply_and_hand_back(tmp_path: Path) -> Non
         wait_for(lambda text: count(text, "Closed") >= 1, 20.0, session)
         keys("6")  # the closed ticket: the customer's goodbye, and the bot answers again
         wait_for(lambda text: "Noah" in text and "Enjoy the ride" in text, 30.0, session)
+        keys("q")
+        deadline = time.monotonic() + 15
+        while (tmp_path / "data" / "demo-server.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        # A store read cut off half-way leaves these in the log (tests/tui/test_reads_never_cut.py).
+        log = (tmp_path / "data" / "demo.log").read_text(encoding="utf-8")
+        for sign in ("Task was destroyed but it is pending", "CancelledError", "Exception during reset"):
+            assert sign not in log, f"demo.log has {sign!r}:\n{log[-4000:]}"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
