@@ -328,3 +328,8 @@ def spans_of(snippet: str) -> tuple[tuple[str, bool], ...]:
         if rest:
             spans.append((rest.replace(MARK_END, ""), False))
     return tuple(spans)
+
+
+async def channels(session: AsyncSession) -> list[str]:
+    """The channels conversations came from, for the channel filter."""
+    return sorted(await session.scalars(select(Conversation.channel).distinct()))

@@ -30,6 +30,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Toggle my availability (available / away)", "toggle_availability", "Assignment skips you when away"),
     ("Team: availability, capacity and shifts", "team", "See the team; change your own capacity and shifts"),
     ("Filter the list", "filter", "Type to narrow the list"),
+    ("Search everything", "search", "Messages, notes, customers and tickets (s)"),
     ("Show all keys", "help", "The help screen"),
     ("Quit", "quit", "Leave the inbox"),
 )

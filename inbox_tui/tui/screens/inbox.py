@@ -54,6 +54,7 @@ from inbox_tui.tui.messages import (
 )
 from inbox_tui.tui.safe_text import literal
 from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
+from inbox_tui.tui.screens.search import SearchChoice, SearchScreen
 from inbox_tui.tui.targets import ConversationTarget, DetailTarget, TicketTarget, target_of
 from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
 from inbox_tui.tui.widgets.detail import DetailPane
@@ -104,6 +105,7 @@ class InboxScreen(Screen[None]):
             for number, view in enumerate(VIEW_ORDER, 1)
         ),
         Binding("slash", "filter", "Filter", id="list.filter"),
+        Binding("s", "search", "Search", show=False, id="list.search"),
         Binding("t", "take_over", "Take over", id="ticket.take_over"),
         Binding("r", "compose('reply')", "Reply", id="composer.reply"),
         Binding("n", "compose('note')", "Note", id="composer.note"),
@@ -412,6 +414,26 @@ class InboxScreen(Screen[None]):
 
     def action_filter(self) -> None:
         self.list_pane.open_filter()
+
+    def action_search(self) -> None:
+        self._search()
+
+    @work(exit_on_error=False, group="search-screen", exclusive=True)
+    async def _search(self) -> None:
+        app = self.inbox_app
+        runtime = await app.open_runtime()
+        screen = SearchScreen(runtime.store, self.team, app.clock, cursor_blink=app.cursor_blink)
+        choice: SearchChoice | None = await app.push_screen_wait(screen)
+        if choice is None:
+            return
+        # Shown in the detail pane, at the matching message; the list stays as it was.
+        if choice.ticket_id is not None:
+            self._focus_ticket = choice.ticket_id
+            self.detail.show_at_message(TicketTarget(choice.ticket_id), choice.message_id)
+        else:
+            self.detail.show_at_message(ConversationTarget(choice.conversation_id), choice.message_id)
+            self.detail.query_one("#conversation-thread", ThreadView).focus()
+        self.refresh_bindings()
 
     def action_back_to_list(self) -> None:
         """Esc: back to the list; from the list with a filter open, close the filter."""
