@@ -446,7 +446,7 @@ async def measure(store: Store, filled: Filled, claims: int, view_samples: int, 
         report(f"{name} (all rows)", whole, None)
 
     # Each word of these is in about 1 of 13 messages (77,000 of a million): the engine
-    # finds every match, and ranks the newest 500 of each kind.
+    # finds every match, and ranks the newest 200 of each kind.
     print("  search (the 50 best hits, with snippets):", flush=True)
     for name, query in (("one word", "delivered"), ("three words", "charged twice order")):
         found = await timed(view_samples, lambda i, q=query: in_read(lambda s: search.search(s, q)), warm=3)

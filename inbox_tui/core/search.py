@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inbox_tui.core.models import Agent, Contact, Conversation, Ticket, UTCDateTime
 from inbox_tui.core.search_schema import PG_CONFIG, SEARCHED_BY_TABLE, SearchedTable
 
-CANDIDATES = 500
+CANDIDATES = 200
 LIMIT = 50
 # Private-use characters mark the match in a snippet: the snippet is plain text that is
 # split into spans here, never markup, so customer text cannot style or inject anything.
@@ -181,9 +181,7 @@ def _candidates_sql(source: _Source, dialect: str, filter_sql: str) -> str:
     if dialect == "sqlite":
         return (
             f"SELECT * FROM (SELECT '{source.kind}' AS kind, src.id AS ref_id, c.id AS conversation_id, "
-            f"t.id AS ticket_id, {source.created} AS created_at, -bm25({s.fts}{source.sqlite_score}) AS score, "
-            # Cut here, in the one pass over the matches: a second MATCH per hit costs more.
-            f"snippet({s.fts}, -1, :start, :end, '…', {SNIPPET_WORDS}) AS snippet "
+            f"t.id AS ticket_id, {source.created} AS created_at, -bm25({s.fts}{source.sqlite_score}) AS score "
             f"FROM {s.fts} JOIN {s.table} src ON src.id = {s.fts}.rowid {joins} "
             f"WHERE {s.fts} MATCH :match{where} ORDER BY {s.fts}.rowid DESC LIMIT :candidates)"
         )
@@ -222,16 +220,10 @@ async def search(
         if name in params:
             statement = statement.bindparams(bindparam(name, type_=UTCDateTime()))
     params |= {"candidates": CANDIDATES, "limit": limit}
-    if dialect == "sqlite":
-        params |= {"match": fts5_query(query), "start": MARK_START, "end": MARK_END}
-    else:
-        params |= {"query": query}
+    params |= {"match": fts5_query(query)} if dialect == "sqlite" else {"query": query}
     rows = (await session.execute(statement, params)).all()
-    snippets = (
-        {(row.kind, row.ref_id): row.snippet for row in rows}
-        if dialect == "sqlite"
-        else await _pg_snippets(session, [(HitKind(row.kind), row.ref_id) for row in rows], query)
-    )
+    found = [(HitKind(row.kind), row.ref_id) for row in rows]
+    snippets = await (_sqlite_snippets if dialect == "sqlite" else _pg_snippets)(session, found, query)
     hits = [
         SearchHit(
             kind=HitKind(row.kind),
@@ -245,6 +237,27 @@ async def search(
         for row in rows
     ]
     return await _described(session, hits)
+
+
+async def _sqlite_snippets(
+    session: AsyncSession, hits: list[tuple[HitKind, int]], query: str
+) -> dict[tuple[str, int], str]:
+    """FTS5's snippets for the hits only, one query per kind. The rowid range keeps FTS5
+    to the hits' stretch of the index; ``+rowid IN`` is a plain filter (as an index
+    constraint, SQLite would run one MATCH per id, each far slower)."""
+    snippets: dict[tuple[str, int], str] = {}
+    for kind in {kind for kind, _ in hits}:
+        fts = _SOURCE_BY_KIND[kind].searched.fts
+        ids = sorted(ref_id for hit_kind, ref_id in hits if hit_kind is kind)
+        wanted = ", ".join(str(int(ref_id)) for ref_id in ids)
+        sql = (
+            f"SELECT rowid AS id, snippet({fts}, -1, :start, :end, '…', {SNIPPET_WORDS}) AS snippet FROM {fts} "
+            f"WHERE {fts} MATCH :match AND rowid BETWEEN :low AND :high AND +rowid IN ({wanted})"
+        )
+        params = {"start": MARK_START, "end": MARK_END, "match": fts5_query(query), "low": ids[0], "high": ids[-1]}
+        for row in await session.execute(text(sql), params):
+            snippets[(kind.value, row.id)] = row.snippet
+    return snippets
 
 
 async def _pg_snippets(
