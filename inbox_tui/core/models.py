@@ -89,12 +89,15 @@ class Author(StrEnum):
 
 
 class TicketStatus(StrEnum):
-    ON_YOU = "on_you"
-    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    ON_YOU = "on_you"  # open: the team owes the customer a reply
+    WAITING_ON_CUSTOMER = "waiting_on_customer"  # pending
+    SNOOZED = "snoozed"  # until ``snoozed_until``, or (none) until the customer writes
     CLOSED = "closed"
 
-    OPEN = _nonmember(("on_you", "waiting_on_customer"))
-    LABELS = _nonmember({"on_you": "On you", "waiting_on_customer": "Waiting on customer", "closed": "Closed"})
+    OPEN = _nonmember(("on_you", "waiting_on_customer", "snoozed"))
+    LABELS = _nonmember(
+        {"on_you": "On you", "waiting_on_customer": "Waiting on customer", "snoozed": "Snoozed", "closed": "Closed"}
+    )
 
 
 class SummaryState(StrEnum):
@@ -311,6 +314,8 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A snoozed ticket wakes (back to on_you) at this time; empty: when the customer writes.
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     conversation: Mapped[Conversation] = relationship()
     contact: Mapped[Contact] = relationship()

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.engine import Connection
 
 from inbox_tui.core import escalation, search, tickets
 from inbox_tui.core.migrate import alembic_config, upgrade
-from inbox_tui.core.models import Ticket, TicketStatus
+from inbox_tui.core.models import Ticket, TicketStatus, UTCDateTime
 from inbox_tui.core.search import HitKind, SearchFilters, StatusFilter
 from inbox_tui.core.search_schema import sqlite_triggers
 from inbox_tui.core.store import Store
@@ -243,10 +243,26 @@ async def test_the_migration_indexes_an_existing_database(backend: str, tmp_path
     store = Store(url)
     try:
         await upgrade(store, "0003_agent_credentials")
-        alice = await add_teammate(store, "alice")
         started = await new_conversation(store, "c-1", name="Zoe Quill", first_message="my Stripe receipt")
-        claimed = await escalation.escalate(store, started.conversation.id, source="takeover", actor_id=alice.id)
-        await tickets.add_note(store, claimed.ticket_id, alice.id, "escalate to billing")
+        # Rows as that schema had them (the models describe the newer one).
+        now = store.now()
+        async with store.write() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO tickets (id, type, conversation_id, contact_id, channel, subject, summary, "
+                    "summary_state, status, source, handoff_pending, created_at, updated_at) "
+                    "VALUES (1, 'live_chat', :c, :k, 'web', 'Receipt', '', 'ready', 'on_you', 'takeover', "
+                    ":no, :now, :now)"
+                ).bindparams(bindparam("now", type_=UTCDateTime())),
+                {"c": started.conversation.id, "k": started.conversation.contact_id, "now": now, "no": False},
+            )
+            await session.execute(
+                text(
+                    "INSERT INTO timeline_events (ticket_id, kind, code, text, created_at) "
+                    "VALUES (1, 'note', 'note', 'escalate to billing', :now)"
+                ).bindparams(bindparam("now", type_=UTCDateTime())),
+                {"now": now},
+            )
 
         await upgrade(store)
 

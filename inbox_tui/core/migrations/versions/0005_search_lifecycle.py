@@ -1,4 +1,5 @@
-"""search and lifecycle: full-text search over messages, notes, contacts and tickets
+"""search and lifecycle: full-text search over messages, notes, contacts and tickets;
+the snooze time of a ticket
 
 SQLite: FTS5 external-content tables kept in step by triggers; PostgreSQL: generated
 tsvector columns with GIN indexes. Both index the rows already in the database.
@@ -9,8 +10,10 @@ Create Date: 2026-12-01 23:30:00
 """
 from typing import Sequence, Union
 
+import sqlalchemy as sa
 from alembic import op
 
+import inbox_tui.core.models
 from inbox_tui.core import search_schema
 
 revision: str = "0005_search_lifecycle"
@@ -25,6 +28,8 @@ def _run(statements: list[str]) -> None:
 
 
 def upgrade() -> None:
+    # A plain ADD COLUMN on SQLite too: rebuilding the table would drop its search triggers.
+    op.add_column("tickets", sa.Column("snoozed_until", inbox_tui.core.models.UTCDateTime(timezone=True), nullable=True))
     if op.get_bind().dialect.name == "sqlite":
         _run(search_schema.sqlite_statements())
     else:
@@ -36,3 +41,5 @@ def downgrade() -> None:
         _run(search_schema.sqlite_drop_statements())
     else:
         _run(search_schema.postgresql_drop_statements())
+    # Not a batch rebuild: tickets is referenced by foreign keys (SQLite >= 3.35 drops columns).
+    op.execute("ALTER TABLE tickets DROP COLUMN snoozed_until")
