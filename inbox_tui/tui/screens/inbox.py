@@ -33,12 +33,12 @@ from inbox_tui.core import events as core_events
 from inbox_tui.core import views
 from inbox_tui.core.conversations import get_conversation
 from inbox_tui.core.escalation import finish_escalation
-from inbox_tui.core.models import Availability, ConversationStatus
+from inbox_tui.core.models import Availability, ConversationStatus, TicketStatus
 from inbox_tui.core.records import AgentRef, ConversationRow, TicketRow
 from inbox_tui.core.store import StoreError
 from inbox_tui.core.views import View
 from inbox_tui.settings import secret
-from inbox_tui.tui import flows
+from inbox_tui.tui import flows, lifecycle_flows
 from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
 from inbox_tui.tui.drafts import DraftStore
 from inbox_tui.tui.live_updates import EventArrived, LiveEvent, merge_events, moved_row
@@ -53,6 +53,7 @@ from inbox_tui.tui.messages import (
     MessagesShown,
 )
 from inbox_tui.tui.safe_text import literal
+from inbox_tui.tui.screens.lifecycle import ReopenChoice, ReopenScreen, SnoozeChoice, SnoozeScreen
 from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
 from inbox_tui.tui.screens.search import SearchChoice, SearchScreen
 from inbox_tui.tui.targets import ConversationTarget, DetailTarget, TicketTarget, target_of
@@ -87,9 +88,13 @@ def not_signed_in_text(handle: str | None) -> str:
 
 
 # Actions that need a teammate signed in, and what they need shown in the detail pane.
-NEEDS_ME = frozenset({"take_over", "compose", "allow_ai", "reassign", "toggle_availability", "ai"})
+LIFECYCLE_ACTIONS = frozenset({"pending", "snooze", "close_paused"})
+NEEDS_ME = frozenset(
+    {"take_over", "compose", "allow_ai", "reassign", "toggle_availability", "ai"} | LIFECYCLE_ACTIONS | {"reopen"}
+)
 NEEDS_LIVE_CONVERSATION = frozenset({"take_over"})
-NEEDS_OPEN_TICKET = frozenset({"compose", "allow_ai", "reassign", "ai"})
+NEEDS_OPEN_TICKET = frozenset({"compose", "allow_ai", "reassign", "ai"} | LIFECYCLE_ACTIONS)
+NEEDS_CLOSED_TICKET = frozenset({"reopen"})
 NEEDS_PREVIOUS_TICKETS = frozenset({"previous_tickets"})
 
 
@@ -111,6 +116,10 @@ class InboxScreen(Screen[None]):
         Binding("n", "compose('note')", "Note", id="composer.note"),
         Binding("a", "allow_ai", "Allow AI", id="ticket.allow_ai"),
         Binding("R", "reassign", "Reassign", id="ticket.reassign"),
+        Binding("P", "pending", "Pending", show=False, id="ticket.pending"),
+        Binding("z", "snooze", "Snooze", show=False, id="ticket.snooze"),
+        Binding("C", "close_paused", "Close, AI paused", show=False, id="ticket.close_paused"),
+        Binding("o", "reopen", "Reopen", id="ticket.reopen"),
         Binding("p", "previous_tickets", "Previous tickets", show=False, id="ticket.previous"),
         Binding("v", "toggle_availability", "Away/available", show=False, id="me.availability"),
         Binding("escape", "back_to_list", "Back to the list", show=False, id="app.back"),
@@ -352,6 +361,10 @@ class InboxScreen(Screen[None]):
                 return False
         if action in NEEDS_OPEN_TICKET and (detail is None or detail.open_ticket is None):
             return False
+        if action in NEEDS_CLOSED_TICKET:
+            shown = detail.shown_ticket if detail else None
+            if shown is None or shown.ticket.status != TicketStatus.CLOSED:
+                return False
         if action in NEEDS_PREVIOUS_TICKETS:
             ticket = detail.shown_ticket if detail else None
             if ticket is None or not ticket.previous_tickets:
@@ -505,6 +518,46 @@ class InboxScreen(Screen[None]):
         choice: ReassignChoice | None = await self.app.push_screen_wait(ReassignScreen(ticket_id, team, current))
         if choice is not None:
             self.run_flow("Reassign", flows.reassign_ticket(runtime, self.me, ticket_id, choice.agent_id))
+
+    # ----- the lifecycle: pending, snooze, close keeping the AI paused, reopen -------
+
+    async def action_pending(self) -> None:
+        ticket = self.detail.open_ticket
+        if ticket is not None and self.me is not None:
+            runtime = await self.inbox_app.open_runtime()
+            self.run_flow("Pending", lifecycle_flows.set_pending(runtime, self.me, ticket.ticket.id))
+
+    async def action_close_paused(self) -> None:
+        ticket = self.detail.open_ticket
+        if ticket is not None and self.me is not None:
+            runtime = await self.inbox_app.open_runtime()
+            self.run_flow("Close", lifecycle_flows.close_keeping_ai_paused(runtime, self.me, ticket.ticket.id))
+
+    def action_snooze(self) -> None:
+        ticket = self.detail.open_ticket
+        if ticket is not None:
+            self._pick_snooze(ticket.ticket.id)
+
+    @work(exit_on_error=False, group="flow")
+    async def _pick_snooze(self, ticket_id: int) -> None:
+        choice: SnoozeChoice | None = await self.app.push_screen_wait(SnoozeScreen(ticket_id))
+        if choice is not None and self.me is not None:
+            runtime = await self.inbox_app.open_runtime()
+            until = runtime.store.now() + choice.duration if choice.duration is not None else None
+            self.run_flow("Snooze", lifecycle_flows.snooze(runtime, self.me, ticket_id, until))
+
+    def action_reopen(self) -> None:
+        ticket = self.detail.shown_ticket
+        if ticket is not None and ticket.ticket.status == TicketStatus.CLOSED:
+            self._ask_reopen(ticket.ticket.id)
+
+    @work(exit_on_error=False, group="flow")
+    async def _ask_reopen(self, ticket_id: int) -> None:
+        screen = ReopenScreen(ticket_id, cursor_blink=self.inbox_app.cursor_blink)
+        choice: ReopenChoice | None = await self.app.push_screen_wait(screen)
+        if choice is not None and self.me is not None:
+            runtime = await self.inbox_app.open_runtime()
+            self.run_flow("Reopen", lifecycle_flows.reopen(runtime, self.me, ticket_id, choice.reason))
 
     def action_previous_tickets(self) -> None:
         previous = self.detail.query_one("#previous-tickets", OptionList)

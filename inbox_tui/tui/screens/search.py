@@ -43,6 +43,7 @@ STATUS_CHOICES: list[tuple[str, str]] = [
     ("Open tickets", StatusFilter.OPEN.value),
     ("Needs a reply", TicketStatus.ON_YOU.value),
     ("Waiting on customer", TicketStatus.WAITING_ON_CUSTOMER.value),
+    ("Snoozed", TicketStatus.SNOOZED.value),
     ("Closed", TicketStatus.CLOSED.value),
     ("No ticket (bot)", StatusFilter.NO_TICKET.value),
 ]

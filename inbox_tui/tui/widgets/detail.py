@@ -32,6 +32,7 @@ from inbox_tui.tui.widgets.thread_view import ThreadView, render_thread
 STATE_LABEL: dict[str, str] = {
     TicketStatus.ON_YOU: "needs a reply",
     TicketStatus.WAITING_ON_CUSTOMER: "waiting on the customer",
+    TicketStatus.SNOOZED: "snoozed",
     TicketStatus.CLOSED: "closed",
 }
 

@@ -69,6 +69,7 @@ def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
 STATUS_SHORT: dict[str, str] = {
     TicketStatus.ON_YOU: "on you",
     TicketStatus.WAITING_ON_CUSTOMER: "waiting",
+    TicketStatus.SNOOZED: "snoozed",
     TicketStatus.CLOSED: "closed",
 }
 
