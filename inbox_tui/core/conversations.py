@@ -75,6 +75,7 @@ def conversation_row(conversation: Conversation, contact: Contact) -> Conversati
         message_count=conversation.message_count,
         last_activity_at=conversation.last_activity_at,
         contact_id=contact.id,
+        customer_email=contact.email,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, func, select
@@ -66,15 +67,27 @@ _CONVERSATION_COLUMNS = (
     Conversation.message_count,
     Conversation.last_activity_at,
     Conversation.contact_id,
+    Contact.email,
 )
 
 
-async def conversations(session: AsyncSession, limit: int = PAGE, offset: int = 0) -> list[ConversationRow]:
+def _live(active_since: datetime | None) -> list:  # type: ignore[type-arg]
+    """Live conversations; with ``active_since``, only those active since then (a customer
+    long gone leaves the list, and comes back with their next message)."""
+    where = [Conversation.status == ConversationStatus.LIVE]
+    if active_since is not None:
+        where.append(Conversation.last_activity_at >= active_since)
+    return where
+
+
+async def conversations(
+    session: AsyncSession, limit: int = PAGE, offset: int = 0, *, active_since: datetime | None = None
+) -> list[ConversationRow]:
     """Live bot conversations that are not tickets, newest activity first."""
     rows = await session.execute(
         select(*_CONVERSATION_COLUMNS)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.status == ConversationStatus.LIVE)
+        .where(*_live(active_since))
         .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
         .limit(limit)
         .offset(offset)
@@ -195,21 +208,26 @@ async def tickets(
 
 
 async def page(
-    session: AsyncSession, view: View, agent_id: int | None = None, limit: int = PAGE, offset: int = 0
+    session: AsyncSession,
+    view: View,
+    agent_id: int | None = None,
+    limit: int = PAGE,
+    offset: int = 0,
+    *,
+    active_since: datetime | None = None,
 ) -> Sequence[ConversationRow] | Sequence[TicketRow]:
     if view is View.CONVERSATIONS:
-        return await conversations(session, limit, offset)
+        return await conversations(session, limit, offset, active_since=active_since)
     return await tickets(session, view, agent_id, limit, offset)
 
 
-async def counts(session: AsyncSession, agent_id: int | None) -> dict[View, int]:
+async def counts(
+    session: AsyncSession, agent_id: int | None, *, active_since: datetime | None = None
+) -> dict[View, int]:
     """Live counts for the sidebar, one query per view on indexed columns."""
     result = {
         View.CONVERSATIONS: int(
-            await session.scalar(
-                select(func.count()).select_from(Conversation).where(Conversation.status == ConversationStatus.LIVE)
-            )
-            or 0
+            await session.scalar(select(func.count()).select_from(Conversation).where(*_live(active_since))) or 0
         )
     }
     for view in (View.ON_YOU, View.UNASSIGNED, View.ALL_OPEN, View.MENTIONS, View.CLOSED):

@@ -42,6 +42,7 @@ from inbox_tui.tui import flows, lifecycle_flows
 from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
 from inbox_tui.tui.drafts import DraftStore
 from inbox_tui.tui.live_updates import EventArrived, LiveEvent, merge_events, moved_row
+from inbox_tui.tui.live_window import IDLE_SWEEP_SECONDS, active_since
 from inbox_tui.tui.messages import (
     BridgeStatusChanged,
     CountsLoaded,
@@ -193,6 +194,7 @@ class InboxScreen(Screen[None]):
         self.detail.show_placeholder("Loading the inbox…")
         self.rows.focus()
         self.set_interval(DIRTY_FLUSH_SECONDS, self._flush_dirty)
+        self.set_interval(IDLE_SWEEP_SECONDS, self._drop_idle)
         self._fold(self.app.size.width, self.app.size.height)
         self.startup()
 
@@ -220,9 +222,10 @@ class InboxScreen(Screen[None]):
                 # The id first: anything committed after it reaches us through the bridge.
                 last_event_id = await core_events.last_id(session)
                 agent_id = me.id if me else None
-                counts = await views.counts(session, agent_id)
+                since = active_since(app.settings, app.clock)
+                counts = await views.counts(session, agent_id, active_since=since)
                 view = self.view
-                records = await views.page(session, view, agent_id, limit=LIST_LIMIT)
+                records = await views.page(session, view, agent_id, limit=LIST_LIMIT, active_since=since)
                 team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
         except Exception as error:
             log.exception("startup failed")
@@ -695,6 +698,12 @@ class InboxScreen(Screen[None]):
         if loaded.reload_detail:
             self.detail.reload()
 
+    def _drop_idle(self) -> None:
+        """Conversations that went idle leave the list (their next message brings them back)."""
+        if self.loaded and self.view is View.CONVERSATIONS:
+            self.list_pane.load()
+            self._counts_dirty = True
+
     def _flush_dirty(self) -> None:
         """At most a few times a second: counts and ticket lists (cheap, but not per event)."""
         if not self.loaded:
@@ -713,7 +722,8 @@ class InboxScreen(Screen[None]):
         if runtime is None:
             return
         async with runtime.store.read() as session:
-            counts = await views.counts(session, self.me.id if self.me else None)
+            since = active_since(self.inbox_app.settings, self.inbox_app.clock)
+            counts = await views.counts(session, self.me.id if self.me else None, active_since=since)
         self.post_message(CountsLoaded(counts))
 
     @on(CountsLoaded)

@@ -19,6 +19,7 @@ from inbox_tui.core import views
 from inbox_tui.core.records import AgentRef
 from inbox_tui.core.store import Clock, utc_now
 from inbox_tui.core.views import View
+from inbox_tui.tui.live_window import active_since
 from inbox_tui.tui.messages import RecordsLoaded
 from inbox_tui.tui.targets import ConversationTarget, DetailTarget
 from inbox_tui.tui.widgets.inbox_rows import conversation_key_of, conversation_spec, ticket_key, ticket_spec
@@ -114,7 +115,10 @@ class ListPane(Vertical):
         if runtime is None:
             return
         async with runtime.store.read() as session:
-            records = await views.page(session, view, self.me.id if self.me else None, limit=LIST_LIMIT)
+            since = active_since(self.app.settings, self.app.clock)  # type: ignore[attr-defined]
+            records = await views.page(
+                session, view, self.me.id if self.me else None, limit=LIST_LIMIT, active_since=since
+            )
         self.post_message(RecordsLoaded(view, list(records)))
 
     @on(RecordsLoaded)
