@@ -36,6 +36,8 @@ class View(StrEnum):
     ALL_OPEN = "all_open"
     MENTIONS = "mentions"
     CLOSED = "closed"
+    PENDING = "pending"
+    SNOOZED = "snoozed"
 
     @property
     def label(self) -> str:
@@ -50,6 +52,8 @@ VIEW_TITLES = {
     View.ALL_OPEN: "All open",
     View.MENTIONS: "Mentions",
     View.CLOSED: "Closed",
+    View.PENDING: "Pending",
+    View.SNOOZED: "Snoozed",
 }
 
 
@@ -188,6 +192,10 @@ def _ticket_filter(view: View, agent_id: int | None) -> list:  # type: ignore[ty
         return [ticket_is_open()]
     if view is View.CLOSED:
         return [Ticket.status == TicketStatus.CLOSED]
+    if view is View.PENDING:
+        return [Ticket.status == TicketStatus.WAITING_ON_CUSTOMER]
+    if view is View.SNOOZED:
+        return [Ticket.status == TicketStatus.SNOOZED]
     if view is View.MENTIONS:
         mentioned = select(Mention.ticket_id).where(Mention.agent_id == agent_id)
         return [Ticket.id.in_(mentioned)]
@@ -230,7 +238,7 @@ async def counts(
             await session.scalar(select(func.count()).select_from(Conversation).where(*_live(active_since))) or 0
         )
     }
-    for view in (View.ON_YOU, View.UNASSIGNED, View.ALL_OPEN, View.MENTIONS, View.CLOSED):
+    for view in (View.ON_YOU, View.UNASSIGNED, View.ALL_OPEN, View.MENTIONS, View.CLOSED, View.PENDING, View.SNOOZED):
         if view in (View.ON_YOU, View.MENTIONS) and agent_id is None:
             result[view] = 0
             continue

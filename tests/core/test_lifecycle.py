@@ -180,3 +180,21 @@ async def test_lifecycle_refuses_closed_tickets(store: Store) -> None:
     ):
         with pytest.raises(StoreError, match="closed"):
             await change
+
+
+@both_backends
+async def test_pending_and_snoozed_views_and_their_counts(store: Store) -> None:
+    from inbox_tui.core import views
+    from inbox_tui.core.views import View
+
+    alice, _conversation_id, ticket_id = await _taken(store)
+    await lifecycle.set_pending(store, ticket_id, alice)
+    async with store.read() as session:
+        assert [row.id for row in await views.page(session, View.PENDING)] == [ticket_id]
+        assert (await views.counts(session, alice))[View.PENDING] == 1
+    await lifecycle.snooze(store, ticket_id, alice, None)
+    async with store.read() as session:
+        assert await views.page(session, View.PENDING) == []
+        assert [row.id for row in await views.page(session, View.SNOOZED)] == [ticket_id]
+        counts = await views.counts(session, alice)
+    assert (counts[View.PENDING], counts[View.SNOOZED], counts[View.ALL_OPEN]) == (0, 1, 1)

@@ -99,3 +99,31 @@ async def test_reopen_applies_only_to_a_closed_ticket(inbox: Inbox) -> None:
 def test_the_palette_offers_every_lifecycle_step() -> None:
     actions = {action for _, action, _ in ACTIONS}
     assert {"pending", "snooze", "close_paused", "reopen"} <= actions
+
+
+def test_pending_and_snoozed_views_snapshot(snap_compare: Any, inbox: Inbox) -> None:
+    import asyncio
+
+    from inbox_tui.core import lifecycle
+
+    async def arrange() -> None:
+        store = inbox.store()
+        try:
+            await lifecycle.set_pending(store, inbox.seeded.ticket_on_ana, inbox.seeded.ana_id)
+            await lifecycle.snooze(store, inbox.seeded.unassigned_ticket, inbox.seeded.ana_id, None)
+        finally:
+            await store.close()
+
+    asyncio.run(arrange())
+    app = inbox.app()
+
+    async def run_before(pilot: Any) -> None:
+        await app.ready.wait()
+        await pilot.press("7")
+        await wait_until(pilot, lambda: app.inbox.view.value == "pending")
+        await wait_until(pilot, lambda: shown_ticket(app) is not None, what="the pending ticket")
+        await wait_until(pilot, lambda: not any(w.is_running for w in app.workers if w.group in ("list", "detail")))
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -105,7 +105,7 @@ class InboxScreen(Screen[None]):
     themselves when what they show changes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # 1–6, in the sidebar's order.
+        # 1–8, in the sidebar's order.
         *(
             Binding(str(number), f"view('{view.value}')", view.label, show=False, id=f"view.{view.value}")
             for number, view in enumerate(VIEW_ORDER, 1)

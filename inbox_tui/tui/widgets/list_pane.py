@@ -33,6 +33,8 @@ EMPTY_TEXT = {
     View.ALL_OPEN: "No open tickets.",
     View.MENTIONS: "Nobody mentioned you yet.",
     View.CLOSED: "No closed tickets.",
+    View.PENDING: "No ticket waits on a customer.",
+    View.SNOOZED: "No snoozed tickets.",
 }
 FILTER_PLACEHOLDER = "Filter · Enter: list · Esc: clear"
 
