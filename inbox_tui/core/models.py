@@ -367,6 +367,22 @@ class Mention(Base):
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class SavedReply(Base):
+    """A saved reply (canned response) for the whole team: one row per language version;
+    ``language`` is empty for the version used when no other fits."""
+
+    __tablename__ = "saved_replies"
+    __table_args__ = (UniqueConstraint("shortcut", "language"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Event(Base):
     """The append-only event log. Ids increase in commit order, so a client resumes from
     the last id it saw and misses nothing (see ``events.append``)."""

@@ -1,5 +1,5 @@
 """search and lifecycle: full-text search over messages, notes, contacts and tickets;
-the snooze time of a ticket
+the snooze time of a ticket; saved replies
 
 SQLite: FTS5 external-content tables kept in step by triggers; PostgreSQL: generated
 tsvector columns with GIN indexes. Both index the rows already in the database.
@@ -30,6 +30,18 @@ def _run(statements: list[str]) -> None:
 def upgrade() -> None:
     # A plain ADD COLUMN on SQLite too: rebuilding the table would drop its search triggers.
     op.add_column("tickets", sa.Column("snoozed_until", inbox_tui.core.models.UTCDateTime(timezone=True), nullable=True))
+    op.create_table(
+        "saved_replies",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("shortcut", sa.String(length=64), nullable=False),
+        sa.Column("language", sa.String(length=16), server_default="", nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", inbox_tui.core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", inbox_tui.core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_replies")),
+        sa.UniqueConstraint("shortcut", "language", name=op.f("uq_saved_replies_shortcut")),
+    )
     if op.get_bind().dialect.name == "sqlite":
         _run(search_schema.sqlite_statements())
     else:
@@ -37,6 +49,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("saved_replies")
     if op.get_bind().dialect.name == "sqlite":
         _run(search_schema.sqlite_drop_statements())
     else:
