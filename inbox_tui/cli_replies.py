@@ -75,10 +75,13 @@ def replies_list(ctx: click.Context) -> None:
 
 
 @replies.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def replies_import(ctx: click.Context, path: Path) -> None:
     """Add or replace the replies of a Markdown file (`## Title`, `Shortcut:`, optional `Language:`, the body)."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"cannot read {path}: {error}") from None
     imported = run_with_store(settings_from(ctx), lambda store: saved_replies.import_markdown(store, text))
     click.echo(f"imported {len(imported)} saved repl{'ies' if len(imported) != 1 else 'y'} from {path}")

@@ -288,6 +288,7 @@ class InboxScreen(Screen[None]):
                 if row.agent.id == me.id:
                     self.availability = row.availability
         self.composer.handles = [h for h in self.handles if not me or h != me.handle]
+        self.composer.agent_name = me.name if me else ""  # fills {agent.name} in saved replies
 
     # ----- the list and the detail --------------------------------------------
 
