@@ -16,9 +16,9 @@ WAKE_INTERVAL_SECONDS = 5.0
 
 
 class SnoozeWaker:
-    def __init__(self, store: Store, interval: float = WAKE_INTERVAL_SECONDS) -> None:
+    def __init__(self, store: Store, interval: float | None = None) -> None:
         self.store = store
-        self.interval = interval
+        self.interval = interval if interval is not None else WAKE_INTERVAL_SECONDS
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
