@@ -7,6 +7,9 @@ index; the database computes it with the row, in the row's own transaction.
 
 Neither is described by the ORM models (SQLAlchemy cannot declare a virtual table or a
 column that exists on one backend only), so the schema comparison skips them by name.
+The ``0005_search_lifecycle`` migration runs these statements: a change to them needs a
+new migration (and a SQLite table rebuilt by a later migration loses its triggers: the
+test ``test_search_triggers_are_in_place_at_head`` says so).
 """
 
 from __future__ import annotations

@@ -561,6 +561,7 @@ class InboxScreen(Screen[None]):
         choice: ReopenChoice | None = await self.app.push_screen_wait(screen)
         if choice is not None and self.me is not None:
             runtime = await self.inbox_app.open_runtime()
+            self._my_takeovers.add(ticket_id)  # my own doing: no "new ticket on you" toast
             self.run_flow("Reopen", lifecycle_flows.reopen(runtime, self.me, ticket_id, choice.reason))
 
     def action_previous_tickets(self) -> None:
