@@ -64,7 +64,7 @@ def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
             line.append(_cell((row.language or "··"), 3), "dim")
             rest = width - 18 - 1 - 9 - 3 - 5
         else:
-            name_width = min(18, max(8, width // 3))
+            name_width = min(14, max(8, width // 3))
             _name_cell(line, name, customer_tag(row), name_width)
             line.append(" ")
             rest = width - name_width - 1 - 5
