@@ -643,5 +643,13 @@ def web(
         raise click.ClickException(str(error)) from None
 
 
+def _add_subcommands() -> None:
+    from inbox_tui.cli_replies import replies  # its own module; it uses this one's helpers
+
+    main.add_command(replies)
+
+
+_add_subcommands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -235,6 +235,11 @@ class TUISettings(_Section):
         json_schema_extra=_env("INBOX_THEME"),
     )
     keymap: dict[str, str] = Field(default_factory=dict, description="key bindings by action (a table)")
+    idle_minutes: int = Field(
+        30,
+        ge=0,
+        description="a conversation idle this long leaves the Conversations view (search still finds it; 0: never)",
+    )
 
     @field_validator("agent")
     @classmethod

@@ -27,6 +27,7 @@ from inbox_tui.channel.escalation_worker import EscalationWorker
 from inbox_tui.channel.event_feed import EventFeed
 from inbox_tui.channel.origins import OriginPolicy, refusal_text
 from inbox_tui.channel.presence import PresenceKeeper
+from inbox_tui.channel.snooze_waker import SnoozeWaker
 from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core.backlog import run_shift_watcher
 from inbox_tui.runtime import Runtime
@@ -55,6 +56,7 @@ class ChannelServer:
         self.hub = CustomerHub()
         self.marker = DeliveryMarker(store)
         self.escalations = EscalationWorker(runtime)
+        self.snoozes = SnoozeWaker(runtime.store)
         self.bot = BotLoop(runtime, self.escalations)
         self.presence = PresenceKeeper(store, self.node_id, runtime.settings.assignment)
         self.origins = OriginPolicy(runtime.settings.server.allowed_origins)
@@ -83,6 +85,7 @@ class ChannelServer:
         self.runtime.store.add_commit_listener(self.feed.wake)
         self.marker.start()
         self.escalations.start()
+        self.snoozes.start()
         self.bot.start()
         await self.presence.start()
         # Waiting tickets go out when a shift starts (no flow sees that moment happen).
@@ -123,6 +126,7 @@ class ChannelServer:
         self._stop_watchers.set()
         await self.bot.stop()
         await self.escalations.stop()
+        await self.snoozes.stop()
         for task in self._background:
             if task.get_name() == "shift-watcher":
                 with contextlib.suppress(Exception):

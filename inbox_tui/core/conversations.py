@@ -28,6 +28,8 @@ from inbox_tui.core.models import (
     OwedReply,
     Ticket,
     TicketStatus,
+    TimelineEvent,
+    TimelineKind,
     table_of,
     ticket_is_open,
 )
@@ -73,6 +75,7 @@ def conversation_row(conversation: Conversation, contact: Contact) -> Conversati
         message_count=conversation.message_count,
         last_activity_at=conversation.last_activity_at,
         contact_id=contact.id,
+        customer_email=contact.email,
     )
 
 
@@ -226,6 +229,7 @@ def _customer_message_context(with_resend: bool):  # type: ignore[no-untyped-def
         _CONTACTS.c.name.label("customer_name"),
         _TICKETS.c.id.label("ticket_id"),
         _TICKETS.c.assignee_id,
+        _TICKETS.c.status.label("ticket_status"),
     ]
     if with_resend:
         seen = _MESSAGES.alias("seen")
@@ -282,7 +286,11 @@ _SETTLE_CONVERSATION = delete(_OWED).where(_OWED.c.conversation_id == bindparam(
 _TICKET_BACK_ON_YOU = (
     update(_TICKETS)
     .where(_TICKETS.c.id == bindparam("b_ticket_id"))
-    .values(status=TicketStatus.ON_YOU, updated_at=bindparam("b_now", type_=_TICKETS.c.updated_at.type))
+    .values(
+        status=TicketStatus.ON_YOU,
+        snoozed_until=None,
+        updated_at=bindparam("b_now", type_=_TICKETS.c.updated_at.type),
+    )
 )
 
 
@@ -493,18 +501,23 @@ def _store_customer_message(
             },
         )
     payload = _payload(message_id, Author.CUSTOMER, name, text, client_id)
-    pending = [
-        PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id, ticket_id=context.ticket_id, payload=payload)
-    ]
-    if context.ticket_id is not None:
-        connection.execute(_TICKET_BACK_ON_YOU, {"b_ticket_id": context.ticket_id, "b_now": now})
+    ticket_id, assignee_id, reopened = context.ticket_id, context.assignee_id, False
+    if ticket_id is None and context.status == ConversationStatus.ESCALATED and not context.ai_enabled:
+        # Closed with the AI kept paused: the customer writes again, the ticket reopens.
+        ticket_id, assignee_id = reopen_after_close(connection, conversation_id, now)
+        reopened = ticket_id is not None
+    pending = [PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id, ticket_id=ticket_id, payload=payload)]
+    if ticket_id is not None:
+        connection.execute(_TICKET_BACK_ON_YOU, {"b_ticket_id": ticket_id, "b_now": now})
+        if context.ticket_status == TicketStatus.SNOOZED:
+            _timeline_sync(connection, ticket_id, now, "snooze_ended", "Snooze ended: the customer wrote.")
         pending.append(
             PendingEvent(
                 EventKind.TICKET_UPDATED,
                 conversation_id=conversation_id,
-                ticket_id=context.ticket_id,
-                agent_id=context.assignee_id,
-                payload={"status": TicketStatus.ON_YOU},
+                ticket_id=ticket_id,
+                agent_id=assignee_id,
+                payload={"status": TicketStatus.ON_YOU, "reopened": reopened},
             )
         )
     events.append_sync(connection, now, *pending)
@@ -520,6 +533,38 @@ def _store_customer_message(
         ),
         created=True,
     )
+
+
+_TIMELINE = table_of(TimelineEvent)
+_LATEST_TICKET = (
+    select(_TICKETS.c.id, _TICKETS.c.assignee_id)
+    .where(_TICKETS.c.conversation_id == bindparam("conversation_id"))
+    .order_by(_TICKETS.c.id.desc())
+    .limit(1)
+)
+_REOPEN = (
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("b_ticket_id"))
+    .values(status=TicketStatus.ON_YOU, closed_at=None, snoozed_until=None)
+)
+
+
+def _timeline_sync(connection: Connection, ticket_id: int, now: datetime, code: str, text: str) -> None:
+    connection.execute(
+        insert(_TIMELINE),
+        {"ticket_id": ticket_id, "kind": TimelineKind.SYSTEM, "code": code, "text": text, "created_at": now},
+    )
+
+
+def reopen_after_close(connection: Connection, conversation_id: int, now: datetime) -> tuple[int | None, int | None]:
+    """The conversation's last ticket, reopened on its holder. The caller holds the
+    conversation's lock and saw no open ticket (so the one-open-ticket index holds)."""
+    latest = connection.execute(_LATEST_TICKET, {"conversation_id": conversation_id}).first()
+    if latest is None:
+        return None, None
+    connection.execute(_REOPEN, {"b_ticket_id": latest.id})
+    _timeline_sync(connection, latest.id, now, "reopened", "Reopened: the customer wrote after the ticket was closed.")
+    return latest.id, latest.assignee_id
 
 
 async def _message_by_client_id(store: Store, conversation_id: int, client_id: str) -> MessageRecord | None:

@@ -89,12 +89,15 @@ class Author(StrEnum):
 
 
 class TicketStatus(StrEnum):
-    ON_YOU = "on_you"
-    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    ON_YOU = "on_you"  # open: the team owes the customer a reply
+    WAITING_ON_CUSTOMER = "waiting_on_customer"  # pending
+    SNOOZED = "snoozed"  # until ``snoozed_until``, or (none) until the customer writes
     CLOSED = "closed"
 
-    OPEN = _nonmember(("on_you", "waiting_on_customer"))
-    LABELS = _nonmember({"on_you": "On you", "waiting_on_customer": "Waiting on customer", "closed": "Closed"})
+    OPEN = _nonmember(("on_you", "waiting_on_customer", "snoozed"))
+    LABELS = _nonmember(
+        {"on_you": "On you", "waiting_on_customer": "Waiting on customer", "snoozed": "Snoozed", "closed": "Closed"}
+    )
 
 
 class SummaryState(StrEnum):
@@ -311,6 +314,8 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A snoozed ticket wakes (back to on_you) at this time; empty: when the customer writes.
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     conversation: Mapped[Conversation] = relationship()
     contact: Mapped[Contact] = relationship()
@@ -360,6 +365,22 @@ class Mention(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SavedReply(Base):
+    """A saved reply (canned response) for the whole team: one row per language version;
+    ``language`` is empty for the version used when no other fits."""
+
+    __tablename__ = "saved_replies"
+    __table_args__ = (UniqueConstraint("shortcut", "language"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Event(Base):

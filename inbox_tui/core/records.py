@@ -46,6 +46,7 @@ class ConversationRow:
     message_count: int
     last_activity_at: datetime
     contact_id: int
+    customer_email: str | None = None  # tells customers of the same name apart
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, func, select
@@ -35,6 +36,8 @@ class View(StrEnum):
     ALL_OPEN = "all_open"
     MENTIONS = "mentions"
     CLOSED = "closed"
+    PENDING = "pending"
+    SNOOZED = "snoozed"
 
     @property
     def label(self) -> str:
@@ -49,6 +52,8 @@ VIEW_TITLES = {
     View.ALL_OPEN: "All open",
     View.MENTIONS: "Mentions",
     View.CLOSED: "Closed",
+    View.PENDING: "Pending",
+    View.SNOOZED: "Snoozed",
 }
 
 
@@ -66,15 +71,27 @@ _CONVERSATION_COLUMNS = (
     Conversation.message_count,
     Conversation.last_activity_at,
     Conversation.contact_id,
+    Contact.email,
 )
 
 
-async def conversations(session: AsyncSession, limit: int = PAGE, offset: int = 0) -> list[ConversationRow]:
+def _live(active_since: datetime | None) -> list:  # type: ignore[type-arg]
+    """Live conversations; with ``active_since``, only those active since then (a customer
+    long gone leaves the list, and comes back with their next message)."""
+    where = [Conversation.status == ConversationStatus.LIVE]
+    if active_since is not None:
+        where.append(Conversation.last_activity_at >= active_since)
+    return where
+
+
+async def conversations(
+    session: AsyncSession, limit: int = PAGE, offset: int = 0, *, active_since: datetime | None = None
+) -> list[ConversationRow]:
     """Live bot conversations that are not tickets, newest activity first."""
     rows = await session.execute(
         select(*_CONVERSATION_COLUMNS)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(Conversation.status == ConversationStatus.LIVE)
+        .where(*_live(active_since))
         .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
         .limit(limit)
         .offset(offset)
@@ -175,6 +192,10 @@ def _ticket_filter(view: View, agent_id: int | None) -> list:  # type: ignore[ty
         return [ticket_is_open()]
     if view is View.CLOSED:
         return [Ticket.status == TicketStatus.CLOSED]
+    if view is View.PENDING:
+        return [Ticket.status == TicketStatus.WAITING_ON_CUSTOMER]
+    if view is View.SNOOZED:
+        return [Ticket.status == TicketStatus.SNOOZED]
     if view is View.MENTIONS:
         mentioned = select(Mention.ticket_id).where(Mention.agent_id == agent_id)
         return [Ticket.id.in_(mentioned)]
@@ -195,24 +216,29 @@ async def tickets(
 
 
 async def page(
-    session: AsyncSession, view: View, agent_id: int | None = None, limit: int = PAGE, offset: int = 0
+    session: AsyncSession,
+    view: View,
+    agent_id: int | None = None,
+    limit: int = PAGE,
+    offset: int = 0,
+    *,
+    active_since: datetime | None = None,
 ) -> Sequence[ConversationRow] | Sequence[TicketRow]:
     if view is View.CONVERSATIONS:
-        return await conversations(session, limit, offset)
+        return await conversations(session, limit, offset, active_since=active_since)
     return await tickets(session, view, agent_id, limit, offset)
 
 
-async def counts(session: AsyncSession, agent_id: int | None) -> dict[View, int]:
+async def counts(
+    session: AsyncSession, agent_id: int | None, *, active_since: datetime | None = None
+) -> dict[View, int]:
     """Live counts for the sidebar, one query per view on indexed columns."""
     result = {
         View.CONVERSATIONS: int(
-            await session.scalar(
-                select(func.count()).select_from(Conversation).where(Conversation.status == ConversationStatus.LIVE)
-            )
-            or 0
+            await session.scalar(select(func.count()).select_from(Conversation).where(*_live(active_since))) or 0
         )
     }
-    for view in (View.ON_YOU, View.UNASSIGNED, View.ALL_OPEN, View.MENTIONS, View.CLOSED):
+    for view in (View.ON_YOU, View.UNASSIGNED, View.ALL_OPEN, View.MENTIONS, View.CLOSED, View.PENDING, View.SNOOZED):
         if view in (View.ON_YOU, View.MENTIONS) and agent_id is None:
             result[view] = 0
             continue

@@ -23,6 +23,10 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Write an internal note", "compose('note')", "Teammates only; @mention to notify"),
     ("Allow AI replies (close the ticket)", "allow_ai", "Hand the conversation back to the bot"),
     ("Reassign the ticket", "reassign", "Pick a teammate by load and availability"),
+    ("Pending: wait on the customer", "pending", "Their next message brings it back (P)"),
+    ("Snooze the ticket", "snooze", "Until a time or until the customer writes (z)"),
+    ("Close, keeping the AI paused", "close_paused", "The bot stays off; a customer message reopens it (C)"),
+    ("Reopen the closed ticket", "reopen", "On you, AI paused again, with a reason (o)"),
     ("AI: draft a reply", "ai('draft')", "Needs a model"),
     ("AI: polish the draft", "ai('polish')", "Needs a model"),
     ("AI: translate the draft into the customer's language", "ai('translate')", "Needs a model"),
@@ -30,6 +34,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("Toggle my availability (available / away)", "toggle_availability", "Assignment skips you when away"),
     ("Team: availability, capacity and shifts", "team", "See the team; change your own capacity and shifts"),
     ("Filter the list", "filter", "Type to narrow the list"),
+    ("Search everything", "search", "Messages, notes, customers and tickets (s)"),
     ("Show all keys", "help", "The help screen"),
     ("Quit", "quit", "Leave the inbox"),
 )

@@ -434,6 +434,8 @@ async def test_views_and_counts(store: Store) -> None:
         View.ALL_OPEN: 3,
         View.MENTIONS: 1,
         View.CLOSED: 1,
+        View.PENDING: 0,
+        View.SNOOZED: 0,
     }
     assert nobody_counts[View.ON_YOU] == 0 and nobody_counts[View.ALL_OPEN] == 3
     assert row.requester == "Customer 1" and row.assignee == ben and row.channel == "web"

@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 
 from inbox_tui.core.migrate import current_revision, head_revision
 from inbox_tui.core.models import Base
+from inbox_tui.core.search_schema import include_name
 from inbox_tui.core.store import Store
 from tests.conftest import both_backends
 
@@ -17,7 +18,7 @@ async def test_migrated_schema_matches_the_models(store: Store) -> None:
     assert await current_revision(store) == head_revision()
 
     def differences(connection):  # type: ignore[no-untyped-def]
-        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        context = MigrationContext.configure(connection, opts={"compare_type": False, "include_name": include_name})
         return compare_metadata(context, Base.metadata)
 
     def partial_indexes(connection):  # type: ignore[no-untyped-def]

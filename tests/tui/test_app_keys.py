@@ -187,9 +187,8 @@ async def test_at_60x20_the_ticket_shows_transcript_lines_and_every_view(inbox: 
         thread = app.inbox.query_one("#ticket-thread")
         assert thread.scrollable_content_region.height >= 2
         strip = screen_text(app).splitlines()[0]
-        for number in "123456":
+        for number in "12345678":  # no view is dropped (at this width, numbers and counts)
             assert f"{number} " in strip or f"{number}:" in strip
-        assert "@me" in strip and "Done" in strip  # Mentions and Closed are not dropped
 
 
 async def test_the_help_screen_rows_never_wrap_at_120_columns(inbox: Inbox) -> None:
@@ -430,8 +429,9 @@ async def test_command_palette_offers_every_action_and_runs_one(inbox: Inbox) ->
         await pilot.press("4")
         await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).previous_tickets)
         titles = [hit.text async for hit in provider.discover()]
+        only_elsewhere = ("Take over the selected conversation", "Reopen the closed ticket")
         for title, _action, _help in ACTIONS:
-            if title != "Take over the selected conversation":
+            if title not in only_elsewhere:
                 assert title in titles
         assert "Theme: inbox-high-contrast" in titles and "View: Closed" in titles
         await pilot.press("ctrl+p")
@@ -556,7 +556,7 @@ async def test_at_80_columns_the_detail_takes_the_width_and_escape_goes_back(inb
         await pilot.press("escape", "escape")
         assert app.focused.id == "rows"
         assert app.inbox.query_one("#list-column").region.width > 0
-        assert "1 Convs 3 · 2 On you 1" in screen_text(app)  # the views, folded into one line
+        assert "1 Conv 3 2 Mine 1" in screen_text(app)  # the views, folded into one line
 
 
 async def test_the_status_bar_never_says_not_signed_in_before_the_token_is_checked(inbox: Inbox) -> None:

@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from inbox_tui.core.models import Base
+from inbox_tui.core.search_schema import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,6 +20,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_name=include_name,  # the search schema is not in the models
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -33,15 +33,16 @@ from inbox_tui.core import events as core_events
 from inbox_tui.core import views
 from inbox_tui.core.conversations import get_conversation
 from inbox_tui.core.escalation import finish_escalation
-from inbox_tui.core.models import Availability, ConversationStatus
+from inbox_tui.core.models import Availability, ConversationStatus, TicketStatus
 from inbox_tui.core.records import AgentRef, ConversationRow, TicketRow
 from inbox_tui.core.store import StoreError
 from inbox_tui.core.views import View
 from inbox_tui.settings import secret
-from inbox_tui.tui import flows, reads
+from inbox_tui.tui import flows, lifecycle_flows, reads
 from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
 from inbox_tui.tui.drafts import DraftStore
 from inbox_tui.tui.live_updates import EventArrived, LiveEvent, merge_events, moved_row
+from inbox_tui.tui.live_window import IDLE_SWEEP_SECONDS, active_since
 from inbox_tui.tui.messages import (
     BridgeStatusChanged,
     CountsLoaded,
@@ -53,7 +54,9 @@ from inbox_tui.tui.messages import (
     MessagesShown,
 )
 from inbox_tui.tui.safe_text import literal
+from inbox_tui.tui.screens.lifecycle import ReopenChoice, ReopenScreen, SnoozeChoice, SnoozeScreen
 from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
+from inbox_tui.tui.screens.search import SearchChoice, SearchScreen
 from inbox_tui.tui.targets import ConversationTarget, DetailTarget, TicketTarget, target_of
 from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
 from inbox_tui.tui.widgets.detail import DetailPane
@@ -86,9 +89,13 @@ def not_signed_in_text(handle: str | None) -> str:
 
 
 # Actions that need a teammate signed in, and what they need shown in the detail pane.
-NEEDS_ME = frozenset({"take_over", "compose", "allow_ai", "reassign", "toggle_availability", "ai"})
+LIFECYCLE_ACTIONS = frozenset({"pending", "snooze", "close_paused"})
+NEEDS_ME = frozenset(
+    {"take_over", "compose", "allow_ai", "reassign", "toggle_availability", "ai"} | LIFECYCLE_ACTIONS | {"reopen"}
+)
 NEEDS_LIVE_CONVERSATION = frozenset({"take_over"})
-NEEDS_OPEN_TICKET = frozenset({"compose", "allow_ai", "reassign", "ai"})
+NEEDS_OPEN_TICKET = frozenset({"compose", "allow_ai", "reassign", "ai"} | LIFECYCLE_ACTIONS)
+NEEDS_CLOSED_TICKET = frozenset({"reopen"})
 NEEDS_PREVIOUS_TICKETS = frozenset({"previous_tickets"})
 
 
@@ -98,17 +105,22 @@ class InboxScreen(Screen[None]):
     themselves when what they show changes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # 1–6, in the sidebar's order.
+        # 1–8, in the sidebar's order.
         *(
             Binding(str(number), f"view('{view.value}')", view.label, show=False, id=f"view.{view.value}")
             for number, view in enumerate(VIEW_ORDER, 1)
         ),
         Binding("slash", "filter", "Filter", id="list.filter"),
+        Binding("s", "search", "Search", show=False, id="list.search"),
         Binding("t", "take_over", "Take over", id="ticket.take_over"),
         Binding("r", "compose('reply')", "Reply", id="composer.reply"),
         Binding("n", "compose('note')", "Note", id="composer.note"),
         Binding("a", "allow_ai", "Allow AI", id="ticket.allow_ai"),
         Binding("R", "reassign", "Reassign", id="ticket.reassign"),
+        Binding("P", "pending", "Pending", show=False, id="ticket.pending"),
+        Binding("z", "snooze", "Snooze", show=False, id="ticket.snooze"),
+        Binding("C", "close_paused", "Close, AI paused", show=False, id="ticket.close_paused"),
+        Binding("o", "reopen", "Reopen", id="ticket.reopen"),
         Binding("p", "previous_tickets", "Previous tickets", show=False, id="ticket.previous"),
         Binding("v", "toggle_availability", "Away/available", show=False, id="me.availability"),
         Binding("escape", "back_to_list", "Back to the list", show=False, id="app.back"),
@@ -182,6 +194,7 @@ class InboxScreen(Screen[None]):
         self.detail.show_placeholder("Loading the inbox…")
         self.rows.focus()
         self.set_interval(DIRTY_FLUSH_SECONDS, self._flush_dirty)
+        self.set_interval(IDLE_SWEEP_SECONDS, self._drop_idle)
         self._fold(self.app.size.width, self.app.size.height)
         self.startup()
 
@@ -209,9 +222,10 @@ class InboxScreen(Screen[None]):
                 # The id first: anything committed after it reaches us through the bridge.
                 last_event_id = await core_events.last_id(session)
                 agent_id = me.id if me else None
-                counts = await views.counts(session, agent_id)
+                since = active_since(app.settings, app.clock)
+                counts = await views.counts(session, agent_id, active_since=since)
                 view = self.view
-                records = await views.page(session, view, agent_id, limit=LIST_LIMIT)
+                records = await views.page(session, view, agent_id, limit=LIST_LIMIT, active_since=since)
                 team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
         except Exception as error:
             log.exception("startup failed")
@@ -274,6 +288,7 @@ class InboxScreen(Screen[None]):
                 if row.agent.id == me.id:
                     self.availability = row.availability
         self.composer.handles = [h for h in self.handles if not me or h != me.handle]
+        self.composer.agent_name = me.name if me else ""  # fills {agent.name} in saved replies
 
     # ----- the list and the detail --------------------------------------------
 
@@ -350,6 +365,10 @@ class InboxScreen(Screen[None]):
                 return False
         if action in NEEDS_OPEN_TICKET and (detail is None or detail.open_ticket is None):
             return False
+        if action in NEEDS_CLOSED_TICKET:
+            shown = detail.shown_ticket if detail else None
+            if shown is None or shown.ticket.status != TicketStatus.CLOSED:
+                return False
         if action in NEEDS_PREVIOUS_TICKETS:
             ticket = detail.shown_ticket if detail else None
             if ticket is None or not ticket.previous_tickets:
@@ -412,6 +431,26 @@ class InboxScreen(Screen[None]):
 
     def action_filter(self) -> None:
         self.list_pane.open_filter()
+
+    def action_search(self) -> None:
+        self._search()
+
+    @work(exit_on_error=False, group="search-screen", exclusive=True)
+    async def _search(self) -> None:
+        app = self.inbox_app
+        runtime = await app.open_runtime()
+        screen = SearchScreen(runtime.store, self.team, app.clock, cursor_blink=app.cursor_blink)
+        choice: SearchChoice | None = await app.push_screen_wait(screen)
+        if choice is None:
+            return
+        # Shown in the detail pane, at the matching message; the list stays as it was.
+        if choice.ticket_id is not None:
+            self._focus_ticket = choice.ticket_id
+            self.detail.show_at_message(TicketTarget(choice.ticket_id), choice.message_id)
+        else:
+            self.detail.show_at_message(ConversationTarget(choice.conversation_id), choice.message_id)
+            self.detail.query_one("#conversation-thread", ThreadView).focus()
+        self.refresh_bindings()
 
     def action_back_to_list(self) -> None:
         """Esc: back to the list; from the list with a filter open, close the filter."""
@@ -483,6 +522,47 @@ class InboxScreen(Screen[None]):
         choice: ReassignChoice | None = await self.app.push_screen_wait(ReassignScreen(ticket_id, team, current))
         if choice is not None:
             self.run_flow("Reassign", flows.reassign_ticket(runtime, self.me, ticket_id, choice.agent_id))
+
+    # ----- the lifecycle: pending, snooze, close keeping the AI paused, reopen -------
+
+    async def action_pending(self) -> None:
+        ticket = self.detail.open_ticket
+        if ticket is not None and self.me is not None:
+            runtime = await self.inbox_app.open_runtime()
+            self.run_flow("Pending", lifecycle_flows.set_pending(runtime, self.me, ticket.ticket.id))
+
+    async def action_close_paused(self) -> None:
+        ticket = self.detail.open_ticket
+        if ticket is not None and self.me is not None:
+            runtime = await self.inbox_app.open_runtime()
+            self.run_flow("Close", lifecycle_flows.close_keeping_ai_paused(runtime, self.me, ticket.ticket.id))
+
+    def action_snooze(self) -> None:
+        ticket = self.detail.open_ticket
+        if ticket is not None:
+            self._pick_snooze(ticket.ticket.id)
+
+    @work(exit_on_error=False, group="flow")
+    async def _pick_snooze(self, ticket_id: int) -> None:
+        choice: SnoozeChoice | None = await self.app.push_screen_wait(SnoozeScreen(ticket_id))
+        if choice is not None and self.me is not None:
+            runtime = await self.inbox_app.open_runtime()
+            until = runtime.store.now() + choice.duration if choice.duration is not None else None
+            self.run_flow("Snooze", lifecycle_flows.snooze(runtime, self.me, ticket_id, until))
+
+    def action_reopen(self) -> None:
+        ticket = self.detail.shown_ticket
+        if ticket is not None and ticket.ticket.status == TicketStatus.CLOSED:
+            self._ask_reopen(ticket.ticket.id)
+
+    @work(exit_on_error=False, group="flow")
+    async def _ask_reopen(self, ticket_id: int) -> None:
+        screen = ReopenScreen(ticket_id, cursor_blink=self.inbox_app.cursor_blink)
+        choice: ReopenChoice | None = await self.app.push_screen_wait(screen)
+        if choice is not None and self.me is not None:
+            runtime = await self.inbox_app.open_runtime()
+            self._my_takeovers.add(ticket_id)  # my own doing: no "new ticket on you" toast
+            self.run_flow("Reopen", lifecycle_flows.reopen(runtime, self.me, ticket_id, choice.reason))
 
     def action_previous_tickets(self) -> None:
         previous = self.detail.query_one("#previous-tickets", OptionList)
@@ -620,6 +700,12 @@ class InboxScreen(Screen[None]):
         if loaded.reload_detail:
             self.detail.reload()
 
+    def _drop_idle(self) -> None:
+        """Conversations that went idle leave the list (their next message brings them back)."""
+        if self.loaded and self.view is View.CONVERSATIONS:
+            self.list_pane.load()
+            self._counts_dirty = True
+
     def _flush_dirty(self) -> None:
         """At most a few times a second: counts and ticket lists (cheap, but not per event)."""
         if not self.loaded:
@@ -638,8 +724,9 @@ class InboxScreen(Screen[None]):
         if runtime is None:
             return
         agent_id = self.me.id if self.me else None
+        since = active_since(self.inbox_app.settings, self.inbox_app.clock)
         # Run to its end even when a newer refresh cancels this one (see ``reads``).
-        counts = await reads.read(runtime.store, lambda session: views.counts(session, agent_id))
+        counts = await reads.read(runtime.store, lambda session: views.counts(session, agent_id, active_since=since))
         self.post_message(CountsLoaded(counts))
 
     @on(CountsLoaded)

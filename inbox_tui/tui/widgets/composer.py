@@ -24,14 +24,18 @@ from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
 from inbox_tui.ai.interface import AIError, AIUnavailable, TranscriptLine
+from inbox_tui.core import saved_replies
 from inbox_tui.core.models import Author
 from inbox_tui.core.records import TicketDetail
+from inbox_tui.core.saved_replies import Reply
 from inbox_tui.tui.drafts import DraftStore
 from inbox_tui.tui.safe_text import literal
 
 REPLY = "reply"
 NOTE = "note"
 PARTIAL_MENTION = re.compile(r"(?<![\w@])@([a-z0-9_.-]*)$", re.IGNORECASE)
+# `/` and at least one letter, at the start of a word: a saved reply's shortcut.
+PARTIAL_SAVED_REPLY = re.compile(r"(?<!\S)/([a-z0-9][a-z0-9_.-]*)$", re.IGNORECASE)
 #: Drafts are written to their file once the typing pauses this long (and on switch/quit).
 DRAFT_SAVE_DELAY = 0.8
 AI_LABELS = {"draft": "AI draft", "polish": "Polished", "translate": "Translated"}
@@ -56,6 +60,11 @@ class ComposerInput(TextArea):
             event.stop()
             event.prevent_default()
             composer.complete_mention()
+            return
+        if event.key == "tab" and isinstance(composer, Composer) and composer.reply_completions:
+            event.stop()
+            event.prevent_default()
+            composer.complete_saved_reply()
             return
         await super()._on_key(event)
 
@@ -87,6 +96,9 @@ class Composer(Vertical):
         self.ticket_id: int | None = None
         self.handles: list[str] = []
         self.completions: list[str] = []
+        self.saved: list[Reply] = []  # the team's saved replies, loaded when a ticket opens
+        self.reply_completions: list[Reply] = []
+        self.agent_name = ""  # fills {agent.name}
         self.drafts: DraftStore | None = None
         self.offer: AIResult | None = None  # an AI result waiting for replace / insert / discard
         self._loading = False
@@ -129,6 +141,17 @@ class Composer(Vertical):
         self.load(ticket_id if is_open else None, draft.text if draft else "", draft.mode if draft else REPLY)
         if not is_open:
             self.ticket_id = None
+        else:
+            self._load_saved_replies()
+
+    @work(exit_on_error=False, group="saved-replies", exclusive=True)
+    async def _load_saved_replies(self) -> None:
+        runtime = getattr(self.app, "runtime", None)
+        if runtime is None:
+            return
+        async with runtime.store.read() as session:
+            self.saved = await saved_replies.all_replies(session)
+        self._update_completions()
 
     def save_draft(self) -> None:
         """Keep this ticket's text and write the drafts file now (switch, quit)."""
@@ -192,7 +215,15 @@ class Composer(Vertical):
 
     def _show_hint(self) -> None:
         hint = self.query_one("#composer-hint", Static)
-        if self.completions:
+        if self.reply_completions:
+            shown: list[tuple[str, str]] = [("Tab inserts ", "$text-muted")]
+            for reply in self.reply_completions[:4]:
+                shown += [
+                    (f"/{literal(reply.shortcut, single_line=True)} ", "bold $accent"),
+                    (f"{literal(reply.title, single_line=True, limit=30)}  ", "$text-muted"),
+                ]
+            hint.update(Content.assemble(*shown))
+        elif self.completions:
             hint.update(
                 Content.assemble(
                     ("Tab completes ", "$text-muted"), *[(f"@{h} ", "bold $accent") for h in self.completions[:6]]
@@ -247,6 +278,11 @@ class Composer(Vertical):
         line = self.input.document.get_line(row)[:column]
         return PARTIAL_MENTION.search(line)
 
+    def _partial_saved_reply(self) -> re.Match[str] | None:
+        row, column = self.input.cursor_location
+        line = self.input.document.get_line(row)[:column]
+        return PARTIAL_SAVED_REPLY.search(line)
+
     def _update_completions(self) -> None:
         match = self._partial() if self.is_mounted else None
         if match is None:
@@ -254,8 +290,30 @@ class Composer(Vertical):
         else:
             prefix = match.group(1).lower()
             self.completions = [h for h in self.handles if h.startswith(prefix) and h != prefix]
+        typed = self._partial_saved_reply() if self.is_mounted and self.saved else None
+        self.reply_completions = saved_replies.matching(self.saved, typed.group(1)) if typed else []
         if self.is_mounted:
             self._show_hint()
+
+    def complete_saved_reply(self) -> None:
+        """Replace ``/shortcut`` with the saved reply, placeholders filled, in the
+        customer's language where it has a version; the teammate edits before sending."""
+        match = self._partial_saved_reply()
+        if match is None or not self.reply_completions:
+            return
+        detail: TicketDetail | None = getattr(self.parent, "detail", None)
+        language = (detail.language or detail.conversation.language) if detail else None
+        reply = saved_replies.version_for(self.saved, self.reply_completions[0].shortcut, language)
+        if reply is None:
+            return
+        text = saved_replies.fill(
+            reply.body,
+            customer_name=detail.ticket.requester if detail else "",
+            agent_name=self.agent_name,
+            ticket_number=detail.ticket.id if detail else None,
+        )
+        row, column = self.input.cursor_location
+        self.input.replace(text, (row, column - len(match.group(0))), (row, column))
 
     def complete_mention(self) -> None:
         match = self._partial()

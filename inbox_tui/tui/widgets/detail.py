@@ -34,6 +34,7 @@ from inbox_tui.tui.widgets.thread_view import ThreadView, render_thread
 STATE_LABEL: dict[str, str] = {
     TicketStatus.ON_YOU: "needs a reply",
     TicketStatus.WAITING_ON_CUSTOMER: "waiting on the customer",
+    TicketStatus.SNOOZED: "snoozed",
     TicketStatus.CLOSED: "closed",
 }
 
@@ -58,7 +59,13 @@ class ConversationPane(Vertical):
         with Horizontal(classes="actions"):
             yield Button("Take over (t)", id="take-over", variant="primary", compact=True)
 
-    def show(self, conversation: ConversationRow, transcript: Sequence[MessageRecord], me: AgentRef | None) -> None:
+    def show(
+        self,
+        conversation: ConversationRow,
+        transcript: Sequence[MessageRecord],
+        me: AgentRef | None,
+        at_message: int | None = None,
+    ) -> None:
         self.conversation = conversation
         name = literal(conversation.customer_name, single_line=True) or "(no name)"
         states: dict[str, str] = {
@@ -74,7 +81,8 @@ class ConversationPane(Vertical):
                 (state, "$text-muted italic"),
             )
         )
-        self.query_one(ThreadView).show(render_thread(transcript))
+        lines: dict[int, int] = {}
+        self.query_one(ThreadView).show(render_thread(transcript, (), lines), lines.get(at_message or 0))
         # Greyed like its key: only a signed-in teammate takes over a live conversation.
         self.query_one("#take-over", Button).disabled = conversation.status != ConversationStatus.LIVE or me is None
 
@@ -102,7 +110,7 @@ class TicketPane(Vertical):
     def composer(self) -> Composer:
         return self.query_one(Composer)
 
-    def show(self, detail: TicketDetail, me: AgentRef | None) -> None:
+    def show(self, detail: TicketDetail, me: AgentRef | None, at_message: int | None = None) -> None:
         self.detail = detail
         ticket = detail.ticket
         subject = literal(ticket.subject, single_line=True)
@@ -128,7 +136,9 @@ class TicketPane(Vertical):
         else:
             label = "Summary" if ticket.summary_state == "ready" else "Summary (local fallback)"
             summary.update(Content.assemble((label + ": ", "bold"), literal(detail.summary)))
-        self.query_one(ThreadView).show(render_thread(detail.transcript, detail.timeline))
+        lines: dict[int, int] = {}
+        thread = render_thread(detail.transcript, detail.timeline, lines)
+        self.query_one(ThreadView).show(thread, lines.get(at_message or 0))
         previous = self.query_one("#previous-tickets", OptionList)
         previous.set_options(
             [
@@ -161,6 +171,22 @@ class DetailPane(ContentSwitcher):
         self.cursor_blink = cursor_blink
         self.conversation: ConversationRow | None = None
         self.ticket: TicketDetail | None = None
+        self._jump: tuple[DetailTarget, int] | None = None  # show this target at this message
+
+    def show_at_message(self, target: DetailTarget, message_id: int | None) -> None:
+        """Show ``target`` scrolled to ``message_id`` (a search hit) once it has loaded."""
+        self._jump = (target, message_id) if message_id is not None else None
+        if self.target == target:
+            self.reload()
+        else:
+            self.target = target
+
+    def _take_jump(self, target: DetailTarget) -> int | None:
+        if self._jump is None or self._jump[0] != target:
+            return None
+        message_id = self._jump[1]
+        self._jump = None
+        return message_id
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="placeholder")
@@ -246,7 +272,9 @@ class DetailPane(ContentSwitcher):
             return  # the selection moved on while it loaded
         self.ticket = None
         self.conversation = message.conversation
-        self.query_one(ConversationPane).show(message.conversation, message.transcript, self.me)
+        self.query_one(ConversationPane).show(
+            message.conversation, message.transcript, self.me, self._take_jump(message.target)
+        )
         self.current = "conversation-pane"
         self.post_message(DetailShown(message.target, [m.id for m in message.transcript[-20:]], False))
 
@@ -258,7 +286,7 @@ class DetailPane(ContentSwitcher):
         first_show = self.ticket is None or self.ticket.ticket.id != detail.ticket.id
         self.ticket = detail
         self.conversation = None
-        self.ticket_pane.show(detail, self.me)
+        self.ticket_pane.show(detail, self.me, self._take_jump(message.target))
         self.current = "ticket-pane"
         self.composer.open_ticket(detail.ticket.id, is_open=detail.ticket.status != TicketStatus.CLOSED)
         self.post_message(DetailShown(message.target, [m.id for m in detail.transcript[-20:]], first_show))

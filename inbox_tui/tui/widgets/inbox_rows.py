@@ -36,21 +36,36 @@ def _cell(text: str, width: int) -> str:
     return text.ljust(width)
 
 
+def customer_tag(row: ConversationRow) -> str:
+    """What tells two customers of the same name apart: their email's name, else their id."""
+    email = literal(row.customer_email, single_line=True)
+    return email.split("@", 1)[0] if email else f"c{row.contact_id}"
+
+
+def _name_cell(line: Text, name: str, tag: str, width: int) -> None:
+    """The name, then the customer's tag dimmed, in ``width`` cells (the name gives way)."""
+    tag = tag[: max(width // 2 - 1, 0)]
+    shown = _cell(name, max(width - len(tag) - 1, 1)).rstrip()
+    line.append(shown, "bold")
+    line.append(" " + tag, "dim")
+    line.append(" " * max(width - len(shown) - 1 - len(tag), 0))
+
+
 def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
     def render(row: ConversationRow, width: int) -> Text:
         when = age(clock(), row.last_activity_at).rjust(4)
         name = literal(row.customer_name, single_line=True) or "(no name)"
-        preview = literal(row.preview, single_line=True)
+        preview = literal(row.preview, single_line=True) or "(no messages yet)"
         line = Text(end="")
         if width >= 70:
-            line.append(_cell(name, 18), "bold")
+            _name_cell(line, name, customer_tag(row), 18)
             line.append(" ")
             line.append(_cell(row.channel, 9), "dim")
             line.append(_cell((row.language or "··"), 3), "dim")
             rest = width - 18 - 1 - 9 - 3 - 5
         else:
             name_width = min(14, max(8, width // 3))
-            line.append(_cell(name, name_width), "bold")
+            _name_cell(line, name, customer_tag(row), name_width)
             line.append(" ")
             rest = width - name_width - 1 - 5
         line.append(_cell(preview, max(rest, 0)))
@@ -60,7 +75,7 @@ def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
     return RowSpec(
         key=conversation_key,
         order=lambda r: (-r.last_activity_at.timestamp(), -r.id),
-        search_text=lambda r: f"{r.customer_name} {r.channel} {r.language or ''} {r.preview}",
+        search_text=lambda r: f"{r.customer_name} {r.customer_email or ''} {r.channel} {r.language or ''} {r.preview}",
         render=render,
         stamp=lambda r: age(clock(), r.last_activity_at),
     )
@@ -69,6 +84,7 @@ def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
 STATUS_SHORT: dict[str, str] = {
     TicketStatus.ON_YOU: "on you",
     TicketStatus.WAITING_ON_CUSTOMER: "waiting",
+    TicketStatus.SNOOZED: "snoozed",
     TicketStatus.CLOSED: "closed",
 }
 

@@ -20,6 +20,7 @@ from inbox_tui.core.records import AgentRef
 from inbox_tui.core.store import Clock, utc_now
 from inbox_tui.core.views import View
 from inbox_tui.tui import reads
+from inbox_tui.tui.live_window import active_since
 from inbox_tui.tui.messages import RecordsLoaded
 from inbox_tui.tui.targets import ConversationTarget, DetailTarget
 from inbox_tui.tui.widgets.inbox_rows import conversation_key_of, conversation_spec, ticket_key, ticket_spec
@@ -33,6 +34,8 @@ EMPTY_TEXT = {
     View.ALL_OPEN: "No open tickets.",
     View.MENTIONS: "Nobody mentioned you yet.",
     View.CLOSED: "No closed tickets.",
+    View.PENDING: "No ticket waits on a customer.",
+    View.SNOOZED: "No snoozed tickets.",
 }
 FILTER_PLACEHOLDER = "Filter · Enter: list · Esc: clear"
 
@@ -115,8 +118,12 @@ class ListPane(Vertical):
         if runtime is None:
             return
         agent_id = self.me.id if self.me else None
+        since = active_since(self.app.settings, self.app.clock)  # type: ignore[attr-defined]
         # Run to its end even when a newer load cancels this one (see ``reads``).
-        records = await reads.read(runtime.store, lambda session: views.page(session, view, agent_id, limit=LIST_LIMIT))
+        records = await reads.read(
+            runtime.store,
+            lambda session: views.page(session, view, agent_id, limit=LIST_LIMIT, active_since=since),
+        )
         self.post_message(RecordsLoaded(view, list(records)))
 
     @on(RecordsLoaded)

@@ -1,4 +1,4 @@
-"""The views with their live counts; 1–6 jump straight to one.
+"""The views with their live counts; 1–8 jump straight to one.
 
 ``Sidebar`` is the list at the left; ``ViewsStrip`` the same folded into one line for
 narrow terminals. Both get the current view and the counts bound down from the screen.
@@ -14,7 +14,16 @@ from textual.widgets.option_list import Option
 
 from inbox_tui.core.views import View
 
-VIEW_ORDER = (View.CONVERSATIONS, View.ON_YOU, View.UNASSIGNED, View.ALL_OPEN, View.MENTIONS, View.CLOSED)
+VIEW_ORDER = (
+    View.CONVERSATIONS,
+    View.ON_YOU,
+    View.UNASSIGNED,
+    View.ALL_OPEN,
+    View.MENTIONS,
+    View.CLOSED,
+    View.PENDING,
+    View.SNOOZED,
+)
 
 
 def _prompt(number: int, view: View, count: int | None) -> Content:
@@ -44,6 +53,8 @@ SHORT_TITLES = {
     View.ALL_OPEN: "Open",
     View.MENTIONS: "Mentions",
     View.CLOSED: "Closed",
+    View.PENDING: "Pending",
+    View.SNOOZED: "Snoozed",
 }
 TINY_TITLES = {
     View.CONVERSATIONS: "Conv",
@@ -52,6 +63,8 @@ TINY_TITLES = {
     View.ALL_OPEN: "Open",
     View.MENTIONS: "@me",
     View.CLOSED: "Done",
+    View.PENDING: "Pend",
+    View.SNOOZED: "Zzz",
 }
 
 

@@ -95,8 +95,13 @@ def _timeline(entry: TimelineEntry) -> list[Content]:
     ]
 
 
-def render_thread(transcript: Sequence[MessageRecord], timeline: Sequence[TimelineEntry] = ()) -> Content:
-    """Messages and timeline entries in time order (a message first on a tie: it caused them)."""
+def render_thread(
+    transcript: Sequence[MessageRecord],
+    timeline: Sequence[TimelineEntry] = (),
+    message_lines: dict[int, int] | None = None,
+) -> Content:
+    """Messages and timeline entries in time order (a message first on a tie: it caused them).
+    ``message_lines``, if given, is filled with each message's first line (to scroll to it)."""
     items: list[tuple[datetime, int, int, object]] = [(m.created_at, 0, m.id, m) for m in transcript]
     items += [(e.created_at, 1, e.id, e) for e in timeline]
     items.sort(key=lambda item: item[:3])
@@ -106,6 +111,8 @@ def render_thread(transcript: Sequence[MessageRecord], timeline: Sequence[Timeli
         is_system = isinstance(item, TimelineEntry) and item.kind != TimelineKind.NOTE
         if lines and lines[-1].plain and not (is_system and previous_was_system):
             lines.append(Content(""))  # a blank line between blocks; system events stay packed
+        if message_lines is not None and isinstance(item, MessageRecord):
+            message_lines[item.id] = len(lines)
         lines += _message(item) if isinstance(item, MessageRecord) else _timeline(item)  # type: ignore[arg-type]
         previous_was_system = is_system
     if not lines:
@@ -133,8 +140,19 @@ class ThreadView(VerticalScroll, can_focus=True):
     def on_mount(self) -> None:
         self.anchor()
 
-    def show(self, content: Content) -> None:
+    def show(self, content: Content, at_line: int | None = None) -> None:
+        """Show ``content``; with ``at_line``, scrolled to that line (a search hit) instead
+        of pinned to the newest message."""
         self.query_one("#thread-text", Static).update(content)
+        if at_line is not None:
+            self.call_after_refresh(self._scroll_to_line, content, at_line)
+
+    def _scroll_to_line(self, content: Content, line: int) -> None:
+        # Long lines wrap: count the rows the lines above take at the current width.
+        width = max(1, self.scrollable_content_region.width)
+        rows = sum(max(1, -(-above.cell_length // width)) for above in content.split("\n")[:line])
+        self.release_anchor()
+        self.scroll_to(y=rows, animate=False, immediate=True)
 
     @property
     def plain(self) -> str:

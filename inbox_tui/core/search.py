@@ -1,0 +1,348 @@
+"""One search over everything: message bodies, internal notes, customers' names and
+emails, ticket subjects and summaries.
+
+The database's own full-text engine does the work (FTS5 on SQLite, ``tsvector`` with GIN
+on PostgreSQL; see ``search_schema``): its tokenizer, its ranking (``bm25`` /
+``ts_rank``) and its snippets. What a user types is always text, never query syntax:
+on SQLite each whitespace-separated piece becomes an FTS5 string (a quoted phrase, the
+documented way to match text literally), on PostgreSQL the whole input goes through
+``plainto_tsquery``, which has no operators. Every piece must match (AND).
+
+Ranking is over the newest ``CANDIDATES`` matches of each kind: a help desk's newest
+matches are the ones worth ranking, and walking a popular word's million postings to
+rank them all would take far longer than a keystroke.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inbox_tui.core.models import Agent, Contact, Conversation, Ticket, UTCDateTime
+from inbox_tui.core.search_schema import PG_CONFIG, SEARCHED_BY_TABLE, SearchedTable
+
+CANDIDATES = 200
+LIMIT = 50
+# Private-use characters mark the match in a snippet: the snippet is plain text that is
+# split into spans here, never markup, so customer text cannot style or inject anything.
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+SNIPPET_WORDS = 16
+_PG_HEADLINE = (
+    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords={SNIPPET_WORDS}, MinWords=6, "
+    'MaxFragments=1, FragmentDelimiter=" … "'
+)
+
+
+class HitKind(StrEnum):
+    MESSAGE = "message"
+    NOTE = "note"
+    CUSTOMER = "customer"
+    TICKET = "ticket"
+
+
+class StatusFilter(StrEnum):
+    """What the status filter can ask for: any open ticket, no ticket (a bot
+    conversation), or one ticket status (``TicketStatus`` values)."""
+
+    OPEN = "open"
+    NO_TICKET = "no_ticket"
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    status: str | None = None  # a StatusFilter or a TicketStatus value
+    assignee_id: int | None = None
+    channel: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: HitKind
+    ref_id: int  # the message, note, contact or ticket that matched
+    conversation_id: int
+    ticket_id: int | None  # the conversation's latest ticket, if it has one
+    created_at: datetime
+    score: float
+    customer_name: str = ""
+    customer_email: str | None = None
+    channel: str = ""
+    ticket_status: str | None = None
+    assignee: str | None = None
+    # The snippet as (text, is_match) spans of literal text.
+    spans: tuple[tuple[str, bool], ...] = field(default=())
+
+    @property
+    def message_id(self) -> int | None:
+        """The message to open the conversation at, for a message hit."""
+        return self.ref_id if self.kind is HitKind.MESSAGE else None
+
+    @property
+    def snippet(self) -> str:
+        return "".join(part for part, _ in self.spans)
+
+
+@dataclass(frozen=True)
+class _Source:
+    kind: HitKind
+    searched: SearchedTable
+    conversation: str  # SQL for the hit's conversation id, over ``src``
+    ticket: str  # SQL for the hit's ticket id, over ``src`` and ``c``
+    created: str
+    sqlite_score: str  # bm25 column weights
+    snippet_document: str  # the text PostgreSQL's ts_headline cuts the snippet from
+
+
+_LATEST_TICKET = "(SELECT max(lt.id) FROM tickets lt WHERE lt.conversation_id = c.id)"
+_SOURCES = (
+    _Source(
+        HitKind.MESSAGE,
+        SEARCHED_BY_TABLE["messages"],
+        "src.conversation_id",
+        _LATEST_TICKET,
+        "src.created_at",
+        "",
+        "src.text",
+    ),
+    _Source(
+        HitKind.NOTE,
+        SEARCHED_BY_TABLE["timeline_events"],
+        "(SELECT nt.conversation_id FROM tickets nt WHERE nt.id = src.ticket_id)",
+        "src.ticket_id",
+        "src.created_at",
+        "",
+        "src.text",
+    ),
+    _Source(
+        HitKind.CUSTOMER,
+        SEARCHED_BY_TABLE["contacts"],
+        "(SELECT max(cc.id) FROM conversations cc WHERE cc.contact_id = src.id)",
+        _LATEST_TICKET,
+        "src.created_at",
+        "",
+        "src.name || ' ' || coalesce(src.email, '')",
+    ),
+    _Source(
+        HitKind.TICKET,
+        SEARCHED_BY_TABLE["tickets"],
+        "src.conversation_id",
+        "src.id",
+        "src.created_at",
+        ", 2.0, 1.0",  # a word in the subject counts twice as much as one in the summary
+        "src.subject || ' — ' || src.summary",
+    ),
+)
+_SOURCE_BY_KIND = {source.kind: source for source in _SOURCES}
+
+
+def fts5_query(query: str) -> str:
+    """The user's words as FTS5 strings: each piece quoted (a quote inside doubled), so
+    ``*``, ``-``, ``OR``, ``NEAR``, ``(`` and ``:`` are text that the tokenizer sees."""
+    return " ".join('"' + piece.replace('"', '""') + '"' for piece in query.split())
+
+
+def _filters(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
+    terms: list[str] = []
+    params: dict[str, Any] = {}
+    if filters.status == StatusFilter.OPEN:
+        terms.append("t.status != 'closed'")
+    elif filters.status == StatusFilter.NO_TICKET:
+        terms.append("t.id IS NULL")
+    elif filters.status:
+        terms.append("t.status = :status")
+        params["status"] = filters.status
+    if filters.assignee_id is not None:
+        terms.append("t.assignee_id = :assignee_id")
+        params["assignee_id"] = filters.assignee_id
+    if filters.channel:
+        terms.append("c.channel = :channel")
+        params["channel"] = filters.channel
+    if filters.since is not None:
+        terms.append("{created} >= :since")
+        params["since"] = filters.since
+    if filters.until is not None:
+        terms.append("{created} < :until")
+        params["until"] = filters.until
+    return "".join(f" AND {term}" for term in terms), params
+
+
+def _candidates_sql(source: _Source, dialect: str, filter_sql: str) -> str:
+    s = source.searched
+    where = filter_sql.replace("{created}", source.created)
+    joins = f"JOIN conversations c ON c.id = {source.conversation} LEFT JOIN tickets t ON t.id = {source.ticket}"
+    if dialect == "sqlite":
+        return (
+            f"SELECT * FROM (SELECT '{source.kind}' AS kind, src.id AS ref_id, c.id AS conversation_id, "
+            f"t.id AS ticket_id, {source.created} AS created_at, -bm25({s.fts}{source.sqlite_score}) AS score "
+            f"FROM {s.fts} JOIN {s.table} src ON src.id = {s.fts}.rowid {joins} "
+            f"WHERE {s.fts} MATCH :match{where} ORDER BY {s.fts}.rowid DESC LIMIT :candidates)"
+        )
+    only = f" AND src.{s.only_when}" if s.only_when else ""
+    return (
+        f"(SELECT '{source.kind}' AS kind, src.id AS ref_id, c.id AS conversation_id, "
+        f"t.id AS ticket_id, {source.created} AS created_at, ts_rank(src.search_vector, q.query) AS score "
+        f"FROM {s.table} src CROSS JOIN q {joins} "
+        f"WHERE src.search_vector @@ q.query{only}{where} ORDER BY src.id DESC LIMIT :candidates)"
+    )
+
+
+def _search_sql(dialect: str, filter_sql: str, kinds: Sequence[HitKind]) -> str:
+    parts = " UNION ALL ".join(_candidates_sql(_SOURCE_BY_KIND[kind], dialect, filter_sql) for kind in kinds)
+    prefix = f"WITH q AS (SELECT plainto_tsquery('{PG_CONFIG}', :query) AS query) " if dialect != "sqlite" else ""
+    return f"{prefix}SELECT * FROM ({parts}) hits ORDER BY score DESC, created_at DESC LIMIT :limit"
+
+
+async def search(
+    session: AsyncSession,
+    query: str,
+    filters: SearchFilters | None = None,
+    *,
+    limit: int = LIMIT,
+    kinds: Sequence[HitKind] = tuple(HitKind),
+) -> list[SearchHit]:
+    """The best ``limit`` hits for ``query``, best first; any text is a valid query."""
+    filters = filters or SearchFilters()
+    query = query.replace("\x00", " ")  # C strings end there: never part of a word
+    if not query.split() or not kinds:
+        return []
+    dialect = (await session.connection()).dialect.name
+    filter_sql, params = _filters(filters)
+    statement = text(_search_sql(dialect, filter_sql, kinds)).columns(created_at=UTCDateTime())
+    for name in ("since", "until"):
+        if name in params:
+            statement = statement.bindparams(bindparam(name, type_=UTCDateTime()))
+    params |= {"candidates": CANDIDATES, "limit": limit}
+    params |= {"match": fts5_query(query)} if dialect == "sqlite" else {"query": query}
+    rows = (await session.execute(statement, params)).all()
+    found = [(HitKind(row.kind), row.ref_id) for row in rows]
+    snippets = await (_sqlite_snippets if dialect == "sqlite" else _pg_snippets)(session, found, query)
+    hits = [
+        SearchHit(
+            kind=HitKind(row.kind),
+            ref_id=row.ref_id,
+            conversation_id=row.conversation_id,
+            ticket_id=row.ticket_id,
+            created_at=row.created_at,
+            score=float(row.score),
+            spans=spans_of(snippets.get((row.kind, row.ref_id)) or ""),
+        )
+        for row in rows
+    ]
+    return await _described(session, hits)
+
+
+async def _sqlite_snippets(
+    session: AsyncSession, hits: list[tuple[HitKind, int]], query: str
+) -> dict[tuple[str, int], str]:
+    """FTS5's snippets for the hits only, one query per kind. The rowid range keeps FTS5
+    to the hits' stretch of the index; ``+rowid IN`` is a plain filter (as an index
+    constraint, SQLite would run one MATCH per id, each far slower)."""
+    snippets: dict[tuple[str, int], str] = {}
+    for kind in {kind for kind, _ in hits}:
+        fts = _SOURCE_BY_KIND[kind].searched.fts
+        ids = sorted(ref_id for hit_kind, ref_id in hits if hit_kind is kind)
+        wanted = ", ".join(str(int(ref_id)) for ref_id in ids)
+        sql = (
+            f"SELECT rowid AS id, snippet({fts}, -1, :start, :end, '…', {SNIPPET_WORDS}) AS snippet FROM {fts} "
+            f"WHERE {fts} MATCH :match AND rowid BETWEEN :low AND :high AND +rowid IN ({wanted})"
+        )
+        params = {"start": MARK_START, "end": MARK_END, "match": fts5_query(query), "low": ids[0], "high": ids[-1]}
+        for row in await session.execute(text(sql), params):
+            snippets[(kind.value, row.id)] = row.snippet
+    return snippets
+
+
+async def _pg_snippets(
+    session: AsyncSession, hits: list[tuple[HitKind, int]], query: str
+) -> dict[tuple[str, int], str]:
+    """ts_headline for the hits only, one query per kind (it re-parses each document)."""
+    snippets: dict[tuple[str, int], str] = {}
+    for kind in {kind for kind, _ in hits}:
+        source = _SOURCE_BY_KIND[kind]
+        sql = (
+            f"SELECT src.id, ts_headline('{PG_CONFIG}', {source.snippet_document}, "
+            f"plainto_tsquery('{PG_CONFIG}', :query), :options) AS snippet "
+            f"FROM {source.searched.table} src WHERE src.id = ANY(:ids)"
+        )
+        ids = [ref_id for hit_kind, ref_id in hits if hit_kind is kind]
+        for row in await session.execute(text(sql), {"query": query, "options": _PG_HEADLINE, "ids": ids}):
+            snippets[(kind.value, row.id)] = row.snippet
+    return snippets
+
+
+async def _described(session: AsyncSession, hits: list[SearchHit]) -> list[SearchHit]:
+    """The hits with what a result row shows: customer, channel, ticket state, snippet."""
+    if not hits:
+        return hits
+    conversations = {
+        row.id: row
+        for row in await session.execute(
+            select(Conversation.id, Conversation.channel, Contact.name, Contact.email)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .where(Conversation.id.in_({hit.conversation_id for hit in hits}))
+        )
+    }
+    ticket_ids = {hit.ticket_id for hit in hits if hit.ticket_id is not None}
+    tickets = (
+        {
+            row.id: row
+            for row in await session.execute(
+                select(Ticket.id, Ticket.status, Agent.name.label("assignee"))
+                .outerjoin(Agent, Agent.id == Ticket.assignee_id)
+                .where(Ticket.id.in_(ticket_ids))
+            )
+        }
+        if ticket_ids
+        else {}
+    )
+    described = []
+    for hit in hits:
+        conversation = conversations[hit.conversation_id]
+        ticket = tickets.get(hit.ticket_id) if hit.ticket_id is not None else None
+        described.append(
+            SearchHit(
+                kind=hit.kind,
+                ref_id=hit.ref_id,
+                conversation_id=hit.conversation_id,
+                ticket_id=hit.ticket_id,
+                created_at=hit.created_at,
+                score=hit.score,
+                customer_name=conversation.name,
+                customer_email=conversation.email,
+                channel=conversation.channel,
+                ticket_status=ticket.status if ticket else None,
+                assignee=ticket.assignee if ticket else None,
+                spans=hit.spans,
+            )
+        )
+    return described
+
+
+def spans_of(snippet: str) -> tuple[tuple[str, bool], ...]:
+    """Split a marked snippet into (text, is_match) spans on one line."""
+    flat = " ".join(snippet.split())
+    spans: list[tuple[str, bool]] = []
+    for index, chunk in enumerate(flat.split(MARK_START)):
+        if index == 0:
+            if chunk:
+                spans.append((chunk.replace(MARK_END, ""), False))
+            continue
+        match, _, rest = chunk.partition(MARK_END)
+        if match:
+            spans.append((match, True))
+        if rest:
+            spans.append((rest.replace(MARK_END, ""), False))
+    return tuple(spans)
+
+
+async def channels(session: AsyncSession) -> list[str]:
+    """The channels conversations came from, for the channel filter."""
+    return sorted(await session.scalars(select(Conversation.channel).distinct()))
