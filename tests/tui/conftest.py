@@ -102,7 +102,8 @@ def inbox(tmp_path: Path) -> Inbox:
     return asyncio.run(build_inbox(tmp_path))
 
 
-async def wait_until(pilot: Any, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "") -> None:
+async def wait_until(pilot: Any, predicate: Callable[[], Any], timeout: float = 15.0, what: str = "") -> None:
+    # A bound for a loaded 2-core CI machine, not a speed check: a passing wait returns early.
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():
