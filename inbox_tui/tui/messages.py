@@ -50,6 +50,7 @@ class RecordsLoaded(Message):
 @dataclass
 class CountsLoaded(Message):
     counts: dict[View, int]
+    unread: dict[View, int] = field(default_factory=dict)  # rows I have not seen, per view
 
 
 @dataclass
@@ -117,3 +118,4 @@ class FlowDone(Message):
     open_ticket: int | None = None  # show this ticket (take over)
     open_in: View | None = None  # … in this view
     availability: str | None = None  # my availability is this now
+    counts_changed: bool = False  # only the counts (say, unread ones) may have changed

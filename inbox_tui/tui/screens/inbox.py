@@ -29,12 +29,13 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, OptionList
 
 from inbox_tui.core import agents as core_agents
+from inbox_tui.core import attention, views
 from inbox_tui.core import events as core_events
-from inbox_tui.core import views
+from inbox_tui.core.attention import SortOrder
 from inbox_tui.core.conversations import get_conversation
 from inbox_tui.core.escalation import finish_escalation
 from inbox_tui.core.models import Availability, ConversationStatus
-from inbox_tui.core.records import AgentRef, ConversationRow, TicketRow
+from inbox_tui.core.records import AgentRef, ConversationRow, TicketDetail, TicketRow
 from inbox_tui.core.store import StoreError
 from inbox_tui.core.views import View
 from inbox_tui.settings import secret
@@ -53,6 +54,7 @@ from inbox_tui.tui.messages import (
     MessagesShown,
 )
 from inbox_tui.tui.safe_text import literal
+from inbox_tui.tui.screens.confirm import ConfirmScreen
 from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
 from inbox_tui.tui.targets import ConversationTarget, DetailTarget, TicketTarget, target_of
 from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
@@ -76,6 +78,14 @@ NARROW_WIDTH = 100
 SHORT_HEIGHT = 30
 
 
+def claimable(ticket: TicketDetail | None, me: AgentRef | None) -> bool:
+    """``t`` on an open ticket that is not on me: claim it (asked first if someone holds it)."""
+    if ticket is None:
+        return False
+    assignee = ticket.ticket.assignee
+    return assignee is None or me is None or assignee.id != me.id
+
+
 def not_signed_in_text(handle: str | None) -> str:
     who = handle or "HANDLE"
     return (
@@ -86,7 +96,7 @@ def not_signed_in_text(handle: str | None) -> str:
 
 
 # Actions that need a teammate signed in, and what they need shown in the detail pane.
-NEEDS_ME = frozenset({"take_over", "compose", "allow_ai", "reassign", "toggle_availability", "ai"})
+NEEDS_ME = frozenset({"take_over", "claim", "compose", "allow_ai", "reassign", "toggle_availability", "ai"})
 NEEDS_LIVE_CONVERSATION = frozenset({"take_over"})
 NEEDS_OPEN_TICKET = frozenset({"compose", "allow_ai", "reassign", "ai"})
 NEEDS_PREVIOUS_TICKETS = frozenset({"previous_tickets"})
@@ -104,7 +114,10 @@ class InboxScreen(Screen[None]):
             for number, view in enumerate(VIEW_ORDER, 1)
         ),
         Binding("slash", "filter", "Filter", id="list.filter"),
+        Binding("w", "sort_waiting", "Longest waiting", id="list.sort_waiting"),
         Binding("t", "take_over", "Take over", id="ticket.take_over"),
+        # The same key on a ticket: only one of the two ever applies (check_action).
+        Binding("t", "claim", "Claim", id="ticket.claim"),
         Binding("r", "compose('reply')", "Reply", id="composer.reply"),
         Binding("n", "compose('note')", "Note", id="composer.note"),
         Binding("a", "allow_ai", "Allow AI", id="ticket.allow_ai"),
@@ -122,6 +135,7 @@ class InboxScreen(Screen[None]):
     ai_label: var[str] = var("…", init=False)
     view: var[View] = var(View.CONVERSATIONS, init=False)
     counts: var[dict[View, int]] = var(dict, init=False)
+    unread: var[dict[View, int]] = var(dict, init=False)
 
     def __init__(self) -> None:
         super().__init__(id="inbox")
@@ -144,9 +158,9 @@ class InboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.inbox_app
-        yield ViewsStrip(id="views-strip").data_bind(InboxScreen.view, InboxScreen.counts)
+        yield ViewsStrip(id="views-strip").data_bind(InboxScreen.view, InboxScreen.counts, InboxScreen.unread)
         with Horizontal(id="main"):
-            yield Sidebar(id="sidebar").data_bind(InboxScreen.view, InboxScreen.counts)
+            yield Sidebar(id="sidebar").data_bind(InboxScreen.view, InboxScreen.counts, InboxScreen.unread)
             yield ListPane(id="list-column", clock=app.clock, cursor_blink=app.cursor_blink).data_bind(
                 InboxScreen.view, InboxScreen.me
             )
@@ -211,7 +225,7 @@ class InboxScreen(Screen[None]):
                 agent_id = me.id if me else None
                 counts = await views.counts(session, agent_id)
                 view = self.view
-                records = await views.page(session, view, agent_id, limit=LIST_LIMIT)
+                records = await attention.page(session, view, agent_id, limit=LIST_LIMIT)
                 team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
         except Exception as error:
             log.exception("startup failed")
@@ -255,6 +269,7 @@ class InboxScreen(Screen[None]):
                 markup=False,
             )
         self.refresher()
+        self._counts_dirty = True  # the unread counts follow at the next flush
         if me is not None and app.settings.tui.token and app.connect_bridge:
             app.start_bridge(self.last_event_id)
         self.refresh_bindings()
@@ -327,6 +342,7 @@ class InboxScreen(Screen[None]):
         if message.message_ids:
             self.post_message(MessagesShown(message.message_ids))
         target = message.target
+        self._mark_read(target, max(message.message_ids, default=None))
         if not isinstance(target, TicketTarget):
             return
         if self._focus_ticket == target.ticket_id:
@@ -337,6 +353,14 @@ class InboxScreen(Screen[None]):
             self.run_flow(
                 "Marking the mention seen", flows.mark_seen(runtime, self.me, target.ticket_id), refresh=False
             )
+
+    def _mark_read(self, target: DetailTarget, up_to_message_id: int | None) -> None:
+        """Shown is read: the row loses its mark now, the store keeps it for every screen."""
+        runtime = self.inbox_app.runtime
+        if self.me is None or runtime is None:
+            return
+        self.list_pane.mark_row_read(target)
+        self.run_flow("Marking it read", flows.mark_read(runtime, self.me, target, up_to_message_id), refresh=False)
 
     # ----- what applies -------------------------------------------------------
 
@@ -349,6 +373,10 @@ class InboxScreen(Screen[None]):
             if conversation is None or conversation.status != ConversationStatus.LIVE:
                 return False
         if action in NEEDS_OPEN_TICKET and (detail is None or detail.open_ticket is None):
+            return False
+        if action == "claim" and not claimable(detail.open_ticket if detail else None, self.me):
+            return False
+        if action == "sort_waiting" and self.view is View.CONVERSATIONS:
             return False
         if action in NEEDS_PREVIOUS_TICKETS:
             ticket = detail.shown_ticket if detail else None
@@ -403,12 +431,20 @@ class InboxScreen(Screen[None]):
             self.detail.reload()
         if message.tickets_changed:
             self._tickets_dirty = self._counts_dirty = True
+        if message.counts_changed:
+            self._counts_dirty = True
 
     # ----- actions ------------------------------------------------------------
 
     def action_view(self, name: str) -> None:
         self.switch_view(View(name))
         self.rows.focus()
+
+    def action_sort_waiting(self) -> None:
+        order = self.list_pane.toggle_sort()
+        self.notify(
+            "Longest waiting first." if order is SortOrder.LONGEST_WAITING else "Newest activity first.", timeout=3
+        )
 
     def action_filter(self) -> None:
         self.list_pane.open_filter()
@@ -423,6 +459,22 @@ class InboxScreen(Screen[None]):
         conversation = self.detail.shown_conversation
         if conversation is not None and self.me is not None:
             self.run_flow("Take over", self._take_over(self.me, conversation.id))
+
+    def action_claim(self) -> None:
+        ticket = self.detail.open_ticket
+        if ticket is not None and self.me is not None:
+            self._claim(self.me, ticket)
+
+    @work(exit_on_error=False, group="flow")
+    async def _claim(self, me: AgentRef, ticket: TicketDetail) -> None:
+        runtime = await self.inbox_app.open_runtime()
+        holder = ticket.ticket.assignee
+        if holder is None:
+            self.run_flow("Claim", flows.claim(runtime, me, ticket.ticket.id))
+            return
+        question = f"Ticket #{ticket.ticket.id} is on {holder.label}. Take it over?"
+        if await self.app.push_screen_wait(ConfirmScreen("Take this ticket?", question)):
+            self.run_flow("Take the ticket", flows.take_from(runtime, me, ticket.ticket.id))
 
     @on(Button.Pressed, "#take-over")
     async def _take_over_pressed(self) -> None:
@@ -637,13 +689,16 @@ class InboxScreen(Screen[None]):
         runtime = self.inbox_app.runtime
         if runtime is None:
             return
+        me_id = self.me.id if self.me else None
         async with runtime.store.read() as session:
-            counts = await views.counts(session, self.me.id if self.me else None)
-        self.post_message(CountsLoaded(counts))
+            counts = await views.counts(session, me_id)
+            unread = await attention.unread_view_counts(session, me_id)
+        self.post_message(CountsLoaded(counts, unread))
 
     @on(CountsLoaded)
     def _counts_loaded(self, message: CountsLoaded) -> None:
         self.counts = message.counts
+        self.unread = message.unread
 
 
 def _freeze_loaded_objects() -> None:

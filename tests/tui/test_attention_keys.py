@@ -1,0 +1,132 @@
+"""Keys of the attention loop, driven with the Pilot against a real SQLite store."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from inbox_tui.core.models import Ticket
+from inbox_tui.core.tickets import reassign
+from inbox_tui.core.views import View
+from inbox_tui.tui.screens.confirm import ConfirmScreen
+from inbox_tui.tui.targets import TicketTarget
+from tests.tui.conftest import Inbox, notifications, shown_ticket, wait_until
+from tests.tui.test_app_keys import footer_keys, running
+
+
+async def assignee_of(inbox: Inbox, ticket_id: int) -> int | None:
+    store = inbox.store()
+    try:
+        async with store.read() as session:
+            return await session.scalar(select(Ticket.assignee_id).where(Ticket.id == ticket_id))
+    finally:
+        await store.close()
+
+
+async def test_t_claims_an_unassigned_ticket_and_is_left_out_where_it_does_not_apply(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with running(app) as pilot:
+        assert "claim" not in footer_keys(app)  # a live conversation: t takes it over instead
+        await pilot.press("3")
+        unassigned = inbox.seeded.unassigned_ticket
+        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == unassigned)
+        assert "claim" in footer_keys(app) and "take_over" not in footer_keys(app)
+        await pilot.press("t")
+        await wait_until(pilot, lambda: any("is on you now" in n for n in notifications(app)), what="claimed")
+        assert await assignee_of(inbox, unassigned) == inbox.seeded.ana_id
+
+
+async def test_t_on_my_own_ticket_does_nothing_and_is_not_offered(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with running(app, ticket_of=inbox) as pilot:
+        assert "claim" not in footer_keys(app)
+        await pilot.press("t")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_a_claim_lost_to_a_faster_teammate_says_who_has_it(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with running(app) as pilot:
+        await pilot.press("3")
+        unassigned = inbox.seeded.unassigned_ticket
+        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == unassigned)
+        store = inbox.store()
+        try:  # Bob claims it from his own inbox first; this one has not refreshed yet.
+            from inbox_tui.core.claiming import claim_ticket
+
+            assert (await claim_ticket(store, unassigned, inbox.seeded.bob_id)).won
+        finally:
+            await store.close()
+        await pilot.press("t")
+        await wait_until(pilot, lambda: any("claimed first by Bob Stone (@bob)" in n for n in notifications(app)))
+        assert await assignee_of(inbox, unassigned) == inbox.seeded.bob_id
+
+
+async def test_t_on_a_teammates_ticket_asks_before_taking_it_over(inbox: Inbox) -> None:
+    store = inbox.store()
+    try:
+        await reassign(store, inbox.seeded.ticket_on_ana, inbox.seeded.bob_id, inbox.seeded.bob_id)
+    finally:
+        await store.close()
+    app = inbox.app()
+    async with running(app) as pilot:
+        await pilot.press("4")
+        target = inbox.seeded.ticket_on_ana
+        await wait_until(pilot, lambda: shown_ticket(app) is not None)
+        app.inbox.list_pane.select(TicketTarget(target))
+        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == target)
+        assert "On Bob Stone (@bob)" in str(app.inbox.query_one("#ticket-header").render())
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert await assignee_of(inbox, target) == inbox.seeded.bob_id
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: any("is on you now" in n for n in notifications(app)))
+        assert await assignee_of(inbox, target) == inbox.seeded.ana_id
+
+
+async def test_rows_show_unread_marks_and_opening_a_ticket_marks_it_read_in_the_store(inbox: Inbox) -> None:
+    from inbox_tui.core.attention import unread_view_counts
+    from inbox_tui.tui.widgets.inbox_rows import ticket_key
+
+    app = inbox.app()
+    async with running(app) as pilot:
+        # Nothing was read yet: every live conversation is unread, and the views say so.
+        await wait_until(pilot, lambda: app.inbox.unread.get(View.CONVERSATIONS, 0) > 0, what="unread counts")
+        rows = app.inbox.rows
+        # The row under the cursor is shown, so read; the others are not.
+        others = [rows.record(k) for k in rows.keys if k != rows.cursor_key]
+        assert others and all(r.unread > 0 for r in others)
+        await wait_until(pilot, lambda: rows.cursor_record.unread == 0, what="the shown row read")
+        await pilot.press("2")
+        ticket_id = inbox.seeded.ticket_on_ana
+        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == ticket_id)
+        await wait_until(pilot, lambda: rows.record(ticket_key(ticket_id)).unread == 0, what="row read")
+        await wait_until(pilot, lambda: app.inbox.unread.get(View.ON_YOU, 1) == 0, what="On you read")
+    store = inbox.store()
+    try:  # In the store, for Ana only: a restart or another node shows the same.
+        async with store.read() as session:
+            assert (await unread_view_counts(session, inbox.seeded.ana_id))[View.ON_YOU] == 0
+            assert (await unread_view_counts(session, inbox.seeded.bob_id))[View.ALL_OPEN] > 0
+    finally:
+        await store.close()
+
+
+async def test_w_sorts_ticket_lists_by_longest_waiting_and_back(inbox: Inbox) -> None:
+    app = inbox.app()
+    async with running(app) as pilot:
+        assert "sort_waiting" not in footer_keys(app)  # the conversations list has no waiting order
+        await pilot.press("4")
+        await wait_until(pilot, lambda: app.inbox.view is View.ALL_OPEN and app.inbox.rows.row_count > 0)
+        assert "sort_waiting" in footer_keys(app)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: "longest waiting first" in str(app.inbox.list_pane.border_title))
+        records = [app.inbox.rows.record(k) for k in app.inbox.rows.keys]
+        waiting = [r.waiting_since for r in records if r.waiting_since is not None]
+        assert waiting == sorted(waiting)
+        assert all(r.waiting_since is not None for r in records[: len(waiting)])
+        await pilot.press("w")
+        await wait_until(pilot, lambda: "longest waiting" not in str(app.inbox.list_pane.border_title))
