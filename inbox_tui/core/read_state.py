@@ -64,7 +64,7 @@ def has_unread(agent_id: int, conversation_id: Any) -> ColumnElement[bool]:
         select(Message.id)
         .where(
             Message.conversation_id == conversation_id,
-            Message.id > _mark_of(agent_id, conversation_id),
+            Message.id > _mark_of(agent_id, Message.conversation_id),
             counts_as_unread(agent_id),
         )
         .exists()

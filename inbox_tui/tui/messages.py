@@ -31,6 +31,7 @@ class InboxLoaded(Message):
     view: View
     records: list[Any]
     team: list[AgentStatus]
+    unread: dict[View, int] = field(default_factory=dict)  # rows I have not seen, per view
 
 
 @dataclass

@@ -130,3 +130,21 @@ async def test_longest_waiting_sorts_waiting_customers_first_oldest_first(databa
     waiting = [r.id for r in sorted(rows, key=sort_key(SortOrder.LONGEST_WAITING))]  # type: ignore[attr-defined]
     assert newest[0] == ids[0]  # the reply made it the newest activity
     assert waiting == [ids[1], ids[2], ids[0]]
+
+
+@both_backends
+async def test_reading_one_conversation_leaves_the_others_unread_in_every_count(store: Store) -> None:
+    ana = await add_teammate(store, "ana")
+    first = await new_conversation(store, "c1", first_message="one")
+    await new_conversation(store, "c2", first_message="two")
+    third = await new_conversation(store, "c3", first_message="three")
+    ticket = await escalate(store, third.conversation.id, source=TicketSource.TAKEOVER, actor_id=ana.id)
+    # c1 gets the newest message and is read: its mark is above every other message id.
+    await record_customer_message(store, first.conversation.id, "one more")
+    await mark_read(store, ana.id, first.conversation.id)
+    counts = await unread_by_view(store, ana.id)
+    assert counts[View.CONVERSATIONS] == 1  # c2 only: c1 is read, c3 is a ticket now
+    assert counts[View.ON_YOU] == 1 and counts[View.ALL_OPEN] == 1
+    await mark_ticket_read(store, ana.id, ticket.ticket_id)
+    counts = await unread_by_view(store, ana.id)
+    assert counts[View.CONVERSATIONS] == 1 and counts[View.ON_YOU] == 0

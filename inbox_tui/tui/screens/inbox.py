@@ -114,7 +114,7 @@ class InboxScreen(Screen[None]):
             for number, view in enumerate(VIEW_ORDER, 1)
         ),
         Binding("slash", "filter", "Filter", id="list.filter"),
-        Binding("w", "sort_waiting", "Longest waiting", id="list.sort_waiting"),
+        Binding("w", "sort_waiting", "Longest waiting first", show=False, id="list.sort_waiting"),
         Binding("t", "take_over", "Take over", id="ticket.take_over"),
         # The same key on a ticket: only one of the two ever applies (check_action).
         Binding("t", "claim", "Claim", id="ticket.claim"),
@@ -224,6 +224,7 @@ class InboxScreen(Screen[None]):
                 last_event_id = await core_events.last_id(session)
                 agent_id = me.id if me else None
                 counts = await views.counts(session, agent_id)
+                unread = await attention.unread_view_counts(session, agent_id)
                 view = self.view
                 records = await attention.page(session, view, agent_id, limit=LIST_LIMIT)
                 team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
@@ -231,7 +232,7 @@ class InboxScreen(Screen[None]):
             log.exception("startup failed")
             self.post_message(InboxFailed(str(error)))
             return
-        self.post_message(InboxLoaded(me, last_event_id, counts, view, list(records), team))
+        self.post_message(InboxLoaded(me, last_event_id, counts, view, list(records), team, unread))
 
     @on(InboxFailed)
     def _inbox_failed(self, message: InboxFailed) -> None:
@@ -249,6 +250,7 @@ class InboxScreen(Screen[None]):
             self.me = me
             self._apply_team(message.team)
             self.counts = message.counts
+            self.unread = message.unread
             self.ai_label = "…" if ai is None else (f"model {app.settings.ai.model}" if ai.has_model else "offline")
             self.list_pane.show_records(message.view, message.records)
             if me is None:
@@ -269,7 +271,6 @@ class InboxScreen(Screen[None]):
                 markup=False,
             )
         self.refresher()
-        self._counts_dirty = True  # the unread counts follow at the next flush
         if me is not None and app.settings.tui.token and app.connect_bridge:
             app.start_bridge(self.last_event_id)
         self.refresh_bindings()
