@@ -32,6 +32,8 @@ class InboxLoaded(Message):
     records: list[Any]
     team: list[AgentStatus]
     unread: dict[View, int] = field(default_factory=dict)  # rows I have not seen, per view
+    my_tickets: set[int] = field(default_factory=set)  # open tickets on me (for the alert rules)
+    on_shift: bool = True
 
 
 @dataclass
@@ -92,6 +94,7 @@ class LiveBatchLoaded(Message, bubble=False):
     refresh_tickets: bool = False
     reload_detail: bool = False
     message_ids: list[int] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)  # alert texts (toast, bell, desktop)
 
 
 @dataclass

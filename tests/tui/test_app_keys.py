@@ -556,7 +556,9 @@ async def test_at_80_columns_the_detail_takes_the_width_and_escape_goes_back(inb
         await pilot.press("escape", "escape")
         assert app.focused.id == "rows"
         assert app.inbox.query_one("#list-column").region.width > 0
-        assert "1 Convs 3 · 2 On you 1" in screen_text(app)  # the views, folded into one line
+        # The views, folded into one line (shorter titles when unread marks need the room).
+        text = screen_text(app)
+        assert "1 Conv" in text and ("6 Closed 1" in text or "6 Done 1" in text)
 
 
 async def test_the_status_bar_never_says_not_signed_in_before_the_token_is_checked(inbox: Inbox) -> None:

@@ -135,3 +135,87 @@ async def test_w_sorts_ticket_lists_by_longest_waiting_and_back(inbox: Inbox) ->
         assert all(r.waiting_since is not None for r in records[: len(waiting)])
         await pilot.press("w")
         await wait_until(pilot, lambda: "longest waiting" not in str(app.inbox.list_pane.border_title))
+
+
+async def conversation_of(store, ticket_id: int) -> int:  # type: ignore[no-untyped-def]
+    async with store.read() as session:
+        return int(await session.scalar(select(Ticket.conversation_id).where(Ticket.id == ticket_id)))
+
+
+async def feed_events(app, inbox: Inbox, after: int) -> int:  # type: ignore[no-untyped-def]
+    """Hand the inbox the events committed since ``after``, as the bridge would."""
+    from inbox_tui.core import events as core_events
+    from inbox_tui.core.events import event_to_dict
+    from inbox_tui.tui.live_updates import event_received
+
+    store = inbox.store()
+    try:
+        async with store.read() as session:
+            logged = await core_events.since(session, after)
+    finally:
+        await store.close()
+    for event in logged:
+        arrived = event_received(event_to_dict(event))
+        assert arrived is not None
+        app.inbox.post_message(arrived)
+    return logged[-1].id if logged else after
+
+
+async def test_a_customer_writing_on_my_ticket_alerts_with_toast_bell_and_desktop_and_my_reply_does_not(
+    inbox: Inbox,
+) -> None:
+    from inbox_tui.core.conversations import record_customer_message
+    from inbox_tui.core.tickets import send_agent_reply
+
+    app = inbox.app()
+    async with running(app) as pilot:
+        after = app.inbox.last_event_id
+        store = inbox.store()
+        try:
+            conversation_id = await conversation_of(store, inbox.seeded.ticket_on_ana)  # Sam Lee, on Ana
+            await record_customer_message(store, conversation_id, "Hello? anyone there?")
+        finally:
+            await store.close()
+        after = await feed_events(app, inbox, after)
+        ticket_id = inbox.seeded.ticket_on_ana
+        await wait_until(
+            pilot,
+            lambda: any(f"The customer wrote on ticket #{ticket_id}: Sam Lee" in n for n in notifications(app)),
+            what="the alert toast",
+        )
+        written = app.inbox.alerter.written
+        assert "\a" in written and any(w.startswith("\x1b]9;inbox-tui: The customer wrote") for w in written)
+        assert any(w.startswith("\x1b]2;") for w in written)  # the unread count in the window title
+        app.clear_notifications()
+        before = len(written)
+        inbox.clock.advance(minutes=2)  # past the interval: only my own doing keeps it quiet
+        store = inbox.store()
+        try:
+            await send_agent_reply(store, ticket_id, inbox.seeded.ana_id, "Here, sorry!")
+        finally:
+            await store.close()
+        await feed_events(app, inbox, after)
+        await pilot.pause(0.5)
+        assert not any("Inbox" in n or "ticket #" in n for n in notifications(app))
+        assert all(not w.startswith("\x1b]9;") and w != "\a" for w in written[before:])
+
+
+async def test_alerts_switched_off_in_the_settings_write_nothing_to_the_terminal(inbox: Inbox) -> None:
+    from inbox_tui.core.conversations import record_customer_message
+    from inbox_tui.settings import AlertSettings
+
+    from inbox_tui.tui.app import InboxApp
+
+    quiet = AlertSettings(bell=False, desktop=False, window_title=False)
+    settings = inbox.settings().model_copy(update={"alerts": quiet})
+    app = InboxApp(settings, clock=inbox.clock, connect_bridge=False, cursor_blink=False)
+    async with running(app) as pilot:
+        after = app.inbox.last_event_id
+        store = inbox.store()
+        try:
+            await record_customer_message(store, await conversation_of(store, inbox.seeded.ticket_on_ana), "Hello?")
+        finally:
+            await store.close()
+        await feed_events(app, inbox, after)
+        await wait_until(pilot, lambda: any("The customer wrote" in n for n in notifications(app)))
+        assert app.inbox.alerter.written == []

@@ -29,8 +29,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, OptionList
 
 from inbox_tui.core import agents as core_agents
+from inbox_tui.core import alerts as core_alerts
 from inbox_tui.core import attention, views
 from inbox_tui.core import events as core_events
+from inbox_tui.core.alerts import Alert, AlertRules, Happening
 from inbox_tui.core.attention import SortOrder
 from inbox_tui.core.conversations import get_conversation
 from inbox_tui.core.escalation import finish_escalation
@@ -40,6 +42,7 @@ from inbox_tui.core.store import StoreError
 from inbox_tui.core.views import View
 from inbox_tui.settings import secret
 from inbox_tui.tui import flows
+from inbox_tui.tui.alerting import Alerter
 from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
 from inbox_tui.tui.drafts import DraftStore
 from inbox_tui.tui.live_updates import EventArrived, LiveEvent, merge_events, moved_row
@@ -73,6 +76,8 @@ log = logging.getLogger(__name__)
 
 #: Counts and ticket lists are refreshed at most this often (cheap, but not per event).
 DIRTY_FLUSH_SECONDS = 0.3
+#: How often the inbox looks for my tickets whose customer waited past the threshold.
+WAIT_CHECK_SECONDS = 15.0
 #: Below these sizes the layout folds (views strip, detail over the list, short panes).
 NARROW_WIDTH = 100
 SHORT_HEIGHT = 30
@@ -147,8 +152,9 @@ class InboxScreen(Screen[None]):
         self._counts_dirty = False
         self._tickets_dirty = False
         self._my_takeovers: set[int] = set()
-        self._announced_tickets: set[int] = set()
         self._focus_ticket: int | None = None  # focus this ticket's thread once it is shown
+        self.alert_rules: AlertRules | None = None
+        self._on_shift = True
 
     @property
     def inbox_app(self) -> InboxApp:
@@ -192,6 +198,7 @@ class InboxScreen(Screen[None]):
         return self.detail.composer
 
     def on_mount(self) -> None:
+        self.alerter = Alerter(self.app, self.inbox_app.settings.alerts)
         self.query_one(Sidebar).border_title = "Views"
         self.detail.show_placeholder("Loading the inbox…")
         self.rows.focus()
@@ -225,6 +232,8 @@ class InboxScreen(Screen[None]):
                 agent_id = me.id if me else None
                 counts = await views.counts(session, agent_id)
                 unread = await attention.unread_view_counts(session, agent_id)
+                my_tickets = await core_alerts.my_open_tickets(session, agent_id) if agent_id else set()
+                on_shift = await core_alerts.on_shift_now(session, agent_id, runtime.store.now()) if agent_id else True
                 view = self.view
                 records = await attention.page(session, view, agent_id, limit=LIST_LIMIT)
                 team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
@@ -232,7 +241,9 @@ class InboxScreen(Screen[None]):
             log.exception("startup failed")
             self.post_message(InboxFailed(str(error)))
             return
-        self.post_message(InboxLoaded(me, last_event_id, counts, view, list(records), team, unread))
+        self.post_message(
+            InboxLoaded(me, last_event_id, counts, view, list(records), team, unread, my_tickets, on_shift)
+        )
 
     @on(InboxFailed)
     def _inbox_failed(self, message: InboxFailed) -> None:
@@ -270,6 +281,17 @@ class InboxScreen(Screen[None]):
                 severity="warning",
                 markup=False,
             )
+        if me is not None:
+            self.alert_rules = AlertRules(
+                me.id,
+                me.handle,
+                interval=timedelta(seconds=app.settings.alerts.interval_seconds),
+                my_tickets=message.my_tickets,
+            )
+            self._on_shift = message.on_shift
+            self._update_alert_presence()
+            self.set_interval(WAIT_CHECK_SECONDS, self._check_waits)
+        self.alerter.unread(self._unread_total())
         self.refresher()
         if me is not None and app.settings.tui.token and app.connect_bridge:
             app.start_bridge(self.last_event_id)
@@ -295,6 +317,53 @@ class InboxScreen(Screen[None]):
 
     def watch_view(self) -> None:
         self.refresh_bindings()
+
+    # ----- alerts -------------------------------------------------------------
+
+    def watch_availability(self) -> None:
+        self._update_alert_presence()
+
+    def watch_unread(self) -> None:
+        if self.loaded:
+            self.alerter.unread(self._unread_total())
+
+    def _unread_total(self) -> int:
+        """What the window title counts: my tickets and mentions with news."""
+        return self.unread.get(View.ON_YOU, 0) + self.unread.get(View.MENTIONS, 0)
+
+    def _update_alert_presence(self) -> None:
+        """Tickets entering Unassigned alert only a teammate available and on shift."""
+        if self.alert_rules is not None:
+            self.alert_rules.available_on_shift = self.availability != Availability.AWAY and self._on_shift
+
+    @work(exit_on_error=False, group="waits", exclusive=True)
+    async def _check_waits(self) -> None:
+        """My tickets whose customer waited past the threshold: an alert, and the
+        timeline says so (once per wait, whichever inbox finds it first)."""
+        runtime = self.inbox_app.runtime
+        rules, me = self.alert_rules, self.me
+        if runtime is None or rules is None or me is None:
+            return
+        threshold = timedelta(seconds=self.inbox_app.settings.alerts.wait_threshold_seconds)
+        now = runtime.store.now()
+        texts: list[str] = []
+        async with runtime.store.read() as session:
+            overdue = await core_alerts.overdue_tickets(session, me.id, threshold, now)
+            self._on_shift = await core_alerts.on_shift_now(session, me.id, now)
+            for ticket_id, since in overdue:
+                alert = rules.waited(ticket_id, now - since, now)
+                if alert is not None:
+                    row = await _ticket_row(session, ticket_id)
+                    requester = literal(row.requester, single_line=True, limit=40) if row else ""
+                    texts.append(literal(alert.text(requester), single_line=True))
+        self._update_alert_presence()
+        for ticket_id, since in overdue:
+            try:
+                await core_alerts.record_wait(runtime.store, ticket_id, since, threshold)
+            except StoreError:
+                continue
+        if texts:
+            self.post_message(LiveBatchLoaded(alerts=texts, refresh_tickets=True))
 
     def switch_view(self, view: View, select: DetailTarget | None = None) -> None:
         if view is self.view:
@@ -469,6 +538,8 @@ class InboxScreen(Screen[None]):
     @work(exit_on_error=False, group="flow")
     async def _claim(self, me: AgentRef, ticket: TicketDetail) -> None:
         runtime = await self.inbox_app.open_runtime()
+        if self.alert_rules is not None:
+            self.alert_rules.my_own_doing(ticket.ticket.id)  # if it becomes mine, it is my doing
         holder = ticket.ticket.assignee
         if holder is None:
             self.run_flow("Claim", flows.claim(runtime, me, ticket.ticket.id))
@@ -485,6 +556,8 @@ class InboxScreen(Screen[None]):
         result, done = await flows.take_over(await self.inbox_app.open_runtime(), me, conversation_id)
         if result.created:
             self._my_takeovers.add(result.ticket_id)  # my own doing: no "new ticket on you" toast
+            if self.alert_rules is not None:
+                self.alert_rules.my_own_doing(result.ticket_id)
             self._finish_takeover(result.ticket_id)
         return done
 
@@ -609,8 +682,8 @@ class InboxScreen(Screen[None]):
                     to_fetch.add(conversation_id)  # new to this list, or not a live row
                 else:
                     loaded.conversations.append(moved)
-        announce = sorted(batch.new_on_me - self._announced_tickets)
-        needs_database = to_fetch or announce or batch.team_changed
+        alerts = self._alerts_for(events, runtime.store.now())
+        needs_database = to_fetch or alerts or batch.team_changed
         async with contextlib.AsyncExitStack() as stack:
             session = await stack.enter_async_context(runtime.store.read()) if needs_database else None
             if session is not None:
@@ -619,13 +692,14 @@ class InboxScreen(Screen[None]):
                         loaded.conversations.append(await get_conversation(session, conversation_id))
                     except StoreError:
                         continue
-            for ticket_id in announce:
-                self._announced_tickets.add(ticket_id)
-                row = await _ticket_row(session, ticket_id) if session is not None else None
-                who = literal(row.requester, single_line=True, limit=40) if row else "a customer"
-                loaded.toasts.append(f"New ticket #{ticket_id} on you: {who}")
-            for ticket_id, by in batch.mentions:
-                loaded.toasts.append(f"@{literal(by, single_line=True, limit=40)} mentioned you on ticket #{ticket_id}")
+            for alert in alerts:
+                row = (
+                    await _ticket_row(session, alert.ticket_id)
+                    if session is not None and alert.ticket_id is not None
+                    else None
+                )
+                requester = literal(row.requester, single_line=True, limit=40) if row else ""
+                loaded.alerts.append(literal(alert.text(requester), single_line=True))
             if batch.team_changed and session is not None:
                 loaded.team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
         loaded.refresh_tickets = batch.tickets_changed
@@ -647,6 +721,17 @@ class InboxScreen(Screen[None]):
         )
         return loaded
 
+    def _alerts_for(self, events: list[LiveEvent], now: datetime) -> list[Alert]:
+        rules = self.alert_rules
+        if rules is None:
+            return []
+        happenings = [
+            Happening(e.kind, e.ticket_id, e.agent_id, e.at, author=e.author, by=e.by)
+            for e in events
+            if e.ticket_id is not None
+        ]
+        return rules.consider(happenings, now)
+
     def _moved_row(self, conversation_id: int, event: LiveEvent, count: int) -> ConversationRow | None:
         current = self.rows.record(conversation_key_of(conversation_id))
         return moved_row(current, event, count) if current is not None else None
@@ -667,6 +752,7 @@ class InboxScreen(Screen[None]):
                 self._apply_team(loaded.team)  # my availability may have changed elsewhere
         for text in loaded.toasts:
             self.notify(text, title="Inbox", markup=False, timeout=8)
+        self.alerter.alert(loaded.alerts)
         if loaded.refresh_tickets and self.view is not View.CONVERSATIONS:
             self._tickets_dirty = True
         self._counts_dirty = True
