@@ -203,7 +203,6 @@ async def test_a_customer_writing_on_my_ticket_alerts_with_toast_bell_and_deskto
 async def test_alerts_switched_off_in_the_settings_write_nothing_to_the_terminal(inbox: Inbox) -> None:
     from inbox_tui.core.conversations import record_customer_message
     from inbox_tui.settings import AlertSettings
-
     from inbox_tui.tui.app import InboxApp
 
     quiet = AlertSettings(bell=False, desktop=False, window_title=False)
