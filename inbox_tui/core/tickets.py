@@ -21,6 +21,7 @@ from inbox_tui.core.conversations import (
 )
 from inbox_tui.core.customer_status import StatusKind, announce_holder, joined_already, tell
 from inbox_tui.core.events import EventKind, PendingEvent
+from inbox_tui.core.hand_back import owe_the_unanswered
 from inbox_tui.core.models import (
     Agent,
     Author,
@@ -220,6 +221,7 @@ async def _close_to_ai(store: Store, ticket_id: int, agent_id: int | None) -> No
         # A hand-back starts a new epoch: an answer generated before it is stale.
         conversation.epoch = (conversation.epoch or 0) + 1
         await session.execute(delete(OwedReply).where(OwedReply.conversation_id == conversation.id))
+        await owe_the_unanswered(session, now, conversation, ticket)
         conversation.last_activity_at = now
         ticket.status = TicketStatus.CLOSED
         ticket.closed_at = now

@@ -218,3 +218,27 @@ async def test_alerts_switched_off_in_the_settings_write_nothing_to_the_terminal
         await feed_events(app, inbox, after)
         await wait_until(pilot, lambda: any("The customer wrote" in n for n in notifications(app)))
         assert app.inbox.alerter.written == []
+
+
+async def test_a_warns_before_handing_back_an_unanswered_customer_message(inbox: Inbox) -> None:
+    from inbox_tui.core.conversations import record_customer_message
+    from inbox_tui.core.models import TicketStatus
+
+    store = inbox.store()
+    try:
+        conversation_id = await conversation_of(store, inbox.seeded.ticket_on_ana)
+        await record_customer_message(store, conversation_id, "One more thing: [b]can I get a refund?[/b]")
+    finally:
+        await store.close()
+    app = inbox.app()
+    async with running(app, ticket_of=inbox) as pilot:
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "[b]can I get a refund?[/b]" in app.screen.question  # literal, as the customer wrote it
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert shown_ticket(app).ticket.status != TicketStatus.CLOSED
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: any("AI replies allowed again" in n for n in notifications(app)))

@@ -34,8 +34,9 @@ from inbox_tui.core import attention, views
 from inbox_tui.core import events as core_events
 from inbox_tui.core.alerts import Alert, AlertRules, Happening
 from inbox_tui.core.attention import SortOrder
-from inbox_tui.core.conversations import get_conversation
+from inbox_tui.core.conversations import get_conversation, preview_of
 from inbox_tui.core.escalation import finish_escalation
+from inbox_tui.core.hand_back import unanswered_message
 from inbox_tui.core.models import Availability, ConversationStatus
 from inbox_tui.core.records import AgentRef, ConversationRow, TicketDetail, TicketRow
 from inbox_tui.core.store import StoreError
@@ -581,11 +582,27 @@ class InboxScreen(Screen[None]):
         runtime = await self.inbox_app.open_runtime()
         self.run_flow(what, flows.send(runtime, self.me, event.ticket_id, event.mode, event.text))
 
-    async def action_allow_ai(self) -> None:
+    def action_allow_ai(self) -> None:
         ticket = self.detail.open_ticket
         if ticket is not None and self.me is not None:
-            runtime = await self.inbox_app.open_runtime()
-            self.run_flow("Allow AI replies", flows.allow_ai(runtime, self.me, ticket.ticket.id))
+            self._allow_ai(self.me, ticket.ticket.id)
+
+    @work(exit_on_error=False, group="flow")
+    async def _allow_ai(self, me: AgentRef, ticket_id: int) -> None:
+        """Hand back to the bot; with the customer's last message unanswered, ask first
+        (the bot will answer it)."""
+        runtime = await self.inbox_app.open_runtime()
+        async with runtime.store.read() as session:
+            open_question = await unanswered_message(session, ticket_id)
+        if open_question is not None:
+            quoted = preview_of(open_question.text)
+            question = (
+                f"The customer's last message has no answer yet: “{quoted}”. "
+                "The bot will answer it. Allow AI replies and close the ticket?"
+            )
+            if not await self.app.push_screen_wait(ConfirmScreen("Hand back to the bot?", question)):
+                return
+        self.run_flow("Allow AI replies", flows.allow_ai(runtime, me, ticket_id))
 
     @on(Button.Pressed, "#allow-ai")
     async def _allow_ai_pressed(self) -> None:
