@@ -242,3 +242,28 @@ async def test_a_warns_before_handing_back_an_unanswered_customer_message(inbox:
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
         await wait_until(pilot, lambda: any("AI replies allowed again" in n for n in notifications(app)))
+
+
+async def test_replying_to_an_unassigned_ticket_offers_to_claim_it(inbox: Inbox) -> None:
+    from inbox_tui.core.models import Author, Message
+
+    app = inbox.app()
+    async with running(app) as pilot:
+        await pilot.press("3")
+        unassigned = inbox.seeded.unassigned_ticket
+        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == unassigned)
+        await pilot.press("r")
+        await pilot.pause(0.2)  # the composer has the focus
+        await pilot.press(*"Hola Maria")
+        await pilot.press("ctrl+j")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: any("Reply sent" in n for n in notifications(app)), what="the reply")
+        assert await assignee_of(inbox, unassigned) == inbox.seeded.ana_id
+        store = inbox.store()
+        try:
+            async with store.read() as session:
+                texts = list(await session.scalars(select(Message.text).where(Message.author == Author.AGENT)))
+        finally:
+            await store.close()
+        assert "Hola Maria" in texts

@@ -580,7 +580,30 @@ class InboxScreen(Screen[None]):
             return
         what = "Note not added" if event.mode == NOTE else "Not sent"
         runtime = await self.inbox_app.open_runtime()
+        shown = self.detail.open_ticket
+        if (
+            event.mode != NOTE
+            and shown is not None
+            and shown.ticket.id == event.ticket_id
+            and not shown.ticket.assignee
+        ):
+            self._reply_to_unassigned(self.me, event.ticket_id, event.text)
+            return
         self.run_flow(what, flows.send(runtime, self.me, event.ticket_id, event.mode, event.text))
+
+    @work(exit_on_error=False, group="flow")
+    async def _reply_to_unassigned(self, me: AgentRef, ticket_id: int, text: str) -> None:
+        """A reply on an unassigned ticket offers to claim it first (the reply goes either way)."""
+        runtime = await self.inbox_app.open_runtime()
+        question = f"Ticket #{ticket_id} is unassigned. Claim it as you reply?"
+        if await self.app.push_screen_wait(ConfirmScreen("Claim this ticket?", question)):
+            if self.alert_rules is not None:
+                self.alert_rules.my_own_doing(ticket_id)
+            try:  # the claim first, then the reply: the customer hears who joined before the words
+                self.post_message(await flows.claim(runtime, me, ticket_id))
+            except StoreError as error:
+                self.post_message(FlowDone(f"Claim: {error}", "error"))
+        self.run_flow("Not sent", flows.send(runtime, me, ticket_id, REPLY, text))
 
     def action_allow_ai(self) -> None:
         ticket = self.detail.open_ticket
