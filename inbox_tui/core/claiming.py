@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from inbox_tui.core import events
 from inbox_tui.core.agents import agent_ref
+from inbox_tui.core.assignment_risks import note_assignment_risk
 from inbox_tui.core.conversations import lock_conversation_and_ticket
 from inbox_tui.core.customer_status import announce_holder
 from inbox_tui.core.events import EventKind, PendingEvent
@@ -45,6 +46,7 @@ async def claim_ticket(
     result = await _claim(store, ticket_id, agent_id)
     if result.won:
         presence_timeout = timedelta(seconds=(assignment or AssignmentSettings()).presence_timeout)
+        await note_assignment_risk(store, ticket_id, agent_id, presence_timeout, present=True)
         await announce_holder(store, ticket_id, presence_timeout, present_agent_id=agent_id)
     return result
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core import events
 from inbox_tui.core.agents import agent_ref
+from inbox_tui.core.assignment_risks import note_assignment_risk
 from inbox_tui.core.backlog import hand_out_after_change
 from inbox_tui.core.conversations import (
     _check_text,
@@ -168,6 +169,7 @@ async def reassign(
     result = await _reassign(store, ticket_id, to_agent_id, by_agent_id)
     if to_agent_id is not None:
         presence_timeout = timedelta(seconds=(assignment or AssignmentSettings()).presence_timeout)
+        await note_assignment_risk(store, ticket_id, to_agent_id, presence_timeout, present=to_agent_id == by_agent_id)
         await announce_holder(store, ticket_id, presence_timeout)
         await hand_out_after_change(store, assignment)
     return result

@@ -23,6 +23,7 @@ from inbox_tui.core.models import (
     TimelineEvent,
 )
 from inbox_tui.core.views import View
+from inbox_tui.tui.screens.confirm import ConfirmScreen
 from inbox_tui.tui.screens.help import HelpScreen
 from inbox_tui.tui.screens.reassign import ReassignScreen
 from inbox_tui.tui.targets import ConversationTarget
@@ -347,6 +348,10 @@ async def test_shift_r_reassigns_from_the_picker_with_load_and_availability(inbo
         text = screen_text(app)
         assert "@bob" in text and "available" in text and "1/5 open" in text and "(current)" in text
         await pilot.press("down", "enter")  # ana is first (by handle), bob second
+        # Bob has no inbox open (offline): asked first, and the timeline says so.
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Bob Stone (@bob) is offline" in app.screen.question
+        await pilot.press("y")
         await wait_until(
             pilot,
             lambda: (
@@ -356,6 +361,7 @@ async def test_shift_r_reassigns_from_the_picker_with_load_and_availability(inbo
             ),
         )
         assert "Reassigned to Bob Stone (@bob) by Ana Lima (@ana)." in thread_text(app)
+        assert "Assigned although Bob Stone (@bob) is offline." in thread_text(app)
 
 
 async def test_p_opens_a_previous_ticket_of_the_requester(inbox: Inbox) -> None:

@@ -267,3 +267,32 @@ async def test_replying_to_an_unassigned_ticket_offers_to_claim_it(inbox: Inbox)
         finally:
             await store.close()
         assert "Hola Maria" in texts
+
+
+async def test_claiming_beyond_my_capacity_asks_first(inbox: Inbox) -> None:
+    from sqlalchemy import update
+
+    from inbox_tui.core.models import Agent
+
+    store = inbox.store()
+    try:
+        async with store.write() as session:
+            await session.execute(update(Agent).where(Agent.id == inbox.seeded.ana_id).values(capacity=1))
+    finally:
+        await store.close()
+    app = inbox.app()
+    async with running(app) as pilot:
+        await pilot.press("3")
+        unassigned = inbox.seeded.unassigned_ticket
+        await wait_until(pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == unassigned)
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "beyond capacity (2 open, capacity 1)" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert await assignee_of(inbox, unassigned) is None
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: any("is on you now" in n for n in notifications(app)))
+        assert await assignee_of(inbox, unassigned) == inbox.seeded.ana_id

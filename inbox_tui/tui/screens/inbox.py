@@ -33,6 +33,7 @@ from inbox_tui.core import alerts as core_alerts
 from inbox_tui.core import attention, views
 from inbox_tui.core import events as core_events
 from inbox_tui.core.alerts import Alert, AlertRules, Happening
+from inbox_tui.core.assignment_risks import assignment_risk
 from inbox_tui.core.attention import SortOrder
 from inbox_tui.core.conversations import get_conversation, preview_of
 from inbox_tui.core.escalation import finish_escalation
@@ -542,12 +543,25 @@ class InboxScreen(Screen[None]):
         if self.alert_rules is not None:
             self.alert_rules.my_own_doing(ticket.ticket.id)  # if it becomes mine, it is my doing
         holder = ticket.ticket.assignee
+        risk = await self._risk_for(runtime, me.id, present=True)
         if holder is None:
+            if risk is not None:
+                question = f"{risk}. Claim ticket #{ticket.ticket.id} anyway?"
+                if not await self.app.push_screen_wait(ConfirmScreen("Claim this ticket?", question)):
+                    return
             self.run_flow("Claim", flows.claim(runtime, me, ticket.ticket.id))
             return
         question = f"Ticket #{ticket.ticket.id} is on {holder.label}. Take it over?"
+        if risk is not None:
+            question += f" ({risk}.)"
         if await self.app.push_screen_wait(ConfirmScreen("Take this ticket?", question)):
             self.run_flow("Take the ticket", flows.take_from(runtime, me, ticket.ticket.id))
+
+    async def _risk_for(self, runtime: Any, agent_id: int, *, present: bool) -> str | None:
+        async with runtime.store.read() as session:
+            team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
+        status = next((row for row in team if row.agent.id == agent_id), None)
+        return assignment_risk(status, present=present) if status is not None else None
 
     @on(Button.Pressed, "#take-over")
     async def _take_over_pressed(self) -> None:
@@ -647,6 +661,14 @@ class InboxScreen(Screen[None]):
         async with runtime.store.read() as session:
             team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
         choice: ReassignChoice | None = await self.app.push_screen_wait(ReassignScreen(ticket_id, team, current))
+        if choice is not None and choice.agent_id is not None and choice.agent_id != current:
+            status = next((row for row in team if row.agent.id == choice.agent_id), None)
+            mine = self.me is not None and choice.agent_id == self.me.id
+            risk = assignment_risk(status, present=mine) if status is not None else None
+            if risk is not None:
+                question = f"{risk}. Give them ticket #{ticket_id} anyway?"
+                if not await self.app.push_screen_wait(ConfirmScreen("Reassign anyway?", question)):
+                    return
         if choice is not None:
             self.run_flow("Reassign", flows.reassign_ticket(runtime, self.me, ticket_id, choice.agent_id))
 
