@@ -47,7 +47,7 @@ def settled(app: Any, *, view_key: str | None = None, then: tuple[str, ...] = ()
         await wait_until(pilot, lambda: not any(w.is_running for w in app.workers if w.group in ("list", "detail")))
         # Showing a row marks it read: let that flow and the unread counts after it land.
         for _ in range(2):
-            await wait_until(pilot, lambda: quiet(app))
+            await wait_until(pilot, lambda: quiet(app), timeout=20)
             await pilot.pause(0.4)
         app.clear_notifications()
         await pilot.pause()

@@ -78,6 +78,8 @@ log = logging.getLogger(__name__)
 
 #: Counts and ticket lists are refreshed at most this often (cheap, but not per event).
 DIRTY_FLUSH_SECONDS = 0.3
+#: The unread counts beside the views are counted at most this often.
+UNREAD_COUNTS_SECONDS = 2.0
 #: How often the inbox looks for my tickets whose customer waited past the threshold.
 WAIT_CHECK_SECONDS = 15.0
 #: Below these sizes the layout folds (views strip, detail over the list, short panes).
@@ -157,6 +159,7 @@ class InboxScreen(Screen[None]):
         self._focus_ticket: int | None = None  # focus this ticket's thread once it is shown
         self.alert_rules: AlertRules | None = None
         self._on_shift = True
+        self._unread_counted_at = float("-inf")
 
     @property
     def inbox_app(self) -> InboxApp:
@@ -839,9 +842,17 @@ class InboxScreen(Screen[None]):
         if runtime is None:
             return
         me_id = self.me.id if self.me else None
+        # The unread counts cost more than the totals (they look at messages): at most
+        # every few seconds, whatever the live load; the totals follow every change.
+        now = asyncio.get_running_loop().time()
+        fresh_unread = now - self._unread_counted_at >= UNREAD_COUNTS_SECONDS
         async with runtime.store.read() as session:
             counts = await views.counts(session, me_id)
-            unread = await attention.unread_view_counts(session, me_id)
+            unread = await attention.unread_view_counts(session, me_id) if fresh_unread else self.unread
+        if fresh_unread:
+            self._unread_counted_at = now
+        else:
+            self._counts_dirty = True  # the unread counts follow at a later flush
         self.post_message(CountsLoaded(counts, unread))
 
     @on(CountsLoaded)
