@@ -12,6 +12,7 @@ timeline event whose code records what was said, so a teammate is announced once
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -181,3 +182,16 @@ async def tell_holder(
             when = back_at_label(member.next_shift_start)
             return await tell(session, now, conversation, ticket, StatusKind.BACK_AT, when=when)
     return await tell(session, now, conversation, ticket, StatusKind.QUEUED)
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(?:name|when)\}", template)
+    return re.compile(".+".join(re.escape(part) for part in parts) + r"\Z", re.DOTALL)
+
+
+_PATTERNS = [_pattern(t) for lines in STATUS_LINES.values() for t in lines.values()]
+
+
+def is_status_line(text: str) -> bool:
+    """Whether ``text`` is one of the built-in status lines (tests, transcripts)."""
+    return any(p.match(text) for p in _PATTERNS)
