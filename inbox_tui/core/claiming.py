@@ -29,6 +29,7 @@ class ClaimResult:
     ticket_id: int
     won: bool
     holder: AgentRef | None  # who holds the ticket now (me when ``won``)
+    changed: bool = False  # this claim assigned it (not: it was mine already)
 
     @property
     def text(self) -> str:
@@ -44,7 +45,7 @@ async def claim_ticket(
     """Assign an unassigned open ticket to ``agent_id``; the loser of a race gets who
     won. The customer is told who joined (after the commit, in its own transaction)."""
     result = await _claim(store, ticket_id, agent_id)
-    if result.won:
+    if result.changed:
         presence_timeout = timedelta(seconds=(assignment or AssignmentSettings()).presence_timeout)
         await note_assignment_risk(store, ticket_id, agent_id, presence_timeout, present=True)
         await announce_holder(store, ticket_id, presence_timeout, present_agent_id=agent_id)
@@ -75,4 +76,4 @@ async def _claim(store: Store, ticket_id: int, agent_id: int) -> ClaimResult:
                 EventKind.ASSIGNED, ticket.conversation_id, ticket.id, me.id, {"reason": text, "by": me.handle}
             ),
         )
-        return ClaimResult(ticket_id, True, agent_ref(me))
+        return ClaimResult(ticket_id, True, agent_ref(me), changed=True)
