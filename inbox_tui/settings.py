@@ -213,6 +213,20 @@ class AssignmentSettings(_Section):
     )
 
 
+class AlertSettings(_Section):
+    """How the inbox gets a teammate's attention (see README, "Staying on top of the queue")."""
+
+    bell: bool = Field(True, description="ring the terminal bell with every alert")
+    desktop: bool = Field(
+        True, description="a desktop notification with every alert (OSC 9 and OSC 777; through tmux too)"
+    )
+    window_title: bool = Field(True, description="show the unread count in the terminal window title")
+    interval_seconds: float = Field(60.0, ge=0, description="one ticket alerts at most once in this many seconds")
+    wait_threshold_seconds: float = Field(
+        300.0, gt=0, description="alert when a customer on your ticket has waited longer than this"
+    )
+
+
 class TUISettings(_Section):
     server_url: str | None = Field(
         None,
@@ -282,6 +296,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings, description="the chat server")
     assignment: AssignmentSettings = Field(default_factory=AssignmentSettings, description="who gets a ticket")
     tui: TUISettings = Field(default_factory=TUISettings, description="the inbox")
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description="alerts in the inbox")
     web: WebSettings = Field(default_factory=WebSettings, description="the inbox in a browser")
     config_path: Path | None = Field(None, exclude=True, description="the file these settings came from")
 

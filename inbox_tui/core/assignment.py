@@ -33,6 +33,8 @@ class AssignmentDecision:
     reason: str
     # True when nobody was eligible and the ticket went to the next shift.
     next_shift: bool = False
+    # When that next shift starts (what the customer is told).
+    starts_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ async def choose_assignee(session: AsyncSession, now: datetime, settings: Assign
                     who,
                     f"Assigned to {who.label}: nobody is available now; next shift: {who.name}, {when}.",
                     next_shift=True,
+                    starts_at=upcoming.next_shift_start,
                 )
         return AssignmentDecision(None, "No teammate is available: the ticket waits in Unassigned.")
     # Only round robin looks at the last turn; least loaded saves the round trip.

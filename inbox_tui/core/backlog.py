@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core import events
 from inbox_tui.core.assignment import choose_assignee, lock_team, team_shifts
+from inbox_tui.core.customer_status import announce_holder
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import Agent, Ticket, ticket_is_open
 from inbox_tui.core.shifts import next_shift_start
@@ -103,9 +104,18 @@ async def hand_out_waiting(store: Store, settings: AssignmentSettings) -> list[i
         if ticket_id is None:
             break  # nobody can take the oldest, so nobody can take the rest either
         assigned.append(ticket_id)
+        await _announce(store, ticket_id, settings)
     if assigned:
         log.info("handed out %d waiting ticket(s): %s", len(assigned), assigned)
     return assigned
+
+
+async def _announce(store: Store, ticket_id: int, settings: AssignmentSettings) -> None:
+    """Tell the customer who joined; the assignment stands even if this fails."""
+    try:
+        await announce_holder(store, ticket_id, timedelta(seconds=settings.presence_timeout))
+    except Exception:
+        log.exception("telling the customer of ticket %s who joined failed", ticket_id)
 
 
 async def hand_out_after_change(store: Store, settings: AssignmentSettings | None = None) -> list[int]:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.ai.interface import AIBackend, TicketSummary, TranscriptLine, describe_failure
 from inbox_tui.ai.offline import extractive_summary
-from inbox_tui.core import events
+from inbox_tui.core import customer_status, events
 from inbox_tui.core.agents import agent_ref
 from inbox_tui.core.assignment import choose_assignee
 from inbox_tui.core.conversations import (
@@ -33,6 +33,7 @@ from inbox_tui.core.conversations import (
     message_payload,
     transcript,
 )
+from inbox_tui.core.customer_status import StatusKind
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import (
     Agent,
@@ -160,6 +161,7 @@ async def _open_ticket(
     reason: str | None,
     settings: EscalationSettings,
 ) -> EscalationResult:
+    back_at: datetime | None = None
     if source == TicketSource.TAKEOVER and actor is not None:
         assignee: Agent | None = actor
         assign_text = f"Assigned to {actor.name} (@{actor.handle}), who took over."
@@ -167,6 +169,7 @@ async def _open_ticket(
         decision = await choose_assignee(session, now, settings.assignment)
         assignee = await session.get(Agent, decision.agent.id) if decision.agent else None
         assign_text = decision.reason
+        back_at = decision.starts_at if decision.next_shift else None
     handoff_text = settings.handoff.configured_for(conversation.language)
     ticket = Ticket(
         type="live_chat",
@@ -232,6 +235,20 @@ async def _open_ticket(
     ]
     if handoff_text is not None:
         pending.append(await _send_handoff(session, now, conversation, ticket, handoff_text))
+        # Only the truth: a takeover or an assignment to an online teammate is a join; a
+        # next-shift holder means "back at"; nobody means the queue. A translated handoff
+        # sends this line after itself (``send_translated_handoff``).
+        if assignee is None:
+            pending.append(await customer_status.tell(session, now, conversation, ticket, StatusKind.QUEUED))
+        elif back_at is not None:
+            when = customer_status.back_at_label(back_at)
+            pending.append(
+                await customer_status.tell(session, now, conversation, ticket, StatusKind.BACK_AT, when=when)
+            )
+        else:
+            pending.append(
+                await customer_status.tell(session, now, conversation, ticket, StatusKind.JOINED, agent=assignee)
+            )
     await events.append(session, now, *pending)
     return EscalationResult(ticket.id, True, agent_ref(assignee) if assignee else None, conversation.id, ticket.status)
 
@@ -308,7 +325,9 @@ async def send_translated_handoff(store: Store, ai: AIBackend, ticket_id: int, s
         conversation, ticket = await lock_conversation_and_ticket(session, ticket_id)
         if not ticket.handoff_pending:
             return  # another worker sent it
-        await events.append(session, now, await _send_handoff(session, now, conversation, ticket, text))
+        handoff = await _send_handoff(session, now, conversation, ticket, text)
+        status = await customer_status.tell_holder(session, now, conversation, ticket, settings.assignment)
+        await events.append(session, now, handoff, status)
 
 
 async def summarize_ticket(store: Store, ai: AIBackend, ticket_id: int, *, timeout: float) -> str | None:

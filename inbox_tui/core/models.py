@@ -396,3 +396,15 @@ class Event(Base):
     agent_id: Mapped[int | None] = mapped_column(BigId)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReadMark(Base):
+    """How far one teammate has read one conversation (and so its tickets): messages
+    after ``last_read_message_id`` are unread for them. See ``core.read_state``."""
+
+    __tablename__ = "read_marks"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    last_read_message_id: Mapped[int] = mapped_column(BigId, default=0)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -47,6 +47,7 @@ class ConversationRow:
     last_activity_at: datetime
     contact_id: int
     customer_email: str | None = None  # tells customers of the same name apart
+    unread: int = 0  # messages this teammate has not seen (core.read_state)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,12 @@ class TicketRow:
     conversation_id: int
     contact_id: int
     source: str
+    # The attention loop's fields (core.attention): filled for the inbox's lists.
+    unread: int = 0  # messages this teammate has not seen
+    waiting_since: datetime | None = None  # the customer wrote last, unanswered since then
+    last_author: str = ""  # who wrote the latest message: customer, bot, agent, system
+    last_name: str = ""
+    last_preview: str = ""
 
     @property
     def number(self) -> int:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core import events
 from inbox_tui.core.agents import agent_ref
+from inbox_tui.core.assignment_risks import note_assignment_risk
 from inbox_tui.core.backlog import hand_out_after_change
 from inbox_tui.core.conversations import (
     _check_text,
@@ -18,7 +20,9 @@ from inbox_tui.core.conversations import (
     message_payload,
     message_record,
 )
+from inbox_tui.core.customer_status import StatusKind, announce_holder, joined_already, tell
 from inbox_tui.core.events import EventKind, PendingEvent
+from inbox_tui.core.hand_back import owe_the_unanswered
 from inbox_tui.core.models import (
     Agent,
     Author,
@@ -73,6 +77,12 @@ async def send_agent_reply(
                 return message_record(existing)
         conversation, ticket = await _open_ticket(session, ticket_id)
         agent = await _agent(session, agent_id)
+        # The customer hears who joined before this teammate's first words, if not yet.
+        joined = (
+            []
+            if await joined_already(session, ticket.id, agent.id)
+            else [await tell(session, now, conversation, ticket, StatusKind.JOINED, agent=agent)]
+        )
         message = await append_message(
             session,
             now,
@@ -88,6 +98,7 @@ async def send_agent_reply(
         await events.append(
             session,
             now,
+            *joined,
             PendingEvent(EventKind.MESSAGE, conversation.id, ticket.id, agent.id, message_payload(message)),
             PendingEvent(
                 EventKind.TICKET_UPDATED, conversation.id, ticket.id, ticket.assignee_id, {"status": ticket.status}
@@ -157,6 +168,9 @@ async def reassign(
     (it waits for the next trigger), or it could bounce to the teammate who let it go."""
     result = await _reassign(store, ticket_id, to_agent_id, by_agent_id)
     if to_agent_id is not None:
+        presence_timeout = timedelta(seconds=(assignment or AssignmentSettings()).presence_timeout)
+        await note_assignment_risk(store, ticket_id, to_agent_id, presence_timeout, present=to_agent_id == by_agent_id)
+        await announce_holder(store, ticket_id, presence_timeout)
         await hand_out_after_change(store, assignment)
     return result
 
@@ -209,6 +223,7 @@ async def _close_to_ai(store: Store, ticket_id: int, agent_id: int | None) -> No
         # A hand-back starts a new epoch: an answer generated before it is stale.
         conversation.epoch = (conversation.epoch or 0) + 1
         await session.execute(delete(OwedReply).where(OwedReply.conversation_id == conversation.id))
+        await owe_the_unanswered(session, now, conversation, ticket)
         conversation.last_activity_at = now
         ticket.status = TicketStatus.CLOSED
         ticket.closed_at = now

@@ -26,7 +26,9 @@ from inbox_tui.wire.customer import Author, ChatMessage, ErrorFrame, ModeChange
 SESSIONS_FILE = "chat-sessions.json"
 QUIT_COMMANDS = frozenset({"/quit", "/exit", "/q"})
 MODE_LINES = {
-    "human": "— A teammate has joined the conversation. —",
+    # Only that the bot stepped aside: who joined (if anyone has) is the server's own
+    # status line, sent in the customer's language when it is true.
+    "human": "— The assistant handed this conversation to our team. —",
     "bot": "— You are chatting with the assistant again. —",
 }
 

@@ -11,7 +11,9 @@ import uuid
 
 from textual.notifications import SeverityLevel
 
+from inbox_tui.core import read_state
 from inbox_tui.core import team as core_team
+from inbox_tui.core.claiming import claim_ticket
 from inbox_tui.core.escalation import escalate
 from inbox_tui.core.models import TicketSource
 from inbox_tui.core.records import AgentRef, EscalationResult
@@ -20,6 +22,7 @@ from inbox_tui.core.views import View
 from inbox_tui.runtime import Runtime
 from inbox_tui.tui.messages import FlowDone
 from inbox_tui.tui.safe_text import literal
+from inbox_tui.tui.targets import DetailTarget, TicketTarget
 from inbox_tui.tui.widgets.composer import NOTE
 
 
@@ -68,6 +71,28 @@ async def set_availability(runtime: Runtime, me: AgentRef, availability: str) ->
     return FlowDone(f"You are {availability} now.", tickets_changed=False, availability=availability)
 
 
+async def claim(runtime: Runtime, me: AgentRef, ticket_id: int) -> FlowDone:
+    """Claim an unassigned ticket; if someone was faster, say who has it."""
+    result = await claim_ticket(runtime.store, ticket_id, me.id, assignment=runtime.settings.assignment)
+    toast = literal(result.text, single_line=True)
+    return FlowDone(toast, "information" if result.won else "warning", ticket_id=ticket_id)
+
+
+async def take_from(runtime: Runtime, me: AgentRef, ticket_id: int) -> FlowDone:
+    """Take a ticket another teammate holds (asked first, by the screen)."""
+    await reassign(runtime.store, ticket_id, me.id, me.id, assignment=runtime.settings.assignment)
+    return FlowDone(f"Ticket #{ticket_id} is on you now.", ticket_id=ticket_id)
+
+
 async def mark_seen(runtime: Runtime, me: AgentRef, ticket_id: int) -> FlowDone:
     await mark_mentions_seen(runtime.store, me.id, ticket_id)
     return FlowDone(tickets_changed=False)
+
+
+async def mark_read(runtime: Runtime, me: AgentRef, target: DetailTarget, up_to_message_id: int | None) -> FlowDone:
+    """What the detail pane shows is read by me (and my mentions on a ticket are seen)."""
+    if isinstance(target, TicketTarget):
+        await read_state.mark_ticket_read(runtime.store, me.id, target.ticket_id, up_to_message_id)
+    else:
+        await read_state.mark_read(runtime.store, me.id, target.conversation_id, up_to_message_id)
+    return FlowDone(tickets_changed=False, counts_changed=True)

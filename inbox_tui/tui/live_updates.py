@@ -49,6 +49,7 @@ class LiveEvent:
     message_id: int | None = None  # message events
     text: str | None = None  # message events: the committed text
     by: str = ""  # mention events: who mentioned
+    author: str = ""  # message events: customer, bot, agent or system
 
 
 @dataclass
@@ -88,6 +89,7 @@ def live_event(raw: Event | Mapping[str, Any]) -> LiveEvent | None:
     payload = payload if isinstance(payload, Mapping) else {}
     text = payload.get("text")
     by = payload.get("by")
+    author = payload.get("author")
     return LiveEvent(
         id=event_id,
         kind=kind,
@@ -98,6 +100,7 @@ def live_event(raw: Event | Mapping[str, Any]) -> LiveEvent | None:
         message_id=_int(payload.get("message_id")),
         text=text if isinstance(text, str) else None,
         by=by if isinstance(by, str) else "",
+        author=author if isinstance(author, str) else "",
     )
 
 

@@ -31,6 +31,9 @@ class InboxLoaded(Message):
     view: View
     records: list[Any]
     team: list[AgentStatus]
+    unread: dict[View, int] = field(default_factory=dict)  # rows I have not seen, per view
+    my_tickets: set[int] = field(default_factory=set)  # open tickets on me (for the alert rules)
+    on_shift: bool = True
 
 
 @dataclass
@@ -50,6 +53,7 @@ class RecordsLoaded(Message):
 @dataclass
 class CountsLoaded(Message):
     counts: dict[View, int]
+    unread: dict[View, int] = field(default_factory=dict)  # rows I have not seen, per view
 
 
 @dataclass
@@ -90,6 +94,7 @@ class LiveBatchLoaded(Message, bubble=False):
     refresh_tickets: bool = False
     reload_detail: bool = False
     message_ids: list[int] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)  # alert texts (toast, bell, desktop)
 
 
 @dataclass
@@ -117,3 +122,4 @@ class FlowDone(Message):
     open_ticket: int | None = None  # show this ticket (take over)
     open_in: View | None = None  # … in this view
     availability: str | None = None  # my availability is this now
+    counts_changed: bool = False  # only the counts (say, unread ones) may have changed

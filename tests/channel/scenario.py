@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from inbox_tui.client.customer import CustomerClient
 from inbox_tui.core.agents import add_agent
+from inbox_tui.core.customer_status import is_status_line
 from inbox_tui.core.models import Conversation, Message, Ticket
 from inbox_tui.core.store import Store
 from inbox_tui.core.tickets import add_note, allow_ai_replies, send_agent_reply
@@ -101,11 +102,15 @@ async def run_scenario(store: Store, fake: FakeOpenAI, customer_url: str, bridge
             "ticket_closed",
         } <= kinds
         async with store.read() as session:
-            authors = list(
-                await session.scalars(
-                    select(Message.author).where(Message.conversation_id == conversation.id).order_by(Message.id)
+            thread = (
+                await session.execute(
+                    select(Message.author, Message.text)
+                    .where(Message.conversation_id == conversation.id)
+                    .order_by(Message.id)
                 )
-            )
+            ).all()
+        # The status lines (queued, who joined) come on top of the handoff.
+        authors = [author for author, text in thread if not is_status_line(text)]
         assert authors == ["customer", "system", "customer", "agent", "customer", "bot"]
     finally:
         await chat.close()

@@ -147,6 +147,7 @@ async def test_takeover_claims_the_conversation_and_opens_a_ticket(store: Store)
         "ticket_created",
         "assigned",
         "handoff_sent",
+        "customer_told",  # who joined: the teammate who took over
     ]
     logged = await events_after(store, before)
     assert [e.kind for e in logged] == [
@@ -155,13 +156,17 @@ async def test_takeover_claims_the_conversation_and_opens_a_ticket(store: Store)
         EventKind.TICKET_CREATED,
         EventKind.ASSIGNED,
         EventKind.MESSAGE,
+        EventKind.MESSAGE,  # the status line: Ana joined
     ]
     assert all(e.ticket_id == result.ticket_id and e.conversation_id == conversation_id for e in logged)
     assert logged[3].agent_id == ana.id
 
     # The customer is told, in the same thread, as a system message queued for delivery.
     queued = await conversations.undelivered_messages(store, conversation_id)
-    assert [(m.author, m.text) for m in queued] == [(Author.SYSTEM, DEFAULT_HANDOFF_MESSAGE)]
+    assert [(m.author, m.text) for m in queued] == [
+        (Author.SYSTEM, DEFAULT_HANDOFF_MESSAGE),
+        (Author.SYSTEM, "Ana has joined the conversation."),
+    ]
 
     # The conversation left the Conversations view and is on Ana.
     async with store.read() as session:
@@ -178,7 +183,7 @@ async def test_handoff_uses_the_configured_translation(store: Store) -> None:
     )
     await escalation.escalate(store, started.conversation.id, source=TAKEOVER, actor_id=ana.id, settings=settings)
     queued = await conversations.undelivered_messages(store, started.conversation.id)
-    assert [m.text for m in queued] == ["Te paso con el equipo."]
+    assert [m.text for m in queued] == ["Te paso con el equipo.", "Ana se ha unido a la conversación."]
 
 
 @both_backends
@@ -327,7 +332,8 @@ async def test_reassign(store: Store) -> None:
     async with store.read() as session:
         assert [t.id for t in await views.tickets(session, View.ON_YOU, ben.id)] == [result.ticket_id]
         assert await views.tickets(session, View.ON_YOU, ana.id) == []
-    assert (await timeline_codes(store, result.ticket_id))[-1] == "reassigned"
+    # Reassigned, and the customer told who joined (the new holder is online).
+    assert (await timeline_codes(store, result.ticket_id))[-2:] == ["reassigned", "customer_told"]
 
     before = await last_event_id(store)
     assert await tickets.reassign(store, result.ticket_id, ben.id, ana.id) == ben  # no change, no event

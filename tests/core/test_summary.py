@@ -114,7 +114,8 @@ async def test_a_spanish_summary_stays_spanish(store: Store, fake_model: FakeOpe
     assert ticket.summary_lease_until is None
     assert "summary_ready" in await timeline_codes(store, ticket_id)
     kinds = [e.kind for e in await events_after(store, before)]
-    assert kinds == [EventKind.MESSAGE, EventKind.SUMMARY_READY]
+    # The translated handoff, the customer's status line, then the summary.
+    assert kinds == [EventKind.MESSAGE, EventKind.MESSAGE, EventKind.SUMMARY_READY]
 
     # What the SDK sent: structured output, the Spanish transcript, the language asked for.
     translate_request, summary_request = fake_model.requests[-2:]
@@ -124,7 +125,8 @@ async def test_a_spanish_summary_stays_spanish(store: Store, fake_model: FakeOpe
     assert "(es)" in summary_request["messages"][0]["content"]
     async with store.read() as session:
         handoff = [m for m in await conversations.transcript(session, ticket.conversation_id) if m.author == "system"]
-    assert [m.text for m in handoff] == ["Te pongo en contacto con una persona del equipo."]
+    assert [m.text for m in handoff][:1] == ["Te pongo en contacto con una persona del equipo."]
+    assert [m.text for m in handoff][1:] == ["Ana se ha unido a la conversación."]  # the status line after it
 
 
 FAILURES = {

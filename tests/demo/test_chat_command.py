@@ -125,7 +125,12 @@ async def test_a_person_plays_the_customer_through_handoff_and_back(served: Serv
         await chat.expect("Enviamos las bicis en 2 días laborables")  # the bot, from the knowledge file
         await chat.type("Quiero hablar con una persona, por favor.")
         # The handoff, in Spanish, and the change of hands.
-        await chat.expect_all("Te pongo en contacto con un compañero del equipo.", "A teammate has joined")
+        # Nobody is online: the customer hears they are queued, never that someone joined.
+        await chat.expect_all(
+            "Te pongo en contacto con un compañero del equipo.",
+            "handed this conversation to our team",
+            "Estás en la cola",
+        )
 
         ticket_id = None
         async with asyncio.timeout(10):
@@ -135,6 +140,7 @@ async def test_a_person_plays_the_customer_through_handoff_and_back(served: Serv
         await tickets.send_agent_reply(
             served.runtime.store, ticket_id, agent.id, "Hola Rosa, soy Ana. [b]¿En qué te ayudo?[/b] \x1b]52;c;aGk=\x07"
         )
+        await chat.expect("Ana Silva se ha unido a la conversación.")  # with her first reply
         line = await chat.expect("Ana Silva: Hola Rosa")
         assert "\x1b" not in line and "␛]52;c;aGk=␇" in line  # escape sequences shown, not obeyed
         await chat.type("Gracias, ya está resuelto.")
@@ -195,7 +201,9 @@ async def test_chat_joins_a_headless_demo_from_a_second_terminal(tmp_path: Path)
             await chat.type("Bonjour, quel est le délai de livraison pour Nantes ?")
             await chat.expect("Nous expédions les vélos sous 2 jours ouvrés")
             await chat.type("Je voudrais parler à un conseiller.")
-            await chat.expect_all("Je vous mets en relation avec un membre de l'équipe.", "A teammate has joined")
+            await chat.expect_all(
+                "Je vous mets en relation avec un membre de l'équipe.", "handed this conversation to our team"
+            )
             assert await chat.finish() == 0
 
         demo.terminate()  # SIGTERM, as a service manager would

@@ -63,7 +63,8 @@ def wait_for(predicate, timeout: float, session: str) -> str:  # type: ignore[no
 
 
 def count(text: str, view: str) -> int:
-    match = re.search(rf"{re.escape(view)}\s+(\d+)", text)
+    # The total, after the unread mark (●N) when the view has news.
+    match = re.search(rf"{re.escape(view)}\s*(?:●[\d+]\s*)?\s(\d+)", text)
     return int(match.group(1)) if match else 0
 
 
@@ -162,6 +163,9 @@ def test_readme_walkthrough_take_over_reply_and_hand_back(tmp_path: Path) -> Non
         wait_for(lambda text: "That would be great" in text, 30.0, session)  # the customer answers
         keys("Escape")
         keys("a")
+        # The customer's last message has no answer yet: asked first (the bot answers it).
+        wait_for(lambda text: "Hand back to the bot?" in text, 20.0, session)
+        keys("y")
         wait_for(lambda text: count(text, "Closed") >= 1, 20.0, session)
         keys("6")  # the closed ticket: the customer's goodbye, and the bot answers again
         wait_for(lambda text: "Noah" in text and "Enjoy the ride" in text, 30.0, session)

@@ -16,6 +16,11 @@ from tests.tui.conftest import Inbox, wait_until
 SIZES = [pytest.param((120, 40), id="120x40"), pytest.param((80, 24), id="80x24")]
 
 
+def quiet(app: Any) -> bool:
+    busy = any(w.is_running for w in app.workers if w.group in ("list", "detail", "flow", "counts"))
+    return not busy and not app.inbox._counts_dirty
+
+
 def settled(app: Any, *, view_key: str | None = None, then: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     async def run_before(pilot: Any) -> None:
         await app.ready.wait()
@@ -40,6 +45,10 @@ def settled(app: Any, *, view_key: str | None = None, then: tuple[str, ...] = ()
             await pilot.press(key)
         await pilot.pause(0.2)
         await wait_until(pilot, lambda: not any(w.is_running for w in app.workers if w.group in ("list", "detail")))
+        # Showing a row marks it read: let that flow and the unread counts after it land.
+        for _ in range(2):
+            await wait_until(pilot, lambda: quiet(app), timeout=20)
+            await pilot.pause(0.4)
         app.clear_notifications()
         await pilot.pause()
 

@@ -29,16 +29,22 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, OptionList
 
 from inbox_tui.core import agents as core_agents
+from inbox_tui.core import alerts as core_alerts
+from inbox_tui.core import attention, views
 from inbox_tui.core import events as core_events
-from inbox_tui.core import views
-from inbox_tui.core.conversations import get_conversation
+from inbox_tui.core.alerts import Alert, AlertRules, Happening
+from inbox_tui.core.assignment_risks import assignment_risk
+from inbox_tui.core.attention import SortOrder
+from inbox_tui.core.conversations import get_conversation, preview_of
 from inbox_tui.core.escalation import finish_escalation
+from inbox_tui.core.hand_back import unanswered_message
 from inbox_tui.core.models import Availability, ConversationStatus, TicketStatus
-from inbox_tui.core.records import AgentRef, ConversationRow, TicketRow
+from inbox_tui.core.records import AgentRef, ConversationRow, TicketDetail, TicketRow
 from inbox_tui.core.store import StoreError
 from inbox_tui.core.views import View
 from inbox_tui.settings import secret
 from inbox_tui.tui import flows, lifecycle_flows, reads
+from inbox_tui.tui.alerting import Alerter
 from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
 from inbox_tui.tui.drafts import DraftStore
 from inbox_tui.tui.live_updates import EventArrived, LiveEvent, merge_events, moved_row
@@ -54,6 +60,7 @@ from inbox_tui.tui.messages import (
     MessagesShown,
 )
 from inbox_tui.tui.safe_text import literal
+from inbox_tui.tui.screens.confirm import ConfirmScreen
 from inbox_tui.tui.screens.lifecycle import ReopenChoice, ReopenScreen, SnoozeChoice, SnoozeScreen
 from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
 from inbox_tui.tui.screens.search import SearchChoice, SearchScreen
@@ -74,9 +81,21 @@ log = logging.getLogger(__name__)
 
 #: Counts and ticket lists are refreshed at most this often (cheap, but not per event).
 DIRTY_FLUSH_SECONDS = 0.3
+#: The unread counts beside the views are counted at most this often.
+UNREAD_COUNTS_SECONDS = 2.0
+#: How often the inbox looks for my tickets whose customer waited past the threshold.
+WAIT_CHECK_SECONDS = 15.0
 #: Below these sizes the layout folds (views strip, detail over the list, short panes).
 NARROW_WIDTH = 100
 SHORT_HEIGHT = 30
+
+
+def claimable(ticket: TicketDetail | None, me: AgentRef | None) -> bool:
+    """``t`` on an open ticket that is not on me: claim it (asked first if someone holds it)."""
+    if ticket is None:
+        return False
+    assignee = ticket.ticket.assignee
+    return assignee is None or me is None or assignee.id != me.id
 
 
 def not_signed_in_text(handle: str | None) -> str:
@@ -91,7 +110,9 @@ def not_signed_in_text(handle: str | None) -> str:
 # Actions that need a teammate signed in, and what they need shown in the detail pane.
 LIFECYCLE_ACTIONS = frozenset({"pending", "snooze", "close_paused"})
 NEEDS_ME = frozenset(
-    {"take_over", "compose", "allow_ai", "reassign", "toggle_availability", "ai"} | LIFECYCLE_ACTIONS | {"reopen"}
+    {"take_over", "claim", "compose", "allow_ai", "reassign", "toggle_availability", "ai"}
+    | LIFECYCLE_ACTIONS
+    | {"reopen"}
 )
 NEEDS_LIVE_CONVERSATION = frozenset({"take_over"})
 NEEDS_OPEN_TICKET = frozenset({"compose", "allow_ai", "reassign", "ai"} | LIFECYCLE_ACTIONS)
@@ -112,7 +133,10 @@ class InboxScreen(Screen[None]):
         ),
         Binding("slash", "filter", "Filter", id="list.filter"),
         Binding("s", "search", "Search", show=False, id="list.search"),
+        Binding("w", "sort_waiting", "Longest waiting first", show=False, id="list.sort_waiting"),
         Binding("t", "take_over", "Take over", id="ticket.take_over"),
+        # The same key on a ticket: only one of the two ever applies (check_action).
+        Binding("t", "claim", "Claim", id="ticket.claim"),
         Binding("r", "compose('reply')", "Reply", id="composer.reply"),
         Binding("n", "compose('note')", "Note", id="composer.note"),
         Binding("a", "allow_ai", "Allow AI", id="ticket.allow_ai"),
@@ -134,6 +158,7 @@ class InboxScreen(Screen[None]):
     ai_label: var[str] = var("…", init=False)
     view: var[View] = var(View.CONVERSATIONS, init=False)
     counts: var[dict[View, int]] = var(dict, init=False)
+    unread: var[dict[View, int]] = var(dict, init=False)
 
     def __init__(self) -> None:
         super().__init__(id="inbox")
@@ -145,8 +170,10 @@ class InboxScreen(Screen[None]):
         self._counts_dirty = False
         self._tickets_dirty = False
         self._my_takeovers: set[int] = set()
-        self._announced_tickets: set[int] = set()
         self._focus_ticket: int | None = None  # focus this ticket's thread once it is shown
+        self.alert_rules: AlertRules | None = None
+        self._on_shift = True
+        self._unread_counted_at = float("-inf")
 
     @property
     def inbox_app(self) -> InboxApp:
@@ -156,9 +183,9 @@ class InboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.inbox_app
-        yield ViewsStrip(id="views-strip").data_bind(InboxScreen.view, InboxScreen.counts)
+        yield ViewsStrip(id="views-strip").data_bind(InboxScreen.view, InboxScreen.counts, InboxScreen.unread)
         with Horizontal(id="main"):
-            yield Sidebar(id="sidebar").data_bind(InboxScreen.view, InboxScreen.counts)
+            yield Sidebar(id="sidebar").data_bind(InboxScreen.view, InboxScreen.counts, InboxScreen.unread)
             yield ListPane(id="list-column", clock=app.clock, cursor_blink=app.cursor_blink).data_bind(
                 InboxScreen.view, InboxScreen.me
             )
@@ -190,6 +217,7 @@ class InboxScreen(Screen[None]):
         return self.detail.composer
 
     def on_mount(self) -> None:
+        self.alerter = Alerter(self.app, self.inbox_app.settings.alerts)
         self.query_one(Sidebar).border_title = "Views"
         self.detail.show_placeholder("Loading the inbox…")
         self.rows.focus()
@@ -224,14 +252,19 @@ class InboxScreen(Screen[None]):
                 agent_id = me.id if me else None
                 since = active_since(app.settings, app.clock)
                 counts = await views.counts(session, agent_id, active_since=since)
+                unread = await attention.unread_view_counts(session, agent_id)
+                my_tickets = await core_alerts.my_open_tickets(session, agent_id) if agent_id else set()
+                on_shift = await core_alerts.on_shift_now(session, agent_id, runtime.store.now()) if agent_id else True
                 view = self.view
-                records = await views.page(session, view, agent_id, limit=LIST_LIMIT, active_since=since)
+                records = await attention.page(session, view, agent_id, limit=LIST_LIMIT, active_since=since)
                 team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
         except Exception as error:
             log.exception("startup failed")
             self.post_message(InboxFailed(str(error)))
             return
-        self.post_message(InboxLoaded(me, last_event_id, counts, view, list(records), team))
+        self.post_message(
+            InboxLoaded(me, last_event_id, counts, view, list(records), team, unread, my_tickets, on_shift)
+        )
 
     @on(InboxFailed)
     def _inbox_failed(self, message: InboxFailed) -> None:
@@ -249,6 +282,7 @@ class InboxScreen(Screen[None]):
             self.me = me
             self._apply_team(message.team)
             self.counts = message.counts
+            self.unread = message.unread
             self.ai_label = "…" if ai is None else (f"model {app.settings.ai.model}" if ai.has_model else "offline")
             self.list_pane.show_records(message.view, message.records)
             if me is None:
@@ -268,6 +302,17 @@ class InboxScreen(Screen[None]):
                 severity="warning",
                 markup=False,
             )
+        if me is not None:
+            self.alert_rules = AlertRules(
+                me.id,
+                me.handle,
+                interval=timedelta(seconds=app.settings.alerts.interval_seconds),
+                my_tickets=message.my_tickets,
+            )
+            self._on_shift = message.on_shift
+            self._update_alert_presence()
+            self.set_interval(WAIT_CHECK_SECONDS, self._check_waits)
+        self.alerter.unread(self._unread_total())
         self.refresher()
         if me is not None and app.settings.tui.token and app.connect_bridge:
             app.start_bridge(self.last_event_id)
@@ -294,6 +339,53 @@ class InboxScreen(Screen[None]):
 
     def watch_view(self) -> None:
         self.refresh_bindings()
+
+    # ----- alerts -------------------------------------------------------------
+
+    def watch_availability(self) -> None:
+        self._update_alert_presence()
+
+    def watch_unread(self) -> None:
+        if self.loaded:
+            self.alerter.unread(self._unread_total())
+
+    def _unread_total(self) -> int:
+        """What the window title counts: my tickets and mentions with news."""
+        return self.unread.get(View.ON_YOU, 0) + self.unread.get(View.MENTIONS, 0)
+
+    def _update_alert_presence(self) -> None:
+        """Tickets entering Unassigned alert only a teammate available and on shift."""
+        if self.alert_rules is not None:
+            self.alert_rules.available_on_shift = self.availability != Availability.AWAY and self._on_shift
+
+    @work(exit_on_error=False, group="waits", exclusive=True)
+    async def _check_waits(self) -> None:
+        """My tickets whose customer waited past the threshold: an alert, and the
+        timeline says so (once per wait, whichever inbox finds it first)."""
+        runtime = self.inbox_app.runtime
+        rules, me = self.alert_rules, self.me
+        if runtime is None or rules is None or me is None:
+            return
+        threshold = timedelta(seconds=self.inbox_app.settings.alerts.wait_threshold_seconds)
+        now = runtime.store.now()
+        texts: list[str] = []
+        async with runtime.store.read() as session:
+            overdue = await core_alerts.overdue_tickets(session, me.id, threshold, now)
+            self._on_shift = await core_alerts.on_shift_now(session, me.id, now)
+            for ticket_id, since in overdue:
+                alert = rules.waited(ticket_id, now - since, now)
+                if alert is not None:
+                    row = await _ticket_row(session, ticket_id)
+                    requester = literal(row.requester, single_line=True, limit=40) if row else ""
+                    texts.append(literal(alert.text(requester), single_line=True))
+        self._update_alert_presence()
+        for ticket_id, since in overdue:
+            try:
+                await core_alerts.record_wait(runtime.store, ticket_id, since, threshold)
+            except StoreError:
+                continue
+        if texts:
+            self.post_message(LiveBatchLoaded(alerts=texts, refresh_tickets=True))
 
     def switch_view(self, view: View, select: DetailTarget | None = None) -> None:
         if view is self.view:
@@ -342,6 +434,7 @@ class InboxScreen(Screen[None]):
         if message.message_ids:
             self.post_message(MessagesShown(message.message_ids))
         target = message.target
+        self._mark_read(target, max(message.message_ids, default=None))
         if not isinstance(target, TicketTarget):
             return
         if self._focus_ticket == target.ticket_id:
@@ -352,6 +445,14 @@ class InboxScreen(Screen[None]):
             self.run_flow(
                 "Marking the mention seen", flows.mark_seen(runtime, self.me, target.ticket_id), refresh=False
             )
+
+    def _mark_read(self, target: DetailTarget, up_to_message_id: int | None) -> None:
+        """Shown is read: the row loses its mark now, the store keeps it for every screen."""
+        runtime = self.inbox_app.runtime
+        if self.me is None or runtime is None:
+            return
+        self.list_pane.mark_row_read(target)
+        self.run_flow("Marking it read", flows.mark_read(runtime, self.me, target, up_to_message_id), refresh=False)
 
     # ----- what applies -------------------------------------------------------
 
@@ -369,6 +470,10 @@ class InboxScreen(Screen[None]):
             shown = detail.shown_ticket if detail else None
             if shown is None or shown.ticket.status != TicketStatus.CLOSED:
                 return False
+        if action == "claim" and not claimable(detail.open_ticket if detail else None, self.me):
+            return False
+        if action == "sort_waiting" and self.view is View.CONVERSATIONS:
+            return False
         if action in NEEDS_PREVIOUS_TICKETS:
             ticket = detail.shown_ticket if detail else None
             if ticket is None or not ticket.previous_tickets:
@@ -422,12 +527,20 @@ class InboxScreen(Screen[None]):
             self.detail.reload()
         if message.tickets_changed:
             self._tickets_dirty = self._counts_dirty = True
+        if message.counts_changed:
+            self._counts_dirty = True
 
     # ----- actions ------------------------------------------------------------
 
     def action_view(self, name: str) -> None:
         self.switch_view(View(name))
         self.rows.focus()
+
+    def action_sort_waiting(self) -> None:
+        order = self.list_pane.toggle_sort()
+        self.notify(
+            "Longest waiting first." if order is SortOrder.LONGEST_WAITING else "Newest activity first.", timeout=3
+        )
 
     def action_filter(self) -> None:
         self.list_pane.open_filter()
@@ -463,6 +576,37 @@ class InboxScreen(Screen[None]):
         if conversation is not None and self.me is not None:
             self.run_flow("Take over", self._take_over(self.me, conversation.id))
 
+    def action_claim(self) -> None:
+        ticket = self.detail.open_ticket
+        if ticket is not None and self.me is not None:
+            self._claim(self.me, ticket)
+
+    @work(exit_on_error=False, group="flow")
+    async def _claim(self, me: AgentRef, ticket: TicketDetail) -> None:
+        runtime = await self.inbox_app.open_runtime()
+        if self.alert_rules is not None:
+            self.alert_rules.my_own_doing(ticket.ticket.id)  # if it becomes mine, it is my doing
+        holder = ticket.ticket.assignee
+        risk = await self._risk_for(runtime, me.id, present=True)
+        if holder is None:
+            if risk is not None:
+                question = f"{risk}. Claim ticket #{ticket.ticket.id} anyway?"
+                if not await self.app.push_screen_wait(ConfirmScreen("Claim this ticket?", question)):
+                    return
+            self.run_flow("Claim", flows.claim(runtime, me, ticket.ticket.id))
+            return
+        question = f"Ticket #{ticket.ticket.id} is on {holder.label}. Take it over?"
+        if risk is not None:
+            question += f" ({risk}.)"
+        if await self.app.push_screen_wait(ConfirmScreen("Take this ticket?", question)):
+            self.run_flow("Take the ticket", flows.take_from(runtime, me, ticket.ticket.id))
+
+    async def _risk_for(self, runtime: Any, agent_id: int, *, present: bool) -> str | None:
+        async with runtime.store.read() as session:
+            team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
+        status = next((row for row in team if row.agent.id == agent_id), None)
+        return assignment_risk(status, present=present) if status is not None else None
+
     @on(Button.Pressed, "#take-over")
     async def _take_over_pressed(self) -> None:
         await self.run_action("take_over")  # through check_action, like the key
@@ -471,6 +615,8 @@ class InboxScreen(Screen[None]):
         result, done = await flows.take_over(await self.inbox_app.open_runtime(), me, conversation_id)
         if result.created:
             self._my_takeovers.add(result.ticket_id)  # my own doing: no "new ticket on you" toast
+            if self.alert_rules is not None:
+                self.alert_rules.my_own_doing(result.ticket_id)
             self._finish_takeover(result.ticket_id)
         return done
 
@@ -492,13 +638,52 @@ class InboxScreen(Screen[None]):
             return
         what = "Note not added" if event.mode == NOTE else "Not sent"
         runtime = await self.inbox_app.open_runtime()
+        shown = self.detail.open_ticket
+        if (
+            event.mode != NOTE
+            and shown is not None
+            and shown.ticket.id == event.ticket_id
+            and not shown.ticket.assignee
+        ):
+            self._reply_to_unassigned(self.me, event.ticket_id, event.text)
+            return
         self.run_flow(what, flows.send(runtime, self.me, event.ticket_id, event.mode, event.text))
 
-    async def action_allow_ai(self) -> None:
+    @work(exit_on_error=False, group="flow")
+    async def _reply_to_unassigned(self, me: AgentRef, ticket_id: int, text: str) -> None:
+        """A reply on an unassigned ticket offers to claim it first (the reply goes either way)."""
+        runtime = await self.inbox_app.open_runtime()
+        question = f"Ticket #{ticket_id} is unassigned. Claim it as you reply?"
+        if await self.app.push_screen_wait(ConfirmScreen("Claim this ticket?", question)):
+            if self.alert_rules is not None:
+                self.alert_rules.my_own_doing(ticket_id)
+            try:  # the claim first, then the reply: the customer hears who joined before the words
+                self.post_message(await flows.claim(runtime, me, ticket_id))
+            except StoreError as error:
+                self.post_message(FlowDone(f"Claim: {error}", "error"))
+        self.run_flow("Not sent", flows.send(runtime, me, ticket_id, REPLY, text))
+
+    def action_allow_ai(self) -> None:
         ticket = self.detail.open_ticket
         if ticket is not None and self.me is not None:
-            runtime = await self.inbox_app.open_runtime()
-            self.run_flow("Allow AI replies", flows.allow_ai(runtime, self.me, ticket.ticket.id))
+            self._allow_ai(self.me, ticket.ticket.id)
+
+    @work(exit_on_error=False, group="flow")
+    async def _allow_ai(self, me: AgentRef, ticket_id: int) -> None:
+        """Hand back to the bot; with the customer's last message unanswered, ask first
+        (the bot will answer it)."""
+        runtime = await self.inbox_app.open_runtime()
+        async with runtime.store.read() as session:
+            open_question = await unanswered_message(session, ticket_id)
+        if open_question is not None:
+            quoted = preview_of(open_question.text)
+            question = (
+                f"The customer's last message has no answer yet: “{quoted}”. "
+                "The bot will answer it. Allow AI replies and close the ticket?"
+            )
+            if not await self.app.push_screen_wait(ConfirmScreen("Hand back to the bot?", question)):
+                return
+        self.run_flow("Allow AI replies", flows.allow_ai(runtime, me, ticket_id))
 
     @on(Button.Pressed, "#allow-ai")
     async def _allow_ai_pressed(self) -> None:
@@ -520,6 +705,14 @@ class InboxScreen(Screen[None]):
         async with runtime.store.read() as session:
             team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
         choice: ReassignChoice | None = await self.app.push_screen_wait(ReassignScreen(ticket_id, team, current))
+        if choice is not None and choice.agent_id is not None and choice.agent_id != current:
+            status = next((row for row in team if row.agent.id == choice.agent_id), None)
+            mine = self.me is not None and choice.agent_id == self.me.id
+            risk = assignment_risk(status, present=mine) if status is not None else None
+            if risk is not None:
+                question = f"{risk}. Give them ticket #{ticket_id} anyway?"
+                if not await self.app.push_screen_wait(ConfirmScreen("Reassign anyway?", question)):
+                    return
         if choice is not None:
             self.run_flow("Reassign", flows.reassign_ticket(runtime, self.me, ticket_id, choice.agent_id))
 
@@ -636,8 +829,8 @@ class InboxScreen(Screen[None]):
                     to_fetch.add(conversation_id)  # new to this list, or not a live row
                 else:
                     loaded.conversations.append(moved)
-        announce = sorted(batch.new_on_me - self._announced_tickets)
-        needs_database = to_fetch or announce or batch.team_changed
+        alerts = self._alerts_for(events, runtime.store.now())
+        needs_database = to_fetch or alerts or batch.team_changed
         async with contextlib.AsyncExitStack() as stack:
             session = await stack.enter_async_context(runtime.store.read()) if needs_database else None
             if session is not None:
@@ -646,13 +839,14 @@ class InboxScreen(Screen[None]):
                         loaded.conversations.append(await get_conversation(session, conversation_id))
                     except StoreError:
                         continue
-            for ticket_id in announce:
-                self._announced_tickets.add(ticket_id)
-                row = await _ticket_row(session, ticket_id) if session is not None else None
-                who = literal(row.requester, single_line=True, limit=40) if row else "a customer"
-                loaded.toasts.append(f"New ticket #{ticket_id} on you: {who}")
-            for ticket_id, by in batch.mentions:
-                loaded.toasts.append(f"@{literal(by, single_line=True, limit=40)} mentioned you on ticket #{ticket_id}")
+            for alert in alerts:
+                row = (
+                    await _ticket_row(session, alert.ticket_id)
+                    if session is not None and alert.ticket_id is not None
+                    else None
+                )
+                requester = literal(row.requester, single_line=True, limit=40) if row else ""
+                loaded.alerts.append(literal(alert.text(requester), single_line=True))
             if batch.team_changed and session is not None:
                 loaded.team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
         loaded.refresh_tickets = batch.tickets_changed
@@ -674,6 +868,17 @@ class InboxScreen(Screen[None]):
         )
         return loaded
 
+    def _alerts_for(self, events: list[LiveEvent], now: datetime) -> list[Alert]:
+        rules = self.alert_rules
+        if rules is None:
+            return []
+        happenings = [
+            Happening(e.kind, e.ticket_id, e.agent_id, e.at, author=e.author, by=e.by)
+            for e in events
+            if e.ticket_id is not None
+        ]
+        return rules.consider(happenings, now)
+
     def _moved_row(self, conversation_id: int, event: LiveEvent, count: int) -> ConversationRow | None:
         current = self.rows.record(conversation_key_of(conversation_id))
         return moved_row(current, event, count) if current is not None else None
@@ -694,6 +899,7 @@ class InboxScreen(Screen[None]):
                 self._apply_team(loaded.team)  # my availability may have changed elsewhere
         for text in loaded.toasts:
             self.notify(text, title="Inbox", markup=False, timeout=8)
+        self.alerter.alert(loaded.alerts)
         if loaded.refresh_tickets and self.view is not View.CONVERSATIONS:
             self._tickets_dirty = True
         self._counts_dirty = True
@@ -723,15 +929,31 @@ class InboxScreen(Screen[None]):
         runtime = self.inbox_app.runtime
         if runtime is None:
             return
-        agent_id = self.me.id if self.me else None
+        me_id = self.me.id if self.me else None
         since = active_since(self.inbox_app.settings, self.inbox_app.clock)
+        # The unread counts cost more than the totals (they look at messages): at most
+        # every few seconds, whatever the live load; the totals follow every change.
+        now = asyncio.get_running_loop().time()
+        fresh_unread = now - self._unread_counted_at >= UNREAD_COUNTS_SECONDS
+        previous_unread = self.unread
+
+        async def count(session: Any) -> tuple[Any, Any]:
+            totals = await views.counts(session, me_id, active_since=since)
+            unread = await attention.unread_view_counts(session, me_id) if fresh_unread else previous_unread
+            return totals, unread
+
         # Run to its end even when a newer refresh cancels this one (see ``reads``).
-        counts = await reads.read(runtime.store, lambda session: views.counts(session, agent_id, active_since=since))
-        self.post_message(CountsLoaded(counts))
+        counts, unread = await reads.read(runtime.store, count)
+        if fresh_unread:
+            self._unread_counted_at = now
+        else:
+            self._counts_dirty = True  # the unread counts follow at a later flush
+        self.post_message(CountsLoaded(counts, unread))
 
     @on(CountsLoaded)
     def _counts_loaded(self, message: CountsLoaded) -> None:
         self.counts = message.counts
+        self.unread = message.unread
 
 
 def _freeze_loaded_objects() -> None:

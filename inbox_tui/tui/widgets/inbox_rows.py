@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from inbox_tui.core.attention import SortOrder, sort_key
 from inbox_tui.core.models import TicketStatus
 from inbox_tui.core.records import ConversationRow, TicketRow
 from inbox_tui.core.store import Clock
@@ -51,12 +52,21 @@ def _name_cell(line: Text, name: str, tag: str, width: int) -> None:
     line.append(" " * max(width - len(shown) - 1 - len(tag), 0))
 
 
+def unread_badge(unread: int) -> str:
+    """Three cells: ``●3 `` for three unread messages, blank when all is read."""
+    if unread <= 0:
+        return "   "
+    return f"●{min(unread, 9)}" + ("+" if unread > 9 else " ")
+
+
 def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
     def render(row: ConversationRow, width: int) -> Text:
         when = age(clock(), row.last_activity_at).rjust(4)
         name = literal(row.customer_name, single_line=True) or "(no name)"
         preview = literal(row.preview, single_line=True) or "(no messages yet)"
-        line = Text(end="")
+        line = Text(end="", style="bold" if row.unread else "")
+        line.append(unread_badge(row.unread), "bold" if row.unread else "")
+        width -= 3
         if width >= 70:
             _name_cell(line, name, customer_tag(row), 18)
             line.append(" ")
@@ -89,40 +99,81 @@ STATUS_SHORT: dict[str, str] = {
 }
 
 
-def ticket_spec(clock: Clock) -> RowSpec[TicketRow]:
+WAITING_STYLE = "bold yellow"
+LAST_AUTHOR = {"customer": "", "bot": "bot", "agent": "", "system": "system"}
+
+
+def latest_line(row: TicketRow) -> str:
+    """Who wrote the latest message and what, on one line (``Ana: …``, ``bot: …``)."""
+    if not row.last_preview:
+        return ""
+    who = row.last_name if row.last_author in ("customer", "agent") and row.last_name else ""
+    who = who or LAST_AUTHOR.get(row.last_author, row.last_author) or row.requester
+    return f"{literal(who, single_line=True, limit=20)}: {literal(row.last_preview, single_line=True)}"
+
+
+def ticket_spec(clock: Clock, order: SortOrder = SortOrder.NEWEST) -> RowSpec[TicketRow]:
     def render(row: TicketRow, width: int) -> Text:
-        when = age(clock(), row.updated_at).rjust(4)
+        now = clock()
+        when = age(now, row.updated_at).rjust(4)
         number = f"#{row.id}".ljust(6)
         subject = literal(row.subject, single_line=True) or "summarizing…"
+        latest = latest_line(row)
         requester = literal(row.requester, single_line=True) or "(no name)"
         assignee = f"@{row.assignee.handle}" if row.assignee else "unassigned"
         status = STATUS_SHORT.get(row.status, row.status)
         if row.status == TicketStatus.ON_YOU and row.assignee is None:
             status = "waiting"  # for a teammate: nobody holds it yet
-        line = Text(end="")
+        if row.waiting_since is not None:
+            status = f"wait {age(now, row.waiting_since)}"  # how long the customer has waited
+        status_style = WAITING_STYLE if row.waiting_since is not None else "dim"
+        line = Text(end="", style="bold" if row.unread else "")
+        line.append(unread_badge(row.unread), "bold" if row.unread else "")
+        width -= 3
         line.append(number, "bold")
         if width >= 80:
             rest = width - 6 - 15 - 9 - 13 - 5
-            line.append(_cell(subject, max(rest, 0)), "italic dim" if not row.subject else "")
+            line.append(_subject_cell(subject, latest, max(rest, 0), bool(row.subject)))
             line.append(" ")
             line.append(_cell(requester, 14))
-            line.append(_cell(status, 9), "bold" if row.status == TicketStatus.ON_YOU else "dim")
+            line.append(_cell(status, 9), status_style)
             line.append(_cell(assignee, 12), "dim")
             line.append(" ")
         else:
             rest = width - 6 - 1 - 11 - 5
             line.append(_cell(requester, 11))
             line.append(" ")
-            line.append(_cell(subject, max(rest, 0)), "italic dim" if not row.subject else "")
-        line.append(" " + when, "dim")
+            line.append(_subject_cell(subject, latest, max(rest, 0), bool(row.subject)))
+        if row.waiting_since is not None and width < 80:
+            # No status column here: the age cell says how long the customer has waited.
+            line.append(" " + age(now, row.waiting_since).rjust(4), WAITING_STYLE)
+        else:
+            line.append(" " + when, "dim")
         return line
 
     return RowSpec(
         key=ticket_key,
-        order=lambda r: (-r.updated_at.timestamp(), -r.id),
+        order=sort_key(order),
         search_text=lambda r: (
             f"#{r.id} {r.subject} {r.requester} {r.status} {r.assignee.handle if r.assignee else 'unassigned'}"
         ),
         render=render,
-        stamp=lambda r: age(clock(), r.updated_at),
+        stamp=lambda r: (age(clock(), r.updated_at), age(clock(), r.waiting_since) if r.waiting_since else None),
     )
+
+
+def _subject_cell(subject: str, latest: str, width: int, has_subject: bool) -> Text:
+    """The subject, then the latest message dimmed, in one cell of ``width``."""
+    cell = Text(end="")
+    if width <= 0:
+        return cell
+    cell.append(subject[:width], "" if has_subject else "italic dim")
+    room = width - min(len(subject), width)
+    if latest and room > 4:
+        cell.append(_cell(" · " + latest, room), "dim")
+    else:
+        cell.append(" " * room)
+    if len(subject) > width:
+        cell = Text(end="")
+        cell.append(_cell(subject, width), "" if has_subject else "italic dim")
+    return cell

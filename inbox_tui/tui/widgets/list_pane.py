@@ -7,6 +7,7 @@ The filter sits inside the list's border, so the list keeps its title and its wi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -15,7 +16,8 @@ from textual.containers import Vertical
 from textual.reactive import var
 from textual.widgets import Input
 
-from inbox_tui.core import views
+from inbox_tui.core import attention
+from inbox_tui.core.attention import SortOrder
 from inbox_tui.core.records import AgentRef
 from inbox_tui.core.store import Clock, utc_now
 from inbox_tui.core.views import View
@@ -66,6 +68,7 @@ class ListPane(Vertical):
         self.clock = clock
         self.cursor_blink = cursor_blink
         self._select: DetailTarget | None = None
+        self.list_order = SortOrder.NEWEST
 
     def compose(self):  # type: ignore[no-untyped-def]
         box = FilterInput(placeholder=FILTER_PLACEHOLDER, id="filter", compact=True)
@@ -91,7 +94,7 @@ class ListPane(Vertical):
         if view is not self.view:
             return  # an answer for a view we already left
         rows = self.rows
-        spec = conversation_spec(self.clock) if view is View.CONVERSATIONS else ticket_spec(self.clock)
+        spec = conversation_spec(self.clock) if view is View.CONVERSATIONS else ticket_spec(self.clock, self.list_order)
         rows.set_spec(spec, EMPTY_TEXT[view])
         wanted = select or self._select
         self._select = None
@@ -100,6 +103,8 @@ class ListPane(Vertical):
 
     def show_title(self) -> None:
         title = f"{self.view.label} · {self.rows.row_count}"
+        if self.list_order is SortOrder.LONGEST_WAITING and self.view is not View.CONVERSATIONS:
+            title += " · longest waiting first"
         if self.border_title != title:
             self.border_title = title
 
@@ -122,13 +127,30 @@ class ListPane(Vertical):
         # Run to its end even when a newer load cancels this one (see ``reads``).
         records = await reads.read(
             runtime.store,
-            lambda session: views.page(session, view, agent_id, limit=LIST_LIMIT, active_since=since),
+            lambda session: attention.page(session, view, agent_id, limit=LIST_LIMIT, active_since=since),
         )
         self.post_message(RecordsLoaded(view, list(records)))
 
     @on(RecordsLoaded)
     def _records_loaded(self, message: RecordsLoaded) -> None:
         self.show_records(message.view, message.records, message.select)
+
+    def toggle_sort(self) -> SortOrder:
+        """Ticket lists: newest activity first, or the longest waiting customer first."""
+        self.list_order = (
+            SortOrder.NEWEST if self.list_order is SortOrder.LONGEST_WAITING else SortOrder.LONGEST_WAITING
+        )
+        if self.view is not View.CONVERSATIONS:
+            self.rows.set_spec(ticket_spec(self.clock, self.list_order), EMPTY_TEXT[self.view])
+            self.rows.resort()
+            self.show_title()
+        return self.list_order
+
+    def mark_row_read(self, target: DetailTarget) -> None:
+        """The teammate has seen this row: its unread mark goes (the store has it too)."""
+        record = self.rows.record(row_key(target))
+        if record is not None and record.unread:
+            self.rows.upsert([replace(record, unread=0)])
 
     def select_when_loaded(self, target: DetailTarget | None) -> None:
         self._select = target

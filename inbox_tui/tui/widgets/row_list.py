@@ -132,6 +132,10 @@ class RowList(ScrollView, can_focus=True):
             self._cursor_key = select_key
         self._reordered()
 
+    def resort(self) -> None:
+        """Order every row again by the spec's order (the spec changed)."""
+        self.replace_all(list(self._records.values()))
+
     def upsert(self, records: Iterable[Any]) -> None:
         """Add or move rows. A few rows (the live case) cost a bisect each, not a sort."""
         records = list(records)

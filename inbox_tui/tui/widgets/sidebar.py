@@ -26,21 +26,39 @@ VIEW_ORDER = (
 )
 
 
-def _prompt(number: int, view: View, count: int | None) -> Content:
+def unread_mark(unread: int | None) -> str:
+    """Two cells beside a view's total: ``●3`` rows I have not seen (``●+`` over nine)."""
+    if not unread:
+        return "  "
+    return f"●{unread}" if unread <= 9 else "●+"
+
+
+def _prompt(number: int, view: View, count: int | None, unread: int | None = None) -> Content:
     shown = "" if count is None else str(count)
-    return Content.assemble((f"{number} ", "$text-muted"), view.label.ljust(13), (shown.rjust(4), "bold"))
+    return Content.assemble(
+        (f"{number} ", "$text-muted"),
+        view.label.ljust(13),
+        (unread_mark(unread), "bold $accent"),
+        (shown.rjust(4), "bold"),
+    )
 
 
 class Sidebar(OptionList):
     view: var[View] = var(View.CONVERSATIONS, init=False)
     counts: var[dict[View, int]] = var(dict, init=False)
+    unread: var[dict[View, int]] = var(dict, init=False)
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(*[Option(_prompt(i, v, None), id=v.value) for i, v in enumerate(VIEW_ORDER, 1)], **kwargs)  # type: ignore[arg-type]
 
-    def watch_counts(self, counts: dict[View, int]) -> None:
+    def watch_counts(self) -> None:
+        counts, unread = self.counts, self.unread
         for index, view in enumerate(VIEW_ORDER):
-            self.replace_option_prompt_at_index(index, _prompt(index + 1, view, counts.get(view)))
+            prompt = _prompt(index + 1, view, counts.get(view), unread.get(view))
+            self.replace_option_prompt_at_index(index, prompt)
+
+    def watch_unread(self) -> None:
+        self.watch_counts()
 
     def watch_view(self, view: View) -> None:
         self.highlighted = VIEW_ORDER.index(view)
@@ -68,7 +86,7 @@ TINY_TITLES = {
 }
 
 
-def strip_content(view: View, counts: dict[View, int], width: int) -> Content:
+def strip_content(view: View, counts: dict[View, int], width: int, unread: dict[View, int] | None = None) -> Content:
     """Every view on one line, in the widest form that fits ``width``: no view is dropped."""
     forms = ((SHORT_TITLES, " · "), (TINY_TITLES, " · "), (TINY_TITLES, " "), (None, " "))
     content = Content("")
@@ -81,6 +99,8 @@ def strip_content(view: View, counts: dict[View, int], width: int) -> Content:
             label = f"{number}" if titles is None else f"{number} {titles[each]}"
             if count is not None:
                 label += (":" if titles is None else " ") + str(count)
+            if unread and unread.get(each):
+                label += unread_mark(unread[each])
             parts.append((label, "bold reverse" if each is view else ""))
         content = Content.assemble(*parts)
         if content.cell_length <= width:
@@ -95,6 +115,7 @@ class ViewsStrip(Widget):
 
     view: reactive[View] = reactive(View.CONVERSATIONS)
     counts: reactive[dict[View, int]] = reactive(dict)
+    unread: reactive[dict[View, int]] = reactive(dict)
 
     def render(self) -> Content:
-        return strip_content(self.view, self.counts, self.content_size.width or 80)
+        return strip_content(self.view, self.counts, self.content_size.width or 80, self.unread)

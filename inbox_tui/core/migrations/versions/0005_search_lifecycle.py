@@ -5,7 +5,7 @@ SQLite: FTS5 external-content tables kept in step by triggers; PostgreSQL: gener
 tsvector columns with GIN indexes. Both index the rows already in the database.
 
 Revision ID: 0005_search_lifecycle
-Revises: 0003_agent_credentials
+Revises: 0004_attention
 Create Date: 2026-12-01 23:30:00
 """
 from typing import Sequence, Union
@@ -17,7 +17,7 @@ import inbox_tui.core.models
 from inbox_tui.core import search_schema
 
 revision: str = "0005_search_lifecycle"
-down_revision: Union[str, None] = "0003_agent_credentials"
+down_revision: Union[str, None] = "0004_attention"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
