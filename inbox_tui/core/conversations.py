@@ -279,10 +279,16 @@ _OWED = table_of(OwedReply)
 _INSERT_OWED = insert(_OWED)
 _SETTLE_OWED = delete(_OWED).where(_OWED.c.message_id == bindparam("message_id")).returning(_OWED.c.epoch)
 _SETTLE_CONVERSATION = delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id"))
+# The open ticket goes back On you, found by this statement rather than taken from the
+# context query: on PostgreSQL a SELECT … FOR UPDATE that waited for the conversation's
+# lock returns the conversation's new row but the joined ticket as it was before the
+# wait, so a ticket that Allow AI replies had just closed would be reopened under the
+# live bot, and a ticket a takeover had just opened would be missed.
 _TICKET_BACK_ON_YOU = (
     update(_TICKETS)
-    .where(_TICKETS.c.id == bindparam("b_ticket_id"))
+    .where(_TICKETS.c.conversation_id == bindparam("b_conversation_id"), ticket_is_open())
     .values(status=TicketStatus.ON_YOU, updated_at=bindparam("b_now", type_=_TICKETS.c.updated_at.type))
+    .returning(_TICKETS.c.id, _TICKETS.c.assignee_id)
 )
 
 
@@ -493,17 +499,23 @@ def _store_customer_message(
             },
         )
     payload = _payload(message_id, Author.CUSTOMER, name, text, client_id)
+    # A live conversation has no open ticket (see _TICKET_BACK_ON_YOU for why the joined
+    # one is only a hint); any other may, so the UPDATE looks for it.
+    ticket = None
+    if context.ticket_id is not None or context.status != ConversationStatus.LIVE:
+        ticket = connection.execute(_TICKET_BACK_ON_YOU, {"b_conversation_id": conversation_id, "b_now": now}).first()
     pending = [
-        PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id, ticket_id=context.ticket_id, payload=payload)
+        PendingEvent(
+            EventKind.MESSAGE, conversation_id=conversation_id, ticket_id=ticket.id if ticket else None, payload=payload
+        )
     ]
-    if context.ticket_id is not None:
-        connection.execute(_TICKET_BACK_ON_YOU, {"b_ticket_id": context.ticket_id, "b_now": now})
+    if ticket is not None:
         pending.append(
             PendingEvent(
                 EventKind.TICKET_UPDATED,
                 conversation_id=conversation_id,
-                ticket_id=context.ticket_id,
-                agent_id=context.assignee_id,
+                ticket_id=ticket.id,
+                agent_id=ticket.assignee_id,
                 payload={"status": TicketStatus.ON_YOU},
             )
         )
