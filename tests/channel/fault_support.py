@@ -132,6 +132,7 @@ class Customer:
     rng: random.Random
     pause: float = 0.05
     acked: list[str] = field(default_factory=list)
+    acked_at: list[float] = field(default_factory=list)  # the event loop's clock, per ack
     retries: Counter[str] = field(default_factory=Counter)
     conversation_id: str | None = None
     client: CustomerClient | None = None
@@ -167,6 +168,7 @@ class Customer:
                         await self.client.close()
                         await asyncio.sleep(0.05 + self.rng.random() * 0.2)
                 self.acked.append(text)
+                self.acked_at.append(loop.time())
                 n += 1
                 await asyncio.sleep(self.rng.random() * self.pause)
         finally:

@@ -44,6 +44,7 @@ async def test_a_database_cut_under_load_loses_nothing_acked(start_channel, data
     proxy = await DatabaseProxy.in_front_of(database_url)
     observer = Store(database_url)  # reads past the proxy: the truth, not the server's view
     cut_for: list[float] = []
+    restored_at: list[float] = []
     try:
         with FakeOpenAI(Behaviour(kind="text", content="AN ANSWER", delay=0.05)) as fake:
             quiet_when_hung_up_on(fake)
@@ -67,6 +68,7 @@ async def test_a_database_cut_under_load_loses_nothing_acked(start_channel, data
                     cut_for.append(rng.uniform(0.5, 1.5))
                     await asyncio.sleep(cut_for[-1])
                     await proxy.restore()
+                    restored_at.append(loop.time())
                 faults_over.set()
                 await asyncio.gather(*writing)
             finally:
@@ -84,6 +86,9 @@ async def test_a_database_cut_under_load_loses_nothing_acked(start_channel, data
         await observer.close()
 
     retries: Counter[str] = sum((c.retries for c in customers), Counter())
+    acks = sorted(at for c in customers for at in c.acked_at)
+    # A figure, not an assertion: how soon after the database came back a line was acked.
+    recovered_in = [min((at for at in acks if at > back), default=float("nan")) - back for back in restored_at]
     wrong: dict[str, tuple[list[str], int]] = {}
     for customer in customers:
         assert customer.conversation_id is not None
@@ -96,7 +101,8 @@ async def test_a_database_cut_under_load_loses_nothing_acked(start_channel, data
         f"\n{CUTS} database cuts ({', '.join(f'{s:.1f} s' for s in cut_for)}; seed {seed}): {CUSTOMERS} customers, "
         f"{acked} lines acked, {sum(1 for rows in stored.values() for a, _ in rows if a == 'bot')} bot answers; "
         f"customers with lost, duplicated, reordered or wrongly answered lines: {len(wrong)}; owed left {owed_left}; "
-        f"client retries {dict(retries)}"
+        f"client retries {dict(retries)}; first ack after the database returned: "
+        f"{', '.join(f'{s:.2f} s' for s in recovered_in)}"
     )
     assert retries["unavailable"] > 0, "no line met the outage: the test proved nothing"
     assert wrong == {}  # each acked line stored once, in order, with one answer
