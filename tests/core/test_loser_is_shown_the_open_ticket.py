@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from sqlalchemy import update
+
 from inbox_tui.core import tickets
 from inbox_tui.core.escalation import escalate
-from inbox_tui.core.models import TicketSource, TicketStatus
-from inbox_tui.core.store import Store
+from inbox_tui.core.models import Conversation, ConversationStatus, TicketSource, TicketStatus
+from inbox_tui.core.store import NotFound, Store, StoreError
 from tests.conftest import both_backends
 from tests.core.helpers import add_teammate, new_conversation
 
@@ -22,6 +25,10 @@ async def _closed_then_taken_again(store: Store) -> tuple[int, int, int, int, in
     takeover (by Bob) holds it now: (conversation, closed ticket, open ticket, Ana, Bob)."""
     ana = await add_teammate(store, "ana")
     bob = await add_teammate(store, "bob")
+    # Another customer's open ticket, older than every ticket of ours: the answer must be
+    # this conversation's open ticket, not any open ticket.
+    other = (await new_conversation(store, "c0", first_message="me too")).conversation.id
+    await escalate(store, other, source=TicketSource.TAKEOVER, actor_id=ana.id)
     conversation_id = (await new_conversation(store, "c1", first_message="hello?")).conversation.id
     first = await escalate(store, conversation_id, source=TicketSource.TAKEOVER, actor_id=ana.id)
     await tickets.allow_ai_replies(store, first.ticket_id, ana.id)
@@ -37,7 +44,7 @@ async def test_a_late_takeover_is_shown_the_open_ticket_not_the_closed_one(store
     assert not late.created
     assert late.ticket_id == open_ticket != closed
     assert late.assignee is not None and late.assignee.id == bob
-    assert late.status != TicketStatus.CLOSED
+    assert (late.conversation_id, late.status) == (conversation_id, TicketStatus.ON_YOU)
     # The bot's escalation of the held conversation hears the same answer.
     bot = await escalate(store, conversation_id, source=TicketSource.ESCALATION, reason="the customer asked")
     assert (bot.created, bot.ticket_id) == (False, open_ticket)
@@ -67,3 +74,20 @@ async def test_racing_takeovers_after_a_close_yield_one_new_ticket_and_every_los
     assert {r.ticket_id for r in results} == {winners[0].ticket_id}
     assert winners[0].ticket_id not in (closed, _open)
     assert {r.assignee.id for r in results if r.assignee} == {winners[0].assignee.id}  # type: ignore[union-attr]
+
+
+@both_backends
+async def test_escalating_what_cannot_be_escalated_says_why(store: Store) -> None:
+    """No open ticket to show: an unknown conversation is not found, an ended one says
+    it cannot be escalated (and is not reported as missing)."""
+    ana = await add_teammate(store, "ana")
+    with pytest.raises(NotFound, match="no conversation 4242"):
+        await escalate(store, 4242, source=TicketSource.TAKEOVER, actor_id=ana.id)
+    ended = (await new_conversation(store, "c1", first_message="bye")).conversation.id
+    async with store.write() as session:
+        await session.execute(
+            update(Conversation).where(Conversation.id == ended).values(status=ConversationStatus.ENDED)
+        )
+    with pytest.raises(StoreError, match=f"conversation {ended} is ended and cannot be escalated") as refused:
+        await escalate(store, ended, source=TicketSource.TAKEOVER, actor_id=ana.id)
+    assert not isinstance(refused.value, NotFound)
