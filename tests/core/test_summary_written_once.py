@@ -75,3 +75,29 @@ async def test_two_workers_summarizing_one_ticket_write_one_summary(database_url
     # The summary on the ticket is the one that was announced, whole (not a mix of both).
     assert ready[0]["subject"] == ticket.subject
     assert ticket.summary == f"{ticket.subject}: the parcel is late."
+
+
+class _CountingModel:
+    name = "counting-model"
+    has_model = True
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def summarize(self, transcript: Sequence[TranscriptLine], language: str | None) -> TicketSummary:
+        self.asked += 1
+        return TicketSummary("Late parcel", "The parcel is late.", "en")
+
+
+@both_backends
+async def test_a_written_summary_is_not_asked_of_the_model_again(store: Store) -> None:
+    ana = await add_teammate(store, "ana")
+    started = await new_conversation(store, "c1", first_message="My parcel is late.")
+    ticket_id = (
+        await escalation.escalate(store, started.conversation.id, source=TicketSource.TAKEOVER, actor_id=ana.id)
+    ).ticket_id
+    model = _CountingModel()
+    assert await escalation.summarize_ticket(store, model, ticket_id, timeout=30) == SummaryState.READY  # type: ignore[arg-type]
+    # A late worker (a sweeper that thought this one had died) finds it written.
+    assert await escalation.summarize_ticket(store, model, ticket_id, timeout=30) is None  # type: ignore[arg-type]
+    assert model.asked == 1
