@@ -16,6 +16,7 @@ from inbox_tui.channel.bot import trim_history
 from inbox_tui.client.customer import CustomerClient
 from inbox_tui.core import owed_replies
 from inbox_tui.core.models import Ticket
+from inbox_tui.wire.customer import ModeChange
 from tests.support.fake_openai import Behaviour, FakeOpenAI
 
 FALLBACK_LOGGER = "inbox_tui.channel.bot"
@@ -122,7 +123,7 @@ async def test_a_tool_call_escalates_whatever_form_its_arguments_take(start_chan
     fake_model.push(Behaviour(kind="tool_call", raw_arguments=arguments))
     channel = await start_channel(base_url=fake_model.base_url)
     frame = await _one_answer(channel, "I want my money back")
-    assert frame == {"type": "mode", "mode": "human"}
+    assert frame == ModeChange(mode="human")
     await channel.server.wait_idle()
     async with channel.store.read() as session:
         from sqlalchemy import select
