@@ -108,7 +108,10 @@ def main() -> int:
                 return 1
             run([str(python), "-c", CUSTOMER, url], ANSWER_SECONDS + 30, cwd=work, env=env)
         finally:
-            os.killpg(demo.pid, signal.SIGTERM)
+            try:
+                os.killpg(demo.pid, signal.SIGTERM)
+            except ProcessLookupError:  # it already stopped (and said why above)
+                pass
             try:
                 demo.wait(30)
             except subprocess.TimeoutExpired:

@@ -615,9 +615,13 @@ def web(
     from pathlib import Path
 
     from inbox_tui.demo.background import DemoStartError
-    from inbox_tui.web.launch import WebStartError, serve_web
+    from inbox_tui.web.launch import WebStartError, check_listening, serve_web
 
     settings = settings_from(ctx)
+    try:  # the address first: a refused bind says so before anything touches the database
+        check_listening(host, certfile, keyfile, behind_tls_proxy)
+    except WebStartError as error:
+        raise click.ClickException(str(error)) from None
     if not with_demo:
         check_database(settings)
     setup_logging(log_level_from(ctx) or "warning", file=log_file("web"))

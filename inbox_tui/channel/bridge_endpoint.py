@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -57,13 +56,11 @@ class BridgeSession:
         runtime: Runtime,
         feed: EventFeed,
         presence: PresenceKeeper,
-        on_commit: Callable[[], None],
     ) -> None:
         self.connection = connection
         self.runtime = runtime
         self.feed = feed
         self.presence = presence
-        self.on_commit = on_commit
         self.cursor = 0
         self._outbox: asyncio.Queue[LoggedEvent] = asyncio.Queue()
         self._overflowed = False
@@ -78,8 +75,8 @@ class BridgeSession:
         head = await self._head_for(last_seen)
         if head is None:
             return
+        # The store wakes the event feed after the presence row commits (its commit listener).
         presence_id = await self.presence.connected(agent.id)
-        self.on_commit()
         self.feed.subscribe(self._on_events)
         writer: asyncio.Task[None] | None = None
         try:
@@ -103,7 +100,6 @@ class BridgeSession:
                 with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                     await writer
             await self.presence.disconnected(presence_id)
-            self.on_commit()
 
     async def _send(self, frame: WireFrame) -> None:
         await self.connection.send(encode(frame), text=True)

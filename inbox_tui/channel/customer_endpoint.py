@@ -17,7 +17,6 @@ import contextlib
 import ipaddress
 import logging
 import time
-from collections.abc import Callable
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
@@ -123,14 +122,12 @@ class CustomerSession:
         hub: CustomerHub,
         bot: BotLoop,
         marker: DeliveryMarker,
-        on_commit: Callable[[], None],
     ) -> None:
         self.connection = connection
         self.runtime = runtime
         self.hub = hub
         self.bot = bot
         self.marker = marker
-        self.on_commit = on_commit
         server = runtime.settings.server
         self.bucket = TokenBucket(server.rate_limit_per_second, server.rate_limit_burst)
         self.max_frame_bytes = server.max_frame_bytes
@@ -272,7 +269,6 @@ class CustomerSession:
             raise self._unavailable(
                 "starting a conversation", error, "the conversation could not be opened now; send the hello again"
             ) from None
-        self.on_commit()
         return started.conversation, started.token
 
     def _unavailable(self, doing: str, error: Exception, message: str, client_id: str | None = None) -> FrameError:
@@ -343,9 +339,6 @@ class CustomerSession:
         if language:
             self.language = language
         if stored.created:
-            # No nudge of the event feed here: the bot's reply follows within
-            # milliseconds and its nudge fetches both events in one read (when the AI is
-            # paused, the next poll or NOTIFY brings the message to the agents).
             self.bot.customer_message(
                 self.conversation_id,
                 stored.message.id,

@@ -113,8 +113,9 @@ class ChannelServer:
         """Close every connection, finish or cancel background work, remove presence rows."""
         if self._server is not None:
             self._server.close(close_connections=True)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), STOP_TIMEOUT_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(STOP_TIMEOUT_SECONDS):  # keeps a cancel, unlike 3.11's wait_for
+                    await self._server.wait_closed()
             self._server = None
         await self._stop_parts()
 
@@ -124,8 +125,9 @@ class ChannelServer:
         await self.escalations.stop()
         for task in self._background:
             if task.get_name() == "shift-watcher":
-                with contextlib.suppress(asyncio.TimeoutError, Exception):
-                    await asyncio.wait_for(asyncio.shield(task), 2)
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(2):
+                        await asyncio.shield(task)
         await cancel_and_wait(self._background)
         self._background.clear()
         await self.presence.stop()
@@ -164,9 +166,9 @@ class ChannelServer:
         path = connection.request.path.split("?", 1)[0] if connection.request else ""
         try:
             if path == CHAT_PATH:
-                await CustomerSession(connection, self.runtime, self.hub, self.bot, self.marker, self.feed.wake).run()
+                await CustomerSession(connection, self.runtime, self.hub, self.bot, self.marker).run()
             elif path == BRIDGE_PATH:
-                await BridgeSession(connection, self.runtime, self.feed, self.presence, self.feed.wake).run()
+                await BridgeSession(connection, self.runtime, self.feed, self.presence).run()
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import String, cast, func, insert, select, text
@@ -24,7 +25,7 @@ NOTIFY_CHANNEL = "inbox_events"
 _PG_EVENT_ORDER_LOCK = 73_110_002
 
 
-class EventKind:
+class EventKind(StrEnum):
     CONVERSATION_CREATED = "conversation_created"
     MESSAGE = "message"
     ESCALATED = "escalated"

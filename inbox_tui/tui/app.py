@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from inbox_tui.core.store import Clock, utc_now
 from inbox_tui.runtime import Runtime, open_runtime
 from inbox_tui.settings import Settings, secret
+from inbox_tui.tui import reads
 from inbox_tui.tui.bridge_client import BridgeClient, BridgeStatus
 from inbox_tui.tui.commands import InboxCommands
 from inbox_tui.tui.live_updates import event_received
@@ -208,6 +209,9 @@ class InboxApp(App[None]):
         self.workers.cancel_all()
         if not await _within(self.workers.wait_for_complete(), WORKERS_STOP_SECONDS):
             log.warning("workers still running %.0f s after their cancel; quitting anyway", WORKERS_STOP_SECONDS)
+        # Reads run to their end even for a cancelled worker: they give their connections back first.
+        if not await _within(reads.settle(), WORKERS_STOP_SECONDS):
+            log.warning("store reads still running %.0f s after quitting began", WORKERS_STOP_SECONDS)
         if (
             self._owns_runtime
             and self.runtime is not None

@@ -7,6 +7,7 @@ Client → server: :class:`Auth` first (within ``AUTH_TIMEOUT_SECONDS``), then
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, cast
 
 import msgspec
@@ -22,7 +23,7 @@ CLOSE_UNAUTHORIZED = 4001
 MAX_EVENT_ID = 2**63 - 1
 
 
-class BridgeCode:
+class BridgeCode(StrEnum):
     UNAUTHORIZED = "unauthorized"  # wrong, missing or late token (closed with 4001)
     BAD_JSON = WireCode.BAD_JSON
     BAD_FRAME = WireCode.BAD_FRAME

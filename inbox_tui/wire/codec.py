@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from enum import StrEnum
 from typing import Any
 
 import msgspec
@@ -25,7 +26,7 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 
 
-class WireCode:
+class WireCode(StrEnum):
     """Error codes shared by both endpoints (each endpoint adds its own)."""
 
     BAD_JSON = "bad_json"  # not JSON, or not a JSON object with a "type"

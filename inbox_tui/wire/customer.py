@@ -8,6 +8,7 @@ field, and a test checks it against :mod:`inbox_tui.wire.schema`.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, cast
 
 import msgspec
@@ -22,7 +23,7 @@ MAX_FIELD_CHARS = 200
 MAX_CHANNEL_CHARS = 32
 
 
-class ErrorCode:
+class ErrorCode(StrEnum):
     """The ``code`` of an :class:`ErrorFrame`; stable, clients branch on them."""
 
     BAD_JSON = WireCode.BAD_JSON  # not JSON, or not a JSON object with a "type"
@@ -38,14 +39,14 @@ class ErrorCode:
     UNAVAILABLE = "unavailable"  # the server could not store it now; send it again later
 
 
-class Author:
+class Author(StrEnum):
     CUSTOMER = "customer"
     BOT = "bot"
     AGENT = "agent"
     SYSTEM = "system"
 
 
-class Mode:
+class Mode(StrEnum):
     BOT = "bot"
     HUMAN = "human"
 

@@ -38,7 +38,7 @@ from inbox_tui.core.records import AgentRef, ConversationRow, TicketRow
 from inbox_tui.core.store import StoreError
 from inbox_tui.core.views import View
 from inbox_tui.settings import secret
-from inbox_tui.tui import flows
+from inbox_tui.tui import flows, reads
 from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
 from inbox_tui.tui.drafts import DraftStore
 from inbox_tui.tui.live_updates import EventArrived, LiveEvent, merge_events, moved_row
@@ -533,7 +533,7 @@ class InboxScreen(Screen[None]):
             self._events_waiting.clear()
             batch, self._pending_events = self._pending_events, []
             try:
-                loaded = await self._load_batch(batch)
+                loaded = await reads.whole(self._load_batch(batch))  # not cut off at quit (see ``reads``)
             except Exception:
                 log.exception("applying events failed")
                 continue
@@ -637,8 +637,9 @@ class InboxScreen(Screen[None]):
         runtime = self.inbox_app.runtime
         if runtime is None:
             return
-        async with runtime.store.read() as session:
-            counts = await views.counts(session, self.me.id if self.me else None)
+        agent_id = self.me.id if self.me else None
+        # Run to its end even when a newer refresh cancels this one (see ``reads``).
+        counts = await reads.read(runtime.store, lambda session: views.counts(session, agent_id))
         self.post_message(CountsLoaded(counts))
 
     @on(CountsLoaded)

@@ -26,6 +26,7 @@ from inbox_tui.core.shifts import describe_shifts, parse_shift_specs
 from inbox_tui.core.store import Store, StoreError
 from inbox_tui.core.team import set_availability, set_shifts, update_agent
 from inbox_tui.settings import AssignmentSettings
+from inbox_tui.tui import reads
 from inbox_tui.tui.safe_text import literal
 
 COLUMNS = ("Teammate", "Name", "Availability", "Online", "Load", "Shift", "Timezone", "Shifts")
@@ -116,8 +117,10 @@ class TeamScreen(Screen[None]):
 
     @work(group="team-load", exclusive=True)
     async def load(self) -> None:
-        async with self.store.read() as session:
-            self.members = await team_members(session, self.store.now(), self.assignment)
+        # Run to its end even when a newer load cancels this one (see ``reads``).
+        self.members = await reads.read(
+            self.store, lambda session: team_members(session, self.store.now(), self.assignment)
+        )
         table = self.query_one(DataTable)
         with self.app.batch_update():
             table.clear()

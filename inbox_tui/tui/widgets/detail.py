@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from textual import on, work
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -22,6 +23,7 @@ from inbox_tui.core.conversations import get_conversation
 from inbox_tui.core.models import ConversationStatus, TicketStatus
 from inbox_tui.core.records import AgentRef, ConversationRow, MessageRecord, TicketDetail, TicketRow
 from inbox_tui.core.store import StoreError
+from inbox_tui.tui import reads
 from inbox_tui.tui.formatting import summary_pending
 from inbox_tui.tui.messages import ConversationLoaded, DetailFailed, DetailShown, TicketLoaded
 from inbox_tui.tui.safe_text import literal
@@ -226,13 +228,8 @@ class DetailPane(ContentSwitcher):
         if runtime is None:
             return
         try:
-            async with runtime.store.read() as session:
-                if isinstance(target, ConversationTarget):
-                    conversation = await get_conversation(session, target.conversation_id)
-                    transcript = await views.conversation_transcript(session, target.conversation_id)
-                    message: ConversationLoaded | TicketLoaded = ConversationLoaded(target, conversation, transcript)
-                else:
-                    message = TicketLoaded(target, await views.ticket_detail(session, target.ticket_id))
+            # Run to its end even when a newer load cancels this one (see ``reads``).
+            message = await reads.read(runtime.store, lambda session: _load_target(session, target))
         except StoreError as error:
             self.post_message(DetailFailed(target, str(error)))
             return
@@ -265,3 +262,11 @@ class DetailPane(ContentSwitcher):
         self.current = "ticket-pane"
         self.composer.open_ticket(detail.ticket.id, is_open=detail.ticket.status != TicketStatus.CLOSED)
         self.post_message(DetailShown(message.target, [m.id for m in detail.transcript[-20:]], first_show))
+
+
+async def _load_target(session: AsyncSession, target: DetailTarget) -> ConversationLoaded | TicketLoaded:
+    if isinstance(target, ConversationTarget):
+        conversation = await get_conversation(session, target.conversation_id)
+        transcript = await views.conversation_transcript(session, target.conversation_id)
+        return ConversationLoaded(target, conversation, transcript)
+    return TicketLoaded(target, await views.ticket_detail(session, target.ticket_id))

@@ -19,6 +19,7 @@ from inbox_tui.core import views
 from inbox_tui.core.records import AgentRef
 from inbox_tui.core.store import Clock, utc_now
 from inbox_tui.core.views import View
+from inbox_tui.tui import reads
 from inbox_tui.tui.messages import RecordsLoaded
 from inbox_tui.tui.targets import ConversationTarget, DetailTarget
 from inbox_tui.tui.widgets.inbox_rows import conversation_key_of, conversation_spec, ticket_key, ticket_spec
@@ -113,8 +114,9 @@ class ListPane(Vertical):
         runtime = getattr(self.app, "runtime", None)
         if runtime is None:
             return
-        async with runtime.store.read() as session:
-            records = await views.page(session, view, self.me.id if self.me else None, limit=LIST_LIMIT)
+        agent_id = self.me.id if self.me else None
+        # Run to its end even when a newer load cancels this one (see ``reads``).
+        records = await reads.read(runtime.store, lambda session: views.page(session, view, agent_id, limit=LIST_LIMIT))
         self.post_message(RecordsLoaded(view, list(records)))
 
     @on(RecordsLoaded)
