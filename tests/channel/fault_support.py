@@ -83,7 +83,8 @@ class ServeProcess:
         )
         assert process.stdout is not None
         try:
-            line = await asyncio.wait_for(process.stdout.readline(), 60)
+            async with asyncio.timeout(60):
+                line = await process.stdout.readline()
         except TimeoutError:
             process.kill()
             log.close()
@@ -106,7 +107,8 @@ class ServeProcess:
         if self.process.returncode is None:
             self.process.send_signal(sig)
             try:
-                await asyncio.wait_for(self.process.wait(), 30)
+                async with asyncio.timeout(30):
+                    await self.process.wait()
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
