@@ -14,7 +14,7 @@ from sqlalchemy import select
 from inbox_tui.ai.interface import TicketSummary, TranscriptLine
 from inbox_tui.core import escalation
 from inbox_tui.core.events import EventKind
-from inbox_tui.core.models import Event, SummaryState, Ticket, TicketSource
+from inbox_tui.core.models import Event, SummaryState, Ticket, TicketSource, TimelineEvent
 from inbox_tui.core.store import Store
 from tests.conftest import both_backends
 from tests.core.helpers import add_teammate, new_conversation, timeline_codes
@@ -60,8 +60,17 @@ async def test_two_workers_summarizing_one_ticket_write_one_summary(database_url
         async with stores[0].read() as session:
             ticket = await session.get(Ticket, ticket_id)
             ready = list(
+                await session.execute(
+                    select(Event.agent_id, Event.payload).where(
+                        Event.ticket_id == ticket_id, Event.kind == EventKind.SUMMARY_READY
+                    )
+                )
+            )
+            lines = list(
                 await session.scalars(
-                    select(Event.payload).where(Event.ticket_id == ticket_id, Event.kind == EventKind.SUMMARY_READY)
+                    select(TimelineEvent.text).where(
+                        TimelineEvent.ticket_id == ticket_id, TimelineEvent.code == "summary_ready"
+                    )
                 )
             )
         codes = await timeline_codes(stores[0], ticket_id)
@@ -73,7 +82,10 @@ async def test_two_workers_summarizing_one_ticket_write_one_summary(database_url
     assert codes.count("summary_ready") == 1
     assert len(ready) == 1
     # The summary on the ticket is the one that was announced, whole (not a mix of both).
-    assert ready[0]["subject"] == ticket.subject
+    # The event reaches the assignee's inbox with the state and subject it shows.
+    assert ready[0].agent_id == ana.id
+    assert ready[0].payload == {"state": SummaryState.READY, "subject": ticket.subject}
+    assert lines == [f"AI summary ready: {ticket.subject}"]
     assert ticket.summary == f"{ticket.subject}: the parcel is late."
 
 
