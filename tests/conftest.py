@@ -14,6 +14,8 @@ import pytest
 
 from inbox_tui.core.migrate import upgrade
 from inbox_tui.core.store import Store
+from tests.support.requirements import missing
+from tests.support.requirements import pytest_runtest_makereport as pytest_runtest_makereport
 
 PG_HOST = os.environ.get("INBOX_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("INBOX_TEST_PG_PORT", "5432"))
@@ -27,7 +29,9 @@ def postgres_reachable() -> bool:
         return False
 
 
-PG_SKIP_REASON = f"no PostgreSQL server reachable at {PG_HOST}:{PG_PORT} (set INBOX_TEST_PG_HOST / INBOX_TEST_PG_PORT)"
+PG_SKIP_REASON = missing(
+    f"no PostgreSQL server reachable at {PG_HOST}:{PG_PORT} (set INBOX_TEST_PG_HOST / INBOX_TEST_PG_PORT)"
+)
 requires_postgres = pytest.mark.skipif(not postgres_reachable(), reason=PG_SKIP_REASON)
 
 

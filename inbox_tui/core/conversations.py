@@ -283,14 +283,20 @@ _OWED = table_of(OwedReply)
 _INSERT_OWED = insert(_OWED)
 _SETTLE_OWED = delete(_OWED).where(_OWED.c.message_id == bindparam("message_id")).returning(_OWED.c.epoch)
 _SETTLE_CONVERSATION = delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id"))
+# The open ticket goes back On you, found by this statement rather than taken from the
+# context query: on PostgreSQL a SELECT … FOR UPDATE that waited for the conversation's
+# lock returns the conversation's new row but the joined ticket as it was before the
+# wait, so a ticket that Allow AI replies had just closed would be reopened under the
+# live bot, and a ticket a takeover had just opened would be missed.
 _TICKET_BACK_ON_YOU = (
     update(_TICKETS)
-    .where(_TICKETS.c.id == bindparam("b_ticket_id"))
+    .where(_TICKETS.c.conversation_id == bindparam("b_conversation_id"), ticket_is_open())
     .values(
         status=TicketStatus.ON_YOU,
         snoozed_until=None,
         updated_at=bindparam("b_now", type_=_TICKETS.c.updated_at.type),
     )
+    .returning(_TICKETS.c.id, _TICKETS.c.assignee_id)
 )
 
 
@@ -501,16 +507,25 @@ def _store_customer_message(
             },
         )
     payload = _payload(message_id, Author.CUSTOMER, name, text, client_id)
-    ticket_id, assignee_id, reopened = context.ticket_id, context.assignee_id, False
+    # A live conversation has no open ticket (see _TICKET_BACK_ON_YOU for why the joined
+    # one is only a hint); any other may, so the UPDATE looks for it.
+    ticket_id: int | None = None
+    assignee_id: int | None = None
+    reopened = False
+    if context.ticket_id is not None or context.status != ConversationStatus.LIVE:
+        found = connection.execute(_TICKET_BACK_ON_YOU, {"b_conversation_id": conversation_id, "b_now": now}).first()
+        if found is not None:
+            ticket_id, assignee_id = found.id, found.assignee_id
+            # Whether it was snoozed comes from the context (a hint, as above): at worst a
+            # snooze that a racing flow had just ended is not named on the timeline.
+            if context.ticket_id == ticket_id and context.ticket_status == TicketStatus.SNOOZED:
+                _timeline_sync(connection, ticket_id, now, "snooze_ended", "Snooze ended: the customer wrote.")
     if ticket_id is None and context.status == ConversationStatus.ESCALATED and not context.ai_enabled:
         # Closed with the AI kept paused: the customer writes again, the ticket reopens.
         ticket_id, assignee_id = reopen_after_close(connection, conversation_id, now)
         reopened = ticket_id is not None
     pending = [PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id, ticket_id=ticket_id, payload=payload)]
     if ticket_id is not None:
-        connection.execute(_TICKET_BACK_ON_YOU, {"b_ticket_id": ticket_id, "b_now": now})
-        if context.ticket_status == TicketStatus.SNOOZED:
-            _timeline_sync(connection, ticket_id, now, "snooze_ended", "Snooze ended: the customer wrote.")
         pending.append(
             PendingEvent(
                 EventKind.TICKET_UPDATED,
@@ -545,7 +560,12 @@ _LATEST_TICKET = (
 _REOPEN = (
     update(_TICKETS)
     .where(_TICKETS.c.id == bindparam("b_ticket_id"))
-    .values(status=TicketStatus.ON_YOU, closed_at=None, snoozed_until=None)
+    .values(
+        status=TicketStatus.ON_YOU,
+        closed_at=None,
+        snoozed_until=None,
+        updated_at=bindparam("b_now", type_=_TICKETS.c.updated_at.type),
+    )
 )
 
 
@@ -562,7 +582,7 @@ def reopen_after_close(connection: Connection, conversation_id: int, now: dateti
     latest = connection.execute(_LATEST_TICKET, {"conversation_id": conversation_id}).first()
     if latest is None:
         return None, None
-    connection.execute(_REOPEN, {"b_ticket_id": latest.id})
+    connection.execute(_REOPEN, {"b_ticket_id": latest.id, "b_now": now})
     _timeline_sync(connection, latest.id, now, "reopened", "Reopened: the customer wrote after the ticket was closed.")
     return latest.id, latest.assignee_id
 

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import socket
 import subprocess
 import time
@@ -19,11 +18,12 @@ from pathlib import Path
 import pytest
 
 from inbox_tui.demo.scripts import ALL_SCRIPTS
+from tests.support.requirements import requires_program
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    requires_program("tmux", "apt-get install tmux"),
 ]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -20,10 +19,11 @@ from pathlib import Path
 import pytest
 
 from inbox_tui.client.customer import CustomerClient
+from tests.support.requirements import requires_program
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    requires_program("tmux", "apt-get install tmux"),
 ]
 BIN = Path(sys.executable).parent
 

@@ -23,6 +23,7 @@ from inbox_tui.web.limiter import FailedSignIns
 from inbox_tui.web.server import InboxWebServer, open_command
 from tests.channel.conftest import make_settings
 from tests.conftest import FixedClock
+from tests.support.requirements import missing
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -33,7 +34,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason=missing("Chromium is not installed (apt-get install chromium)")
+)
 IDLE = timedelta(minutes=30)
 ATTEMPTS = 3
 WINDOW = timedelta(minutes=5)

@@ -18,6 +18,7 @@ from inbox_tui.runtime import Runtime, open_runtime
 from inbox_tui.settings import Settings
 from inbox_tui.widget.demo_shop import DEMO_WIDGET_OPTIONS, serve_demo_shop
 from tests.channel.conftest import make_settings
+from tests.support.requirements import missing
 
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_ARGS = [
@@ -48,7 +49,7 @@ def artefacts_dir() -> Path:
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
     if CHROMIUM is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+        pytest.skip(missing("Chromium is not installed (Debian: apt-get install chromium)"))
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
