@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/run_all.py              # everything (several minutes)
     .venv/bin/python benchmarks/run_all.py --short      # fewer messages and sockets, a short inbox run
-    .venv/bin/python benchmarks/run_all.py --no-postgresql --no-tui --idle 10000
+    .venv/bin/python benchmarks/run_all.py --no-postgresql --no-tui --no-load --idle 10000
 
 Prints, with the machine's cores and load average beside it:
 
@@ -120,7 +120,7 @@ async def channel_rows(backend: str, database_url: str, args: argparse.Namespace
                 f"{channel_kib:.1f} KiB (echo {echo_kib:.1f} KiB); server RSS then {channel.rss_kib() / 1024:.0f} MiB",
                 "≤ 20 KiB",
             )
-        for customers in (50, 100):
+        for customers in () if args.no_load else (50, 100):
             rounds = args.messages
             echo_result = await measure_echo(echo.url, customers, max(rounds, args.echo_messages // customers))
             cpu_before = channel.cpu_seconds()
@@ -136,7 +136,7 @@ async def channel_rows(backend: str, database_url: str, args: argparse.Namespace
                 f"p99 {result.percentile(0.99):.1f} ms; server CPU {cpu:.2f} ms/round trip",
                 target,
             )
-        if args.paced:
+        if args.paced and not args.no_load:
             paced_echo: Result = await measure_echo(echo.url, 100, args.paced, 5.0)
             paced = await measure_channel(channel.url, 100, args.paced, 5.0)
             table.add(
@@ -204,6 +204,7 @@ async def main() -> None:
     parser.add_argument("--idle", type=int, default=None, help="idle customer sockets for the memory row (0: skip)")
     parser.add_argument("--no-postgresql", action="store_true")
     parser.add_argument("--no-tui", action="store_true")
+    parser.add_argument("--no-load", action="store_true", help="only start time and memory, no messages")
     parser.add_argument("--pg-admin", default=PG_ADMIN, help="PostgreSQL database to CREATE the benchmark's from")
     args = parser.parse_args()
     args.messages = args.messages or (6 if args.short else 20)
