@@ -214,7 +214,9 @@ async def main() -> None:
     args.tui_conversations = 10_000
     args.tui_seconds = 5 if args.short else 20
 
-    print(f"python {sys.version.split()[0]}, {machine()}", flush=True)
+    from inbox_tui.channel.event_loop import loop_name
+
+    print(f"python {sys.version.split()[0]}, {machine()}, server event loop {loop_name()}", flush=True)
     table = Table()
     workdir = Path(tempfile.mkdtemp(prefix="run-all-"))
     await channel_rows("SQLite", f"sqlite+aiosqlite:///{workdir / 'bench.db'}", args, table)
@@ -226,7 +228,7 @@ async def main() -> None:
             await drop_postgresql(args.pg_admin, name)
     if not args.no_tui:
         tui_rows(args, table)
-    print(f"\n{machine()}, python {sys.version.split()[0]}\n")
+    print(f"\n{machine()}, python {sys.version.split()[0]}, server event loop {loop_name()}\n")
     print(table.markdown())
 
 
