@@ -36,6 +36,7 @@ from inbox_tui.channel.customer_protocol import (
 )
 from inbox_tui.channel.delivery import DeliveryMarker
 from inbox_tui.channel.event_feed import LoggedEvent
+from inbox_tui.channel.outbox import Outbox
 from inbox_tui.channel.rate_limit import KeyedTokenBuckets, TokenBucket
 from inbox_tui.channel.refusal_log import RefusalLog, peer_of
 from inbox_tui.core import conversations
@@ -115,6 +116,28 @@ def frame_size(raw: str | bytes) -> int:
 
 
 class CustomerSession:
+    # Slots: one of these per idle customer socket, ten thousand of them on a node.
+    __slots__ = (
+        "_closing",
+        "_last_rate_error",
+        "_outbox",
+        "_overflowed",
+        "_sent",
+        "_storing",
+        "bot",
+        "bucket",
+        "connection",
+        "conversation_id",
+        "hub",
+        "language",
+        "marker",
+        "max_chars",
+        "max_frame_bytes",
+        "mode",
+        "peer",
+        "runtime",
+    )
+
     def __init__(
         self,
         connection: ServerConnection,
@@ -137,7 +160,7 @@ class CustomerSession:
         self.language: str | None = None
         self.mode = "bot"
         self._sent: set[int] = set()
-        self._outbox: asyncio.Queue[LoggedEvent] = asyncio.Queue()
+        self._outbox: Outbox[LoggedEvent] = Outbox()
         #: Held from storing a customer message until its ack is sent (see the module doc).
         self._storing = asyncio.Lock()
         self._last_rate_error = 0.0

@@ -95,7 +95,10 @@ def run_server(settings: Settings, host: str | None = None, port: int | None = N
         level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        asyncio.run(serve_until_stopped(settings, host, port))
+        from inbox_tui.channel.event_loop import loop_factory
+
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            runner.run(serve_until_stopped(settings, host, port))
     except (StoreError, DatabaseURLError, SettingsError) as error:
         raise click.ClickException(str(error)) from None
     except OSError as error:
