@@ -10,6 +10,7 @@ from inbox_tui.tui.commands import ACTIONS
 from inbox_tui.tui.screens.lifecycle import ReopenScreen, SnoozeScreen
 from tests.tui.conftest import Inbox, notifications, shown_ticket, wait_until
 from tests.tui.test_app_keys import running
+from tests.tui.test_snapshots import quiet
 
 
 async def _ticket(inbox: Inbox, ticket_id: int) -> Ticket:
@@ -123,6 +124,10 @@ def test_pending_and_snoozed_views_snapshot(snap_compare: Any, inbox: Inbox) -> 
         await wait_until(pilot, lambda: app.inbox.view.value == "pending")
         await wait_until(pilot, lambda: shown_ticket(app) is not None, what="the pending ticket")
         await wait_until(pilot, lambda: not any(w.is_running for w in app.workers if w.group in ("list", "detail")))
+        # Showing a row marks it read: let that flow and the unread counts after it land.
+        for _ in range(2):
+            await wait_until(pilot, lambda: quiet(app), timeout=20)
+            await pilot.pause(0.4)
         app.clear_notifications()
         await pilot.pause()
 
