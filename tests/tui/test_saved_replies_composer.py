@@ -3,10 +3,13 @@ in the customer's language, placeholders filled, for the teammate to edit."""
 
 from __future__ import annotations
 
+import pytest
+
 from inbox_tui.core import saved_replies
 from inbox_tui.core.saved_replies import Reply
 from tests.tui.conftest import Inbox, screen_text, wait_until
 from tests.tui.test_app_keys import running
+from tests.tui.test_untrusted_text_everywhere import CORPUS, visible
 
 
 async def _seed_replies(inbox: Inbox) -> None:
@@ -52,3 +55,25 @@ async def test_a_slash_alone_or_an_unknown_shortcut_is_just_text(inbox: Inbox) -
         assert composer.reply_completions == []
         assert composer.text == "a/b and /zzz"
         assert not app.inbox.list_pane.filter_open  # `/` typed in the composer is text
+
+
+@pytest.mark.parametrize("attack", CORPUS)
+async def test_a_saved_replys_title_and_body_are_shown_and_inserted_literally(inbox: Inbox, attack: str) -> None:
+    """A teammate's saved reply is text: its title in the completion list and its body in
+    the composer are shown as written, never parsed as markup."""
+    store = inbox.store()
+    try:
+        await saved_replies.save(store, Reply("odd", f"Title {attack}", f"Body {attack}"))
+    finally:
+        await store.close()
+    app = inbox.app()
+    async with running(app, ticket_of=inbox) as pilot:
+        composer = app.inbox.composer
+        await pilot.press("r")
+        await wait_until(pilot, lambda: composer.saved, what="the saved replies loaded")
+        await pilot.press(*"/od")
+        await wait_until(pilot, lambda: [r.shortcut for r in composer.reply_completions] == ["odd"])
+        assert f"Title {visible(attack)}"[:20] in screen_text(app)  # titles are cut at 30 cells
+        await pilot.press("tab")
+        assert composer.text == f"Body {attack}"
+        assert app.is_running
