@@ -51,7 +51,7 @@ async def _answers(store: Store) -> dict[int, int]:
             .where(Message.author == Author.BOT)
             .group_by(Message.conversation_id)
         )
-        return dict(rows.tuples().all())
+        return dict(rows.all())  # each row is a (conversation id, count) pair
 
 
 async def _customer_messages(store: Store) -> int:

@@ -68,13 +68,17 @@ async def test_question_handoff_teammate_and_back_to_the_bot(start_site, browser
     await escalate(
         site.store, (await site_conversation_id(site, public_id)), source=TicketSource.TAKEOVER, actor_id=ana.id
     )  # Ana takes the ticket over (it was waiting unassigned)
+    # The customer is told who joined (only what is true: she took it over).
     await widget.input.press("Escape")  # closed: the reply shows on the launcher
     await send_agent_reply(
         site.store, ticket_id, ana.id, "Hi, I'm Ana. Your order is here: https://velora.example/orders/42."
     )
     reply = await widget.wait_for(by("agent", "I'm Ana"))
-    assert await widget.page.locator(".badge").text_content() == "1"
-    assert (await widget.launcher.get_attribute("aria-label")).endswith("(1 new)")
+    # Two unread while closed: "Ana Silva has joined the conversation." (said with her
+    # first reply: the takeover found the ticket waiting, she was not announced before) and the reply.
+    await widget.wait_for(by("system", "Ana Silva has joined the conversation."))
+    assert await widget.page.locator(".badge").text_content() == "2"
+    assert (await widget.launcher.get_attribute("aria-label")).endswith("(2 new)")
     await widget.open()
     assert await widget.page.locator(".badge").is_hidden()
     assert reply["name"] == "Ana Silva" and reply["handover"] == "You're now chatting with Ana Silva"
@@ -96,7 +100,9 @@ async def test_question_handoff_teammate_and_back_to_the_bot(start_site, browser
         "customer",
         "bot",
         "customer",
-        "system",
+        "system",  # the handoff
+        "system",  # in the queue (the ticket waited unassigned)
+        "system",  # Ana Silva has joined (with her first reply)
         "agent",
         "customer",
         "bot",
