@@ -69,20 +69,25 @@ async def save(store: Store, reply: Reply, *, replace: bool = False) -> Reply:
         row = await _row(session, reply.shortcut, reply.language)
         if row is not None and not replace:
             raise StoreError(f"/{reply.shortcut} ({reply.language or 'default'}) exists already; edit it instead")
-        if row is None:
-            session.add(
-                SavedReply(
-                    shortcut=reply.shortcut,
-                    language=reply.language,
-                    title=reply.title,
-                    body=reply.body,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        else:
-            row.title, row.body, row.updated_at = reply.title, reply.body, now
+        _put(session, row, reply, now)
     return reply
+
+
+def _put(session: AsyncSession, row: SavedReply | None, reply: Reply, now: datetime) -> None:
+    """Add the reply, or write it over its stored row (same shortcut and language)."""
+    if row is None:
+        session.add(
+            SavedReply(
+                shortcut=reply.shortcut,
+                language=reply.language,
+                title=reply.title,
+                body=reply.body,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    else:
+        row.title, row.body, row.updated_at = reply.title, reply.body, now
 
 
 async def edit(store: Store, shortcut: str, language: str | None, *, title: str | None, body: str | None) -> Reply:
@@ -196,18 +201,5 @@ async def import_markdown(store: Store, markdown: str) -> list[Reply]:
     now: datetime = store.now()
     async with store.write() as session:
         for reply in replies:
-            row = await _row(session, reply.shortcut, reply.language)
-            if row is None:
-                session.add(
-                    SavedReply(
-                        shortcut=reply.shortcut,
-                        language=reply.language,
-                        title=reply.title,
-                        body=reply.body,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-            else:
-                row.title, row.body, row.updated_at = reply.title, reply.body, now
+            _put(session, await _row(session, reply.shortcut, reply.language), reply, now)
     return replies
