@@ -3,7 +3,6 @@ Real processes on the same SQLite file or PostgreSQL database."""
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
 
 import pytest
@@ -14,27 +13,10 @@ from inbox_tui.core.store import Store
 from tests.assignment.racing import SETTINGS, escalate_in_process, hand_out_in_process, start_conversations
 from tests.assignment.support import escalated_ticket, open_load, teammate
 from tests.conftest import FixedClock, both_backends
+from tests.support.process_race import racing_processes
 
 PROCESSES = 4
 pytestmark = pytest.mark.slow
-
-
-def run_processes(target, argument_lists: list[tuple]) -> list:  # type: ignore[no-untyped-def, type-arg]
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(len(argument_lists))
-    results = context.Queue()
-    processes = [context.Process(target=target, args=(*arguments, barrier, results)) for arguments in argument_lists]
-    for process in processes:
-        process.start()
-    try:
-        collected = [results.get(timeout=90) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(30)
-            if process.is_alive():
-                process.kill()
-    assert all(process.exitcode == 0 for process in processes)
-    return collected
 
 
 async def assigned_counts(store: Store) -> tuple[Counter[int], Counter[int]]:
@@ -58,7 +40,8 @@ async def test_racing_backlog_hand_outs(store: Store, clock: FixedClock, databas
 
         for agent in team:
             session.add(Presence(agent_id=agent.id, node="n", connected_at=clock(), heartbeat_at=clock()))
-    results = run_processes(hand_out_in_process, [(database_url, clock().isoformat())] * PROCESSES)
+    async with racing_processes(hand_out_in_process, [(database_url, clock().isoformat())] * PROCESSES) as race:
+        results = await race.results(PROCESSES, timeout=90)
     handed_out = [ticket for result in results for ticket in result]
     assert len(handed_out) == len(set(handed_out)) == 9  # nobody assigned a ticket twice
     assert await open_load(store) == {agent.id: 3 for agent in team}  # nobody over capacity
@@ -74,7 +57,9 @@ async def test_racing_escalations_respect_capacity(store: Store, clock: FixedClo
     team = [await teammate(store, handle, capacity=4) for handle in ("ana", "bea")]
     conversation_ids = await start_conversations(store, 20, "race")
     chunks = [conversation_ids[i::PROCESSES] for i in range(PROCESSES)]
-    results = run_processes(escalate_in_process, [(database_url, clock().isoformat(), chunk) for chunk in chunks])
+    arguments = [(database_url, clock().isoformat(), chunk) for chunk in chunks]
+    async with racing_processes(escalate_in_process, arguments) as race:
+        results = await race.results(len(arguments), timeout=90)
     outcomes = [outcome for result in results for outcome in result]
     assert len({ticket for ticket, _ in outcomes}) == 20
     assigned = Counter(agent for _, agent in outcomes if agent is not None)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import queue
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +17,7 @@ from inbox_tui.core.tickets import allow_ai_replies
 from tests.attention.test_customer_truth import system_lines
 from tests.conftest import both_backends
 from tests.core.helpers import add_teammate, new_conversation, timeline_codes
+from tests.support.process_race import racing_processes
 
 ROUNDS = 12
 BARRIER_TIMEOUT = 60.0
@@ -110,29 +109,9 @@ async def test_two_processes_claiming_at_once_one_wins_the_other_is_told_who(dat
     finally:
         await store.close()
 
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(2)
-    results = context.Queue()
-    processes = [
-        context.Process(target=_claimer, args=(database_url, agent.id, ticket_ids, barrier, results), daemon=True)
-        for agent in (ana, ben)
-    ]
-    for process in processes:
-        process.start()
-    outcomes: list[ClaimOutcome] = []
-    try:
-        loop = asyncio.get_running_loop()
-        while len(outcomes) < 2 * ROUNDS:
-            try:
-                outcomes.append(await loop.run_in_executor(None, results.get, True, 120))
-            except queue.Empty:
-                pytest.fail(f"claimers stalled after {len(outcomes)} results")
-    finally:
-        for process in processes:
-            process.join(10)
-            if process.is_alive():
-                process.kill()
-                process.join()
+    arguments = [(database_url, agent.id, ticket_ids) for agent in (ana, ben)]
+    async with racing_processes(_claimer, arguments) as race:
+        outcomes: list[ClaimOutcome] = await race.results(2 * ROUNDS)
 
     assert not [o for o in outcomes if o.error], [o for o in outcomes if o.error][:3]
     store = Store(database_url)

@@ -9,8 +9,6 @@ ticket with one assignee, and every loser must be told which ticket and who hold
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
-import queue
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +19,7 @@ from inbox_tui.core.models import Ticket, TicketSource
 from inbox_tui.core.store import Store
 from tests.conftest import both_backends
 from tests.core.helpers import add_teammate, new_conversation
+from tests.support.process_race import racing_processes
 
 WORKERS = 8
 ROUNDS = 50
@@ -95,31 +94,9 @@ async def test_racing_processes_open_exactly_one_ticket(database_url: str) -> No
     finally:
         await store.close()
 
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results = context.Queue()
-    processes = [
-        context.Process(
-            target=_worker, args=(database_url, w, actors[w], conversation_ids, barrier, results), daemon=True
-        )
-        for w in range(WORKERS)
-    ]
-    for process in processes:
-        process.start()
-    outcomes: list[Outcome] = []
-    try:
-        loop = asyncio.get_running_loop()
-        while len(outcomes) < WORKERS * ROUNDS:
-            try:
-                outcomes.append(await loop.run_in_executor(None, results.get, True, 120))
-            except queue.Empty:
-                pytest.fail(f"workers stalled after {len(outcomes)} results")
-    finally:
-        for process in processes:
-            process.join(10)
-            if process.is_alive():
-                process.kill()
-                process.join()
+    arguments = [(database_url, w, actors[w], conversation_ids) for w in range(WORKERS)]
+    async with racing_processes(_worker, arguments) as race:
+        outcomes: list[Outcome] = await race.results(WORKERS * ROUNDS)
 
     errors = [o for o in outcomes if o.error]
     assert not errors, errors[:3]

@@ -8,9 +8,6 @@ failure escapes the store. The figures are printed (``-s``);
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
-import queue
 from collections import Counter
 
 import pytest
@@ -23,6 +20,7 @@ from tests.channel.fault_support import loop_size
 from tests.conftest import BACKENDS
 from tests.core.helpers import add_teammate, new_conversation
 from tests.core.racing_flows import ROLES, race_in_process
+from tests.support.process_race import SPAWN, racing_processes
 
 WORKERS = len(ROLES)
 CONVERSATIONS = 4
@@ -44,49 +42,32 @@ async def _timeline(store: Store, ticket_id: int) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("database_url", [p for p in BACKENDS if p.id == "postgresql"], indirect=True)
 async def test_processes_racing_replies_allow_ai_and_customer_messages_never_fail(database_url: str) -> None:
     store = Store(database_url)
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(WORKERS)
-    results = context.Queue()
-    inboxes = [context.Queue() for _ in range(WORKERS)]
-    processes = []
+    inboxes = [SPAWN.Queue() for _ in range(WORKERS)]
     outcomes: Counter[str] = Counter()
-    loop = asyncio.get_running_loop()
     try:
         agent = await add_teammate(store, "ana", capacity=1000)
         ids = [
             (await new_conversation(store, f"cust-{n}", first_message="hello")).conversation.id
             for n in range(CONVERSATIONS)
         ]
-        processes = [
-            context.Process(
-                target=race_in_process, args=(database_url, w, agent.id, inboxes[w], barrier, results), daemon=True
-            )
-            for w in range(WORKERS)
-        ]
-        for process in processes:
-            process.start()
-        for _round in range(ROUNDS):
-            pairs = []
-            for conversation_id in ids:
-                taken = await escalate(store, conversation_id, source=TicketSource.TAKEOVER, actor_id=agent.id)
-                # The last round's Allow AI replies closed the one before.
-                assert taken.created, (taken, dict(outcomes), await _timeline(store, taken.ticket_id))
-                pairs.append((conversation_id, taken.ticket_id))
-            for inbox in inboxes:
-                inbox.put(pairs)
-            for _ in range(WORKERS):
-                try:
-                    outcomes += await loop.run_in_executor(None, results.get, True, 120)
-                except queue.Empty:
-                    pytest.fail(f"workers stalled after {sum(outcomes.values())} flows")
+        arguments = [(database_url, w, agent.id, inboxes[w]) for w in range(WORKERS)]
+        async with racing_processes(race_in_process, arguments) as race:
+            try:
+                for _round in range(ROUNDS):
+                    pairs = []
+                    for conversation_id in ids:
+                        taken = await escalate(store, conversation_id, source=TicketSource.TAKEOVER, actor_id=agent.id)
+                        # The last round's Allow AI replies closed the one before.
+                        assert taken.created, (taken, dict(outcomes), await _timeline(store, taken.ticket_id))
+                        pairs.append((conversation_id, taken.ticket_id))
+                    for inbox in inboxes:
+                        inbox.put(pairs)
+                    for _ in range(WORKERS):
+                        outcomes += await race.next_result()
+            finally:
+                for inbox in inboxes:
+                    inbox.put(None)  # the workers' signal to stop
     finally:
-        for inbox in inboxes:
-            inbox.put(None)
-        for process in processes:
-            process.join(30)
-            if process.is_alive():
-                process.kill()
-                process.join()
         await store.close()
     print(
         f"\nlock-order race across {WORKERS} processes, {ROUNDS} rounds x {CONVERSATIONS} conversations: "
