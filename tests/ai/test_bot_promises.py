@@ -18,7 +18,6 @@ from inbox_tui.ai.phrasebook import (
 from inbox_tui.client.customer import CustomerClient
 from inbox_tui.core.models import Ticket
 from inbox_tui.settings import DEFAULT_HANDOFF_TRANSLATIONS, Settings
-from tests.ai.conftest import stop
 from tests.conftest import both_backends
 from tests.support.fake_openai import Behaviour, FakeOpenAI
 
@@ -36,7 +35,7 @@ async def test_a_yes_to_the_offer_escalates_even_after_a_restart(serve) -> None:
     offer = await chat.wait_for(_bot)
     assert offer["text"] == FALLBACK_LINES["es"]
     await chat.close()
-    await stop(channel)
+    await channel.stop()
 
     restarted = await serve()
     again = CustomerClient(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ class Channel:
     def __init__(self, runtime: Runtime, server: ChannelServer) -> None:
         self.runtime = runtime
         self.server = server
+        self.stopped = False
 
     @property
     def store(self) -> Store:
@@ -67,18 +69,27 @@ class Channel:
     def url(self) -> str:
         return self.server.url
 
+    async def stop(self) -> None:
+        """Stop the server and close the runtime, once (a test may stop one early)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        await self.server.stop()
+        await self.runtime.close()
+
 
 StartChannel = Callable[..., Any]
 
 
-@pytest.fixture
-async def start_channel(database_url: str, tmp_path: Path) -> AsyncIterator[StartChannel]:
-    """``channel = await start_channel(base_url=..., rate_limit_burst=...)``; stopped after the test."""
+@asynccontextmanager
+async def running_channels(database_url: str, tmp_path: Path) -> AsyncIterator[StartChannel]:
+    """``channel = await start(adjust=lambda s: s, base_url=..., rate_limit_burst=...)``;
+    every channel started is stopped at the end (``await channel.stop()`` stops one early)."""
     running: list[Channel] = []
 
-    async def start(**options: Any) -> Channel:
+    async def start(adjust: Callable[[Settings], Settings] = lambda s: s, **options: Any) -> Channel:
         # database_url=... points a server at the same database another way (a proxy).
-        settings = make_settings(options.pop("database_url", database_url), tmp_path, **options)
+        settings = adjust(make_settings(options.pop("database_url", database_url), tmp_path, **options))
         runtime = await open_runtime(settings, migrate=False)
         server = ChannelServer(runtime, "127.0.0.1", 0)
         await server.start()
@@ -86,7 +97,14 @@ async def start_channel(database_url: str, tmp_path: Path) -> AsyncIterator[Star
         running.append(channel)
         return channel
 
-    yield start
-    for channel in running:
-        await channel.server.stop()
-        await channel.runtime.close()
+    try:
+        yield start
+    finally:
+        for channel in running:
+            await channel.stop()
+
+
+@pytest.fixture
+async def start_channel(database_url: str, tmp_path: Path) -> AsyncIterator[StartChannel]:
+    async with running_channels(database_url, tmp_path) as start:
+        yield start

@@ -15,7 +15,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, needs_chromium, wait_for_inbox
+from tests.support.browser import launched_chromium, needs_chromium
+from tests.web.conftest import wait_for_inbox
 
 ENTRY_POINT = str(Path(sys.executable).parent / "inbox-tui")
 pytestmark = [pytest.mark.slow, needs_chromium]
@@ -40,8 +41,6 @@ async def wait_for_http(url: str, process: asyncio.subprocess.Process, timeout: 
 
 
 async def test_the_demo_opens_signed_in_in_headless_chromium(tmp_path: Path) -> None:
-    from playwright.async_api import async_playwright
-
     port = free_port()
     log_path = tmp_path / "web.log"
     with log_path.open("wb") as log_file:
@@ -50,17 +49,13 @@ async def test_the_demo_opens_signed_in_in_headless_chromium(tmp_path: Path) -> 
         )
     try:
         await wait_for_http(f"http://127.0.0.1:{port}/sign-in", web)
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = await browser.new_page(viewport={"width": 1280, "height": 800})
-                await page.goto(f"http://127.0.0.1:{port}/")
-                assert (await page.text_content("#signed-in-as")) == "Signed in as @ana"
-                await wait_for_inbox(page)
-                await asyncio.sleep(1.5)  # let the first frames paint, for the screenshot
-                await page.screenshot(path=str(tmp_path / "inbox-in-chromium.png"))
-            finally:
-                await browser.close()
+        async with launched_chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"http://127.0.0.1:{port}/")
+            assert (await page.text_content("#signed-in-as")) == "Signed in as @ana"
+            await wait_for_inbox(page)
+            await asyncio.sleep(1.5)  # let the first frames paint, for the screenshot
+            await page.screenshot(path=str(tmp_path / "inbox-in-chromium.png"))
         assert "signed in as @ana automatically" in log_path.read_text(errors="replace")
     finally:
         if web.returncode is None:

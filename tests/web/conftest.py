@@ -5,7 +5,6 @@ server for the tabs' bridges. Each browser tab starts a real ``inbox-tui open``.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,20 +22,8 @@ from inbox_tui.web.limiter import FailedSignIns
 from inbox_tui.web.server import InboxWebServer, open_command
 from tests.channel.conftest import make_settings
 from tests.conftest import FixedClock
-from tests.support.requirements import missing
+from tests.support.browser import launched_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason=missing("Chromium is not installed (apt-get install chromium)")
-)
 IDLE = timedelta(minutes=30)
 ATTEMPTS = 3
 WINDOW = timedelta(minutes=5)
@@ -99,14 +86,8 @@ async def web_setup(database_url: str, tmp_path: Path) -> AsyncIterator[WebSetup
 
 @pytest.fixture
 async def browser() -> AsyncIterator[object]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with launched_chromium() as launched:
+        yield launched
 
 
 async def wait_for_inbox(page: object) -> None:

@@ -14,7 +14,8 @@ from inbox_tui.core.agents import add_agent, rotate_token
 from inbox_tui.core.conversations import record_customer_message, start_conversation
 from inbox_tui.core.models import Ticket
 from inbox_tui.core.sign_in import create_sign_in_link
-from tests.web.conftest import ATTEMPTS, IDLE, WINDOW, WebSetup, needs_chromium, sign_in_with_token, wait_for_inbox
+from tests.support.browser import needs_chromium
+from tests.web.conftest import ATTEMPTS, IDLE, WINDOW, WebSetup, sign_in_with_token, wait_for_inbox
 
 pytestmark = [pytest.mark.slow, needs_chromium]
 

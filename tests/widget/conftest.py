@@ -4,7 +4,6 @@ downloaded browser), the real chat server and store on loopback, and the demo sh
 
 from __future__ import annotations
 
-import shutil
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -18,17 +17,8 @@ from inbox_tui.runtime import Runtime, open_runtime
 from inbox_tui.settings import Settings
 from inbox_tui.widget.demo_shop import DEMO_WIDGET_OPTIONS, serve_demo_shop
 from tests.channel.conftest import make_settings
-from tests.support.requirements import missing
+from tests.support.browser import launched_chromium
 
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 320, "height": 640}
 
@@ -48,16 +38,8 @@ def artefacts_dir() -> Path:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    if CHROMIUM is None:
-        pytest.skip(missing("Chromium is not installed (Debian: apt-get install chromium)"))
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launched_chromium() as launched:
+        yield launched
 
 
 @dataclass
