@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from inbox_tui.core import agents, conversations, events, team
 from inbox_tui.core.conversations import StartedConversation
@@ -71,3 +72,19 @@ async def events_after(store: Store, after_id: int) -> list[Event]:
 async def last_event_id(store: Store) -> int:
     async with store.read() as session:
         return await events.last_id(session)
+
+
+async def done_or_parked_on_a_lock(store: Store, task: asyncio.Task[Any], wait_event: str | None = None) -> None:
+    """PostgreSQL: return once ``task`` finished or another session of this database waits
+    on a lock (of kind ``wait_event``, e.g. ``advisory``, when given) — the moment a race
+    test wants to act in. Bounded: a guard against a hang, not a timed assertion."""
+    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'" + (
+        " AND wait_event = :wait_event" if wait_event else ""
+    )
+    waiting = text(query).bindparams(wait_event=wait_event) if wait_event else text(query)
+    async with asyncio.timeout(30):
+        while not task.done():
+            async with store.read() as session:
+                if await session.scalar(waiting):
+                    return
+            await asyncio.sleep(0.01)

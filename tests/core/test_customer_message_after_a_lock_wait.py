@@ -17,7 +17,6 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from inbox_tui.core import conversations, escalation
 from inbox_tui.core.conversations import lock_conversation_and_ticket
@@ -26,20 +25,7 @@ from inbox_tui.core.events import EventKind
 from inbox_tui.core.models import ConversationStatus, Ticket, TicketSource, TicketStatus
 from inbox_tui.core.store import Store
 from tests.conftest import BACKENDS
-from tests.core.helpers import add_teammate, events_after, last_event_id, new_conversation
-
-_WAITING_ON_A_ROW_LOCK = text(
-    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-)
-
-
-async def _parked_on_a_lock(store: Store, task: asyncio.Task[object]) -> None:
-    async with asyncio.timeout(30):  # a guard against a hang, not a timed assertion
-        while not task.done():
-            async with store.read() as session:
-                if await session.scalar(_WAITING_ON_A_ROW_LOCK):
-                    return
-            await asyncio.sleep(0.01)
+from tests.core.helpers import add_teammate, done_or_parked_on_a_lock, events_after, last_event_id, new_conversation
 
 
 @pytest.mark.postgres
@@ -69,7 +55,7 @@ async def test_a_message_that_waited_for_a_hand_back_leaves_the_closed_ticket_cl
         back = asyncio.create_task(hand_back())
         await closed.wait()
         message = asyncio.create_task(conversations.record_customer_message(customer, conversation_id, "thanks!"))
-        await _parked_on_a_lock(observer, message)
+        await done_or_parked_on_a_lock(observer, message)
         may_commit.set()
         await asyncio.gather(back, message)
         async with observer.read() as session:
@@ -111,7 +97,7 @@ async def test_a_message_that_waited_for_an_escalation_counts_on_the_new_ticket(
         )
         await claimed.wait()
         message = asyncio.create_task(conversations.record_customer_message(customer, conversation_id, "anyone?"))
-        await _parked_on_a_lock(observer, message)
+        await done_or_parked_on_a_lock(observer, message)
         may_commit.set()
         result, stored = await asyncio.gather(escalated, message)
         logged = await events_after(observer, start)

@@ -16,28 +16,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
 
 from inbox_tui.core import conversations, events
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.store import Store
 from tests.conftest import BACKENDS
-from tests.core.helpers import events_after, last_event_id, new_conversation
-
-_WAITING_ON_ADVISORY_LOCK = text(
-    "SELECT count(*) FROM pg_stat_activity "
-    "WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
-)
-
-
-async def _done_or_waiting_for_the_order_lock(store: Store, writer: asyncio.Task[object]) -> None:
-    """Returns once ``writer`` has committed, or is parked on the advisory lock."""
-    async with asyncio.timeout(30):  # a guard against a hang, not a timed assertion
-        while not writer.done():
-            async with store.read() as session:
-                if await session.scalar(_WAITING_ON_ADVISORY_LOCK):
-                    return
-            await asyncio.sleep(0.01)
+from tests.core.helpers import done_or_parked_on_a_lock, events_after, last_event_id, new_conversation
 
 
 @pytest.mark.postgres
@@ -59,7 +43,7 @@ async def test_a_follower_never_skips_an_event_committed_after_a_later_id(databa
         a = asyncio.create_task(slow_transaction())
         await a_appended.wait()  # step 1
         b = asyncio.create_task(conversations.record_customer_message(writer_b, chatty, "hello"))  # step 2
-        await _done_or_waiting_for_the_order_lock(reader, b)
+        await done_or_parked_on_a_lock(reader, b, wait_event="advisory")
         seen = [event.id for event in await events_after(reader, start)]  # step 3
         last = seen[-1] if seen else start
         a_may_commit.set()  # step 4
