@@ -56,7 +56,7 @@ def free_port() -> int:
 
 
 class ServeProcess:
-    """``inbox-tui serve`` on a fixed loopback port; its log goes to a file (a pipe that
+    """``inbox-tui serve`` on a loopback port (0: any free one); its log goes to a file (a pipe that
     nobody reads would fill up and stall the server mid-test)."""
 
     def __init__(self, process: asyncio.subprocess.Process, url: str, log: IO[bytes]) -> None:

@@ -6,68 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
-import signal
-import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from inbox_tui.core.models import Presence
 from inbox_tui.core.store import Store
+from tests.channel.fault_support import ServeProcess
 from tests.channel.scenario import run_scenario
 from tests.conftest import BACKENDS
 from tests.support.fake_openai import FakeOpenAI
 
-LISTENING = re.compile(r"listening on (ws://[\d.]+:\d+)")
-
-
-class ServerProcess:
-    def __init__(self, process: asyncio.subprocess.Process, url: str) -> None:
-        self.process = process
-        self.url = url
-
-    @classmethod
-    async def start(cls, env: dict[str, str]) -> ServerProcess:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "inbox_tui",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
-            line = await asyncio.wait_for(process.stdout.readline(), 60)  # type: ignore[union-attr]
-        except TimeoutError:
-            process.kill()
-            raise
-        found = LISTENING.search(line.decode())
-        if not found:
-            process.kill()
-            error = await process.stderr.read()  # type: ignore[union-attr]
-            raise AssertionError(f"server did not start: {line!r} {error.decode()[-2000:]}")
-        return cls(process, found.group(1))
-
-    async def stop(self) -> int:
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), 15)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-        return self.process.returncode  # type: ignore[return-value]
-
 
 @pytest.fixture
-async def two_nodes(database_url: str) -> AsyncIterator[tuple[ServerProcess, ServerProcess, FakeOpenAI]]:
+async def two_nodes(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[ServeProcess, ServeProcess, FakeOpenAI]]:
     with FakeOpenAI() as fake:
         env = {
             **os.environ,
@@ -76,7 +30,7 @@ async def two_nodes(database_url: str) -> AsyncIterator[tuple[ServerProcess, Ser
             "INBOX_MODEL": "test-model",
             "INBOX_SUMMARY_TIMEOUT": "3",
         }
-        nodes = await asyncio.gather(ServerProcess.start(env), ServerProcess.start(env))
+        nodes = await asyncio.gather(*(ServeProcess.start(env, 0, tmp_path / f"node-{n}.log") for n in "ab"))
         try:
             yield nodes[0], nodes[1], fake
         finally:
