@@ -174,6 +174,7 @@ class InboxScreen(Screen[None]):
         self.alert_rules: AlertRules | None = None
         self._on_shift = True
         self._unread_counted_at = float("-inf")
+        self._search_screen: SearchScreen | None = None  # while open: live events refresh it
 
     @property
     def inbox_app(self) -> InboxApp:
@@ -553,7 +554,11 @@ class InboxScreen(Screen[None]):
         app = self.inbox_app
         runtime = await app.open_runtime()
         screen = SearchScreen(runtime.store, self.team, app.clock, cursor_blink=app.cursor_blink)
-        choice: SearchChoice | None = await app.push_screen_wait(screen)
+        self._search_screen = screen
+        try:
+            choice: SearchChoice | None = await app.push_screen_wait(screen)
+        finally:
+            self._search_screen = None
         if choice is None:
             return
         # Shown in the detail pane, at the matching message; the list stays as it was.
@@ -797,6 +802,8 @@ class InboxScreen(Screen[None]):
         self.last_event_id = max(self.last_event_id, event.id)
         self.last_event_at = self.inbox_app.clock()
         self._events_waiting.set()
+        if self._search_screen is not None:
+            self._search_screen.something_changed(event.kind)
 
     @work(exit_on_error=False, group="refresher", exclusive=True)
     async def refresher(self) -> None:
