@@ -65,6 +65,7 @@ from inbox_tui.tui.screens.lifecycle import ReopenChoice, ReopenScreen, SnoozeCh
 from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
 from inbox_tui.tui.screens.search import SearchChoice, SearchScreen
 from inbox_tui.tui.targets import ConversationTarget, DetailTarget, TicketTarget, target_of
+from inbox_tui.tui.view_orders import ViewOrders
 from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
 from inbox_tui.tui.widgets.detail import DetailPane
 from inbox_tui.tui.widgets.inbox_rows import conversation_key, conversation_key_of
@@ -278,6 +279,7 @@ class InboxScreen(Screen[None]):
         me = message.me
         self.last_event_id = message.last_event_id
         self.composer.drafts = DraftStore.for_agent(me.handle if me else None)
+        self.list_pane.orders = ViewOrders.for_agent(me.handle if me else None)
         ai = app.runtime.ai if app.runtime else None
         with app.batch_update():
             self.me = me
