@@ -882,7 +882,7 @@ class InboxScreen(Screen[None]):
         if rules is None:
             return []
         happenings = [
-            Happening(e.kind, e.ticket_id, e.agent_id, e.at, author=e.author, by=e.by)
+            Happening(e.kind, e.ticket_id, e.agent_id, e.at, author=e.author, by=e.by, snooze_ended=e.snooze_ended)
             for e in events
             if e.ticket_id is not None
         ]
