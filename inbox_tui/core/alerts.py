@@ -1,9 +1,9 @@
 """When to alert a teammate, decided from the event log the bridge delivers.
 
 Alerts: a ticket lands on me; a customer writes on a ticket I hold; I am @mentioned; a
-ticket enters Unassigned (only while I am available and on shift); a ticket I hold has
-waited longer than the threshold (found by :func:`overdue_tickets`, and written on the
-ticket's timeline once per wait).
+ticket enters Unassigned (only while I am available and on shift); a snooze of a ticket
+I hold has ended; a ticket I hold has waited longer than the threshold (found by
+:func:`overdue_tickets`, and written on the ticket's timeline once per wait).
 
 Never an alert for my own doing (the event says who acted, and the inbox tells the rules
 which tickets it just took); one ticket alerts at most once per interval; events older
@@ -43,6 +43,7 @@ class AlertKind(StrEnum):
     MENTION = "mention"
     UNASSIGNED = "unassigned"
     WAITED = "waited"
+    SNOOZE_ENDED = "snooze_ended"
     MORE = "more"  # the rest of a burst, counted
 
 
@@ -56,6 +57,7 @@ class Happening:
     at: datetime | None = None
     author: str = ""  # message events
     by: str = ""  # who acted (a handle), when the event says
+    snooze_ended: bool = False  # a ticket update: its snooze's time came
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class Alert:
             return f"@{self.by} mentioned you on ticket {number}"
         if self.kind is AlertKind.UNASSIGNED:
             return f"Ticket {number} is waiting in Unassigned{who}"
+        if self.kind is AlertKind.SNOOZE_ENDED:
+            return f"Snooze ended: ticket {number} is back on you{who}"
         if self.kind is AlertKind.WAITED:
             minutes = int((self.waited or timedelta()).total_seconds() // 60)
             return f"The customer on ticket {number} has waited {minutes} min{who}"
@@ -148,6 +152,8 @@ class AlertRules:
             return Alert(AlertKind.CUSTOMER_WROTE, ticket_id)
         if kind == EventKind.MENTION and happening.agent_id == self.me_id:
             return Alert(AlertKind.MENTION, ticket_id, by=happening.by)
+        if kind == EventKind.TICKET_UPDATED and happening.snooze_ended and happening.agent_id == self.me_id:
+            return Alert(AlertKind.SNOOZE_ENDED, ticket_id)
         return None
 
     def _follow(self, happening: Happening) -> None:

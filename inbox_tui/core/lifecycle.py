@@ -132,7 +132,11 @@ async def wake_snoozed(store: Store, limit: int = 100) -> list[int]:
             ticket.status = TicketStatus.ON_YOU
             ticket.snoozed_until = None
             ticket.updated_at = now
-            session.add(timeline(ticket.id, now, "snooze_ended", "Snooze ended: back on the ticket's holder."))
+            # Who holds it is read under the lock: a reassignment may have come first.
+            holder = await session.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None
+            back = f"back on {_by(holder)}" if holder is not None else "nobody holds it: back in Unassigned"
+            session.add(timeline(ticket.id, now, "snooze_ended", f"Snooze ended: {back}."))
+            # The event names the holder (agent_id): their inbox alerts them.
             await _updated(session, now, ticket, None, woke=True)
             woken.append(ticket_id)
     return woken

@@ -50,6 +50,7 @@ class LiveEvent:
     text: str | None = None  # message events: the committed text
     by: str = ""  # mention events: who mentioned
     author: str = ""  # message events: customer, bot, agent or system
+    snooze_ended: bool = False  # ticket updates: the snooze's time came
 
 
 @dataclass
@@ -101,6 +102,7 @@ def live_event(raw: Event | Mapping[str, Any]) -> LiveEvent | None:
         text=text if isinstance(text, str) else None,
         by=by if isinstance(by, str) else "",
         author=author if isinstance(author, str) else "",
+        snooze_ended=kind == EventKind.TICKET_UPDATED and payload.get("woke") is True,
     )
 
 

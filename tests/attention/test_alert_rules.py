@@ -136,3 +136,13 @@ def test_a_mention_right_after_the_ticket_arrived_still_alerts() -> None:
     r = rules()
     assert kinds(r.consider([Happening(EventKind.ASSIGNED, 7, ME, NOW)], NOW)) == [AlertKind.ON_ME]
     assert kinds(r.consider([Happening(EventKind.MENTION, 7, ME, NOW, by="ben")], NOW)) == [AlertKind.MENTION]
+
+
+def test_a_snooze_that_ends_alerts_its_holder_only() -> None:
+    woke = Happening(EventKind.TICKET_UPDATED, 7, ME, NOW, snooze_ended=True)
+    alerts = rules(my_tickets={7}).consider([woke], NOW)
+    assert kinds(alerts) == [AlertKind.SNOOZE_ENDED]
+    assert alerts[0].text("Rosa") == "Snooze ended: ticket #7 is back on you: Rosa"
+    assert rules().consider([Happening(EventKind.TICKET_UPDATED, 7, BEN, NOW, snooze_ended=True)], NOW) == []
+    # Any other update of my ticket (a status I set, a reassignment's echo) is no news.
+    assert rules(my_tickets={7}).consider([Happening(EventKind.TICKET_UPDATED, 7, ME, NOW)], NOW) == []

@@ -15,6 +15,7 @@ from inbox_tui.tui.targets import ConversationTarget, TicketTarget
 from inbox_tui.tui.widgets.thread_view import ThreadView
 from tests.tui.conftest import Inbox, detail_target, screen_text, shown_ticket, wait_until
 from tests.tui.seed import MARKUP_ATTACKS
+from tests.tui.test_live_bridge import channel_server, started
 
 
 async def _open_search(app: Any, pilot: Any) -> SearchScreen:
@@ -128,6 +129,40 @@ async def test_nothing_found_and_hostile_queries_are_said_not_raised(inbox: Inbo
             ),
             what="nothing found",
         )
+
+
+async def test_open_results_follow_a_new_message_and_the_cursor_stays_on_its_hit(inbox: Inbox) -> None:
+    live = inbox.seeded.live_ids
+    store = inbox.store()
+    try:
+        await record_customer_message(store, live[0], "the quokka parcel is late")
+        await record_customer_message(store, live[1], "a quokka sticker was missing")
+    finally:
+        await store.close()
+    async with channel_server(inbox) as server:
+        app = inbox.app(server_url=server.url, connect_bridge=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await started(app, pilot)
+            screen = await _open_search(app, pilot)
+            await _search_for(pilot, screen, "quokka")
+            assert len(screen.hits) == 2
+            results = screen.query_one("#search-results", OptionList)
+            await pilot.press("down", "down")  # into the results, then onto the second hit
+            chosen = screen.hits[1]
+            assert results.highlighted == 1
+
+            store = inbox.store()
+            try:  # a customer writes: committed, then announced through the bridge
+                await record_customer_message(store, live[2], "quokka again: where is it?")
+            finally:
+                await store.close()
+            await wait_until(pilot, lambda: len(screen.hits) == 3, what="the new message among the results")
+            assert "where is it?" in screen_text(app)
+            index = results.highlighted
+            assert index is not None
+            assert (screen.hits[index].kind, screen.hits[index].ref_id) == (chosen.kind, chosen.ref_id)
+            assert index != 1  # the hit moved (the newest of equals ranks first), the cursor with it
+            assert results.has_focus
 
 
 def test_the_palette_offers_search() -> None:

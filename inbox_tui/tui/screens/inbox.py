@@ -65,6 +65,7 @@ from inbox_tui.tui.screens.lifecycle import ReopenChoice, ReopenScreen, SnoozeCh
 from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
 from inbox_tui.tui.screens.search import SearchChoice, SearchScreen
 from inbox_tui.tui.targets import ConversationTarget, DetailTarget, TicketTarget, target_of
+from inbox_tui.tui.view_orders import ViewOrders
 from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
 from inbox_tui.tui.widgets.detail import DetailPane
 from inbox_tui.tui.widgets.inbox_rows import conversation_key, conversation_key_of
@@ -174,6 +175,7 @@ class InboxScreen(Screen[None]):
         self.alert_rules: AlertRules | None = None
         self._on_shift = True
         self._unread_counted_at = float("-inf")
+        self._search_screen: SearchScreen | None = None  # while open: live events refresh it
 
     @property
     def inbox_app(self) -> InboxApp:
@@ -277,6 +279,7 @@ class InboxScreen(Screen[None]):
         me = message.me
         self.last_event_id = message.last_event_id
         self.composer.drafts = DraftStore.for_agent(me.handle if me else None)
+        self.list_pane.orders = ViewOrders.for_agent(me.handle if me else None)
         ai = app.runtime.ai if app.runtime else None
         with app.batch_update():
             self.me = me
@@ -553,7 +556,11 @@ class InboxScreen(Screen[None]):
         app = self.inbox_app
         runtime = await app.open_runtime()
         screen = SearchScreen(runtime.store, self.team, app.clock, cursor_blink=app.cursor_blink)
-        choice: SearchChoice | None = await app.push_screen_wait(screen)
+        self._search_screen = screen
+        try:
+            choice: SearchChoice | None = await app.push_screen_wait(screen)
+        finally:
+            self._search_screen = None
         if choice is None:
             return
         # Shown in the detail pane, at the matching message; the list stays as it was.
@@ -797,6 +804,8 @@ class InboxScreen(Screen[None]):
         self.last_event_id = max(self.last_event_id, event.id)
         self.last_event_at = self.inbox_app.clock()
         self._events_waiting.set()
+        if self._search_screen is not None:
+            self._search_screen.something_changed(event.kind)
 
     @work(exit_on_error=False, group="refresher", exclusive=True)
     async def refresher(self) -> None:
@@ -873,7 +882,7 @@ class InboxScreen(Screen[None]):
         if rules is None:
             return []
         happenings = [
-            Happening(e.kind, e.ticket_id, e.agent_id, e.at, author=e.author, by=e.by)
+            Happening(e.kind, e.ticket_id, e.agent_id, e.at, author=e.author, by=e.by, snooze_ended=e.snooze_ended)
             for e in events
             if e.ticket_id is not None
         ]

@@ -1,6 +1,8 @@
 """``s``: search everything, with filters; Enter opens the hit at its message.
 
 The screen only shows state and runs :func:`inbox_tui.core.search.search` in a worker.
+While it is open, live events from the bridge run the query again (a burst once, a
+moment later), with the cursor kept on the hit it was on.
 Each result is built from literal spans (the snippet's match is a styled span of the
 customer's own text), so nothing a customer wrote is ever parsed as markup.
 """
@@ -19,11 +21,13 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Input, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from inbox_tui.core import search as core_search
 from inbox_tui.core.agents import AgentStatus
+from inbox_tui.core.events import EventKind
 from inbox_tui.core.models import TicketStatus
 from inbox_tui.core.search import HitKind, SearchFilters, SearchHit, StatusFilter
 from inbox_tui.core.store import Store
@@ -32,6 +36,23 @@ from inbox_tui.tui.safe_text import literal
 
 #: Typing settles this long before a search runs (Enter searches at once).
 TYPING_PAUSE_SECONDS = 0.15
+#: Live events gather this long before the open query runs again: a burst is one search,
+#: and a steady stream still refreshes the results this often.
+LIVE_REFRESH_SECONDS = 1.0
+#: Events that can change what a search finds or how a hit reads (its status, assignee).
+SEARCHED_EVENTS = frozenset(
+    {
+        EventKind.CONVERSATION_CREATED,
+        EventKind.MESSAGE,
+        EventKind.NOTE,
+        EventKind.ESCALATED,
+        EventKind.TICKET_CREATED,
+        EventKind.TICKET_UPDATED,
+        EventKind.SUMMARY_READY,
+        EventKind.ASSIGNED,
+        EventKind.TICKET_CLOSED,
+    }
+)
 
 KIND_LABEL = {
     HitKind.MESSAGE: "message",
@@ -61,12 +82,25 @@ class SearchChoice:
 
 
 class SearchResults(Message):
-    def __init__(self, query: str, filters: SearchFilters, hits: list[SearchHit], error: str | None = None) -> None:
+    def __init__(
+        self,
+        query: str,
+        filters: SearchFilters,
+        hits: list[SearchHit],
+        error: str | None = None,
+        *,
+        live: bool = False,
+    ) -> None:
         super().__init__()
         self.query = query
         self.filters = filters
         self.hits = hits
         self.error = error
+        self.live = live  # a refresh after live events: the cursor stays on its hit
+
+
+def hit_key(hit: SearchHit) -> tuple[HitKind, int]:
+    return (hit.kind, hit.ref_id)
 
 
 def hit_prompt(hit: SearchHit, now: datetime) -> Content:
@@ -125,6 +159,7 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
         self.cursor_blink = cursor_blink
         self.initial_query = query
         self.hits: list[SearchHit] = []
+        self._live_refresh: Timer | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         with Vertical() as box:
@@ -178,11 +213,23 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
             since=self.clock() - timedelta(days=int(str(days))) if days is not None else None,
         )
 
-    def run_search(self, *, pause: float = 0.0) -> None:
-        self._search(self.query_one("#search-query", Input).value, self.filters, pause)
+    def run_search(self, *, pause: float = 0.0, live: bool = False) -> None:
+        self._search(self.query_one("#search-query", Input).value, self.filters, pause, live)
+
+    def something_changed(self, kind: str) -> None:
+        """A live event arrived: the open query runs again shortly (once per burst)."""
+        if kind not in SEARCHED_EVENTS or self._live_refresh is not None:
+            return
+        if not self.query_one("#search-query", Input).value.split():
+            return
+        self._live_refresh = self.set_timer(LIVE_REFRESH_SECONDS, self._refresh_live)
+
+    def _refresh_live(self) -> None:
+        self._live_refresh = None
+        self.run_search(live=True)
 
     @work(exit_on_error=False, group="search", exclusive=True)
-    async def _search(self, query: str, filters: SearchFilters, pause: float) -> None:
+    async def _search(self, query: str, filters: SearchFilters, pause: float, live: bool = False) -> None:
         if pause:
             await asyncio.sleep(pause)  # a newer keystroke cancels this worker first
         try:
@@ -191,7 +238,7 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
         except Exception as error:  # noqa: BLE001 - said on screen; the screen stays usable
             self.post_message(SearchResults(query, filters, [], str(error)))
             return
-        self.post_message(SearchResults(query, filters, hits))
+        self.post_message(SearchResults(query, filters, hits, live=live))
 
     @on(Input.Changed, "#search-query")
     def _typed(self) -> None:
@@ -214,6 +261,7 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
         if message.error is not None:
             status.update(f"Search failed: {message.error}")
             return
+        was_on = self._highlighted_key() if message.live else None
         self.hits = message.hits
         now = self.clock()
         results.set_options([Option(hit_prompt(hit, now), id=str(i)) for i, hit in enumerate(message.hits)])
@@ -225,7 +273,14 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
             more = " (the best 50)" if len(message.hits) >= core_search.LIMIT else ""
             status.update(f"{len(message.hits)} found{more}, best first. Enter opens one.")
         if message.hits:
-            results.highlighted = 0
+            keys = [hit_key(hit) for hit in message.hits]
+            results.highlighted = keys.index(was_on) if was_on in keys else 0
+
+    def _highlighted_key(self) -> tuple[HitKind, int] | None:
+        index = self.query_one("#search-results", OptionList).highlighted
+        if index is None or not 0 <= index < len(self.hits):
+            return None
+        return hit_key(self.hits[index])
 
     # ----- choosing ----------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from inbox_tui.tui import reads
 from inbox_tui.tui.live_window import active_since
 from inbox_tui.tui.messages import RecordsLoaded
 from inbox_tui.tui.targets import ConversationTarget, DetailTarget
+from inbox_tui.tui.view_orders import ViewOrders
 from inbox_tui.tui.widgets.inbox_rows import conversation_key_of, conversation_spec, ticket_key, ticket_spec
 from inbox_tui.tui.widgets.row_list import RowList
 
@@ -68,7 +69,8 @@ class ListPane(Vertical):
         self.clock = clock
         self.cursor_blink = cursor_blink
         self._select: DetailTarget | None = None
-        self.list_order = SortOrder.NEWEST
+        # Per view, kept per teammate once signed in (the inbox hands over their file).
+        self.orders = ViewOrders(None)
 
     def compose(self):  # type: ignore[no-untyped-def]
         box = FilterInput(placeholder=FILTER_PLACEHOLDER, id="filter", compact=True)
@@ -135,11 +137,15 @@ class ListPane(Vertical):
     def _records_loaded(self, message: RecordsLoaded) -> None:
         self.show_records(message.view, message.records, message.select)
 
+    @property
+    def list_order(self) -> SortOrder:
+        return self.orders.get(self.view)
+
     def toggle_sort(self) -> SortOrder:
-        """Ticket lists: newest activity first, or the longest waiting customer first."""
-        self.list_order = (
-            SortOrder.NEWEST if self.list_order is SortOrder.LONGEST_WAITING else SortOrder.LONGEST_WAITING
-        )
+        """Ticket lists: newest activity first, or the longest waiting customer first;
+        this view remembers it."""
+        order = SortOrder.NEWEST if self.list_order is SortOrder.LONGEST_WAITING else SortOrder.LONGEST_WAITING
+        self.orders.set(self.view, order)
         if self.view is not View.CONVERSATIONS:
             self.rows.set_spec(ticket_spec(self.clock, self.list_order), EMPTY_TEXT[self.view])
             self.rows.resort()
