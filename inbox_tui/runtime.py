@@ -9,8 +9,18 @@ from inbox_tui.ai.factory import build_ai
 from inbox_tui.ai.interface import AIBackend
 from inbox_tui.core.escalation import EscalationSettings, HandoffConfig
 from inbox_tui.core.migrate import ensure_schema
+from inbox_tui.core.status_lines import StatusLines, configure_status_lines
 from inbox_tui.core.store import Clock, Store, utc_now
 from inbox_tui.settings import Settings
+
+
+def status_lines_from(settings: Settings, ai: AIBackend) -> StatusLines:
+    configured = settings.status_lines
+    return StatusLines(
+        {"queued": configured.queued, "joined": configured.joined, "back_at": configured.back_at},
+        ai,
+        timeout=settings.ai.summary_timeout,
+    )
 
 
 def escalation_settings(settings: Settings) -> EscalationSettings:
@@ -42,4 +52,7 @@ async def open_runtime(settings: Settings, *, clock: Clock = utc_now, migrate: b
     except Exception:
         await store.close()
         raise
-    return Runtime(settings, store, build_ai(settings), escalation_settings(settings))
+    ai = build_ai(settings)
+    # What customers are told, in their language, from every flow of this process.
+    configure_status_lines(status_lines_from(settings, ai))
+    return Runtime(settings, store, ai, escalation_settings(settings))

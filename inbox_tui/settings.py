@@ -14,13 +14,14 @@ Building :class:`Settings` in code (tests, the demo) takes exactly what is passe
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -173,6 +174,41 @@ class BotSettings(_Section):
     )
 
 
+_STATUS_LINE_PLACEHOLDERS = {"queued": set[str](), "joined": {"name"}, "back_at": {"when"}}
+
+
+class StatusLineSettings(_Section):
+    """What the customer is told about who holds their conversation, by language code.
+    A line given here replaces the built-in one for that language (en, es, de, fr, pt,
+    it are built in); a language with none is translated by the model, else English."""
+
+    queued: dict[str, str] = Field(
+        default_factory=dict, description="while the ticket waits in Unassigned, by language code (a table)"
+    )
+    joined: dict[str, str] = Field(
+        default_factory=dict, description="when a teammate joins, `{name}` for who, by language code (a table)"
+    )
+    back_at: dict[str, str] = Field(
+        default_factory=dict,
+        description="when the next shift holds the ticket, `{when}` for the time, by language code (a table)",
+    )
+
+    @field_validator("queued", "joined", "back_at")
+    @classmethod
+    def _lines(cls, lines: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        allowed = _STATUS_LINE_PLACEHOLDERS[str(info.field_name)]
+        for language, text in lines.items():
+            if not language.strip() or not text.strip():
+                raise ValueError("a language code and its line must not be empty")
+            if not re.fullmatch(r"[A-Za-z]{2,3}", language):
+                raise ValueError(f"{language!r}: a language code alone, such as `pt` or `nl`")
+            unknown = sorted(set(re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", text)) - allowed)
+            if unknown:
+                usable = ", ".join("{" + name + "}" for name in sorted(allowed)) or "none"
+                raise ValueError(f"{language}: unknown placeholder {{{unknown[0]}}} (usable: {usable})")
+        return lines
+
+
 class ServerSettings(_Section):
     host: str = Field(
         "127.0.0.1", description="address the chat server listens on", json_schema_extra=_env("INBOX_HOST")
@@ -293,6 +329,9 @@ class Settings(BaseSettings):
     )
     ai: AISettings = Field(default_factory=AISettings, description="the model")
     bot: BotSettings = Field(default_factory=BotSettings, description="the chatbot")
+    status_lines: StatusLineSettings = Field(
+        default_factory=StatusLineSettings, description="what the customer is told about who holds their conversation"
+    )
     server: ServerSettings = Field(default_factory=ServerSettings, description="the chat server")
     assignment: AssignmentSettings = Field(default_factory=AssignmentSettings, description="who gets a ticket")
     tui: TUISettings = Field(default_factory=TUISettings, description="the inbox")

@@ -44,6 +44,17 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(variable, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _built_in_status_lines() -> Iterator[None]:
+    """Each test starts with the built-in customer status lines and no model behind them
+    (``open_runtime`` installs a process's own)."""
+    from inbox_tui.core.status_lines import StatusLines, configure_status_lines
+
+    configure_status_lines(StatusLines())
+    yield
+    configure_status_lines(StatusLines())
+
+
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}"
 

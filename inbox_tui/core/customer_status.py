@@ -3,8 +3,9 @@
 A customer hears "Ana has joined the conversation" only when Ana is actually assigned and
 online (a takeover, a claim, an assignment to a connected teammate) or when her first
 reply arrives. While the ticket waits in Unassigned they hear that they are in the
-queue; when the next-shift fallback holds it, when the team is back. The lines are
-built in for en, es, de, fr, pt and it; another language gets the English line.
+queue; when the next-shift fallback holds it, when the team is back. The words, in the
+customer's language, come from ``status_lines``; a flow that may need the model's
+translation prepares it before its write transaction.
 
 Each line is a system message in the chat (stored, delivered like any other) and a
 timeline event whose code records what was said, so a teammate is announced once.
@@ -24,69 +25,19 @@ from inbox_tui.core.assignment import team_members
 from inbox_tui.core.conversations import append_message, lock_conversation_and_ticket, message_payload
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import Agent, Author, Conversation, Ticket, TicketStatus, TimelineEvent
+from inbox_tui.core.status_lines import StatusKind, status_lines
 from inbox_tui.core.store import Store
 from inbox_tui.core.timeline import timeline
 from inbox_tui.settings import AssignmentSettings
 
-
-class StatusKind:
-    QUEUED = "queued"
-    JOINED = "joined"
-    BACK_AT = "back_at"
-
-
 #: The timeline code that records a line the customer was told (``joined`` names the teammate).
 TOLD_CODE = "customer_told"
 
-STATUS_LINES: dict[str, dict[str, str]] = {
-    StatusKind.QUEUED: {
-        "en": "You are in the queue; the next available teammate will answer you here.",
-        "es": "Estás en la cola; el próximo compañero disponible te responderá aquí.",
-        "de": "Sie sind in der Warteschlange; das nächste freie Teammitglied antwortet Ihnen hier.",
-        "fr": "Vous êtes dans la file d'attente ; le prochain membre disponible de l'équipe vous répondra ici.",
-        "pt": "Você está na fila; o próximo membro da equipe disponível vai responder aqui.",
-        "it": "Sei in coda; il prossimo membro del team disponibile ti risponderà qui.",
-    },
-    StatusKind.JOINED: {
-        "en": "{name} has joined the conversation.",
-        "es": "{name} se ha unido a la conversación.",
-        "de": "{name} ist dem Gespräch beigetreten.",
-        "fr": "{name} a rejoint la conversation.",
-        "pt": "{name} entrou na conversa.",
-        "it": "{name} si è unito alla conversazione.",
-    },
-    StatusKind.BACK_AT: {
-        "en": "Our team is away right now and back at {when}; your message is kept and answered then.",
-        "es": (
-            "Nuestro equipo no está disponible ahora y vuelve a las {when}; "
-            "tu mensaje se guarda y se responderá entonces."
-        ),
-        "de": (
-            "Unser Team ist gerade nicht da und ab {when} zurück; "
-            "Ihre Nachricht bleibt erhalten und wird dann beantwortet."
-        ),
-        "fr": (
-            "Notre équipe est absente pour le moment et revient à {when} ; "
-            "votre message est gardé et recevra une réponse à ce moment-là."
-        ),
-        "pt": "Nossa equipe está ausente agora e volta às {when}; sua mensagem fica guardada e será respondida então.",
-        "it": (
-            "Il nostro team ora non è disponibile e torna alle {when}; "
-            "il tuo messaggio è conservato e riceverà risposta allora."
-        ),
-    },
-}
-
 
 def status_text(kind: str, language: str | None, **values: str) -> str:
-    """The line in the customer's language (``pt-BR`` → ``pt``), else in English.
-    Values are substituted literally (a name with braces stays as it is)."""
-    lines = STATUS_LINES[kind]
-    base = (language or "en").split("-")[0].split("_")[0].lower()
-    template = lines.get(base, lines["en"])
-    for key, value in values.items():
-        template = template.replace("{" + key + "}", value)
-    return template
+    """The line in the customer's language as this process knows it now (see
+    ``status_lines``); values are substituted literally."""
+    return status_lines().text(kind, language, **values)
 
 
 def back_at_label(start: datetime) -> str:
@@ -120,6 +71,25 @@ async def tell(
     return PendingEvent(EventKind.MESSAGE, conversation.id, ticket.id, payload=message_payload(message))
 
 
+async def prepare_lines_for(store: Store, ticket_id: int) -> None:
+    """Have the model translate the lines for this ticket's customer, if their language
+    needs it, before a write transaction that may tell them something. Reads nothing
+    when no model is configured (the lines are all known then)."""
+    lines = status_lines()
+    if lines.translator is None or not lines.translator.has_model:
+        return
+    async with store.read() as session:
+        language = (
+            await session.execute(
+                select(Conversation.language, Ticket.language)
+                .join(Ticket, Ticket.conversation_id == Conversation.id)
+                .where(Ticket.id == ticket_id)
+            )
+        ).first()
+    if language is not None:
+        await lines.prepare(language[0] or language[1])
+
+
 async def _last_told(session: AsyncSession, ticket_id: int) -> TimelineEvent | None:
     return await session.scalar(
         select(TimelineEvent)
@@ -144,6 +114,7 @@ async def announce_holder(
     not announced already. Its own transaction, in the store's lock order. Returns
     whether a line was sent. ``present_agent_id``: a teammate known to be at the
     keyboard (the one claiming), online whether or not a client of theirs is connected."""
+    await prepare_lines_for(store, ticket_id)
     now = store.now()
     async with store.write() as session:
         conversation, ticket = await lock_conversation_and_ticket(session, ticket_id)
@@ -189,9 +160,7 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(".+".join(re.escape(part) for part in parts) + r"\Z", re.DOTALL)
 
 
-_PATTERNS = [_pattern(t) for lines in STATUS_LINES.values() for t in lines.values()]
-
-
 def is_status_line(text: str) -> bool:
-    """Whether ``text`` is one of the built-in status lines (tests, transcripts)."""
-    return any(p.match(text) for p in _PATTERNS)
+    """Whether ``text`` is one of the lines this process tells customers: built in,
+    configured or translated (tests, transcripts)."""
+    return any(_pattern(template).match(text) for template in status_lines().templates())

@@ -33,7 +33,6 @@ from inbox_tui.core.conversations import (
     message_payload,
     transcript,
 )
-from inbox_tui.core.customer_status import StatusKind
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.models import (
     Agent,
@@ -48,6 +47,7 @@ from inbox_tui.core.models import (
     ticket_is_open,
 )
 from inbox_tui.core.records import EscalationResult
+from inbox_tui.core.status_lines import StatusKind, status_lines
 from inbox_tui.core.store import NotFound, Store, StoreError, teammate_flow
 from inbox_tui.core.timeline import timeline
 from inbox_tui.settings import DEFAULT_HANDOFF_MESSAGE, AssignmentSettings
@@ -171,6 +171,10 @@ async def _open_ticket(
         assign_text = decision.reason
         back_at = decision.starts_at if decision.next_shift else None
     handoff_text = settings.handoff.configured_for(conversation.language)
+    if status_lines().needs_model(conversation.language):
+        # The status line after the handoff waits for the model's translation, so the
+        # worker sends both, in order (never a model call while the claim holds locks).
+        handoff_text = None
     ticket = Ticket(
         type="live_chat",
         conversation_id=conversation.id,
@@ -308,8 +312,10 @@ async def send_translated_handoff(store: Store, ai: AIBackend, ticket_id: int, s
         if ticket is None or not ticket.handoff_pending:
             return
         language = ticket.language
-    text = settings.handoff.message
-    if language and ai.has_model:
+    await status_lines().prepare(language)
+    configured = settings.handoff.configured_for(language)
+    text = configured or settings.handoff.message
+    if configured is None and language and ai.has_model:
         try:
             async with asyncio.timeout(settings.summary_timeout):
                 text = await ai.translate(text, language)

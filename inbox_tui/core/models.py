@@ -307,8 +307,9 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     source: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
-    # True until the handoff message went out in the customer's language (it may need
-    # a model to translate it, which happens after the claim, never inside it).
+    # True until the handoff message and the status line after it went out in the
+    # customer's language (either may need a model to translate it, which happens after
+    # the claim, never inside it).
     handoff_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

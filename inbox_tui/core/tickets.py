@@ -20,7 +20,7 @@ from inbox_tui.core.conversations import (
     message_payload,
     message_record,
 )
-from inbox_tui.core.customer_status import StatusKind, announce_holder, joined_already, tell
+from inbox_tui.core.customer_status import announce_holder, joined_already, prepare_lines_for, tell
 from inbox_tui.core.events import EventKind, PendingEvent
 from inbox_tui.core.hand_back import owe_the_unanswered
 from inbox_tui.core.models import (
@@ -36,6 +36,7 @@ from inbox_tui.core.models import (
     TimelineKind,
 )
 from inbox_tui.core.records import AgentRef, MessageRecord
+from inbox_tui.core.status_lines import StatusKind
 from inbox_tui.core.store import NotFound, Store, StoreError, teammate_flow
 from inbox_tui.core.timeline import timeline
 from inbox_tui.settings import AssignmentSettings
@@ -65,6 +66,8 @@ async def send_agent_reply(
     """The customer sees it in the same chat thread. Stored first and queued for delivery
     (``delivered_at`` stays empty until a customer socket took it), so it is never lost."""
     _check_text(text)
+    # The first reply may tell the customer who joined, in their language.
+    await prepare_lines_for(store, ticket_id)
     now = store.now()
     async with store.write() as session:
         if client_id:

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from inbox_tui.core.claiming import claim_ticket
-from inbox_tui.core.customer_status import StatusKind, status_text
+from inbox_tui.core.customer_status import status_text
 from inbox_tui.core.escalation import escalate
 from inbox_tui.core.models import Ticket, TicketSource
+from inbox_tui.core.status_lines import StatusKind
 from inbox_tui.core.store import Store, StoreError
 from inbox_tui.core.tickets import allow_ai_replies
 from tests.attention.test_customer_truth import system_lines

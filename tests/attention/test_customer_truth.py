@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from inbox_tui.ai.offline import OfflineAI
 from inbox_tui.core import team
-from inbox_tui.core.customer_status import STATUS_LINES, StatusKind, status_text
+from inbox_tui.core.customer_status import status_text
 from inbox_tui.core.escalation import escalate, finish_escalation
 from inbox_tui.core.models import Author, Message, TicketSource
 from inbox_tui.core.shifts import WeeklyShift
+from inbox_tui.core.status_lines import BUILT_IN_LINES, StatusKind
 from inbox_tui.core.store import Store
 from inbox_tui.core.tickets import reassign, send_agent_reply
 from inbox_tui.settings import AssignmentSettings
@@ -42,7 +43,7 @@ async def all_lines(store: Store, conversation_id: int) -> list[tuple[str, str]]
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_status_line_is_built_in_for_six_languages(language: str) -> None:
-    for kind, lines in STATUS_LINES.items():
+    for kind, lines in BUILT_IN_LINES.items():
         assert language in lines, (kind, language)
     joined = status_text(StatusKind.JOINED, language, name="Ana Silva")
     assert "Ana Silva" in joined and "{name}" not in joined
@@ -53,7 +54,7 @@ def test_every_status_line_is_built_in_for_six_languages(language: str) -> None:
 
 
 def test_unknown_language_falls_back_to_english_and_names_are_literal() -> None:
-    assert status_text(StatusKind.QUEUED, "ja") == STATUS_LINES[StatusKind.QUEUED]["en"]
+    assert status_text(StatusKind.QUEUED, "ja") == BUILT_IN_LINES[StatusKind.QUEUED]["en"]
     assert status_text(StatusKind.JOINED, None, name="{when} [b]x[/b]").startswith("{when} [b]x[/b] has joined")
 
 
