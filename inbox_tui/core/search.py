@@ -283,6 +283,10 @@ async def search(
             statement = statement.bindparams(bindparam(name, type_=UTCDateTime()))
     params |= {"candidates": CANDIDATES, "limit": limit}
     params |= {"match": fts5_query(query)} if dialect == "sqlite" else {"query": query, "window": PG_WINDOW}
+    if dialect != "sqlite":
+        # A search is a short query: starting parallel workers costs more than they save,
+        # and takes cores from every other session (for the rest of this transaction).
+        await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     rows = (await session.execute(statement, params)).all()
     found = [(HitKind(row.kind), row.ref_id) for row in rows]
     snippets = await (_sqlite_snippets if dialect == "sqlite" else _pg_snippets)(session, found, query)
