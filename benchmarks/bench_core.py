@@ -618,6 +618,12 @@ async def run_backend(backend: str, args: argparse.Namespace) -> bool:
         path = directory / "bench.db"
         remove_sqlite(path)
         url = sqlite_url(path)
+        if args.sqlite_dir is None:
+
+            async def remove_directory() -> None:  # a quarter of a gigabyte per run
+                shutil.rmtree(directory, ignore_errors=True)
+
+            cleanup = remove_directory
         print(f"\n== {backend}: {url}" + (f" (a copy of the fill cached in {cache})" if cache else ""), flush=True)
         if cache is not None:
             await cached_sqlite(cache, size, path, args)
@@ -670,7 +676,7 @@ async def main() -> int:
     parser.add_argument("--view-samples", type=int, default=100, help="timed calls per view")
     parser.add_argument("--pg-admin", default=PG_ADMIN, help="PostgreSQL database to CREATE the benchmark's from")
     parser.add_argument("--sqlite-dir", default=None, help="where the SQLite file goes (default: a temp dir)")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
+    parser.add_argument("--keep", action="store_true", help="keep the databases measured on afterwards")
     parser.add_argument(
         "--cache", default=None, help="keep the filled SQLite file here (and a PostgreSQL template database)"
     )
