@@ -16,13 +16,19 @@ mentions) so that every view has rows to page through. Then it measures
 - full-text search (``search.search``) for a one-word and a three-word query.
 
 Targets: p99 under 20 ms for the claim, under 50 ms for a view page and for a search.
+
+Filling takes minutes; ``--cache DIR`` keeps the filled database (a SQLite file in DIR, a
+PostgreSQL template database) and measures on a fresh copy of it the next time, after
+bringing the copy to the current migration head. ``--only search`` measures one part.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -392,18 +398,23 @@ def report(name: str, timing: Timing, target_ms: float | None) -> bool:
     ok = target_ms is None or p99 < target_ms
     verdict = "" if target_ms is None else f"{'ok' if ok else 'MISSED'} (p99 < {target_ms:.0f} ms)"
     cpu_text = f"cpu {timing.cpu_ms:6.2f} ms" if timing.cpu_ms is not None else " " * 13
+    load = os.getloadavg()[0]
     print(
         f"  {name:<36} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   max {max(durations):7.2f} ms   "
-        f"{cpu_text}   n={len(durations):<4} {verdict}",
+        f"{cpu_text}   n={len(durations):<4} load {load:4.1f}  {verdict}",
         flush=True,
     )
     return ok
 
 
-async def measure(store: Store, filled: Filled, claims: int, view_samples: int, seed: int = 11) -> bool:
+PARTS = ("views", "search", "claims")
+
+
+async def measure(
+    store: Store, filled: Filled, claims: int, view_samples: int, parts: Sequence[str] = PARTS, seed: int = 11
+) -> bool:
     rng = random.Random(seed)
     ok = True
-    settings = escalation.EscalationSettings()
 
     async def in_read(query: Callable[[Any], Awaitable[Any]]) -> Any:
         async with store.read() as session:
@@ -412,7 +423,22 @@ async def measure(store: Store, filled: Filled, claims: int, view_samples: int, 
     # Warm the pools and caches the way a running server is warm.
     for _ in range(5):
         await in_read(lambda s: views.counts(s, filled.busiest_agent))
+    if "views" in parts:
+        ok &= await measure_views(in_read, filled, view_samples, rng)
+    if "search" in parts:
+        ok &= await measure_search(in_read, filled, view_samples)
+    if "claims" in parts:
+        ok &= await measure_claims(store, filled, claims, rng)
+    return ok
 
+
+async def measure_views(
+    in_read: Callable[[Callable[[Any], Awaitable[Any]]], Awaitable[Any]],
+    filled: Filled,
+    view_samples: int,
+    rng: random.Random,
+) -> bool:
+    ok = True
     print("  views (one page of 200 rows):", flush=True)
     pages: list[tuple[str, Callable[[int], Awaitable[Any]]]] = [
         ("Conversations", lambda i: in_read(lambda s: views.page(s, View.CONVERSATIONS))),
@@ -444,14 +470,36 @@ async def measure(store: Store, filled: Filled, claims: int, view_samples: int, 
             warm=1,
         )
         report(f"{name} (all rows)", whole, None)
+    return ok
 
-    # Each word of these is in about 1 of 13 messages (77,000 of a million): the engine
-    # finds every match, and ranks the newest 200 of each kind.
+
+async def measure_search(
+    in_read: Callable[[Callable[[Any], Awaitable[Any]]], Awaitable[Any]], filled: Filled, view_samples: int
+) -> bool:
+    ok = True
+    # Each word of the first two is in about 1 of 13 messages (77,000 of a million), and
+    # the three come together: the engine finds the matches, and ranks the newest 200 of
+    # each kind. The third is in none: nothing to rank, but nowhere to stop early either.
     print("  search (the 50 best hits, with snippets):", flush=True)
-    for name, query in (("one word", "delivered"), ("three words", "charged twice order")):
+    for name, query in (
+        ("one word", "delivered"),
+        ("three words", "charged twice order"),
+        ("a word found nowhere", "zebra"),
+    ):
         found = await timed(view_samples, lambda i, q=query: in_read(lambda s: search.search(s, q)), warm=3)
         ok &= report(f"search, {name} ({query!r})", found, 50)
+    # Filters narrow the matches after the engine found them: reported, not a target.
+    closed = search.SearchFilters(status="closed")
+    found = await timed(
+        max(5, view_samples // 5), lambda i: in_read(lambda s: search.search(s, "delivered", closed)), warm=1
+    )
+    report("search, one word, closed tickets only", found, None)
+    return ok
 
+
+async def measure_claims(store: Store, filled: Filled, claims: int, rng: random.Random) -> bool:
+    ok = True
+    settings = escalation.EscalationSettings()
     print("  claim (escalate, no AI summary):", flush=True)
     targets = rng.sample(filled.live_conversations, claims)
 
@@ -479,32 +527,16 @@ async def measure(store: Store, filled: Filled, claims: int, view_samples: int, 
     return ok
 
 
-async def run_backend(backend: str, args: argparse.Namespace) -> bool:
-    cleanup: Callable[[], Awaitable[None]] | None = None
-    if backend == "sqlite":
-        directory = Path(args.sqlite_dir or tempfile.mkdtemp(prefix="inbox-bench-"))
-        path = directory / "bench.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        url = f"sqlite+aiosqlite:///{path}"
-    else:
-        import asyncpg
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
 
-        name = "inbox_bench_" + uuid.uuid4().hex[:8]
-        admin = await asyncpg.connect(args.pg_admin)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
-        base = args.pg_admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-        url = f"{base}/{name}"
 
-        async def drop() -> None:
-            admin = await asyncpg.connect(args.pg_admin)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+def remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
 
-        cleanup = drop
 
-    print(f"\n== {backend}: {url}", flush=True)
+async def filled_store(url: str, args: argparse.Namespace) -> Filled:
     store = Store(url)
     try:
         await upgrade(store)
@@ -515,7 +547,120 @@ async def run_backend(backend: str, args: argparse.Namespace) -> bool:
             f"{args.messages:,} messages, {len(filled.open_tickets):,} open tickets",
             flush=True,
         )
-        return await measure(store, filled, args.claims, args.view_samples)
+        return filled
+    finally:
+        await store.close()  # on SQLite the last close folds the WAL into the file
+
+
+async def filled_in(store: Store) -> Filled:
+    """What :func:`fill` returned, read back from a copy of a filled database."""
+    async with store.read() as session:
+
+        async def ids(sql: str) -> list[int]:
+            return [row[0] for row in await session.execute(text(sql))]
+
+        busiest = await ids(
+            "SELECT assignee_id FROM tickets WHERE status != 'closed' AND assignee_id IS NOT NULL "
+            "GROUP BY assignee_id ORDER BY count(*) DESC, assignee_id LIMIT 1"
+        )
+        return Filled(
+            live_conversations=await ids("SELECT id FROM conversations WHERE status = 'live' ORDER BY id"),
+            agent_ids=await ids("SELECT id FROM agents ORDER BY id"),
+            busiest_agent=busiest[0],
+            mentioned_agent=(await ids("SELECT agent_id FROM mentions LIMIT 1"))[0],
+            contacts_with_history=await ids(
+                "SELECT DISTINCT contact_id FROM tickets WHERE status = 'closed' ORDER BY contact_id"
+            ),
+            open_tickets=await ids("SELECT id FROM tickets WHERE status != 'closed' ORDER BY id"),
+        )
+
+
+async def cached_sqlite(cache: Path, size: str, path: Path, args: argparse.Namespace) -> None:
+    """Copy the cached fill to ``path``, filling the cache first if it has none."""
+    cached = cache / f"sqlite-{size}.db"
+    if not cached.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        filling = cache / f"sqlite-{size}.filling.db"
+        remove_sqlite(filling)
+        await filled_store(sqlite_url(filling), args)
+        filling.rename(cached)  # only a finished fill is ever taken for one
+    shutil.copyfile(cached, path)
+
+
+async def cached_postgresql(size: str, args: argparse.Namespace) -> str:
+    """The template database holding the cached fill, filled first if there is none."""
+    import asyncpg
+
+    template = f"inbox_bench_cache_{size}"
+    admin = await asyncpg.connect(args.pg_admin)
+    try:
+        if await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", template):
+            return template
+        filling = f"{template}_filling"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{filling}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{filling}"')
+        base = args.pg_admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+        await filled_store(f"{base}/{filling}", args)
+        await admin.execute(f'ALTER DATABASE "{filling}" RENAME TO "{template}"')
+        return template
+    finally:
+        await admin.close()
+
+
+async def run_backend(backend: str, args: argparse.Namespace) -> bool:
+    """Fill (or copy the cached fill), bring it to the migration head, measure."""
+    cleanup: Callable[[], Awaitable[None]] | None = None
+    size = f"{args.conversations}c_{args.messages}m"
+    cache = Path(args.cache) if args.cache else None
+    filled: Filled | None = None
+    if backend == "sqlite":
+        directory = Path(args.sqlite_dir or tempfile.mkdtemp(prefix="inbox-bench-"))
+        path = directory / "bench.db"
+        remove_sqlite(path)
+        url = sqlite_url(path)
+        if args.sqlite_dir is None:
+
+            async def remove_directory() -> None:  # a quarter of a gigabyte per run
+                shutil.rmtree(directory, ignore_errors=True)
+
+            cleanup = remove_directory
+        print(f"\n== {backend}: {url}" + (f" (a copy of the fill cached in {cache})" if cache else ""), flush=True)
+        if cache is not None:
+            await cached_sqlite(cache, size, path, args)
+        else:
+            filled = await filled_store(url, args)
+    else:
+        import asyncpg
+
+        name = "inbox_bench_" + uuid.uuid4().hex[:8]
+        base = args.pg_admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+        url = f"{base}/{name}"
+        template = await cached_postgresql(size, args) if cache is not None else None
+        admin = await asyncpg.connect(args.pg_admin)
+        await admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        await admin.close()
+
+        async def drop() -> None:
+            admin = await asyncpg.connect(args.pg_admin)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+
+        cleanup = drop
+        print(f"\n== {backend}: {url}" + (f" (a copy of {template})" if template else ""), flush=True)
+        if template is None:
+            filled = await filled_store(url, args)
+
+    store = Store(url)
+    try:
+        began = time.perf_counter()
+        await upgrade(store)  # a cached fill may predate the newest migrations
+        print(f"  at the migration head in {time.perf_counter() - began:.1f} s", flush=True)
+        if not store.is_sqlite:
+            async with store.write_engine.begin() as conn:
+                await conn.execute(text("ANALYZE"))  # what autovacuum does soon after a migration
+        if filled is None:
+            filled = await filled_in(store)
+        return await measure(store, filled, args.claims, args.view_samples, args.only or PARTS)
     finally:
         await store.close()
         if cleanup is not None and not args.keep:
@@ -531,7 +676,11 @@ async def main() -> int:
     parser.add_argument("--view-samples", type=int, default=100, help="timed calls per view")
     parser.add_argument("--pg-admin", default=PG_ADMIN, help="PostgreSQL database to CREATE the benchmark's from")
     parser.add_argument("--sqlite-dir", default=None, help="where the SQLite file goes (default: a temp dir)")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
+    parser.add_argument("--keep", action="store_true", help="keep the databases measured on afterwards")
+    parser.add_argument(
+        "--cache", default=None, help="keep the filled SQLite file here (and a PostgreSQL template database)"
+    )
+    parser.add_argument("--only", action="append", choices=PARTS, help="measure only this part (repeatable)")
     args = parser.parse_args()
     if args.claims > args.conversations:
         parser.error("--claims cannot exceed --conversations")

@@ -59,7 +59,25 @@ async def _open(session: AsyncSession, ticket_id: int) -> tuple[Conversation, Ti
     return conversation, ticket
 
 
-async def _updated(session: AsyncSession, now: datetime, ticket: Ticket, by: int | None, **payload: object) -> None:
+async def _set_status(
+    session: AsyncSession,
+    now: datetime,
+    ticket: Ticket,
+    status: TicketStatus,
+    entry: tuple[str, str],
+    by: Agent | None,
+    *,
+    until: datetime | None = None,
+    **payload: object,
+) -> None:
+    """The one shape of a status change, under the lock the caller holds: the ticket
+    (snoozed ``until``, for a snooze), its timeline ``entry`` (code, text) and the event
+    its holder's inbox reads."""
+    ticket.status = status
+    ticket.snoozed_until = until
+    ticket.updated_at = now
+    code, text = entry
+    session.add(timeline(ticket.id, now, code, text, by.id if by else None))
     await events.append(
         session,
         now,
@@ -68,7 +86,7 @@ async def _updated(session: AsyncSession, now: datetime, ticket: Ticket, by: int
             ticket.conversation_id,
             ticket.id,
             ticket.assignee_id,
-            {"status": ticket.status, "by": by, **payload},
+            {"status": ticket.status, "by": by.id if by else None, **payload},
         ),
     )
 
@@ -80,11 +98,8 @@ async def set_pending(store: Store, ticket_id: int, agent_id: int) -> None:
     async with store.write() as session:
         _, ticket = await _open(session, ticket_id)
         agent = await _teammate(session, agent_id)
-        ticket.status = TicketStatus.WAITING_ON_CUSTOMER
-        ticket.snoozed_until = None
-        ticket.updated_at = now
-        session.add(timeline(ticket.id, now, "pending", f"Waiting on the customer, set by {_by(agent)}.", agent.id))
-        await _updated(session, now, ticket, agent.id)
+        entry = ("pending", f"Waiting on the customer, set by {_by(agent)}.")
+        await _set_status(session, now, ticket, TicketStatus.WAITING_ON_CUSTOMER, entry, agent)
 
 
 @teammate_flow
@@ -96,12 +111,18 @@ async def snooze(store: Store, ticket_id: int, agent_id: int, until: datetime | 
     async with store.write() as session:
         _, ticket = await _open(session, ticket_id)
         agent = await _teammate(session, agent_id)
-        ticket.status = TicketStatus.SNOOZED
-        ticket.snoozed_until = until
-        ticket.updated_at = now
         when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "until the customer writes"
-        session.add(timeline(ticket.id, now, "snoozed", f"Snoozed {when} by {_by(agent)}.", agent.id))
-        await _updated(session, now, ticket, agent.id, snoozed_until=until.isoformat() if until else None)
+        entry = ("snoozed", f"Snoozed {when} by {_by(agent)}.")
+        await _set_status(
+            session,
+            now,
+            ticket,
+            TicketStatus.SNOOZED,
+            entry,
+            agent,
+            until=until,
+            snoozed_until=until.isoformat() if until else None,
+        )
 
 
 async def wake_snoozed(store: Store, limit: int = 100) -> list[int]:
@@ -126,18 +147,16 @@ async def wake_snoozed(store: Store, limit: int = 100) -> list[int]:
     for ticket_id in due:
         async with store.write() as session:
             _, ticket = await lock_conversation_and_ticket(session, ticket_id)
-            # Checked again under the lock: the customer (or another node) may have been first.
+            # Decided under the lock: the customer (or another node) may have been first,
+            # and a reassignment may have changed who holds it.
             if ticket.status != TicketStatus.SNOOZED or ticket.snoozed_until is None or ticket.snoozed_until > now:
                 continue
-            ticket.status = TicketStatus.ON_YOU
-            ticket.snoozed_until = None
-            ticket.updated_at = now
-            # Who holds it is read under the lock: a reassignment may have come first.
             holder = await session.get(Agent, ticket.assignee_id) if ticket.assignee_id is not None else None
             back = f"back on {_by(holder)}" if holder is not None else "nobody holds it: back in Unassigned"
-            session.add(timeline(ticket.id, now, "snooze_ended", f"Snooze ended: {back}."))
             # The event names the holder (agent_id): their inbox alerts them.
-            await _updated(session, now, ticket, None, woke=True)
+            await _set_status(
+                session, now, ticket, TicketStatus.ON_YOU, ("snooze_ended", f"Snooze ended: {back}."), None, woke=True
+            )
             woken.append(ticket_id)
     return woken
 

@@ -10,7 +10,11 @@ documented way to match text literally), on PostgreSQL the whole input goes thro
 
 Ranking is over the newest ``CANDIDATES`` matches of each kind: a help desk's newest
 matches are the ones worth ranking, and walking a popular word's million postings to
-rank them all would take far longer than a keystroke.
+rank them all would take far longer than a keystroke. FTS5 hands its matches over in
+rowid order; PostgreSQL's GIN index has no order, so how its newest matches are found
+is chosen to cost little whether a word is common or nowhere (``_pg_candidates_sql``).
+One statement finds, ranks and describes the hits (customer, channel, ticket state);
+one more per kind cuts the snippets of the hits shown.
 """
 
 from __future__ import annotations
@@ -24,11 +28,14 @@ from typing import Any
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from inbox_tui.core.models import Agent, Contact, Conversation, Ticket, UTCDateTime
+from inbox_tui.core.models import Conversation, UTCDateTime
 from inbox_tui.core.search_schema import PG_CONFIG, SEARCHED_BY_TABLE, SearchedTable
 
 CANDIDATES = 200
 LIMIT = 50
+#: PostgreSQL: the newest rows of each table read before the GIN index is asked (see
+#: ``_pg_candidates_sql``): a word in one row of 50 finds its candidates there.
+PG_WINDOW = 10_000
 # Private-use characters mark the match in a snippet: the snippet is plain text that is
 # split into spans here, never markup, so customer text cannot style or inject anything.
 MARK_START = "\ue000"
@@ -99,6 +106,8 @@ class _Source:
     created: str
     sqlite_score: str  # bm25 column weights
     snippet_document: str  # the text PostgreSQL's ts_headline cuts the snippet from
+    # PostgreSQL: the table grows without bound (see ``_pg_candidates_sql``).
+    walk_newest: bool = False
 
 
 _LATEST_TICKET = "(SELECT max(lt.id) FROM tickets lt WHERE lt.conversation_id = c.id)"
@@ -111,6 +120,7 @@ _SOURCES = (
         "src.created_at",
         "",
         "src.text",
+        walk_newest=True,
     ),
     _Source(
         HitKind.NOTE,
@@ -174,30 +184,82 @@ def _filters(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
     return "".join(f" AND {term}" for term in terms), params
 
 
-def _candidates_sql(source: _Source, dialect: str, filter_sql: str) -> str:
-    s = source.searched
-    where = filter_sql.replace("{created}", source.created)
-    joins = f"JOIN conversations c ON c.id = {source.conversation} LEFT JOIN tickets t ON t.id = {source.ticket}"
-    if dialect == "sqlite":
-        return (
-            f"SELECT * FROM (SELECT '{source.kind}' AS kind, src.id AS ref_id, c.id AS conversation_id, "
-            f"t.id AS ticket_id, {source.created} AS created_at, -bm25({s.fts}{source.sqlite_score}) AS score "
-            f"FROM {s.fts} JOIN {s.table} src ON src.id = {s.fts}.rowid {joins} "
-            f"WHERE {s.fts} MATCH :match{where} ORDER BY {s.fts}.rowid DESC LIMIT :candidates)"
+def _select_sql(source: _Source, score: str, rows: str, *, lateral: bool = False) -> str:
+    """One kind's hits as the union's rows; ``rows`` names the searched rows ``src``.
+    ``lateral``: the conversation and ticket are looked up row by row (a LIMIT keeps
+    PostgreSQL from turning them into a hash join), so the rows keep their order and a
+    LIMIT over them stops as soon as it has enough."""
+    columns = (
+        f"SELECT '{source.kind}' AS kind, src.id AS ref_id, c.id AS conversation_id, t.id AS ticket_id, "
+        f"{source.created} AS created_at, {score} AS score FROM {rows} "
+    )
+    if not lateral:
+        return columns + (
+            f"JOIN conversations c ON c.id = {source.conversation} LEFT JOIN tickets t ON t.id = {source.ticket}"
         )
-    only = f" AND src.{s.only_when}" if s.only_when else ""
+    return columns + (
+        f"CROSS JOIN LATERAL (SELECT * FROM conversations cl WHERE cl.id = {source.conversation} LIMIT 1) c "
+        f"LEFT JOIN LATERAL (SELECT * FROM tickets tl WHERE tl.id = {source.ticket} LIMIT 1) t ON true"
+    )
+
+
+def _sqlite_candidates_sql(source: _Source, where: str) -> str:
+    """FTS5 hands over its matches newest first (rowid order) and stops at the bound."""
+    s = source.searched
+    rows = f"{s.fts} JOIN {s.table} src ON src.id = {s.fts}.rowid"
+    select = _select_sql(source, f"-bm25({s.fts}{source.sqlite_score})", rows)
+    return f"{select} WHERE {s.fts} MATCH :match{where} ORDER BY {s.fts}.rowid DESC LIMIT :candidates"
+
+
+def _pg_candidates_sql(source: _Source, where: str) -> str:
+    """The newest matches, at a cost that does not hang on the planner's guess of how
+    common the words are (far off for words that come together, and blind to a word's
+    absence). The GIN index finds every match, sorted after (no index orders by
+    ``created_at``, so never a walk through the whole table in id order hoping to meet a
+    match). For messages, which grow without bound, the newest ``PG_WINDOW`` rows are
+    read backwards first: a common word's candidates are in a short walk there, and only
+    when the window holds fewer than wanted is the GIN index asked (then few match)."""
+    s = source.searched
+    query = f"plainto_tsquery('{PG_CONFIG}', :query)"
+    score = f"ts_rank(src.search_vector, {query})"
+    matches = f"src.search_vector @@ {query}" + (f" AND src.{s.only_when}" if s.only_when else "") + where
+    everywhere = (
+        f"{_select_sql(source, score, f'{s.table} src')} WHERE {matches} "
+        f"ORDER BY {source.created} DESC, src.id DESC LIMIT :candidates"
+    )
+    if not source.walk_newest:
+        return everywhere
+    # The LIMIT fences the window: the filter is not pushed into it, it stays a short walk.
+    newest = f"(SELECT * FROM {s.table} ORDER BY id DESC LIMIT :window) src"
+    recent = (
+        f"{_select_sql(source, score, newest, lateral=True)} WHERE {matches} ORDER BY src.id DESC LIMIT :candidates"
+    )
+    enough = "(SELECT count(*) FROM recent) >= :candidates"
     return (
-        f"(SELECT '{source.kind}' AS kind, src.id AS ref_id, c.id AS conversation_id, "
-        f"t.id AS ticket_id, {source.created} AS created_at, ts_rank(src.search_vector, q.query) AS score "
-        f"FROM {s.table} src CROSS JOIN q {joins} "
-        f"WHERE src.search_vector @@ q.query{only}{where} ORDER BY src.id DESC LIMIT :candidates)"
+        f"WITH recent AS MATERIALIZED ({recent}) "
+        f"SELECT * FROM recent WHERE {enough} "
+        f"UNION ALL SELECT * FROM ({everywhere}) everywhere WHERE NOT {enough}"
     )
 
 
 def _search_sql(dialect: str, filter_sql: str, kinds: Sequence[HitKind]) -> str:
-    parts = " UNION ALL ".join(_candidates_sql(_SOURCE_BY_KIND[kind], dialect, filter_sql) for kind in kinds)
-    prefix = f"WITH q AS (SELECT plainto_tsquery('{PG_CONFIG}', :query) AS query) " if dialect != "sqlite" else ""
-    return f"{prefix}SELECT * FROM ({parts}) hits ORDER BY score DESC, created_at DESC LIMIT :limit"
+    """The best hits, with what a result row shows (customer, channel, ticket state)."""
+    candidates = _sqlite_candidates_sql if dialect == "sqlite" else _pg_candidates_sql
+    sources = [_SOURCE_BY_KIND[kind] for kind in kinds]
+    parts = " UNION ALL ".join(
+        f"SELECT * FROM ({candidates(source, filter_sql.replace('{created}', source.created))}) k{i}"
+        for i, source in enumerate(sources)
+    )
+    order = "score DESC, created_at DESC, ref_id DESC"
+    return (
+        "SELECT hits.kind, hits.ref_id, hits.conversation_id, hits.ticket_id, hits.created_at, hits.score, "
+        "c.channel, ct.name AS customer_name, ct.email AS customer_email, t.status AS ticket_status, "
+        "a.name AS assignee "
+        f"FROM (SELECT * FROM ({parts}) ranked ORDER BY {order} LIMIT :limit) hits "
+        "JOIN conversations c ON c.id = hits.conversation_id JOIN contacts ct ON ct.id = c.contact_id "
+        "LEFT JOIN tickets t ON t.id = hits.ticket_id LEFT JOIN agents a ON a.id = t.assignee_id "
+        f"ORDER BY {', '.join('hits.' + term for term in order.split(', '))}"
+    )
 
 
 async def search(
@@ -220,11 +282,15 @@ async def search(
         if name in params:
             statement = statement.bindparams(bindparam(name, type_=UTCDateTime()))
     params |= {"candidates": CANDIDATES, "limit": limit}
-    params |= {"match": fts5_query(query)} if dialect == "sqlite" else {"query": query}
+    params |= {"match": fts5_query(query)} if dialect == "sqlite" else {"query": query, "window": PG_WINDOW}
+    if dialect != "sqlite":
+        # A search is a short query: starting parallel workers costs more than they save,
+        # and takes cores from every other session (for the rest of this transaction).
+        await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     rows = (await session.execute(statement, params)).all()
     found = [(HitKind(row.kind), row.ref_id) for row in rows]
     snippets = await (_sqlite_snippets if dialect == "sqlite" else _pg_snippets)(session, found, query)
-    hits = [
+    return [
         SearchHit(
             kind=HitKind(row.kind),
             ref_id=row.ref_id,
@@ -232,11 +298,15 @@ async def search(
             ticket_id=row.ticket_id,
             created_at=row.created_at,
             score=float(row.score),
+            customer_name=row.customer_name,
+            customer_email=row.customer_email,
+            channel=row.channel,
+            ticket_status=row.ticket_status,
+            assignee=row.assignee,
             spans=spans_of(snippets.get((row.kind, row.ref_id)) or ""),
         )
         for row in rows
     ]
-    return await _described(session, hits)
 
 
 async def _sqlite_snippets(
@@ -276,54 +346,6 @@ async def _pg_snippets(
         for row in await session.execute(text(sql), {"query": query, "options": _PG_HEADLINE, "ids": ids}):
             snippets[(kind.value, row.id)] = row.snippet
     return snippets
-
-
-async def _described(session: AsyncSession, hits: list[SearchHit]) -> list[SearchHit]:
-    """The hits with what a result row shows: customer, channel, ticket state, snippet."""
-    if not hits:
-        return hits
-    conversations = {
-        row.id: row
-        for row in await session.execute(
-            select(Conversation.id, Conversation.channel, Contact.name, Contact.email)
-            .join(Contact, Contact.id == Conversation.contact_id)
-            .where(Conversation.id.in_({hit.conversation_id for hit in hits}))
-        )
-    }
-    ticket_ids = {hit.ticket_id for hit in hits if hit.ticket_id is not None}
-    tickets = (
-        {
-            row.id: row
-            for row in await session.execute(
-                select(Ticket.id, Ticket.status, Agent.name.label("assignee"))
-                .outerjoin(Agent, Agent.id == Ticket.assignee_id)
-                .where(Ticket.id.in_(ticket_ids))
-            )
-        }
-        if ticket_ids
-        else {}
-    )
-    described = []
-    for hit in hits:
-        conversation = conversations[hit.conversation_id]
-        ticket = tickets.get(hit.ticket_id) if hit.ticket_id is not None else None
-        described.append(
-            SearchHit(
-                kind=hit.kind,
-                ref_id=hit.ref_id,
-                conversation_id=hit.conversation_id,
-                ticket_id=hit.ticket_id,
-                created_at=hit.created_at,
-                score=hit.score,
-                customer_name=conversation.name,
-                customer_email=conversation.email,
-                channel=conversation.channel,
-                ticket_status=ticket.status if ticket else None,
-                assignee=ticket.assignee if ticket else None,
-                spans=hit.spans,
-            )
-        )
-    return described
 
 
 def spans_of(snippet: str) -> tuple[tuple[str, bool], ...]:

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, text, update
 from sqlalchemy.engine import Connection
 
 from inbox_tui.core import escalation, search, tickets
+from inbox_tui.core.conversations import record_customer_message
 from inbox_tui.core.migrate import alembic_config, upgrade
 from inbox_tui.core.models import Ticket, TicketStatus, UTCDateTime
 from inbox_tui.core.search import HitKind, SearchFilters, StatusFilter
@@ -287,3 +288,29 @@ async def _downgrade_to(store: Store, revision: str) -> None:
 
     async with store.write_engine.begin() as conn:
         await conn.run_sync(_downgrade)
+
+
+@both_backends
+async def test_the_newest_matches_are_ranked_whether_the_newest_rows_hold_them_or_not(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL reads the newest rows first and asks the GIN index only when they hold
+    too few matches: both ways give the newest matches (SQLite has one way)."""
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    monkeypatch.setattr(search, "PG_WINDOW", 3)
+    started = await new_conversation(store, "c-1", first_message="the old papaya order")
+    conversation_id = started.conversation.id
+    old = [(await record_customer_message(store, conversation_id, f"papaya note {n}")).message.id for n in range(3)]
+    for n in range(5):  # the newest rows: no papaya there
+        await record_customer_message(store, conversation_id, f"filler line {n}")
+    # Three papaya messages before the window: the two newest are the candidates.
+    assert sorted(hit.ref_id for hit in await _hits(store, "papaya")) == old[1:]
+
+    new = [(await record_customer_message(store, conversation_id, f"papaya again {n}")).message.id for n in range(3)]
+    # Now the window holds enough: its two newest.
+    assert sorted(hit.ref_id for hit in await _hits(store, "papaya")) == new[1:]
+    # A filter that the window's matches fail sends the search to the index as well.
+    assert await _hits(store, "papaya", SearchFilters(status=StatusFilter.OPEN)) == []
+    assert {hit.ref_id for hit in await _hits(store, "papaya", SearchFilters(status=StatusFilter.NO_TICKET))} == set(
+        new[1:]
+    )
