@@ -37,17 +37,26 @@ def _cell(text: str, width: int) -> str:
     return text.ljust(width)
 
 
-def customer_tag(row: ConversationRow) -> str:
+def customer_tag(email: str | None, contact_id: int) -> str:
     """What tells two customers of the same name apart: their email's name, else their id."""
-    email = literal(row.customer_email, single_line=True)
-    return email.split("@", 1)[0] if email else f"c{row.contact_id}"
+    shown = literal(email, single_line=True)
+    return shown.split("@", 1)[0] if shown else f"c{contact_id}"
 
 
-def _name_cell(line: Text, name: str, tag: str, width: int) -> None:
-    """The name, then the customer's tag dimmed, in ``width`` cells (the name gives way)."""
+def customer_look(name: str, contact_id: int) -> tuple[str, int]:
+    """Rows of one name and different customers are namesakes (``RowSpec.namesake``)."""
+    return " ".join(name.split()).casefold(), contact_id
+
+
+def _name_cell(line: Text, name: str, tag: str | None, width: int, style: str = "bold") -> None:
+    """The name, then the customer's tag dimmed (only when a namesake is in the list),
+    in ``width`` cells (the name gives way)."""
+    if tag is None:
+        line.append(_cell(name, width), style)
+        return
     tag = tag[: max(width // 2 - 1, 0)]
     shown = _cell(name, max(width - len(tag) - 1, 1)).rstrip()
-    line.append(shown, "bold")
+    line.append(shown, style)
     line.append(" " + tag, "dim")
     line.append(" " * max(width - len(shown) - 1 - len(tag), 0))
 
@@ -60,22 +69,23 @@ def unread_badge(unread: int) -> str:
 
 
 def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
-    def render(row: ConversationRow, width: int) -> Text:
+    def render(row: ConversationRow, width: int, namesake: bool) -> Text:
         when = age(clock(), row.last_activity_at).rjust(4)
         name = literal(row.customer_name, single_line=True) or "(no name)"
+        tag = customer_tag(row.customer_email, row.contact_id) if namesake else None
         preview = literal(row.preview, single_line=True) or "(no messages yet)"
         line = Text(end="", style="bold" if row.unread else "")
         line.append(unread_badge(row.unread), "bold" if row.unread else "")
         width -= 3
         if width >= 70:
-            _name_cell(line, name, customer_tag(row), 18)
+            _name_cell(line, name, tag, 18)
             line.append(" ")
             line.append(_cell(row.channel, 9), "dim")
             line.append(_cell((row.language or "··"), 3), "dim")
             rest = width - 18 - 1 - 9 - 3 - 5
         else:
             name_width = min(14, max(8, width // 3))
-            _name_cell(line, name, customer_tag(row), name_width)
+            _name_cell(line, name, tag, name_width)
             line.append(" ")
             rest = width - name_width - 1 - 5
         line.append(_cell(preview, max(rest, 0)))
@@ -88,6 +98,7 @@ def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
         search_text=lambda r: f"{r.customer_name} {r.customer_email or ''} {r.channel} {r.language or ''} {r.preview}",
         render=render,
         stamp=lambda r: age(clock(), r.last_activity_at),
+        namesake=lambda r: customer_look(r.customer_name, r.contact_id),
     )
 
 
@@ -113,13 +124,14 @@ def latest_line(row: TicketRow) -> str:
 
 
 def ticket_spec(clock: Clock, order: SortOrder = SortOrder.NEWEST) -> RowSpec[TicketRow]:
-    def render(row: TicketRow, width: int) -> Text:
+    def render(row: TicketRow, width: int, namesake: bool) -> Text:
         now = clock()
         when = age(now, row.updated_at).rjust(4)
         number = f"#{row.id}".ljust(6)
         subject = literal(row.subject, single_line=True) or "summarizing…"
         latest = latest_line(row)
         requester = literal(row.requester, single_line=True) or "(no name)"
+        tag = customer_tag(None, row.contact_id) if namesake else None
         assignee = f"@{row.assignee.handle}" if row.assignee else "unassigned"
         status = STATUS_SHORT.get(row.status, row.status)
         if row.status == TicketStatus.ON_YOU and row.assignee is None:
@@ -135,13 +147,13 @@ def ticket_spec(clock: Clock, order: SortOrder = SortOrder.NEWEST) -> RowSpec[Ti
             rest = width - 6 - 15 - 9 - 13 - 5
             line.append(_subject_cell(subject, latest, max(rest, 0), bool(row.subject)))
             line.append(" ")
-            line.append(_cell(requester, 14))
+            _name_cell(line, requester, tag, 14, style="")
             line.append(_cell(status, 9), status_style)
             line.append(_cell(assignee, 12), "dim")
             line.append(" ")
         else:
             rest = width - 6 - 1 - 11 - 5
-            line.append(_cell(requester, 11))
+            _name_cell(line, requester, tag, 11, style="")
             line.append(" ")
             line.append(_subject_cell(subject, latest, max(rest, 0), bool(row.subject)))
         if row.waiting_since is not None and width < 80:
@@ -159,6 +171,7 @@ def ticket_spec(clock: Clock, order: SortOrder = SortOrder.NEWEST) -> RowSpec[Ti
         ),
         render=render,
         stamp=lambda r: (age(clock(), r.updated_at), age(clock(), r.waiting_since) if r.waiting_since else None),
+        namesake=lambda r: customer_look(r.requester, r.contact_id),
     )
 
 
