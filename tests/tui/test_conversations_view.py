@@ -28,6 +28,9 @@ def test_rows_of_the_same_name_are_told_apart_and_never_empty() -> None:
         assert "marco" in one.replace("Marco", "") and "c12" in two
         assert "(no messages yet)" in one
         assert len(one) == len(two) == width
+        # An email's name too long for the cell gives way to the id: a cut tag might tell no one apart.
+        long = spec.render(replace(first, customer_email="marco.rossi.1987@shop.it"), width, True).plain
+        assert "c11" in long and "marco.r" not in long
         # Alone in the list, a name needs no tag.
         alone = spec.render(first, width, False).plain
         assert "marco" not in alone.replace("Marco", "") and len(alone) == width
