@@ -13,7 +13,6 @@ its rows, and tells ``render`` whether a row has a namesake.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
@@ -105,7 +104,7 @@ class RowList(ScrollView, can_focus=True):
         self._announced: tuple[str | None, Any] | None = None
         self._line_cache: LRUCache[tuple[Any, ...], tuple[Any, Strip]] = LRUCache(1024)
         # Look → identity → how many rows: kept in step with the rows, one change at a time.
-        self._looks: defaultdict[Hashable, Counter[Hashable]] = defaultdict(Counter)
+        self._looks: dict[Hashable, dict[Hashable, int]] = {}
 
     # ----- data -------------------------------------------------------------
 
@@ -144,17 +143,22 @@ class RowList(ScrollView, can_focus=True):
 
     def _count_looks(self) -> None:
         self._looks.clear()
-        for record in self._records.values():
-            self._add_look(record, 1)
+        if self.spec.namesake is not None:
+            for record in self._records.values():
+                self._add_look(record, 1)
 
     def _add_look(self, record: Any, step: int) -> None:
         if self.spec.namesake is None:
             return
         look, identity = self.spec.namesake(record)
-        identities = self._looks[look]
-        identities[identity] += step
-        if identities[identity] <= 0:
-            del identities[identity]
+        identities = self._looks.get(look)
+        if identities is None:
+            identities = self._looks[look] = {}
+        count = identities.get(identity, 0) + step
+        if count > 0:
+            identities[identity] = count
+        else:
+            identities.pop(identity, None)
             if not identities:
                 del self._looks[look]
 
