@@ -198,3 +198,17 @@ async def test_without_a_model_a_seventh_language_gets_english_at_once(store: St
         "Let me connect you with a teammate.",
         BUILT_IN_LINES[StatusKind.QUEUED]["en"],
     ]
+
+
+async def test_a_first_reply_asks_the_model_before_it_writes(store: Store, fake_model: FakeOpenAI) -> None:
+    # The ticket was opened while the process had no model: the customer heard English.
+    ana = await add_teammate(store, "ana", capacity=0)
+    conversation_id, ticket_id = await unassigned_ticket(store, "nl")
+    await finish_escalation(store, OfflineAI(), ticket_id)
+    assert (await system_lines(store, conversation_id))[-1] == BUILT_IN_LINES[StatusKind.QUEUED]["en"]
+    # Now a model is configured: Ana's first reply is preceded by the Dutch joined line.
+    configure_status_lines(StatusLines(translator=model_at(fake_model), timeout=10))
+    fake_model.push(Behaviour(content=DUTCH_QUEUED), Behaviour(content=DUTCH_JOINED), Behaviour(content=DUTCH_BACK_AT))
+    await send_agent_reply(store, ticket_id, ana.id, "Hallo, ik help u verder.")
+    assert (await system_lines(store, conversation_id))[-1] == "Ana neemt nu deel aan het gesprek."
+    assert len(fake_model.requests) == 3

@@ -18,7 +18,7 @@ from inbox_tui.core.migrate import upgrade
 from inbox_tui.core.store import Store
 from inbox_tui.settings import AISettings, Settings, TUISettings
 from tests.conftest import FixedClock
-from tests.tui.seed import Seeded, seed_inbox
+from tests.tui.seed import Seeded, seed_inbox, seed_queue
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
@@ -75,13 +75,16 @@ class Inbox:
         return Store(self.url, clock=self.clock)
 
 
-async def build_inbox(path: Path) -> Inbox:
+async def build_inbox(path: Path, *, queue: bool = False) -> Inbox:
+    """The seeded inbox; with ``queue``, customers waiting and news on top (``seed_queue``)."""
     url = f"sqlite+aiosqlite:///{path / 'inbox.db'}"
     clock = FixedClock()
     store = Store(url, clock=clock)
     try:
         await upgrade(store)
         seeded = await seed_inbox(store, clock)
+        if queue:
+            await seed_queue(store, clock, seeded)
     finally:
         await store.close()
     return Inbox(url, seeded, clock, path)
@@ -100,6 +103,12 @@ async def _finalize_connections_on_this_loop() -> Any:
 @pytest.fixture
 def inbox(tmp_path: Path) -> Inbox:
     return asyncio.run(build_inbox(tmp_path))
+
+
+@pytest.fixture
+def busy_inbox(tmp_path: Path) -> Inbox:
+    """The seeded inbox with customers waiting, unread news and customers of one name."""
+    return asyncio.run(build_inbox(tmp_path, queue=True))
 
 
 async def wait_until(pilot: Any, predicate: Callable[[], Any], timeout: float = 15.0, what: str = "") -> None:

@@ -86,6 +86,84 @@ async def seed_inbox(store: Store, clock) -> Seeded:  # type: ignore[no-untyped-
     )
 
 
+@dataclass
+class Queue:
+    """What ``seed_queue`` added: tickets whose customers wait, and a namesake of Maria."""
+
+    waiting_on_ana: int
+    waiting_on_bob: int
+    other_maria_ticket: int
+    other_priya_conversation: int
+
+
+async def seed_queue(store: Store, clock, seeded: Seeded) -> Queue:  # type: ignore[no-untyped-def]
+    """On top of ``seed_inbox``: customers waiting for different lengths of time, news
+    Ana has not seen, and two pairs of different customers of one name (a second Maria
+    García with a ticket, a second Priya Shah talking to the bot)."""
+    settings = EscalationSettings()
+    ai = OfflineAI()
+
+    async def ticket_for(
+        external: str, name: str, email: str | None, channel: str, locale: str, agent: int, first: str
+    ) -> int:
+        started = await start_conversation(
+            store, channel=channel, customer_id=external, name=name, email=email, locale=locale
+        )
+        cid = started.conversation.id
+        await record_customer_message(store, cid, first, client_id=f"{external}-first")
+        opened = await escalate(store, cid, source=TicketSource.TAKEOVER, actor_id=agent, settings=settings)
+        await summarize_ticket(store, ai, opened.ticket_id, timeout=5)
+        return opened.ticket_id
+
+    # Claire's ticket is on Ana; Ana answered, then Claire wrote twice and waits since.
+    clock.advance(minutes=1)
+    on_ana = await ticket_for(
+        "u7", "Claire Dubois", "claire@exemple.fr", "web", "fr", seeded.ana_id, "Ma commande n'est pas arrivée."
+    )
+    await send_agent_reply(store, on_ana, seeded.ana_id, "Bonjour Claire, je regarde votre commande.")
+    clock.advance(minutes=1)
+    claire = await _conversation_of(store, on_ana)
+    await record_customer_message(store, claire, "C'est la commande 5120.", client_id="u7-a")
+    await record_customer_message(store, claire, "Vous êtes là ?", client_id="u7-b")
+    # Jonas's ticket is on Bob; Bob answered and Jonas answered back (news for Ana too).
+    clock.advance(minutes=3)
+    on_bob = await ticket_for(
+        "u8", "Jonas Becker", None, "whatsapp", "de", seeded.bob_id, "Meine Rechnung wurde doppelt abgebucht."
+    )
+    await send_agent_reply(store, on_bob, seeded.bob_id, "Hallo Jonas, ich kümmere mich darum.")
+    clock.advance(minutes=2)
+    await record_customer_message(store, await _conversation_of(store, on_bob), "Danke, ich warte.", client_id="u8-a")
+    # A second Maria García (another customer), on Bob, who has not answered yet.
+    clock.advance(minutes=2)
+    maria = await ticket_for(
+        "u9",
+        "Maria García",
+        "maria.g@correo.es",
+        "web",
+        "es",
+        seeded.bob_id,
+        "Quiero cambiar la talla de mis zapatillas.",
+    )
+    # A second Priya Shah talks to the bot.
+    clock.advance(minutes=1)
+    priya = await start_conversation(
+        store, channel="web", customer_id="u10", name="Priya Shah", email="pshah@mail.in", locale="en"
+    )
+    await record_customer_message(store, priya.conversation.id, "Is there a student discount?", client_id="u10-a")
+    await record_bot_reply(store, priya.conversation.id, "Let me check that for you.")
+    clock.advance(minutes=3)
+    return Queue(on_ana, on_bob, maria, priya.conversation.id)
+
+
+async def _conversation_of(store: Store, ticket_id: int) -> int:
+    from inbox_tui.core.models import Ticket
+
+    async with store.read() as session:
+        ticket = await session.get(Ticket, ticket_id)
+        assert ticket is not None
+        return ticket.conversation_id
+
+
 def _nobody():  # type: ignore[no-untyped-def]
     """Assignment settings under which nobody is picked (nobody is online in the seed)."""
     from inbox_tui.settings import AssignmentSettings
@@ -93,4 +171,4 @@ def _nobody():  # type: ignore[no-untyped-def]
     return AssignmentSettings(next_shift_fallback=False)
 
 
-__all__ = ["MARKUP_ATTACKS", "Seeded", "seed_inbox"]
+__all__ = ["MARKUP_ATTACKS", "Queue", "Seeded", "seed_inbox", "seed_queue"]

@@ -21,7 +21,7 @@ SPEC = RowSpec(
     key=lambda i: str(i.id),
     order=lambda i: (-i.at, -i.id),
     search_text=lambda i: i.label,
-    render=lambda i, width: Text(f"{i.id} {i.label}"),
+    render=lambda i, width, namesake: Text(f"{i.id} {i.label}"),
 )
 
 

@@ -63,6 +63,20 @@ def test_each_view(snap_compare: Any, inbox: Inbox, view_key: str, size: tuple[i
     assert snap_compare(app, terminal_size=size, run_before=settled(app, view_key=view_key))
 
 
+THEMES = ["inbox-dark", "inbox-light", "inbox-high-contrast"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("view_key", [pytest.param("1", id="conversations"), pytest.param("4", id="all-open")])
+def test_lists_with_unread_and_waiting_marks(
+    snap_compare: Any, busy_inbox: Inbox, view_key: str, theme: str, size: tuple[int, int]
+) -> None:
+    """Unread badges, waits (yellow), and a tag only on rows of two customers of one name."""
+    app = busy_inbox.app(theme=theme)
+    assert snap_compare(app, terminal_size=size, run_before=settled(app, view_key=view_key))
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_composing_an_internal_note(snap_compare: Any, inbox: Inbox, size: tuple[int, int]) -> None:
     app = inbox.app()

@@ -6,98 +6,37 @@ received and what the database holds."""
 from __future__ import annotations
 
 import asyncio
-import os
-import shlex
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-import uuid
 from pathlib import Path
 
-import pytest
-
 from inbox_tui.client.customer import CustomerClient
-from tests.support.requirements import requires_program
+from tests.tui.terminal_inbox import (
+    TMUX_TESTS,
+    ServeProcess,
+    TmuxInbox,
+    add_teammate,
+    free_port,
+    inbox_command,
+    inbox_environment,
+    tmux,
+    wait_for_screen,
+)
 
-pytestmark = [
-    pytest.mark.slow,
-    requires_program("tmux", "apt-get install tmux"),
-]
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], check=True, capture_output=True, text=True).stdout
-
-
-async def wait_for_screen(session: str, needle: str, timeout: float = 15.0) -> str:
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        text = tmux("capture-pane", "-p", "-t", session)
-        if needle in text:
-            return text
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{needle!r} never appeared on the screen:\n{text}")
+pytestmark = TMUX_TESTS
 
 
 async def test_take_over_reply_and_allow_ai_in_a_real_terminal(tmp_path: Path) -> None:
     db = tmp_path / "inbox.db"
-    env = {
-        **os.environ,
-        "INBOX_DB_URL": f"sqlite+aiosqlite:///{db}",
-        "INBOX_AI": "offline",
-        "INBOX_CONFIG_DIR": str(tmp_path / "config"),
-        "INBOX_DATA_DIR": str(tmp_path / "data"),
-        "TEXTUAL_ANIMATIONS": "none",
-    }
-    subprocess.run([str(BIN / "inbox-tui"), "db", "upgrade"], env=env, capture_output=True, check=True, timeout=60)
-    added = subprocess.run(
-        [str(BIN / "inbox-tui"), "agents", "add", "ana", "--name", "Ana Lima"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    token = next(line.split(": ", 1)[1] for line in added.stdout.splitlines() if line.startswith("token: "))
+    env = inbox_environment(tmp_path)
+    inbox_command(env, "db", "upgrade")
+    token = add_teammate(env, "ana", "Ana Lima")
     port = free_port()
-    server = subprocess.Popen(
-        [str(BIN / "inbox-tui"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    session = f"inbox-e2e-{uuid.uuid4().hex[:8]}"
+    server = await ServeProcess.start(env, port, tmp_path / "serve.log")
+    inbox = TmuxInbox.named("inbox-e2e")
+    session = inbox.session
     try:
-        assert server.stdout is not None
-        line = server.stdout.readline()
-        assert "listening on" in line, line
-        tui_env = {"INBOX_TOKEN": token, "INBOX_SERVER_URL": f"ws://127.0.0.1:{port}"}
-        exports = " ".join(
-            f"{k}={shlex.quote(v)}" for k, v in {**env, **tui_env}.items() if k.startswith(("INBOX_", "TEXTUAL_"))
-        )
         # 80×24, the smallest size the inbox supports.
-        tmux(
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "80",
-            "-y",
-            "24",
-            f"env {exports} TERM=xterm-256color {shlex.quote(str(BIN / 'inbox-tui'))}",
-        )
+        inbox.run(env, token, server.url, size=(80, 24))
         await wait_for_screen(session, "bridge: connected", timeout=30)
 
         async with CustomerClient(
@@ -146,19 +85,7 @@ async def test_take_over_reply_and_allow_ai_in_a_real_terminal(tmp_path: Path) -
             ).fetchone()
             assert conversation_status == "live" and ai_enabled == 1
 
-        tmux("send-keys", "-t", session, "q")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode != 0:
-                break
-            await asyncio.sleep(0.2)
-        else:
-            raise AssertionError("the inbox did not quit on q")
+        await inbox.quit()
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        inbox.kill()
+        await server.stop()

@@ -37,17 +37,29 @@ def _cell(text: str, width: int) -> str:
     return text.ljust(width)
 
 
-def customer_tag(row: ConversationRow) -> str:
-    """What tells two customers of the same name apart: their email's name, else their id."""
-    email = literal(row.customer_email, single_line=True)
-    return email.split("@", 1)[0] if email else f"c{row.contact_id}"
+def customer_tags(email: str | None, contact_id: int) -> tuple[str, ...]:
+    """What tells two customers of the same name apart, best first: their email's name,
+    then their id (short, and always different)."""
+    shown = literal(email, single_line=True).split("@", 1)[0]
+    return (shown, f"c{contact_id}") if shown else (f"c{contact_id}",)
 
 
-def _name_cell(line: Text, name: str, tag: str, width: int) -> None:
-    """The name, then the customer's tag dimmed, in ``width`` cells (the name gives way)."""
-    tag = tag[: max(width // 2 - 1, 0)]
+def customer_look(name: str, contact_id: int) -> tuple[str, int]:
+    """Rows of one name and different customers are namesakes (``RowSpec.namesake``)."""
+    return " ".join(name.split()).casefold(), contact_id
+
+
+def _name_cell(line: Text, name: str, tags: tuple[str, ...], width: int, style: str = "bold") -> None:
+    """The name, then a tag dimmed (only given while a namesake is in the list), in
+    ``width`` cells; the name gives way. A tag is never cut: a cut one might tell no one
+    apart, so the first tag that fits is shown."""
+    if not tags:
+        line.append(_cell(name, width), style)
+        return
+    room = max(width // 2 - 1, 0)
+    tag = next((t for t in tags if len(t) <= room), tags[-1][:room])
     shown = _cell(name, max(width - len(tag) - 1, 1)).rstrip()
-    line.append(shown, "bold")
+    line.append(shown, style)
     line.append(" " + tag, "dim")
     line.append(" " * max(width - len(shown) - 1 - len(tag), 0))
 
@@ -60,22 +72,23 @@ def unread_badge(unread: int) -> str:
 
 
 def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
-    def render(row: ConversationRow, width: int) -> Text:
+    def render(row: ConversationRow, width: int, namesake: bool) -> Text:
         when = age(clock(), row.last_activity_at).rjust(4)
         name = literal(row.customer_name, single_line=True) or "(no name)"
+        tags = customer_tags(row.customer_email, row.contact_id) if namesake else ()
         preview = literal(row.preview, single_line=True) or "(no messages yet)"
         line = Text(end="", style="bold" if row.unread else "")
         line.append(unread_badge(row.unread), "bold" if row.unread else "")
         width -= 3
         if width >= 70:
-            _name_cell(line, name, customer_tag(row), 18)
+            _name_cell(line, name, tags, 18)
             line.append(" ")
             line.append(_cell(row.channel, 9), "dim")
             line.append(_cell((row.language or "··"), 3), "dim")
             rest = width - 18 - 1 - 9 - 3 - 5
         else:
             name_width = min(14, max(8, width // 3))
-            _name_cell(line, name, customer_tag(row), name_width)
+            _name_cell(line, name, tags, name_width)
             line.append(" ")
             rest = width - name_width - 1 - 5
         line.append(_cell(preview, max(rest, 0)))
@@ -88,6 +101,7 @@ def conversation_spec(clock: Clock) -> RowSpec[ConversationRow]:
         search_text=lambda r: f"{r.customer_name} {r.customer_email or ''} {r.channel} {r.language or ''} {r.preview}",
         render=render,
         stamp=lambda r: age(clock(), r.last_activity_at),
+        namesake=lambda r: customer_look(r.customer_name, r.contact_id),
     )
 
 
@@ -113,13 +127,14 @@ def latest_line(row: TicketRow) -> str:
 
 
 def ticket_spec(clock: Clock, order: SortOrder = SortOrder.NEWEST) -> RowSpec[TicketRow]:
-    def render(row: TicketRow, width: int) -> Text:
+    def render(row: TicketRow, width: int, namesake: bool) -> Text:
         now = clock()
         when = age(now, row.updated_at).rjust(4)
         number = f"#{row.id}".ljust(6)
         subject = literal(row.subject, single_line=True) or "summarizing…"
         latest = latest_line(row)
         requester = literal(row.requester, single_line=True) or "(no name)"
+        tags = customer_tags(None, row.contact_id) if namesake else ()
         assignee = f"@{row.assignee.handle}" if row.assignee else "unassigned"
         status = STATUS_SHORT.get(row.status, row.status)
         if row.status == TicketStatus.ON_YOU and row.assignee is None:
@@ -135,13 +150,13 @@ def ticket_spec(clock: Clock, order: SortOrder = SortOrder.NEWEST) -> RowSpec[Ti
             rest = width - 6 - 15 - 9 - 13 - 5
             line.append(_subject_cell(subject, latest, max(rest, 0), bool(row.subject)))
             line.append(" ")
-            line.append(_cell(requester, 14))
+            _name_cell(line, requester, tags, 14, style="")
             line.append(_cell(status, 9), status_style)
             line.append(_cell(assignee, 12), "dim")
             line.append(" ")
         else:
             rest = width - 6 - 1 - 11 - 5
-            line.append(_cell(requester, 11))
+            _name_cell(line, requester, tags, 11, style="")
             line.append(" ")
             line.append(_subject_cell(subject, latest, max(rest, 0), bool(row.subject)))
         if row.waiting_since is not None and width < 80:
@@ -159,6 +174,7 @@ def ticket_spec(clock: Clock, order: SortOrder = SortOrder.NEWEST) -> RowSpec[Ti
         ),
         render=render,
         stamp=lambda r: (age(clock(), r.updated_at), age(clock(), r.waiting_since) if r.waiting_since else None),
+        namesake=lambda r: customer_look(r.requester, r.contact_id),
     )
 
 

@@ -4,6 +4,10 @@ Only the visible lines are rendered (``ScrollView.render_line``); rows are plain
 kept in a dict by key and one sorted key list, so a burst of updates costs a sort of
 keys, not a rebuild of widgets. The cursor follows its row's key, so the selection stays
 on the same conversation when new rows arrive above it.
+
+Rows that look alike (two customers called Marco Rossi) are told apart only while both
+are in the list: the list counts, per ``namesake`` group, the distinct identities among
+its rows, and tells ``render`` whether a row has a namesake.
 """
 
 from __future__ import annotations
@@ -35,10 +39,14 @@ class RowSpec(Generic[R]):
     key: Callable[[R], str]
     order: Callable[[R], Any]  # ascending; use negated times for newest first
     search_text: Callable[[R], str]
-    render: Callable[[R, int], Text]  # record, width -> one line
+    # record, width, whether another row of the list is its namesake -> one line
+    render: Callable[[R, int, bool], Text]
     # What makes a line change without its record changing (an age label): part of the
     # rendered-line cache key, so cached lines never show a stale age.
     stamp: Callable[[R], Hashable] = lambda record: None
+    # (what a row looks like, who it is): rows that look alike but are different people
+    # are namesakes. None: rows are never told apart.
+    namesake: Callable[[R], tuple[Hashable, Hashable]] | None = None
 
 
 class RowList(ScrollView, can_focus=True):
@@ -95,6 +103,8 @@ class RowList(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._announced: tuple[str | None, Any] | None = None
         self._line_cache: LRUCache[tuple[Any, ...], tuple[Any, Strip]] = LRUCache(1024)
+        # Look → identity → how many rows: kept in step with the rows, one change at a time.
+        self._looks: dict[Hashable, dict[Hashable, int]] = {}
 
     # ----- data -------------------------------------------------------------
 
@@ -121,10 +131,41 @@ class RowList(ScrollView, can_focus=True):
         self.spec = spec
         self._haystacks.clear()
         self.empty_text = empty_text
+        # The rows may be of another kind now: they are counted again as they are replaced.
+        self._looks.clear()
+
+    def has_namesake(self, record: Any) -> bool:
+        """Whether another person's row in the list looks like this one."""
+        if self.spec.namesake is None:
+            return False
+        look, _ = self.spec.namesake(record)
+        return len(self._looks.get(look, ())) > 1
+
+    def _count_looks(self) -> None:
+        self._looks.clear()
+        if self.spec.namesake is not None:
+            for record in self._records.values():
+                self._add_look(record, 1)
+
+    def _add_look(self, record: Any, step: int) -> None:
+        if self.spec.namesake is None:
+            return
+        look, identity = self.spec.namesake(record)
+        identities = self._looks.get(look)
+        if identities is None:
+            identities = self._looks[look] = {}
+        count = identities.get(identity, 0) + step
+        if count > 0:
+            identities[identity] = count
+        else:
+            identities.pop(identity, None)
+            if not identities:
+                del self._looks[look]
 
     def replace_all(self, records: Iterable[Any], *, select_key: str | None = None) -> None:
         key, order = self.spec.key, self.spec.order
         self._records = {key(r): r for r in records}
+        self._count_looks()
         self._haystacks.clear()
         self._order_keys = {k: order(r) for k, r in self._records.items()}
         self._sorted = sorted((o, k) for k, o in self._order_keys.items())
@@ -147,6 +188,9 @@ class RowList(ScrollView, can_focus=True):
             k = key(record)
             new_order = order(record)
             old_order = self._order_keys.get(k)
+            if k in self._records:
+                self._add_look(self._records[k], -1)
+            self._add_look(record, 1)
             self._records[k] = record
             self._haystacks.pop(k, None)
             if old_order == new_order:
@@ -165,7 +209,8 @@ class RowList(ScrollView, can_focus=True):
     def remove_rows(self, keys: Iterable[str]) -> None:
         changed = False
         for k in keys:
-            if self._records.pop(k, None) is not None:
+            if (record := self._records.pop(k, None)) is not None:
+                self._add_look(record, -1)
                 self._haystacks.pop(k, None)
                 index = bisect_left(self._sorted, (self._order_keys.pop(k), k))
                 del self._sorted[index]
@@ -310,14 +355,15 @@ class RowList(ScrollView, can_focus=True):
         key = self._visible[index]
         record = self._records[key]
         is_cursor = index == self.cursor
+        namesake = self.has_namesake(record)
         # Lines are cached: a live burst reorders rows but rarely changes what one looks like.
-        cache_key = (key, id(record), width, is_cursor, self.spec.stamp(record), self.app.theme)
+        cache_key = (key, id(record), width, is_cursor, namesake, self.spec.stamp(record), self.app.theme)
         strip = self._line_cache.get(cache_key)
         if strip is None or strip[0] is not record:
             style = base
             if is_cursor:
                 style = base + self.get_component_rich_style("row-list--cursor")
-            strip = (record, self._strip(self.spec.render(record, width), width, style))
+            strip = (record, self._strip(self.spec.render(record, width, namesake), width, style))
             self._line_cache[cache_key] = strip
         return strip[1]
 
