@@ -544,7 +544,7 @@ def chat(
     from websockets.exceptions import WebSocketException
 
     from inbox_tui.client.customer import ChatError
-    from inbox_tui.demo.terminal_chat import ChatIdentity, TerminalChat, default_locale
+    from inbox_tui.demo.terminal_chat import ChatIdentity, TerminalChat, default_locale, default_time_zone
 
     settings = settings_from(ctx)
     if join_demo:
@@ -561,6 +561,7 @@ def chat(
         email=email,
         locale=locale or default_locale(),
         channel=channel,
+        time_zone=default_time_zone(),
     )
     try:
         code = asyncio.run(TerminalChat(url, identity, new=new_chat).run())

@@ -281,6 +281,7 @@ class CustomerSession:
                 name=customer.name or "",
                 email=customer.email,
                 locale=customer.locale,
+                time_zone=customer.time_zone,
             )
         except NotFound as error:
             raise FrameError(ErrorCode.NOT_FOUND, str(error)) from None

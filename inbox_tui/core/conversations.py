@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, CursorResult
@@ -98,6 +99,17 @@ class StartedConversation:
     token: str
 
 
+def known_time_zone(name: str | None) -> str | None:
+    """``name`` if zoneinfo knows it, else None (the customer is then told UTC times)."""
+    if not name or not name.strip():
+        return None
+    try:
+        ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name.strip()
+
+
 async def _upsert_contact(
     session: AsyncSession,
     now: datetime,
@@ -106,13 +118,20 @@ async def _upsert_contact(
     name: str,
     email: str | None,
     locale: str | None,
+    time_zone: str | None,
 ) -> Contact:
     contact = await session.scalar(
         select(Contact).where(Contact.channel == channel, Contact.external_id == external_id)
     )
     if contact is None:
         contact = Contact(
-            channel=channel, external_id=external_id, name=name, email=email, locale=locale, created_at=now
+            channel=channel,
+            external_id=external_id,
+            name=name,
+            email=email,
+            locale=locale,
+            time_zone=time_zone,
+            created_at=now,
         )
         session.add(contact)
         await session.flush()
@@ -120,6 +139,7 @@ async def _upsert_contact(
         contact.name = name or contact.name
         contact.email = email or contact.email
         contact.locale = locale or contact.locale
+        contact.time_zone = time_zone or contact.time_zone
     return contact
 
 
@@ -131,6 +151,7 @@ async def start_conversation(
     name: str = "",
     email: str | None = None,
     locale: str | None = None,
+    time_zone: str | None = None,
 ) -> StartedConversation:
     """A new live conversation; the returned token is the customer's key to resume it."""
     if not channel or not customer_id:
@@ -141,7 +162,9 @@ async def start_conversation(
     for attempt in range(3):
         try:
             async with store.write() as session:
-                contact = await _upsert_contact(session, now, channel, customer_id, name, email, locale)
+                contact = await _upsert_contact(
+                    session, now, channel, customer_id, name, email, locale, known_time_zone(time_zone)
+                )
                 conversation = Conversation(
                     public_id=str(uuid.uuid4()),
                     token_hash=hash_token(token),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inbox_tui.core import events
 from inbox_tui.core.agents import online_agent_ids_query
 from inbox_tui.core.assignment import team_members
-from inbox_tui.core.conversations import append_message, lock_conversation_and_ticket, message_payload
+from inbox_tui.core.conversations import (
+    append_message,
+    known_time_zone,
+    lock_conversation_and_ticket,
+    message_payload,
+)
 from inbox_tui.core.events import EventKind, PendingEvent
-from inbox_tui.core.models import Agent, Author, Conversation, Ticket, TicketStatus, TimelineEvent
+from inbox_tui.core.models import Agent, Author, Contact, Conversation, Ticket, TicketStatus, TimelineEvent
 from inbox_tui.core.status_lines import StatusKind, status_lines
 from inbox_tui.core.store import Store
 from inbox_tui.core.timeline import timeline
@@ -40,9 +46,21 @@ def status_text(kind: str, language: str | None, **values: str) -> str:
     return status_lines().text(kind, language, **values)
 
 
-def back_at_label(start: datetime) -> str:
-    """When the team is back, in UTC (the customer protocol carries no time zone)."""
-    return start.strftime("%H:%M UTC")
+def back_at_label(start: datetime, time_zone: str | None = None, now: datetime | None = None) -> str:
+    """When the team is back, in the customer's own time zone where their client sent one
+    (else UTC): ``09:00 CET``; the date too when that is not the customer's today. Digits
+    and zone abbreviations read the same in every language of the line around them."""
+    zone = ZoneInfo(known_time_zone(time_zone) or "UTC")
+    local = start.astimezone(zone)
+    abbreviation = local.tzname() or "UTC"
+    if abbreviation[:1] in "+-":  # zones without a letter abbreviation: ``-03``
+        abbreviation = f"UTC{abbreviation}"
+    same_day = now is not None and now.astimezone(zone).date() == local.date()
+    return local.strftime("%H:%M" if same_day or now is None else "%Y-%m-%d %H:%M") + f" {abbreviation}"
+
+
+async def customer_time_zone(session: AsyncSession, conversation: Conversation) -> str | None:
+    return await session.scalar(select(Contact.time_zone).where(Contact.id == conversation.contact_id))
 
 
 async def tell(
@@ -150,7 +168,8 @@ async def tell_holder(
         if member is not None and member.status.online and agent is not None:
             return await tell(session, now, conversation, ticket, StatusKind.JOINED, agent=agent)
         if member is not None and member.next_shift_start is not None:
-            when = back_at_label(member.next_shift_start)
+            zone = await customer_time_zone(session, conversation)
+            when = back_at_label(member.next_shift_start, zone, now)
             return await tell(session, now, conversation, ticket, StatusKind.BACK_AT, when=when)
     return await tell(session, now, conversation, ticket, StatusKind.QUEUED)
 

@@ -245,7 +245,8 @@ async def _open_ticket(
         if assignee is None:
             pending.append(await customer_status.tell(session, now, conversation, ticket, StatusKind.QUEUED))
         elif back_at is not None:
-            when = customer_status.back_at_label(back_at)
+            zone = await customer_status.customer_time_zone(session, conversation)
+            when = customer_status.back_at_label(back_at, zone, now)
             pending.append(
                 await customer_status.tell(session, now, conversation, ticket, StatusKind.BACK_AT, when=when)
             )

@@ -46,6 +46,7 @@ class ChatIdentity:
     email: str | None
     locale: str | None
     channel: str
+    time_zone: str | None = None
 
     def as_customer(self) -> dict[str, Any]:
         customer: dict[str, Any] = {"id": self.customer_id, "name": self.name}
@@ -53,6 +54,8 @@ class ChatIdentity:
             customer["email"] = self.email
         if self.locale:
             customer["locale"] = self.locale
+        if self.time_zone:
+            customer["time_zone"] = self.time_zone
         return customer
 
 
@@ -61,6 +64,20 @@ def default_locale() -> str | None:
     value = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
     value = value.split(".")[0].replace("_", "-")
     return None if value in ("", "C", "POSIX") else value
+
+
+def default_time_zone() -> str | None:
+    """The machine's IANA zone: ``TZ`` when it names one, else where ``/etc/localtime``
+    points (``…/zoneinfo/Europe/Lisbon``); None when neither says."""
+    named = os.environ.get("TZ", "").lstrip(":")
+    if named and not named.startswith("/"):  # a path is not a zone name
+        return named
+    try:
+        target = os.path.realpath("/etc/localtime")
+    except OSError:
+        return None
+    _, found, zone = target.partition("/zoneinfo/")
+    return zone if found and zone else None
 
 
 class SavedSessions:

@@ -69,6 +69,9 @@ class Customer(WireObject, frozen=True):
     name: ShortText | None = None
     email: Annotated[str, msgspec.Meta(max_length=320)] | None = None
     locale: Annotated[str, msgspec.Meta(max_length=16)] | None = None
+    # An IANA name (``Europe/Lisbon``): times the customer is told are in it. An unknown
+    # name is ignored (UTC), never an error: a browser's list may be newer than ours.
+    time_zone: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
 class Hello(WireFrame, tag="hello", frozen=True):

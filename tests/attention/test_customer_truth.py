@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from inbox_tui.ai.offline import OfflineAI
 from inbox_tui.core import team
-from inbox_tui.core.customer_status import status_text
+from inbox_tui.core.customer_status import back_at_label, status_text
 from inbox_tui.core.escalation import escalate, finish_escalation
-from inbox_tui.core.models import Author, Message, TicketSource
+from inbox_tui.core.models import Author, Contact, Message, TicketSource
 from inbox_tui.core.shifts import WeeklyShift
 from inbox_tui.core.status_lines import BUILT_IN_LINES, StatusKind
 from inbox_tui.core.store import Store
@@ -109,6 +109,45 @@ async def test_the_next_shift_fallback_says_when_the_team_is_back(store: Store) 
     lines = await system_lines(store, started.conversation.id)
     assert any("09:00 UTC" in line and "revient" in line for line in lines), lines
     assert not any("rejoint" in line for line in lines)
+
+
+@both_backends
+@pytest.mark.parametrize(
+    ("time_zone", "told"),
+    [
+        ("America/Sao_Paulo", "06:00 UTC-03"),  # no letter abbreviation: the offset
+        ("Asia/Kolkata", "14:30 IST"),
+        ("Not/AZone", "09:00 UTC"),  # unknown to zoneinfo: ignored, UTC as without one
+        (None, "09:00 UTC"),
+    ],
+)
+async def test_when_the_team_is_back_is_told_in_the_customers_own_time_zone(
+    store: Store, time_zone: str | None, told: str
+) -> None:
+    ben = await add_teammate(store, "ben", online=False)
+    now = store.now()
+    shift_day = now.date() + timedelta(days=3)  # not the customer's today: the date is said too
+    await team.set_shifts(store, ben.handle, [WeeklyShift(shift_day.weekday(), time(9, 0), time(10, 0))])
+    started = await new_conversation(store, locale="pt-BR", first_message="Olá", time_zone=time_zone)
+    result = await escalate(
+        store, started.conversation.id, source=TicketSource.ESCALATION, reason="asked", settings=_fallback_settings()
+    )
+    await finish_escalation(store, OfflineAI(), result.ticket_id, _fallback_settings())
+    lines = await system_lines(store, started.conversation.id)
+    back = [line for line in lines if "volta" in line]
+    assert len(back) == 1, lines
+    assert f"{shift_day.isoformat()} {told}" in back[0]
+    async with store.read() as session:
+        stored = await session.scalar(select(Contact.time_zone).where(Contact.id == started.conversation.contact_id))
+    assert stored == (None if time_zone in (None, "Not/AZone") else time_zone)
+
+
+def test_back_at_the_same_local_day_says_only_the_time() -> None:
+    start = datetime(2026, 12, 2, 22, 30, tzinfo=UTC)
+    assert back_at_label(start, "Europe/Berlin", datetime(2026, 12, 2, 20, 0, tzinfo=UTC)) == "23:30 CET"
+    # 22:30 UTC is already tomorrow in Tokyo, where it is still today at 10:00 UTC.
+    assert back_at_label(start, "Asia/Tokyo", datetime(2026, 12, 2, 10, 0, tzinfo=UTC)) == "2026-12-03 07:30 JST"
+    assert back_at_label(start, "Asia/Tokyo", datetime(2026, 12, 2, 16, 0, tzinfo=UTC)) == "07:30 JST"
 
 
 def _fallback_settings():  # type: ignore[no-untyped-def]

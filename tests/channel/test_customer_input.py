@@ -50,6 +50,9 @@ async def test_bad_frames_before_hello(start_channel) -> None:
         assert (await _error(ws))["code"] == ErrorCode.BAD_FRAME
         await ws.send(json.dumps({"type": "hello", "conversation_id": "x"}))  # no token
         assert (await _error(ws))["code"] == ErrorCode.BAD_FRAME
+        for zone in ("Europe/" + "x" * 80, 3600):  # too long to be a zone name; not a name
+            await ws.send(json.dumps({"type": "hello", "customer": {"id": "c1", "time_zone": zone}}))
+            assert (await _error(ws))["code"] == ErrorCode.BAD_FRAME
         # After all that, a good hello still works on the same socket.
         await ws.send(json.dumps({"type": "hello", "customer": {"id": "c1"}}))
         welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))

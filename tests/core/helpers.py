@@ -33,6 +33,7 @@ async def new_conversation(
     channel: str = "web",
     locale: str | None = None,
     first_message: str | None = None,
+    time_zone: str | None = None,
 ) -> StartedConversation:
     started = await conversations.start_conversation(
         store,
@@ -41,6 +42,7 @@ async def new_conversation(
         name=name,
         email=f"{customer}@example.com",
         locale=locale,
+        time_zone=time_zone,
     )
     if first_message:
         await conversations.record_customer_message(store, started.conversation.id, first_message)

@@ -590,8 +590,17 @@
     }
     return {
       type: "hello", channel: "web", conversation_id: null, token: null,
-      customer: { id: thread.customerId, locale: locale }
+      customer: { id: thread.customerId, locale: locale, time_zone: browserTimeZone() }
     };
+  }
+
+  // The browser's IANA zone ("Europe/Lisbon"): the team's "back at" times are told in it.
+  function browserTimeZone() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+    } catch (error) {
+      return null;
+    }
   }
 
   function receive(raw) {
