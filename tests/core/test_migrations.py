@@ -14,7 +14,17 @@ from sqlalchemy.engine import Connection
 
 from inbox_tui.core import attention
 from inbox_tui.core.conversations import record_customer_message
-from inbox_tui.core.migrate import alembic_config, current_revision, head_revision, upgrade
+from inbox_tui.core.migrate import (
+    HEAD,
+    SchemaMismatch,
+    alembic_config,
+    check_schema,
+    current_revision,
+    ensure_schema,
+    head_revision,
+    stored_revision,
+    upgrade,
+)
 from inbox_tui.core.models import Base, Conversation
 from inbox_tui.core.search_schema import include_name
 from inbox_tui.core.store import Store
@@ -177,3 +187,21 @@ async def downgrade_to(store: Store, revision: str) -> None:
 
     async with store.write_engine.begin() as conn:
         await conn.run_sync(_downgrade)
+
+
+def test_the_known_head_is_alembics_head() -> None:
+    """The quick schema check at start compares with ``HEAD``: it must name the newest
+    migration (add a migration, move ``HEAD`` with it)."""
+    assert head_revision() == HEAD
+
+
+@both_backends
+async def test_a_current_database_is_known_without_alembic_and_an_old_one_is_not(store: Store) -> None:
+    assert await stored_revision(store) == HEAD
+    await check_schema(store)  # at HEAD: no error
+    await downgrade_to(store, "0005_search_lifecycle")
+    assert await stored_revision(store) == "0005_search_lifecycle"
+    with pytest.raises(SchemaMismatch, match="behind"):
+        await check_schema(store)
+    await ensure_schema(store)
+    assert await stored_revision(store) == HEAD
