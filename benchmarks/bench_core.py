@@ -202,6 +202,9 @@ async def fill(store: Store, conversations: int, messages: int, seed: int = 7) -
                 "last_activity_at",
                 "last_message_preview",
                 "message_count",
+                "last_message_author",
+                "last_message_name",
+                "waiting_since",
             ],
             (
                 (
@@ -217,6 +220,11 @@ async def fill(store: Store, conversations: int, messages: int, seed: int = 7) -
                     last_at[c],
                     LINES[c % len(LINES)],
                     count_of[c],
+                    # As the messages below leave them: customer and bot take turns, no
+                    # teammate answered, so the customer waits from the first message.
+                    ("customer", "bot")[(count_of[c] - 1) % 2] if count_of[c] else "",
+                    ("Customer", "Assistant")[(count_of[c] - 1) % 2] if count_of[c] else "",
+                    started_at[c] if count_of[c] else None,
                 )
                 for c in conversation_contact
             ),

@@ -23,10 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core import events
 from inbox_tui.core.assignment import team_shifts
-from inbox_tui.core.attention import first_unanswered
 from inbox_tui.core.conversations import lock_conversation_and_ticket
 from inbox_tui.core.events import EventKind, PendingEvent
-from inbox_tui.core.models import Agent, Author, Ticket, TicketStatus, TimelineEvent, ticket_is_open
+from inbox_tui.core.models import Agent, Author, Conversation, Ticket, TicketStatus, TimelineEvent, ticket_is_open
 from inbox_tui.core.shifts import is_on_shift
 from inbox_tui.core.store import Store
 from inbox_tui.core.timeline import timeline
@@ -201,20 +200,16 @@ async def overdue_tickets(
 ) -> list[tuple[int, datetime]]:
     """My open tickets whose customer has waited longer than ``threshold``: (ticket,
     waiting since), longest waiting first."""
-    rows = (
-        await session.execute(
-            select(Ticket.id, Ticket.conversation_id, Ticket.created_at).where(
-                ticket_is_open(), Ticket.assignee_id == agent_id
-            )
-        )
-    ).all()
-    unanswered = await first_unanswered(session, [row.conversation_id for row in rows])
-    overdue = []
-    for ticket_id, conversation_id, created_at in rows:
-        first = unanswered.get(conversation_id)
-        if first is None:
+    rows = await session.execute(
+        select(Ticket.id, Ticket.created_at, Conversation.waiting_since)
+        .join(Conversation, Conversation.id == Ticket.conversation_id)
+        .where(ticket_is_open(), Ticket.assignee_id == agent_id, Conversation.waiting_since.is_not(None))
+    )
+    overdue: list[tuple[int, datetime]] = []
+    for ticket_id, created_at, waiting_since in rows:
+        if waiting_since is None:  # filtered out already; this tells the type checker
             continue
-        since = max(first, created_at)
+        since = max(waiting_since, created_at)
         if now - since > threshold:
             overdue.append((ticket_id, since))
     return sorted(overdue, key=lambda pair: pair[1])

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, null, select, update
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -282,14 +282,24 @@ def _customer_message_context(with_resend: bool):  # type: ignore[no-untyped-def
 _CONTEXT = _customer_message_context(with_resend=False)
 _CONTEXT_WITH_RESEND = _customer_message_context(with_resend=True)
 _INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_AUTHOR = bindparam("b_author", type_=_CONVERSATIONS.c.last_message_author.type)
+_NOW = bindparam("b_now", type_=_CONVERSATIONS.c.last_activity_at.type)
 # The conversation's list fields after a new message; a language is set only where none
-# is known yet.
+# is known yet. The customer waits from their first message after a teammate's reply;
+# bot and system lines leave the wait as it is.
 _TOUCH_CONVERSATION = (
     update(_CONVERSATIONS)
     .where(_CONVERSATIONS.c.id == bindparam("b_conversation_id"))
     .values(
-        last_activity_at=bindparam("b_now", type_=_CONVERSATIONS.c.last_activity_at.type),
+        last_activity_at=_NOW,
         last_message_preview=bindparam("b_preview"),
+        last_message_author=_AUTHOR,
+        last_message_name=bindparam("b_name"),
+        waiting_since=case(
+            (_AUTHOR == Author.AGENT, null()),
+            (_AUTHOR == Author.CUSTOMER, func.coalesce(_CONVERSATIONS.c.waiting_since, _NOW)),
+            else_=_CONVERSATIONS.c.waiting_since,
+        ),
         message_count=func.coalesce(_CONVERSATIONS.c.message_count, 0) + 1,
         language=func.coalesce(
             _CONVERSATIONS.c.language, bindparam("b_language", type_=_CONVERSATIONS.c.language.type)
@@ -377,7 +387,7 @@ def append_message_sync(
         agent_id=agent_id,
         delivered=delivered,
     )
-    _touch_conversation(connection, _TOUCH_CONVERSATION, now, conversation_id, text, language)
+    _touch_conversation(connection, _TOUCH_CONVERSATION, now, conversation_id, text, language, author, name)
     return MessageRecord(
         id=message_id,
         conversation_id=conversation_id,
@@ -444,11 +454,25 @@ async def lock_conversation_and_ticket(session: AsyncSession, ticket_id: int) ->
 
 
 def _touch_conversation(
-    connection: Connection, statement: Any, now: datetime, conversation_id: int, text: str, language: str | None = None
+    connection: Connection,
+    statement: Any,
+    now: datetime,
+    conversation_id: int,
+    text: str,
+    language: str | None,
+    author: str,
+    name: str,
 ) -> CursorResult[Any]:
     return connection.execute(
         statement,
-        {"b_conversation_id": conversation_id, "b_now": now, "b_preview": preview_of(text), "b_language": language},
+        {
+            "b_conversation_id": conversation_id,
+            "b_now": now,
+            "b_preview": preview_of(text),
+            "b_language": language,
+            "b_author": author,
+            "b_name": name,
+        },
     )
 
 

@@ -211,6 +211,12 @@ class Conversation(Base):
     # Denormalized so the live list never scans the messages table.
     last_message_preview: Mapped[str] = mapped_column(String(200), default="")
     message_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Also denormalized, by the same UPDATE, so the ticket lists never scan messages: who
+    # wrote the latest message, and since when the customer waits (the first customer
+    # message after the last teammate reply; empty when a teammate answered last).
+    last_message_author: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    last_message_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every takeover, escalation and hand-back: a bot answer generated for an
     # older epoch is stale and is never stored.
     epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -139,6 +139,11 @@ _TICKET_COLUMNS = (
     Ticket.conversation_id,
     Ticket.contact_id,
     Ticket.source,
+    # The conversation's denormalized latest message and wait (no scan of messages).
+    Conversation.last_message_author,
+    Conversation.last_message_name,
+    Conversation.last_message_preview,
+    Conversation.waiting_since,
 )
 
 
@@ -146,8 +151,18 @@ def _ticket_page_query() -> Select:  # type: ignore[type-arg]
     return (
         select(*_TICKET_COLUMNS)
         .join(Contact, Contact.id == Ticket.contact_id)
+        .join(Conversation, Conversation.id == Ticket.conversation_id)
         .outerjoin(Agent, Agent.id == Ticket.assignee_id)
     )
+
+
+def waiting_for(conversation_waiting_since: datetime | None, status: str, created_at: datetime) -> datetime | None:
+    """Since when a ticket's customer waits for a teammate (None: not waiting): never
+    from before the ticket existed (until then the bot was answering), never on a
+    closed ticket."""
+    if conversation_waiting_since is None or status == TicketStatus.CLOSED:
+        return None
+    return max(conversation_waiting_since, created_at)
 
 
 def _ticket_page_row(row: Sequence) -> TicketRow:  # type: ignore[type-arg]
@@ -166,6 +181,10 @@ def _ticket_page_row(row: Sequence) -> TicketRow:  # type: ignore[type-arg]
         conversation_id,
         contact_id,
         source,
+        last_author,
+        last_name,
+        last_preview,
+        conversation_waiting_since,
     ) = row
     return TicketRow(
         id=ticket_id,
@@ -180,6 +199,10 @@ def _ticket_page_row(row: Sequence) -> TicketRow:  # type: ignore[type-arg]
         conversation_id=conversation_id,
         contact_id=contact_id,
         source=source,
+        waiting_since=waiting_for(conversation_waiting_since, status, created_at),
+        last_author=last_author,
+        last_name=last_name,
+        last_preview=last_preview,
     )
 
 
@@ -305,4 +328,5 @@ __all__ = [
     "ticket_detail",
     "ticket_for_conversation",
     "tickets",
+    "waiting_for",
 ]

@@ -52,8 +52,10 @@ class RecordsLoaded(Message):
 
 @dataclass
 class CountsLoaded(Message):
-    counts: dict[View, int]
-    unread: dict[View, int] = field(default_factory=dict)  # rows I have not seen, per view
+    """Fresh counts; None where they were not counted again (unchanged)."""
+
+    counts: dict[View, int] | None
+    unread: dict[View, int] | None = None  # rows I have not seen, per view
 
 
 @dataclass
@@ -95,6 +97,9 @@ class LiveBatchLoaded(Message, bubble=False):
     reload_detail: bool = False
     message_ids: list[int] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)  # alert texts (toast, bell, desktop)
+    # The view totals may have changed (rows came, went or changed state); messages
+    # alone change only what is unread.
+    totals_changed: bool = True
 
 
 @dataclass

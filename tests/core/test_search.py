@@ -27,6 +27,7 @@ from tests.conftest import (
     sqlite_url,
 )
 from tests.core.helpers import add_teammate, new_conversation
+from tests.core.legacy_rows import insert_contact, insert_conversation, insert_message, insert_ticket
 
 HOSTILE_QUERIES = [
     '"',
@@ -244,25 +245,19 @@ async def test_the_migration_indexes_an_existing_database(backend: str, tmp_path
     store = Store(url)
     try:
         await upgrade(store, "0003_agent_credentials")
-        started = await new_conversation(store, "c-1", name="Zoe Quill", first_message="my Stripe receipt")
         # Rows as that schema had them (the models describe the newer one).
         now = store.now()
         async with store.write() as session:
-            await session.execute(
-                text(
-                    "INSERT INTO tickets (id, type, conversation_id, contact_id, channel, subject, summary, "
-                    "summary_state, status, source, handoff_pending, created_at, updated_at) "
-                    "VALUES (1, 'live_chat', :c, :k, 'web', 'Receipt', '', 'ready', 'on_you', 'takeover', "
-                    ":no, :now, :now)"
-                ).bindparams(bindparam("now", type_=UTCDateTime())),
-                {"c": started.conversation.id, "k": started.conversation.contact_id, "now": now, "no": False},
-            )
+            contact_id = await insert_contact(session, "c-1", "Zoe Quill", now)
+            conversation_id = await insert_conversation(session, contact_id, now, status="escalated")
+            await insert_message(session, conversation_id, "customer", "Zoe Quill", "my Stripe receipt", now)
+            ticket_id = await insert_ticket(session, conversation_id, contact_id, now, subject="Receipt")
             await session.execute(
                 text(
                     "INSERT INTO timeline_events (ticket_id, kind, code, text, created_at) "
-                    "VALUES (1, 'note', 'note', 'escalate to billing', :now)"
+                    "VALUES (:ticket, 'note', 'note', 'escalate to billing', :now)"
                 ).bindparams(bindparam("now", type_=UTCDateTime())),
-                {"now": now},
+                {"ticket": ticket_id, "now": now},
             )
 
         await upgrade(store)

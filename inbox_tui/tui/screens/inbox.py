@@ -168,7 +168,12 @@ class InboxScreen(Screen[None]):
         self.team: list[core_agents.AgentStatus] = []
         self._pending_events: list[LiveEvent] = []
         self._events_waiting = asyncio.Event()
-        self._counts_dirty = False
+        # Counts are refreshed when something changed them: each change bumps a
+        # generation, a refresh that finished records the one it counted. A refresh
+        # that was dropped half-way leaves its generation to the next one.
+        self._totals_changes = self._totals_counted = 0
+        self._unread_changes = self._unread_counted = 0
+        self._counting = False
         self._tickets_dirty = False
         self._my_takeovers: set[int] = set()
         self._focus_ticket: int | None = None  # focus this ticket's thread once it is shown
@@ -529,9 +534,10 @@ class InboxScreen(Screen[None]):
         if message.reload_detail or (message.ticket_id is not None and shown == TicketTarget(message.ticket_id)):
             self.detail.reload()
         if message.tickets_changed:
-            self._tickets_dirty = self._counts_dirty = True
+            self._tickets_dirty = True
+            self._counts_changed()
         if message.counts_changed:
-            self._counts_dirty = True
+            self._counts_changed()
 
     # ----- actions ------------------------------------------------------------
 
@@ -802,7 +808,6 @@ class InboxScreen(Screen[None]):
         event = message.event
         self._pending_events.append(event)
         self.last_event_id = max(self.last_event_id, event.id)
-        self.last_event_at = self.inbox_app.clock()
         self._events_waiting.set()
         if self._search_screen is not None:
             self._search_screen.something_changed(event.kind)
@@ -814,6 +819,8 @@ class InboxScreen(Screen[None]):
             await self._events_waiting.wait()
             self._events_waiting.clear()
             batch, self._pending_events = self._pending_events, []
+            # Once per burst, not per event: the bar is bound to it (each set is a reactive update).
+            self.last_event_at = self.inbox_app.clock()
             try:
                 loaded = await reads.whole(self._load_batch(batch))  # not cut off at quit (see ``reads``)
             except Exception:
@@ -859,6 +866,10 @@ class InboxScreen(Screen[None]):
             if batch.team_changed and session is not None:
                 loaded.team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
         loaded.refresh_tickets = batch.tickets_changed
+        # Rows came or changed state, or (another view) a conversation may have come back.
+        loaded.totals_changed = bool(to_fetch or batch.changed_conversation_ids or batch.tickets_changed) or (
+            self.view is not View.CONVERSATIONS and bool(batch.latest_messages)
+        )
         target = self.detail.target
         shown_ticket = self.detail.ticket
         loaded.reload_detail = target is not None and (
@@ -911,7 +922,10 @@ class InboxScreen(Screen[None]):
         self.alerter.alert(loaded.alerts)
         if loaded.refresh_tickets and self.view is not View.CONVERSATIONS:
             self._tickets_dirty = True
-        self._counts_dirty = True
+        if loaded.totals_changed:
+            self._counts_changed()
+        elif loaded.message_ids:
+            self._unread_changes += 1  # messages alone change what is unread, not the totals
         if loaded.reload_detail:
             self.detail.reload()
 
@@ -919,50 +933,68 @@ class InboxScreen(Screen[None]):
         """Conversations that went idle leave the list (their next message brings them back)."""
         if self.loaded and self.view is View.CONVERSATIONS:
             self.list_pane.load()
-            self._counts_dirty = True
+            self._counts_changed()
+
+    def _counts_changed(self) -> None:
+        self._totals_changes += 1
+        self._unread_changes += 1
 
     def _flush_dirty(self) -> None:
         """At most a few times a second: counts and ticket lists (cheap, but not per event)."""
         if not self.loaded:
             return
-        if self._counts_dirty:
-            self._counts_dirty = False
-            self._refresh_counts()
+        totals = self._totals_changes != self._totals_counted
+        unread = self._unread_changes != self._unread_counted
+        # The unread counts cost more than the totals (they look at messages): at most
+        # every few seconds, whatever the live load; the totals follow every change.
+        due = asyncio.get_running_loop().time() - self._unread_counted_at >= UNREAD_COUNTS_SECONDS
+        if not self._counting and (totals or (unread and due)):
+            self._counting = True
+            self._refresh_counts(totals, unread and due)
         if self._tickets_dirty:
             self._tickets_dirty = False
             if self.view is not View.CONVERSATIONS:
                 self.list_pane.load()
 
     @work(exit_on_error=False, group="counts", exclusive=True)
-    async def _refresh_counts(self) -> None:
-        runtime = self.inbox_app.runtime
-        if runtime is None:
-            return
-        me_id = self.me.id if self.me else None
-        since = active_since(self.inbox_app.settings, self.inbox_app.clock)
-        # The unread counts cost more than the totals (they look at messages): at most
-        # every few seconds, whatever the live load; the totals follow every change.
-        now = asyncio.get_running_loop().time()
-        fresh_unread = now - self._unread_counted_at >= UNREAD_COUNTS_SECONDS
-        previous_unread = self.unread
+    async def _refresh_counts(self, totals: bool = True, unread: bool = True) -> None:
+        """One refresh at a time (``_counting``): a slow one under load is not restarted."""
+        try:
+            runtime = self.inbox_app.runtime
+            if runtime is None:
+                return
+            me_id = self.me.id if self.me else None
+            since = active_since(self.inbox_app.settings, self.inbox_app.clock)
+            now = asyncio.get_running_loop().time()
+            totals_seen, unread_seen = self._totals_changes, self._unread_changes
 
-        async def count(session: Any) -> tuple[Any, Any]:
-            totals = await views.counts(session, me_id, active_since=since)
-            unread = await attention.unread_view_counts(session, me_id) if fresh_unread else previous_unread
-            return totals, unread
+            async def count(session: Any) -> tuple[Any, Any]:
+                counts = await views.counts(session, me_id, active_since=since) if totals else None
+                unread_counts = await attention.unread_view_counts(session, me_id) if unread else None
+                return counts, unread_counts
 
-        # Run to its end even when a newer refresh cancels this one (see ``reads``).
-        counts, unread = await reads.read(runtime.store, count)
-        if fresh_unread:
-            self._unread_counted_at = now
-        else:
-            self._counts_dirty = True  # the unread counts follow at a later flush
-        self.post_message(CountsLoaded(counts, unread))
+            # Run to its end even when the worker is cancelled (see ``reads``).
+            counts, unread_counts = await reads.read(runtime.store, count)
+            if totals:
+                self._totals_counted = totals_seen
+            if unread:
+                self._unread_counted = unread_seen
+                self._unread_counted_at = now
+            self.post_message(CountsLoaded(counts, unread_counts))
+        finally:
+            self._counting = False
 
     @on(CountsLoaded)
     def _counts_loaded(self, message: CountsLoaded) -> None:
-        self.counts = message.counts
-        self.unread = message.unread
+        if message.counts is not None:
+            self.counts = message.counts
+        if message.unread is not None:
+            self.unread = message.unread
+
+    @property
+    def _counts_dirty(self) -> bool:
+        """A change since the last counts that were loaded (tests wait for it to clear)."""
+        return self._totals_changes != self._totals_counted or self._unread_changes != self._unread_counted
 
 
 def _freeze_loaded_objects() -> None:

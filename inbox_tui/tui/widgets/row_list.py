@@ -21,9 +21,10 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual._styles_cache import StylesCache
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -105,6 +106,9 @@ class RowList(ScrollView, can_focus=True):
         self._line_cache: LRUCache[tuple[Any, ...], tuple[Any, Strip]] = LRUCache(1024)
         # Look → identity → how many rows: kept in step with the rows, one change at a time.
         self._looks: dict[Hashable, dict[Hashable, int]] = {}
+        self._frame: _FrameStyles | None = None
+        self._styled_rows = self._styles_cache = _StyledRows()
+        self._parsed_styles: dict[str, Style] = {}
 
     # ----- data -------------------------------------------------------------
 
@@ -328,6 +332,8 @@ class RowList(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         self._line_cache.clear()  # focus (the cursor colour) or the theme changed
+        self._parsed_styles.clear()
+        self._styled_rows.forget_styled()
         super().notify_style_update()
 
     def _size_virtually(self) -> None:
@@ -341,9 +347,27 @@ class RowList(ScrollView, can_focus=True):
         self._size_virtually()
         self._scroll_cursor_into_view()
 
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every line of a frame shares is worked out once per frame: the base style
+        # walks every ancestor's styles, which cost more than a cached line itself.
+        self._frame = self._frame_styles()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def _frame_styles(self) -> _FrameStyles:
         base = self.rich_style
+        return _FrameStyles(
+            width=self.scrollable_content_region.width,
+            base=base,
+            cursor=base + self.get_component_rich_style("row-list--cursor"),
+            theme=self.app.theme,
+        )
+
+    def render_line(self, y: int) -> Strip:
+        frame = self._frame or self._frame_styles()
+        width, base = frame.width, frame.base
         index = int(self.scroll_y) + y
         if not self._visible:
             if y == 0:
@@ -357,25 +381,107 @@ class RowList(ScrollView, can_focus=True):
         is_cursor = index == self.cursor
         namesake = self.has_namesake(record)
         # Lines are cached: a live burst reorders rows but rarely changes what one looks like.
-        cache_key = (key, id(record), width, is_cursor, namesake, self.spec.stamp(record), self.app.theme)
+        cache_key = (key, id(record), width, is_cursor, namesake, self.spec.stamp(record), frame.theme)
         strip = self._line_cache.get(cache_key)
         if strip is None or strip[0] is not record:
-            style = base
-            if is_cursor:
-                style = base + self.get_component_rich_style("row-list--cursor")
+            style = frame.cursor if is_cursor else base
             strip = (record, self._strip(self.spec.render(record, width, namesake), width, style))
             self._line_cache[cache_key] = strip
         return strip[1]
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
-        text = text.copy()
-        text.truncate(width, overflow="ellipsis", pad=True)
-        segments = [
-            Segment(s.text, style + s.style if s.style else style, s.control)
-            for s in text.render(self.app.console)
-            if s.text != "\n"
-        ]
+        if text.cell_len != width:
+            text = text.copy()
+            text.truncate(width, overflow="ellipsis", pad=True)
+        segments = self._segments(text, style)
+        if segments is None:  # spans that overlap: Rich works out the styles
+            segments = [
+                Segment(s.text, style + s.style if s.style else style, s.control)
+                for s in text.render(self.app.console)
+                if s.text != "\n"
+            ]
         return Strip(segments, width).crop_extend(0, width, style).simplify()
+
+    def _segments(self, text: Text, style: Style) -> list[Segment] | None:
+        """The segments Rich would render for ``text`` on ``style``, when its spans follow
+        one another without overlapping (as rows are built: one append per cell); None
+        otherwise. Rich's general renderer costs most of a line that is not cached."""
+        plain = text.plain
+        style_of = self._style_of
+        base = style + style_of(text.style)
+        segments: list[Segment] = []
+        position = 0
+        for span in text.spans:
+            start, end = span.start, min(span.end, len(plain))
+            if start < position:
+                return None
+            if start >= end:
+                continue
+            if start > position:
+                segments.append(Segment(plain[position:start], base))
+            segments.append(Segment(plain[start:end], base + style_of(span.style)))
+            position = end
+        if position < len(plain):
+            segments.append(Segment(plain[position:], base))
+        return segments
+
+    def _style_of(self, style: str | Style) -> Style:
+        """A span's style (a name such as ``bold dim`` or a Style), parsed once."""
+        if isinstance(style, Style):
+            return style
+        parsed = self._parsed_styles.get(style)
+        if parsed is None:
+            parsed = self._parsed_styles[style] = self.app.console.get_style(style, default=Style.null())
+        return parsed
+
+
+class _StyledRows(StylesCache):
+    """Textual's styles cache, which also keeps each row line's styled strip: in a live
+    list most rows only move up or down from one frame to the next, and a moved row is
+    not styled (and then filtered and divided by the compositor) again. Only for a list
+    without border, outline or padding, whose lines then do not depend on their y."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._styled: LRUCache[int, tuple[Strip, tuple[Any, ...], Strip]] = LRUCache(256)
+
+    def forget_styled(self) -> None:
+        self._styled.clear()
+
+    def render_line(
+        self,
+        styles: Any,
+        y: int,
+        size: Size,
+        content_size: Size,
+        padding: Any,
+        base_background: Any,
+        background: Any,
+        render_content_line: Callable[[int], Strip],
+        *rest: Any,
+    ) -> Strip:
+        if y >= content_size.height or any(padding) or any(styles.gutter) or any(e for e, _ in styles.outline):
+            return super().render_line(
+                styles, y, size, content_size, padding, base_background, background, render_content_line, *rest
+            )
+        content = render_content_line(y)
+        key = (size, content_size, base_background, background, styles.text_opacity, styles.tint, *rest)
+        cached = self._styled.get(id(content))
+        if cached is not None and cached[0] is content and cached[1] == key:
+            return cached[2]
+        strip = super().render_line(
+            styles, y, size, content_size, padding, base_background, background, lambda _y: content, *rest
+        )
+        self._styled[id(content)] = (content, key, strip)
+        return strip
+
+
+@dataclass(frozen=True)
+class _FrameStyles:
+    width: int
+    base: Style
+    cursor: Style
+    theme: str
 
 
 __all__ = ["RowList", "RowSpec"]
