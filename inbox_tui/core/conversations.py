@@ -10,10 +10,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +32,7 @@ from inbox_tui.core.models import (
     table_of,
     ticket_is_open,
 )
+from inbox_tui.core.prepared import Prepared
 from inbox_tui.core.records import ConversationRow, MessageRecord
 from inbox_tui.core.store import NotFound, Store, StoreError
 
@@ -256,12 +256,12 @@ def _customer_message_context(with_resend: bool):  # type: ignore[no-untyped-def
     )
 
 
-_CONTEXT = _customer_message_context(with_resend=False)
-_CONTEXT_WITH_RESEND = _customer_message_context(with_resend=True)
-_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_CONTEXT = Prepared(_customer_message_context(with_resend=False))
+_CONTEXT_WITH_RESEND = Prepared(_customer_message_context(with_resend=True))
+_INSERT_MESSAGE = Prepared(insert(_MESSAGES).returning(_MESSAGES.c.id))
 # The conversation's list fields after a new message; a language is set only where none
 # is known yet.
-_TOUCH_CONVERSATION = (
+_TOUCH_CONVERSATION = Prepared(
     update(_CONVERSATIONS)
     .where(_CONVERSATIONS.c.id == bindparam("b_conversation_id"))
     .values(
@@ -274,21 +274,21 @@ _TOUCH_CONVERSATION = (
     )
 )
 # The state a bot answer is checked against, under the conversation's lock.
-_LOCK_FOR_BOT = (
+_LOCK_FOR_BOT = Prepared(
     select(_CONVERSATIONS.c.status, _CONVERSATIONS.c.ai_enabled, _CONVERSATIONS.c.epoch)
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .with_for_update(key_share=True)
 )
 _OWED = table_of(OwedReply)
-_INSERT_OWED = insert(_OWED)
-_SETTLE_OWED = delete(_OWED).where(_OWED.c.message_id == bindparam("message_id")).returning(_OWED.c.epoch)
-_SETTLE_CONVERSATION = delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id"))
+_INSERT_OWED = Prepared(insert(_OWED))
+_SETTLE_OWED = Prepared(delete(_OWED).where(_OWED.c.message_id == bindparam("message_id")).returning(_OWED.c.epoch))
+_SETTLE_CONVERSATION = Prepared(delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id")))
 # The open ticket goes back On you, found by this statement rather than taken from the
 # context query: on PostgreSQL a SELECT … FOR UPDATE that waited for the conversation's
 # lock returns the conversation's new row but the joined ticket as it was before the
 # wait, so a ticket that Allow AI replies had just closed would be reopened under the
 # live bot, and a ticket a takeover had just opened would be missed.
-_TICKET_BACK_ON_YOU = (
+_TICKET_BACK_ON_YOU = Prepared(
     update(_TICKETS)
     .where(_TICKETS.c.conversation_id == bindparam("b_conversation_id"), ticket_is_open())
     .values(
@@ -312,8 +312,8 @@ def _insert_message(
     agent_id: int | None = None,
     delivered: bool = False,
 ) -> int:
-    message_id: int = connection.execute(
-        _INSERT_MESSAGE,
+    message_id = _INSERT_MESSAGE.scalar(
+        connection,
         {
             "conversation_id": conversation_id,
             "author": author,
@@ -324,7 +324,8 @@ def _insert_message(
             "created_at": now,
             "delivered_at": now if delivered else None,
         },
-    ).scalar_one()
+    )
+    assert isinstance(message_id, int)
     return message_id
 
 
@@ -421,10 +422,15 @@ async def lock_conversation_and_ticket(session: AsyncSession, ticket_id: int) ->
 
 
 def _touch_conversation(
-    connection: Connection, statement: Any, now: datetime, conversation_id: int, text: str, language: str | None = None
-) -> CursorResult[Any]:
-    return connection.execute(
-        statement,
+    connection: Connection,
+    statement: Prepared,
+    now: datetime,
+    conversation_id: int,
+    text: str,
+    language: str | None = None,
+) -> None:
+    statement.run(
+        connection,
         {"b_conversation_id": conversation_id, "b_now": now, "b_preview": preview_of(text), "b_language": language},
     )
 
@@ -459,11 +465,9 @@ def _store_customer_message(
     connection: Connection, conversation_id: int, text: str, client_id: str | None, language: str | None, now: datetime
 ) -> StoredMessage:
     if client_id:
-        context = connection.execute(
-            _CONTEXT_WITH_RESEND, {"conversation_id": conversation_id, "client_id": client_id}
-        ).first()
+        context = _CONTEXT_WITH_RESEND.first(connection, {"conversation_id": conversation_id, "client_id": client_id})
     else:
-        context = connection.execute(_CONTEXT, {"conversation_id": conversation_id}).first()
+        context = _CONTEXT.first(connection, {"conversation_id": conversation_id})
     if context is None:
         raise NotFound(f"no conversation {conversation_id}")
     if client_id and context.seen_id is not None:
@@ -496,8 +500,8 @@ def _store_customer_message(
     ).id
     if context.ai_enabled and context.status == ConversationStatus.LIVE:
         # What the bot owes, in the message's own transaction: acked means owed.
-        connection.execute(
-            _INSERT_OWED,
+        _INSERT_OWED.run(
+            connection,
             {
                 "message_id": message_id,
                 "conversation_id": conversation_id,
@@ -513,7 +517,7 @@ def _store_customer_message(
     assignee_id: int | None = None
     reopened = False
     if context.ticket_id is not None or context.status != ConversationStatus.LIVE:
-        found = connection.execute(_TICKET_BACK_ON_YOU, {"b_conversation_id": conversation_id, "b_now": now}).first()
+        found = _TICKET_BACK_ON_YOU.first(connection, {"b_conversation_id": conversation_id, "b_now": now})
         if found is not None:
             ticket_id, assignee_id = found.id, found.assignee_id
             # Whether it was snoozed comes from the context (a hint, as above): at worst a
@@ -627,19 +631,19 @@ async def record_bot_reply(
 def _store_bot_reply(
     connection: Connection, conversation_id: int, text: str, name: str, answering: OwedWork | None, now: datetime
 ) -> MessageRecord | None:
-    state = connection.execute(_LOCK_FOR_BOT, {"conversation_id": conversation_id}).first()
+    state = _LOCK_FOR_BOT.first(connection, {"conversation_id": conversation_id})
     if state is None:
         raise NotFound(f"no conversation {conversation_id}")
     if answering is not None:
         # Settled either way: answered now, or stale for good.
-        owed_epoch = connection.execute(_SETTLE_OWED, {"message_id": answering.message_id}).scalar()
+        owed_epoch = _SETTLE_OWED.scalar(connection, {"message_id": answering.message_id})
         if owed_epoch is None or owed_epoch != state.epoch:
             return None
     if not state.ai_enabled or state.status != ConversationStatus.LIVE:
         return None
     if answering is None:
         # A reply that names no message answers whatever the conversation was owed.
-        connection.execute(_SETTLE_CONVERSATION, {"conversation_id": conversation_id})
+        _SETTLE_CONVERSATION.run(connection, {"conversation_id": conversation_id})
     record = append_message_sync(connection, now, conversation_id, author=Author.BOT, text=text, name=name)
     events.append_sync(
         connection,

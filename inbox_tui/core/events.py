@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core.models import Event, table_of
+from inbox_tui.core.prepared import Prepared
 
 NOTIFY_CHANNEL = "inbox_events"
 _PG_EVENT_ORDER_LOCK = 73_110_002
@@ -73,7 +74,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
 
 _EVENTS = table_of(Event)
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
-_INSERT_EVENTS = insert(_EVENTS)
+_INSERT_EVENTS = Prepared(insert(_EVENTS))
 _TAKE_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 # A write group's lock and NOTIFY in one round trip: PostgreSQL sends the NOTIFY at
 # commit whenever in the transaction it was asked for.
@@ -149,7 +150,7 @@ def run_as_one(connection: Connection, works: Sequence[Work]) -> list[Any]:
     if held_back:
         if connection.dialect.name == "postgresql":
             connection.execute(_TAKE_ORDER_LOCK_AND_NOTIFY, {"key": _PG_EVENT_ORDER_LOCK, "channel": NOTIFY_CHANNEL})
-        connection.execute(_INSERT_EVENTS, held_back)
+        _INSERT_EVENTS.run_many(connection, held_back)
     return results
 
 

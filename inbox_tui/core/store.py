@@ -134,12 +134,12 @@ class _SqliteWorker:
     def _group(self, works: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[_Outcome]:
         """All works in one transaction, else each alone (see the module doc; savepoints
         around each work cost more than the rare rerun)."""
-        if len(works) > 1:
-            try:
-                with self.engine.begin() as connection:
-                    return [(True, result) for result in events.run_as_one(connection, works)]
-            except Exception:  # noqa: BLE001 - one of them failed: each on its own below
-                pass
+        try:
+            with self.engine.begin() as connection:
+                return [(True, result) for result in events.run_as_one(connection, works)]
+        except Exception as error:  # noqa: BLE001 - one of them failed: each on its own below
+            if len(works) == 1:
+                return [(False, error)]
         outcomes: list[_Outcome] = []
         for work, args in works:
             try:
@@ -238,14 +238,15 @@ class Store:
                 self._sqlite_writer = _SqliteWorker(self.url, "BEGIN IMMEDIATE", "sqlite-writer")
             async with self._sqlite_write_lock():
                 return await self._sqlite_writer.run_group(works)
-        if works:
-            try:
-                async with self._unpinged_engine().begin() as connection:
-                    results = await connection.run_sync(events.run_as_one, works)
-                self._committed()
-                return [(True, result) for result in results]
-            except Exception:  # noqa: BLE001 - one of them failed (or a conflict): each on its own below
-                pass
+        try:
+            async with self._unpinged_engine().begin() as connection:
+                results = await connection.run_sync(events.run_as_one, works)
+            self._committed()
+            return [(True, result) for result in results]
+        except Exception as error:  # noqa: BLE001 - one of them failed (or a conflict): each on its own below
+            lost = isinstance(error, DBAPIError) and error.connection_invalidated
+            if len(works) == 1 and not lost and not is_conflict(error):
+                return [(False, error)]
         outcomes: list[_Outcome] = []
         for work, args in works:
             try:
