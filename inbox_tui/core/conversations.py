@@ -10,8 +10,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -261,7 +262,7 @@ _CONTEXT_WITH_RESEND = Prepared(_customer_message_context(with_resend=True))
 _INSERT_MESSAGE = Prepared(insert(_MESSAGES).returning(_MESSAGES.c.id))
 # The conversation's list fields after a new message; a language is set only where none
 # is known yet.
-_TOUCH_CONVERSATION = Prepared(
+_TOUCH_CONVERSATION_STATEMENT = (
     update(_CONVERSATIONS)
     .where(_CONVERSATIONS.c.id == bindparam("b_conversation_id"))
     .values(
@@ -273,6 +274,24 @@ _TOUCH_CONVERSATION = Prepared(
         ),
     )
 )
+_TOUCH_CONVERSATION = Prepared(_TOUCH_CONVERSATION_STATEMENT)
+
+
+def _insert_message_and_touch_conversation() -> Update:
+    """PostgreSQL: the message row and the conversation's list fields in one statement
+    (the INSERT as a data-modifying CTE of the UPDATE, which returns the new id): one
+    round trip instead of two. SQLite has no DML in a WITH, so it runs the two."""
+    new_message = (
+        insert(_MESSAGES)
+        .values({key: bindparam(f"m_{key}", type_=_MESSAGES.c[key].type) for key in _MESSAGE_KEYS})
+        .returning(_MESSAGES.c.id)
+        .cte("new_message")
+    )
+    return _TOUCH_CONVERSATION_STATEMENT.add_cte(new_message).returning(select(new_message.c.id).scalar_subquery())
+
+
+_MESSAGE_KEYS = ("conversation_id", "author", "agent_id", "name", "text", "client_id", "created_at", "delivered_at")
+_INSERT_MESSAGE_AND_TOUCH_CONVERSATION = Prepared(_insert_message_and_touch_conversation())
 # The state a bot answer is checked against, under the conversation's lock.
 _LOCK_FOR_BOT = Prepared(
     select(_CONVERSATIONS.c.status, _CONVERSATIONS.c.ai_enabled, _CONVERSATIONS.c.epoch)
@@ -300,8 +319,7 @@ _TICKET_BACK_ON_YOU = Prepared(
 )
 
 
-def _insert_message(
-    connection: Connection,
+def _message_values(
     now: datetime,
     conversation_id: int,
     *,
@@ -311,22 +329,17 @@ def _insert_message(
     client_id: str | None = None,
     agent_id: int | None = None,
     delivered: bool = False,
-) -> int:
-    message_id = _INSERT_MESSAGE.scalar(
-        connection,
-        {
-            "conversation_id": conversation_id,
-            "author": author,
-            "agent_id": agent_id,
-            "name": name,
-            "text": text,
-            "client_id": client_id,
-            "created_at": now,
-            "delivered_at": now if delivered else None,
-        },
-    )
-    assert isinstance(message_id, int)
-    return message_id
+) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "author": author,
+        "agent_id": agent_id,
+        "name": name,
+        "text": text,
+        "client_id": client_id,
+        "created_at": now,
+        "delivered_at": now if delivered else None,
+    }
 
 
 def append_message_sync(
@@ -344,8 +357,7 @@ def append_message_sync(
 ) -> MessageRecord:
     """The one way a message is added: the row, and the conversation's list fields
     (activity, preview, count). The caller holds the conversation's lock."""
-    message_id = _insert_message(
-        connection,
+    message = _message_values(
         now,
         conversation_id,
         author=author,
@@ -355,7 +367,14 @@ def append_message_sync(
         agent_id=agent_id,
         delivered=delivered,
     )
-    _touch_conversation(connection, _TOUCH_CONVERSATION, now, conversation_id, text, language)
+    touch = _touch_values(now, conversation_id, text, language)
+    if connection.dialect.name == "postgresql":
+        together = {f"m_{key}": value for key, value in message.items()} | touch
+        message_id = _INSERT_MESSAGE_AND_TOUCH_CONVERSATION.scalar(connection, together)
+    else:
+        message_id = _INSERT_MESSAGE.scalar(connection, message)
+        _TOUCH_CONVERSATION.run(connection, touch)
+    assert isinstance(message_id, int)
     return MessageRecord(
         id=message_id,
         conversation_id=conversation_id,
@@ -421,18 +440,9 @@ async def lock_conversation_and_ticket(session: AsyncSession, ticket_id: int) ->
     return conversation, ticket
 
 
-def _touch_conversation(
-    connection: Connection,
-    statement: Prepared,
-    now: datetime,
-    conversation_id: int,
-    text: str,
-    language: str | None = None,
-) -> None:
-    statement.run(
-        connection,
-        {"b_conversation_id": conversation_id, "b_now": now, "b_preview": preview_of(text), "b_language": language},
-    )
+def _touch_values(now: datetime, conversation_id: int, text: str, language: str | None = None) -> dict[str, Any]:
+    """The parameters of the conversation's list fields after a new message."""
+    return {"b_conversation_id": conversation_id, "b_now": now, "b_preview": preview_of(text), "b_language": language}
 
 
 def _payload(message_id: int, author: str, name: str, text: str, client_id: str | None) -> dict[str, object]:
@@ -451,7 +461,15 @@ async def record_customer_message(
     ``language`` is a detection the caller made outside the transaction."""
     _check_text(text)
     try:
-        return await store.run_write(_store_customer_message, conversation_id, text, client_id, language, store.now())
+        return await store.run_write(
+            _store_customer_message,
+            conversation_id,
+            text,
+            client_id,
+            language,
+            store.now(),
+            conversation_id=conversation_id,
+        )
     except IntegrityError:
         # The same client id raced in through another connection: it is stored once.
         if client_id:
@@ -625,7 +643,9 @@ async def record_bot_reply(
     no stale bot message is ever stored. Without ``answering``, the reply settles all
     the conversation was owed."""
     _check_text(text)
-    return await store.run_write(_store_bot_reply, conversation_id, text, name, answering, store.now())
+    return await store.run_write(
+        _store_bot_reply, conversation_id, text, name, answering, store.now(), conversation_id=conversation_id
+    )
 
 
 def _store_bot_reply(

@@ -19,6 +19,7 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
+from sqlalchemy import Insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
@@ -32,7 +33,10 @@ class _Compiled:
 
     def __init__(self, statement: Any, connection: Connection, keys: Sequence[str]) -> None:
         dialect = connection.dialect
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        # An INSERT of a whole table names its columns by the parameters given (as
+        # ``Connection.execute`` does); other statements name their own parameters.
+        column_keys = list(keys) if isinstance(statement, Insert) else None
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
         assert isinstance(compiled, SQLCompiler)
         self.sql = compiled.string
         # Python-side defaults, or a parameter list to expand: SQLAlchemy's own path.

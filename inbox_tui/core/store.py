@@ -22,7 +22,10 @@ into the next one together (``events.run_as_one``: their events last, one order 
 and one NOTIFY per commit on PostgreSQL), and each caller hears of its own write only
 once that transaction has committed. Should one of them fail, the group is rolled back
 and each write runs again in a transaction of its own, so a failure undoes only its own
-work and its error goes to its own caller; a failed commit fails them all.
+work and its error goes to its own caller; a failed commit fails them all. PostgreSQL
+runs a few groups at once (``PG_WRITE_GROUPS``); each takes its conversations' row locks
+in ascending id order (``run_write``'s ``conversation_id``), so two groups wait for one
+another but never deadlock.
 
 Lock order. Every flow that touches a conversation and its ticket locks the
 conversation row first, then the ticket row (``lock_conversation_and_ticket`` in
@@ -51,7 +54,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, TypeVarTuple
+from typing import Any, NamedTuple, TypeVar, TypeVarTuple
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine
@@ -104,8 +107,11 @@ def _sqlite_engine(url: URL, begin: str) -> AsyncEngine:
 
 
 _Outcome = tuple[bool, Any]  # (True, result) or (False, the exception)
-#: Most writes grouped into one SQLite commit.
+#: Most writes grouped into one commit.
 MAX_GROUP_COMMIT = 64
+#: Write groups in flight at once on PostgreSQL (SQLite has one writer): each statement
+#: is a round trip to the server, so one group at a time would leave both sides idle.
+PG_WRITE_GROUPS = 4
 
 
 class _SqliteWorker:
@@ -153,6 +159,13 @@ class _SqliteWorker:
         self.engine.dispose()
 
 
+class _QueuedWrite(NamedTuple):
+    work: Callable[..., Any]
+    args: tuple[Any, ...]
+    future: asyncio.Future[Any]
+    conversation_id: int
+
+
 class Store:
     """One database: a write engine, a read engine (the same one on PostgreSQL) and a clock."""
 
@@ -170,8 +183,8 @@ class Store:
         self._group_engine: AsyncEngine | None = None
         self._sqlite_writer: _SqliteWorker | None = None
         self._sqlite_reader: _SqliteWorker | None = None
-        self._queued_writes: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
-        self._write_flusher: asyncio.Task[None] | None = None
+        self._queued_writes: list[_QueuedWrite] = []
+        self._write_flushers: set[asyncio.Task[None]] = set()
         self._write_lock: asyncio.Lock | None = None
         self._write_lock_loop: asyncio.AbstractEventLoop | None = None
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
@@ -215,15 +228,20 @@ class Store:
             self._write_lock, self._write_lock_loop = asyncio.Lock(), loop
         return self._write_lock
 
-    async def run_write(self, work: Callable[[Connection, *Ts], T], *args: *Ts) -> T:
+    async def run_write(
+        self, work: Callable[[Connection, *Ts], T], *args: *Ts, conversation_id: int | None = None
+    ) -> T:
         """``work(connection, *args)``, synchronous SQLAlchemy Core, as one write
-        transaction: committed on success, rolled back on any error (see module doc)."""
+        transaction: committed on success, rolled back on any error (see module doc).
+        ``conversation_id``: the conversation whose row lock the work takes (its first
+        lock), so that a write group takes them in order."""
         # Group commit (see the module doc).
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queued_writes.append((work, args, future))
-        if self._write_flusher is None or self._write_flusher.done():
-            self._write_flusher = loop.create_task(self._flush_writes(), name="sqlite-group-commit")
+        self._queued_writes.append(_QueuedWrite(work, args, future, conversation_id or 0))
+        self._write_flushers = {task for task in self._write_flushers if not task.done()}
+        if len(self._write_flushers) < (1 if self.is_sqlite else PG_WRITE_GROUPS):
+            self._write_flushers.add(loop.create_task(self._flush_writes(), name="group-commit"))
         return await future
 
     @staticmethod
@@ -261,30 +279,34 @@ class Store:
         transaction). A connection lost meanwhile fails that one transaction; the work
         then runs again on the shared, pinged engine."""
         if self._group_engine is None:
-            self._group_engine = create_async_engine(self.url, pool_size=2, max_overflow=2)
+            self._group_engine = create_async_engine(self.url, pool_size=PG_WRITE_GROUPS + 1, max_overflow=2)
         return self._group_engine
 
     async def _flush_writes(self) -> None:
         while self._queued_writes:
             group = self._queued_writes[:MAX_GROUP_COMMIT]
             del self._queued_writes[:MAX_GROUP_COMMIT]
-            group = [item for item in group if not item[2].done()]  # callers that gave up
+            group = [item for item in group if not item.future.done()]  # callers that gave up
             if not group:
                 continue
+            if not self.is_sqlite:
+                # The one lock order between groups (see the module doc); a conversation's
+                # own writes keep their order (the sort is stable).
+                group.sort(key=lambda item: item.conversation_id)
             try:
-                outcomes = await self._run_group([(work, args) for work, args, _ in group])
+                outcomes = await self._run_group([(item.work, item.args) for item in group])
             except asyncio.CancelledError:
-                for _, _, future in group:
-                    future.cancel()
+                for item in group:
+                    item.future.cancel()
                 raise
             except Exception as error:  # noqa: BLE001 - the commit failed: every write of the group did
-                for _, _, future in group:
-                    if not future.done():
-                        future.set_exception(error)
+                for item in group:
+                    if not item.future.done():
+                        item.future.set_exception(error)
                 continue
             if self.is_sqlite and any(ok for ok, _ in outcomes):
                 self._committed()  # PostgreSQL's writes called the listeners at their commits
-            for (_, _, future), (ok, value) in zip(group, outcomes, strict=True):
+            for future, (ok, value) in zip((item.future for item in group), outcomes, strict=True):
                 if not future.done():
                     if ok:
                         future.set_result(value)
