@@ -59,17 +59,15 @@ class Counts:
 
     def sqlite_tracer(self) -> Callable[[str], None]:
         """SQLite traces a statement again at the start of each trigger program it runs
-        (the search index's triggers): that repeat is not another statement. Trigger
-        steps themselves come as ``-- …`` lines and are counted as such."""
-        last = {"top": "", "in_trigger": False}
+        (the search index's triggers): that repeat (the same text with the same values)
+        is not another statement. Trigger steps come as ``-- …`` lines, counted apart."""
+        last = [""]
 
         def trace(sql: str) -> None:
-            if sql.startswith("--"):
-                last["in_trigger"] = True
-            elif sql == last["top"] and last["in_trigger"]:
-                return
-            else:
-                last["top"], last["in_trigger"] = sql, False
+            if not sql.startswith("--"):
+                if sql == last[0]:
+                    return
+                last[0] = sql
             self.statement(sql)
 
         return trace
