@@ -4,7 +4,7 @@ Every customer message and bot reply runs a handful of small statements. Through
 ``Connection.execute`` each one costs more Python in SQLAlchemy (cache key, execution
 context, parameter processing, result metadata) than in the database: most of the
 writer's time in a profile of the chat server. A :class:`Prepared` statement is
-compiled once per dialect and set of parameter names, its bind and result processors
+compiled once per driver and set of parameter names, its bind and result processors
 are looked up once, and each run is one ``cursor.execute`` on the DBAPI connection of
 the caller's transaction (the drivers keep the prepared statement: ``sqlite3``'s
 statement cache, asyncpg's). The SQL text is the one SQLAlchemy would send.
@@ -82,10 +82,10 @@ class Prepared:
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._compiled: dict[tuple[str, frozenset[str]], _Compiled] = {}
+        self._compiled: dict[tuple[str, str, frozenset[str]], _Compiled] = {}
 
     def _for(self, connection: Connection, values: Mapping[str, Any]) -> _Compiled:
-        key = (connection.dialect.name, frozenset(values))
+        key = (connection.dialect.name, connection.dialect.driver, frozenset(values))
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(self.statement, connection, sorted(values))
@@ -95,7 +95,8 @@ class Prepared:
         """The rows (attributes by column name), or ``[]`` for a statement that returns none."""
         compiled = self._for(connection, values)
         if not compiled.direct:
-            return list(connection.execute(self.statement, dict(values)).all()) if compiled.row else []
+            result = connection.execute(self.statement, dict(values))
+            return list(result.all()) if compiled.row is not None else []
         parameters = compiled.parameters(values)
         cursor = connection.connection.cursor()
         try:
