@@ -40,7 +40,10 @@ class Runtime:
     escalation: EscalationSettings
 
     async def close(self) -> None:
-        await self.store.close()
+        try:
+            await self.ai.close()
+        finally:
+            await self.store.close()
 
 
 async def open_runtime(settings: Settings, *, clock: Clock = utc_now, migrate: bool = True) -> Runtime:

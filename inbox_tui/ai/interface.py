@@ -83,3 +83,6 @@ class AIBackend(Protocol):
     ) -> str: ...
 
     async def polish(self, draft: str, language: str | None) -> str: ...
+
+    async def close(self) -> None:
+        """Release what the backend holds open (the model client's connections)."""

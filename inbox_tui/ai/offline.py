@@ -101,6 +101,9 @@ class OfflineAI:
     def detect_language(self, text: str) -> str | None:
         return detect_language(text)
 
+    async def close(self) -> None:
+        """Nothing to release: no connections."""
+
     async def summarize(self, transcript: Sequence[TranscriptLine], language: str | None) -> TicketSummary:
         return extractive_summary(transcript, language)
 

@@ -139,6 +139,11 @@ class OpenAIBackend:
     def detect_language(self, text: str) -> str | None:
         return detect_language(text)
 
+    async def close(self) -> None:
+        """Close the SDK's connection pool on the loop that used it (left to the garbage
+        collector, the SDK schedules the close on whatever loop runs then)."""
+        await self.client.close()
+
     async def _chat(self, **kwargs: Any) -> Any:
         """One completion, retries included, within ``timeout``; its first choice."""
         try:

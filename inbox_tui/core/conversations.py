@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, case, delete, func, insert, null, select, update
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy import Update, bindparam, case, delete, func, insert, null, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +34,7 @@ from inbox_tui.core.models import (
     table_of,
     ticket_is_open,
 )
+from inbox_tui.core.prepared import Prepared
 from inbox_tui.core.records import ConversationRow, MessageRecord
 from inbox_tui.core.store import NotFound, Store, StoreError
 
@@ -279,15 +280,15 @@ def _customer_message_context(with_resend: bool):  # type: ignore[no-untyped-def
     )
 
 
-_CONTEXT = _customer_message_context(with_resend=False)
-_CONTEXT_WITH_RESEND = _customer_message_context(with_resend=True)
-_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_CONTEXT = Prepared(_customer_message_context(with_resend=False))
+_CONTEXT_WITH_RESEND = Prepared(_customer_message_context(with_resend=True))
+_INSERT_MESSAGE = Prepared(insert(_MESSAGES).returning(_MESSAGES.c.id))
 _AUTHOR = bindparam("b_author", type_=_CONVERSATIONS.c.last_message_author.type)
 _NOW = bindparam("b_now", type_=_CONVERSATIONS.c.last_activity_at.type)
 # The conversation's list fields after a new message; a language is set only where none
 # is known yet. The customer waits from their first message after a teammate's reply;
 # bot and system lines leave the wait as it is.
-_TOUCH_CONVERSATION = (
+_TOUCH_CONVERSATION_STATEMENT = (
     update(_CONVERSATIONS)
     .where(_CONVERSATIONS.c.id == bindparam("b_conversation_id"))
     .values(
@@ -306,22 +307,40 @@ _TOUCH_CONVERSATION = (
         ),
     )
 )
+_TOUCH_CONVERSATION = Prepared(_TOUCH_CONVERSATION_STATEMENT)
+
+
+def _insert_message_and_touch_conversation() -> Update:
+    """PostgreSQL: the message row and the conversation's list fields in one statement
+    (the INSERT as a data-modifying CTE of the UPDATE, which returns the new id): one
+    round trip instead of two. SQLite has no DML in a WITH, so it runs the two."""
+    new_message = (
+        insert(_MESSAGES)
+        .values({key: bindparam(f"m_{key}", type_=_MESSAGES.c[key].type) for key in _MESSAGE_KEYS})
+        .returning(_MESSAGES.c.id)
+        .cte("new_message")
+    )
+    return _TOUCH_CONVERSATION_STATEMENT.add_cte(new_message).returning(select(new_message.c.id).scalar_subquery())
+
+
+_MESSAGE_KEYS = ("conversation_id", "author", "agent_id", "name", "text", "client_id", "created_at", "delivered_at")
+_INSERT_MESSAGE_AND_TOUCH_CONVERSATION = Prepared(_insert_message_and_touch_conversation())
 # The state a bot answer is checked against, under the conversation's lock.
-_LOCK_FOR_BOT = (
+_LOCK_FOR_BOT = Prepared(
     select(_CONVERSATIONS.c.status, _CONVERSATIONS.c.ai_enabled, _CONVERSATIONS.c.epoch)
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .with_for_update(key_share=True)
 )
 _OWED = table_of(OwedReply)
-_INSERT_OWED = insert(_OWED)
-_SETTLE_OWED = delete(_OWED).where(_OWED.c.message_id == bindparam("message_id")).returning(_OWED.c.epoch)
-_SETTLE_CONVERSATION = delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id"))
+_INSERT_OWED = Prepared(insert(_OWED))
+_SETTLE_OWED = Prepared(delete(_OWED).where(_OWED.c.message_id == bindparam("message_id")).returning(_OWED.c.epoch))
+_SETTLE_CONVERSATION = Prepared(delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id")))
 # The open ticket goes back On you, found by this statement rather than taken from the
 # context query: on PostgreSQL a SELECT … FOR UPDATE that waited for the conversation's
 # lock returns the conversation's new row but the joined ticket as it was before the
 # wait, so a ticket that Allow AI replies had just closed would be reopened under the
 # live bot, and a ticket a takeover had just opened would be missed.
-_TICKET_BACK_ON_YOU = (
+_TICKET_BACK_ON_YOU = Prepared(
     update(_TICKETS)
     .where(_TICKETS.c.conversation_id == bindparam("b_conversation_id"), ticket_is_open())
     .values(
@@ -333,8 +352,7 @@ _TICKET_BACK_ON_YOU = (
 )
 
 
-def _insert_message(
-    connection: Connection,
+def _message_values(
     now: datetime,
     conversation_id: int,
     *,
@@ -344,21 +362,17 @@ def _insert_message(
     client_id: str | None = None,
     agent_id: int | None = None,
     delivered: bool = False,
-) -> int:
-    message_id: int = connection.execute(
-        _INSERT_MESSAGE,
-        {
-            "conversation_id": conversation_id,
-            "author": author,
-            "agent_id": agent_id,
-            "name": name,
-            "text": text,
-            "client_id": client_id,
-            "created_at": now,
-            "delivered_at": now if delivered else None,
-        },
-    ).scalar_one()
-    return message_id
+) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "author": author,
+        "agent_id": agent_id,
+        "name": name,
+        "text": text,
+        "client_id": client_id,
+        "created_at": now,
+        "delivered_at": now if delivered else None,
+    }
 
 
 def append_message_sync(
@@ -376,8 +390,7 @@ def append_message_sync(
 ) -> MessageRecord:
     """The one way a message is added: the row, and the conversation's list fields
     (activity, preview, count). The caller holds the conversation's lock."""
-    message_id = _insert_message(
-        connection,
+    message = _message_values(
         now,
         conversation_id,
         author=author,
@@ -387,7 +400,14 @@ def append_message_sync(
         agent_id=agent_id,
         delivered=delivered,
     )
-    _touch_conversation(connection, _TOUCH_CONVERSATION, now, conversation_id, text, language, author, name)
+    touch = _touch_values(now, conversation_id, text, language, author, name)
+    if connection.dialect.name == "postgresql":
+        together = {f"m_{key}": value for key, value in message.items()} | touch
+        message_id = _INSERT_MESSAGE_AND_TOUCH_CONVERSATION.scalar(connection, together)
+    else:
+        message_id = _INSERT_MESSAGE.scalar(connection, message)
+        _TOUCH_CONVERSATION.run(connection, touch)
+    assert isinstance(message_id, int)
     return MessageRecord(
         id=message_id,
         conversation_id=conversation_id,
@@ -453,27 +473,18 @@ async def lock_conversation_and_ticket(session: AsyncSession, ticket_id: int) ->
     return conversation, ticket
 
 
-def _touch_conversation(
-    connection: Connection,
-    statement: Any,
-    now: datetime,
-    conversation_id: int,
-    text: str,
-    language: str | None,
-    author: str,
-    name: str,
-) -> CursorResult[Any]:
-    return connection.execute(
-        statement,
-        {
-            "b_conversation_id": conversation_id,
-            "b_now": now,
-            "b_preview": preview_of(text),
-            "b_language": language,
-            "b_author": author,
-            "b_name": name,
-        },
-    )
+def _touch_values(
+    now: datetime, conversation_id: int, text: str, language: str | None, author: str, name: str
+) -> dict[str, Any]:
+    """The parameters of the conversation's list fields after a new message."""
+    return {
+        "b_conversation_id": conversation_id,
+        "b_now": now,
+        "b_preview": preview_of(text),
+        "b_language": language,
+        "b_author": author,
+        "b_name": name,
+    }
 
 
 def _payload(message_id: int, author: str, name: str, text: str, client_id: str | None) -> dict[str, object]:
@@ -492,7 +503,15 @@ async def record_customer_message(
     ``language`` is a detection the caller made outside the transaction."""
     _check_text(text)
     try:
-        return await store.run_write(_store_customer_message, conversation_id, text, client_id, language, store.now())
+        return await store.run_write(
+            _store_customer_message,
+            conversation_id,
+            text,
+            client_id,
+            language,
+            store.now(),
+            conversation_id=conversation_id,
+        )
     except IntegrityError:
         # The same client id raced in through another connection: it is stored once.
         if client_id:
@@ -506,11 +525,9 @@ def _store_customer_message(
     connection: Connection, conversation_id: int, text: str, client_id: str | None, language: str | None, now: datetime
 ) -> StoredMessage:
     if client_id:
-        context = connection.execute(
-            _CONTEXT_WITH_RESEND, {"conversation_id": conversation_id, "client_id": client_id}
-        ).first()
+        context = _CONTEXT_WITH_RESEND.first(connection, {"conversation_id": conversation_id, "client_id": client_id})
     else:
-        context = connection.execute(_CONTEXT, {"conversation_id": conversation_id}).first()
+        context = _CONTEXT.first(connection, {"conversation_id": conversation_id})
     if context is None:
         raise NotFound(f"no conversation {conversation_id}")
     if client_id and context.seen_id is not None:
@@ -543,8 +560,8 @@ def _store_customer_message(
     ).id
     if context.ai_enabled and context.status == ConversationStatus.LIVE:
         # What the bot owes, in the message's own transaction: acked means owed.
-        connection.execute(
-            _INSERT_OWED,
+        _INSERT_OWED.run(
+            connection,
             {
                 "message_id": message_id,
                 "conversation_id": conversation_id,
@@ -560,7 +577,7 @@ def _store_customer_message(
     assignee_id: int | None = None
     reopened = False
     if context.ticket_id is not None or context.status != ConversationStatus.LIVE:
-        found = connection.execute(_TICKET_BACK_ON_YOU, {"b_conversation_id": conversation_id, "b_now": now}).first()
+        found = _TICKET_BACK_ON_YOU.first(connection, {"b_conversation_id": conversation_id, "b_now": now})
         if found is not None:
             ticket_id, assignee_id = found.id, found.assignee_id
             # Whether it was snoozed comes from the context (a hint, as above): at worst a
@@ -668,25 +685,27 @@ async def record_bot_reply(
     no stale bot message is ever stored. Without ``answering``, the reply settles all
     the conversation was owed."""
     _check_text(text)
-    return await store.run_write(_store_bot_reply, conversation_id, text, name, answering, store.now())
+    return await store.run_write(
+        _store_bot_reply, conversation_id, text, name, answering, store.now(), conversation_id=conversation_id
+    )
 
 
 def _store_bot_reply(
     connection: Connection, conversation_id: int, text: str, name: str, answering: OwedWork | None, now: datetime
 ) -> MessageRecord | None:
-    state = connection.execute(_LOCK_FOR_BOT, {"conversation_id": conversation_id}).first()
+    state = _LOCK_FOR_BOT.first(connection, {"conversation_id": conversation_id})
     if state is None:
         raise NotFound(f"no conversation {conversation_id}")
     if answering is not None:
         # Settled either way: answered now, or stale for good.
-        owed_epoch = connection.execute(_SETTLE_OWED, {"message_id": answering.message_id}).scalar()
+        owed_epoch = _SETTLE_OWED.scalar(connection, {"message_id": answering.message_id})
         if owed_epoch is None or owed_epoch != state.epoch:
             return None
     if not state.ai_enabled or state.status != ConversationStatus.LIVE:
         return None
     if answering is None:
         # A reply that names no message answers whatever the conversation was owed.
-        connection.execute(_SETTLE_CONVERSATION, {"conversation_id": conversation_id})
+        _SETTLE_CONVERSATION.run(connection, {"conversation_id": conversation_id})
     record = append_message_sync(connection, now, conversation_id, author=Author.BOT, text=text, name=name)
     events.append_sync(
         connection,

@@ -6,10 +6,16 @@ client resuming from "the last id I saw" could skip an event whose smaller id co
 later. SQLite serializes writers already; on PostgreSQL every appender takes one
 transaction-scoped advisory lock just before inserting, held until commit, and the
 commit sends a NOTIFY that wakes the other server nodes.
+
+The store's write group (``Store.run_write``) runs the writes that queue up together as
+one transaction (``run_as_one``): their events are held back and appended together as
+its last step, so the order lock is taken once, after every row lock of the group (the
+store's lock order), and one NOTIFY goes out per commit, not per event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core.models import Event, table_of
+from inbox_tui.core.prepared import Prepared
 
 NOTIFY_CHANNEL = "inbox_events"
 _PG_EVENT_ORDER_LOCK = 73_110_002
@@ -67,7 +74,13 @@ def event_to_dict(event: Event) -> dict[str, Any]:
 
 _EVENTS = table_of(Event)
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+_INSERT_EVENTS = Prepared(insert(_EVENTS))
 _TAKE_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+# A write group's lock and NOTIFY in one round trip: PostgreSQL sends the NOTIFY at
+# commit whenever in the transaction it was asked for.
+_TAKE_ORDER_LOCK_AND_NOTIFY = text("SELECT pg_advisory_xact_lock(:key), pg_notify(:channel, '')")
+#: ``Connection.info`` key of the event rows a write group holds back (see the module doc).
+_HELD_BACK = "inbox_tui.events_held_back"
 # PostgreSQL: the last event's INSERT also sends the NOTIFY (one round trip, not two);
 # PostgreSQL delivers it only when (and if) the transaction commits.
 _INSERT_EVENT_AND_NOTIFY = insert(_EVENTS).returning(
@@ -89,8 +102,14 @@ async def append(session: AsyncSession, now: datetime, *events: PendingEvent) ->
 def append_sync(connection: Connection, now: datetime, *events: PendingEvent) -> list[int]:
     """``append`` for a flow written as synchronous Core (``Store.run_write``).
 
-    Core INSERT … RETURNING rather than an ORM flush: this runs for every message."""
+    Core INSERT … RETURNING rather than an ORM flush: this runs for every message.
+    Inside a write group (``run_as_one``) the events are held back to the group's end
+    and no ids are returned."""
     if not events:
+        return []
+    held_back: list[dict[str, Any]] | None = connection.info.get(_HELD_BACK)
+    if held_back is not None:
+        held_back.extend(_event_row(e, now) for e in events)
         return []
     postgres = connection.dialect.name == "postgresql"
     if postgres:
@@ -99,20 +118,40 @@ def append_sync(connection: Connection, now: datetime, *events: PendingEvent) ->
     # One statement per event, in order, so ids follow the order the flow gave them.
     for n, e in enumerate(events, 1):
         statement = _INSERT_EVENT_AND_NOTIFY if postgres and n == len(events) else _INSERT_EVENT
-        ids.append(
-            connection.execute(
-                statement,
-                {
-                    "kind": e.kind,
-                    "conversation_id": e.conversation_id,
-                    "ticket_id": e.ticket_id,
-                    "agent_id": e.agent_id,
-                    "payload": e.payload or {},
-                    "created_at": now,
-                },
-            ).scalar_one()
-        )
+        ids.append(connection.execute(statement, _event_row(e, now)).scalar_one())
     return ids
+
+
+def _event_row(event: PendingEvent, now: datetime) -> dict[str, Any]:
+    return {
+        "kind": event.kind,
+        "conversation_id": event.conversation_id,
+        "ticket_id": event.ticket_id,
+        "agent_id": event.agent_id,
+        "payload": event.payload or {},
+        "created_at": now,
+    }
+
+
+Work = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def run_as_one(connection: Connection, works: Sequence[Work]) -> list[Any]:
+    """Each ``work(connection, *args)`` in turn in the caller's transaction, then all
+    their events in one step (see the module doc): one order lock, one INSERT of all
+    rows (executed row by row in order, so ids follow the order the works gave them)
+    and one NOTIFY. Returns each work's result."""
+    held_back: list[dict[str, Any]] = []
+    connection.info[_HELD_BACK] = held_back
+    try:
+        results = [work(connection, *args) for work, args in works]
+    finally:
+        del connection.info[_HELD_BACK]
+    if held_back:
+        if connection.dialect.name == "postgresql":
+            connection.execute(_TAKE_ORDER_LOCK_AND_NOTIFY, {"key": _PG_EVENT_ORDER_LOCK, "channel": NOTIFY_CHANNEL})
+        _INSERT_EVENTS.run_many(connection, held_back)
+    return results
 
 
 async def since(session: AsyncSession, after_id: int, limit: int = 1000) -> list[Event]:

@@ -49,12 +49,20 @@ async def claim_expired(store: Store, lease: timedelta, limit: int = 50) -> list
 
 @retry_conflicts
 async def renew(store: Store, message_ids: Sequence[int], lease: timedelta) -> None:
-    """This worker still has these in hand."""
+    """This worker still has these in hand. Rows locked right now are skipped: a write
+    group is settling them (and a group takes several rows, in its own order, so waiting
+    for them here could deadlock); one that is still owed after it is renewed next round."""
     if not message_ids:
         return
+    unlocked = (
+        select(OwedReply.message_id)
+        .where(OwedReply.message_id.in_(list(message_ids)))
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
     async with store.write() as session:
         await session.execute(
-            update(OwedReply).where(OwedReply.message_id.in_(list(message_ids))).values(lease_until=store.now() + lease)
+            update(OwedReply).where(OwedReply.message_id.in_(unlocked)).values(lease_until=store.now() + lease)
         )
 
 

@@ -17,6 +17,16 @@ driver, where through aiosqlite every cursor, execute, fetch and close is a hop 
 thread and back; the chat server's per-message flows use it. On PostgreSQL it runs on
 the async engine like everything else.
 
+Group commit, on both: the writes that queue up while one transaction is under way go
+into the next one together (``events.run_as_one``: their events last, one order lock
+and one NOTIFY per commit on PostgreSQL), and each caller hears of its own write only
+once that transaction has committed. Should one of them fail, the group is rolled back
+and each write runs again in a transaction of its own, so a failure undoes only its own
+work and its error goes to its own caller; a failed commit fails them all. PostgreSQL
+runs a few groups at once (``PG_WRITE_GROUPS``); each takes its conversations' row locks
+in ascending id order (``run_write``'s ``conversation_id``), so two groups wait for one
+another but never deadlock.
+
 Lock order. Every flow that touches a conversation and its ticket locks the
 conversation row first, then the ticket row (``lock_conversation_and_ticket`` in
 ``conversations``), and appends its events last (the event log's order lock): a
@@ -44,13 +54,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, TypeVarTuple
+from typing import Any, NamedTuple, TypeVar, TypeVarTuple
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from inbox_tui.core import events
 from inbox_tui.core.database_url import parse_database_url
 
 Clock = Callable[[], datetime]
@@ -96,8 +107,11 @@ def _sqlite_engine(url: URL, begin: str) -> AsyncEngine:
 
 
 _Outcome = tuple[bool, Any]  # (True, result) or (False, the exception)
-#: Most writes grouped into one SQLite commit.
+#: Most writes grouped into one commit.
 MAX_GROUP_COMMIT = 64
+#: Write groups in flight at once on PostgreSQL (SQLite has one writer): each statement
+#: is a round trip to the server, so one group at a time would leave both sides idle.
+PG_WRITE_GROUPS = 4
 
 
 class _SqliteWorker:
@@ -124,16 +138,14 @@ class _SqliteWorker:
         return await asyncio.get_running_loop().run_in_executor(self.executor, self._group, works)
 
     def _group(self, works: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[_Outcome]:
-        """All works in one transaction. Should one of them fail, that transaction is
-        rolled back and each work runs again in a transaction of its own, so a failure
-        undoes only its own work and its error goes to its own caller; a failed commit
-        fails them all. (Savepoints around each work cost more than the rare rerun.)"""
-        if len(works) > 1:
-            try:
-                with self.engine.begin() as connection:
-                    return [(True, work(connection, *args)) for work, args in works]
-            except Exception:  # noqa: BLE001 - one of them failed: each on its own below
-                pass
+        """All works in one transaction, else each alone (see the module doc; savepoints
+        around each work cost more than the rare rerun)."""
+        try:
+            with self.engine.begin() as connection:
+                return [(True, result) for result in events.run_as_one(connection, works)]
+        except Exception as error:  # noqa: BLE001 - one of them failed: each on its own below
+            if len(works) == 1:
+                return [(False, error)]
         outcomes: list[_Outcome] = []
         for work, args in works:
             try:
@@ -145,6 +157,13 @@ class _SqliteWorker:
     def close(self) -> None:
         self.executor.shutdown(wait=True)
         self.engine.dispose()
+
+
+class _QueuedWrite(NamedTuple):
+    work: Callable[..., Any]
+    args: tuple[Any, ...]
+    future: asyncio.Future[Any]
+    conversation_id: int
 
 
 class Store:
@@ -161,10 +180,11 @@ class Store:
         else:
             self.write_engine = create_async_engine(self.url, pool_size=5, max_overflow=10, pool_pre_ping=True)
             self.read_engine = self.write_engine
+        self._group_engine: AsyncEngine | None = None
         self._sqlite_writer: _SqliteWorker | None = None
         self._sqlite_reader: _SqliteWorker | None = None
-        self._queued_writes: list[tuple[Callable[..., Any], tuple[Any, ...], asyncio.Future[Any]]] = []
-        self._write_flusher: asyncio.Task[None] | None = None
+        self._queued_writes: list[_QueuedWrite] = []
+        self._write_flushers: set[asyncio.Task[None]] = set()
         self._write_lock: asyncio.Lock | None = None
         self._write_lock_loop: asyncio.AbstractEventLoop | None = None
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
@@ -208,19 +228,20 @@ class Store:
             self._write_lock, self._write_lock_loop = asyncio.Lock(), loop
         return self._write_lock
 
-    async def run_write(self, work: Callable[[Connection, *Ts], T], *args: *Ts) -> T:
+    async def run_write(
+        self, work: Callable[[Connection, *Ts], T], *args: *Ts, conversation_id: int | None = None
+    ) -> T:
         """``work(connection, *args)``, synchronous SQLAlchemy Core, as one write
-        transaction: committed on success, rolled back on any error (see module doc)."""
-        if not self.is_sqlite:
-            return await _run_write_retried(self, work, *args)
-        # Group commit: the writes that queue up while one commit is under way go into the
-        # next transaction together (see ``_SqliteWorker._group``), and each caller hears
-        # of its own write only once that transaction has committed.
+        transaction: committed on success, rolled back on any error (see module doc).
+        ``conversation_id``: the conversation whose row lock the work takes (its first
+        lock), so that a write group takes them in order."""
+        # Group commit (see the module doc).
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queued_writes.append((work, args, future))
-        if self._write_flusher is None or self._write_flusher.done():
-            self._write_flusher = loop.create_task(self._flush_writes(), name="sqlite-group-commit")
+        self._queued_writes.append(_QueuedWrite(work, args, future, conversation_id or 0))
+        self._write_flushers = {task for task in self._write_flushers if not task.done()}
+        if len(self._write_flushers) < (1 if self.is_sqlite else PG_WRITE_GROUPS):
+            self._write_flushers.add(loop.create_task(self._flush_writes(), name="group-commit"))
         return await future
 
     @staticmethod
@@ -229,30 +250,63 @@ class Store:
             connection = await session.connection()
             return await connection.run_sync(work, *args)
 
+    async def _run_group(self, works: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[_Outcome]:
+        if self.is_sqlite:
+            if self._sqlite_writer is None:
+                self._sqlite_writer = _SqliteWorker(self.url, "BEGIN IMMEDIATE", "sqlite-writer")
+            async with self._sqlite_write_lock():
+                return await self._sqlite_writer.run_group(works)
+        try:
+            async with self._unpinged_engine().begin() as connection:
+                results = await connection.run_sync(events.run_as_one, works)
+            self._committed()
+            return [(True, result) for result in results]
+        except Exception as error:  # noqa: BLE001 - one of them failed (or a conflict): each on its own below
+            lost = isinstance(error, DBAPIError) and error.connection_invalidated
+            if len(works) == 1 and not lost and not is_conflict(error):
+                return [(False, error)]
+        outcomes: list[_Outcome] = []
+        for work, args in works:
+            try:
+                outcomes.append((True, await _run_write_retried(self, work, *args)))
+            except Exception as error:  # noqa: BLE001 - handed to its caller
+                outcomes.append((False, error))
+        return outcomes
+
+    def _unpinged_engine(self) -> AsyncEngine:
+        """PostgreSQL connections for the write groups and ``run_read``, without the
+        pool's pre-ping (on asyncpg a BEGIN, a query and a ROLLBACK before every
+        transaction). A connection lost meanwhile fails that one transaction; the work
+        then runs again on the shared, pinged engine."""
+        if self._group_engine is None:
+            self._group_engine = create_async_engine(self.url, pool_size=PG_WRITE_GROUPS + 1, max_overflow=2)
+        return self._group_engine
+
     async def _flush_writes(self) -> None:
-        if self._sqlite_writer is None:
-            self._sqlite_writer = _SqliteWorker(self.url, "BEGIN IMMEDIATE", "sqlite-writer")
         while self._queued_writes:
             group = self._queued_writes[:MAX_GROUP_COMMIT]
             del self._queued_writes[:MAX_GROUP_COMMIT]
-            group = [item for item in group if not item[2].done()]  # callers that gave up
+            group = [item for item in group if not item.future.done()]  # callers that gave up
             if not group:
                 continue
+            if not self.is_sqlite:
+                # The one lock order between groups (see the module doc); a conversation's
+                # own writes keep their order (the sort is stable).
+                group.sort(key=lambda item: item.conversation_id)
             try:
-                async with self._sqlite_write_lock():
-                    outcomes = await self._sqlite_writer.run_group([(work, args) for work, args, _ in group])
+                outcomes = await self._run_group([(item.work, item.args) for item in group])
             except asyncio.CancelledError:
-                for _, _, future in group:
-                    future.cancel()
+                for item in group:
+                    item.future.cancel()
                 raise
             except Exception as error:  # noqa: BLE001 - the commit failed: every write of the group did
-                for _, _, future in group:
-                    if not future.done():
-                        future.set_exception(error)
+                for item in group:
+                    if not item.future.done():
+                        item.future.set_exception(error)
                 continue
-            if any(ok for ok, _ in outcomes):
-                self._committed()
-            for (_, _, future), (ok, value) in zip(group, outcomes, strict=True):
+            if self.is_sqlite and any(ok for ok, _ in outcomes):
+                self._committed()  # PostgreSQL's writes called the listeners at their commits
+            for future, (ok, value) in zip((item.future for item in group), outcomes, strict=True):
                 if not future.done():
                     if ok:
                         future.set_result(value)
@@ -262,6 +316,12 @@ class Store:
     async def run_read(self, work: Callable[[Connection, *Ts], T], *args: *Ts) -> T:
         """``work(connection, *args)`` in one read transaction."""
         if not self.is_sqlite:
+            try:
+                async with self._unpinged_engine().connect() as connection:
+                    return await connection.run_sync(work, *args)
+            except DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
             async with self.read() as session:
                 connection = await session.connection()
                 return await connection.run_sync(work, *args)
@@ -279,6 +339,9 @@ class Store:
             if worker is not None:
                 await asyncio.to_thread(worker.close)
         self._sqlite_writer = self._sqlite_reader = None
+        if self._group_engine is not None:
+            await self._group_engine.dispose()
+            self._group_engine = None
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

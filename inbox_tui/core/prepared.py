@@ -1,0 +1,149 @@
+"""Statements of the per-message path, compiled once and run straight on the driver.
+
+Every customer message and bot reply runs a handful of small statements. Through
+``Connection.execute`` each one costs more Python in SQLAlchemy (cache key, execution
+context, parameter processing, result metadata) than in the database: most of the
+writer's time in a profile of the chat server. A :class:`Prepared` statement is
+compiled once per driver and set of parameter names, its bind and result processors
+are looked up once, and each run is one ``cursor.execute`` on the DBAPI connection of
+the caller's transaction (the drivers keep the prepared statement: ``sqlite3``'s
+statement cache, asyncpg's). The SQL text is the one SQLAlchemy would send.
+
+Statements that need SQLAlchemy to compute values (Python-side column defaults) or
+that expand lists run through ``Connection.execute`` as before.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Processor = Callable[[Any], Any] | None
+
+
+class _Compiled:
+    __slots__ = ("binds", "columns", "direct", "results", "row", "sql")
+
+    def __init__(self, statement: Any, connection: Connection, keys: Sequence[str]) -> None:
+        dialect = connection.dialect
+        # An INSERT of a whole table names its columns by the parameters given (as
+        # ``Connection.execute`` does); other statements name their own parameters.
+        column_keys = list(keys) if isinstance(statement, Insert) else None
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = compiled.string
+        # Python-side defaults, or a parameter list to expand: SQLAlchemy's own path.
+        self.direct = not (
+            compiled.insert_prefetch
+            or compiled.update_prefetch
+            or any(b.expanding for b in compiled.binds.values())
+            or compiled.positiontup is None
+        )
+        processors = compiled._bind_processors
+        self.binds: list[tuple[str, Any, Processor]] = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            given = bind.key if bind.key in keys else None
+            process = cast(Processor, processors.get(name))  # a tuple only for a tuple-valued bind
+            self.binds.append((given or "", None if given else bind.effective_value, process))
+        self.columns = [c.keyname for c in compiled._result_columns]
+        self.results: list[Processor] = [
+            c.type._cached_result_processor(dialect, None) for c in compiled._result_columns
+        ]
+        self.row: Any = namedtuple("row", self.columns, rename=True) if self.columns else None
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for key, constant, process in self.binds:
+            value = values[key] if key else constant
+            out.append(process(value) if process is not None and value is not None else value)
+        return tuple(out)
+
+    def rows(self, raw: Sequence[Any]) -> list[Any]:
+        assert self.row is not None
+        results = self.results
+        if not any(results):
+            return [self.row._make(r) for r in raw]
+        make = self.row._make
+        return [make(v if p is None or v is None else p(v) for p, v in zip(results, r, strict=True)) for r in raw]
+
+
+class Prepared:
+    """One Core statement (see the module doc); ``first``, ``scalar`` and ``run`` run it."""
+
+    __slots__ = ("_compiled", "statement")
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[str, str, frozenset[str]], _Compiled] = {}
+
+    def _for(self, connection: Connection, values: Mapping[str, Any]) -> _Compiled:
+        key = (connection.dialect.name, connection.dialect.driver, frozenset(values))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = _Compiled(self.statement, connection, sorted(values))
+        return compiled
+
+    def all(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
+        """The rows (attributes by column name), or ``[]`` for a statement that returns none."""
+        compiled = self._for(connection, values)
+        if not compiled.direct:
+            result = connection.execute(self.statement, dict(values))
+            return list(result.all()) if compiled.row is not None else []
+        parameters = compiled.parameters(values)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, parameters)
+            return compiled.rows(cursor.fetchall()) if compiled.row is not None else []
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise _wrapped(connection, cursor, error, compiled.sql, parameters) from error
+        finally:
+            cursor.close()
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> Any | None:
+        rows = self.all(connection, values)
+        return rows[0] if rows else None
+
+    def scalar(self, connection: Connection, values: Mapping[str, Any]) -> Any | None:
+        row = self.first(connection, values)
+        return None if row is None else row[0]
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> None:
+        self.all(connection, values)
+
+    def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The statement once per row, in order, in one driver call (no results)."""
+        if not rows:
+            return
+        compiled = self._for(connection, rows[0])
+        if not compiled.direct or compiled.row is not None:
+            connection.execute(self.statement, [dict(r) for r in rows])
+            return
+        parameters = [compiled.parameters(r) for r in rows]
+        cursor = connection.connection.cursor()
+        try:
+            cursor.executemany(compiled.sql, parameters)
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise _wrapped(connection, cursor, error, compiled.sql, parameters) from error
+        finally:
+            cursor.close()
+
+
+def _wrapped(connection: Connection, cursor: Any, error: Any, sql: str, parameters: Any) -> Exception:
+    """The driver's error as SQLAlchemy raises it (``IntegrityError`` for a unique
+    violation, the SQLSTATE kept for the conflict retries); a lost connection is
+    dropped from the pool, as SQLAlchemy's own path does."""
+    disconnect = connection.dialect.is_disconnect(error, connection.connection, cursor)
+    if disconnect:
+        connection.invalidate(error)
+    wrapped: Exception = DBAPIError.instance(
+        sql, parameters, error, connection.dialect.loaded_dbapi.Error, connection_invalidated=disconnect
+    )
+    return wrapped
