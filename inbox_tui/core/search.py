@@ -36,6 +36,9 @@ LIMIT = 50
 #: PostgreSQL: the newest rows of each table read before the GIN index is asked (see
 #: ``_pg_candidates_sql``): a word in one row of 50 finds its candidates there.
 PG_WINDOW = 10_000
+#: PostgreSQL, a search filtered by conversation or ticket: the conversations walked
+#: (most recently active first) before the GIN index is asked (``_pg_filtered_walk``).
+PG_FILTERED_CONVERSATIONS = 300
 # Private-use characters mark the match in a snippet: the snippet is plain text that is
 # split into spans here, never markup, so customer text cannot style or inject anything.
 MARK_START = "\ue000"
@@ -159,8 +162,23 @@ def fts5_query(query: str) -> str:
     return " ".join('"' + piece.replace('"', '""') + '"' for piece in query.split())
 
 
-def _filters(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class _Filter:
+    """A filter as SQL: ``on_conversation`` over ``c`` (the conversation) and ``t`` (its
+    ticket), ``on_created`` with ``{created}`` for the searched row's time."""
+
+    on_conversation: str = ""
+    on_created: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sql(self) -> str:
+        return self.on_conversation + self.on_created
+
+
+def _filters(filters: SearchFilters) -> _Filter:
     terms: list[str] = []
+    created: list[str] = []
     params: dict[str, Any] = {}
     if filters.status == StatusFilter.OPEN:
         terms.append("t.status != 'closed'")
@@ -176,12 +194,12 @@ def _filters(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
         terms.append("c.channel = :channel")
         params["channel"] = filters.channel
     if filters.since is not None:
-        terms.append("{created} >= :since")
+        created.append("{created} >= :since")
         params["since"] = filters.since
     if filters.until is not None:
-        terms.append("{created} < :until")
+        created.append("{created} < :until")
         params["until"] = filters.until
-    return "".join(f" AND {term}" for term in terms), params
+    return _Filter("".join(f" AND {term}" for term in terms), "".join(f" AND {term}" for term in created), params)
 
 
 def _select_sql(source: _Source, score: str, rows: str, *, lateral: bool = False) -> str:
@@ -203,53 +221,88 @@ def _select_sql(source: _Source, score: str, rows: str, *, lateral: bool = False
     )
 
 
-def _sqlite_candidates_sql(source: _Source, where: str) -> str:
+def _sqlite_candidates_sql(source: _Source, where: _Filter) -> str:
     """FTS5 hands over its matches newest first (rowid order) and stops at the bound."""
     s = source.searched
     rows = f"{s.fts} JOIN {s.table} src ON src.id = {s.fts}.rowid"
     select = _select_sql(source, f"-bm25({s.fts}{source.sqlite_score})", rows)
-    return f"{select} WHERE {s.fts} MATCH :match{where} ORDER BY {s.fts}.rowid DESC LIMIT :candidates"
+    filters = where.sql.replace("{created}", source.created)
+    return f"{select} WHERE {s.fts} MATCH :match{filters} ORDER BY {s.fts}.rowid DESC LIMIT :candidates"
 
 
-def _pg_candidates_sql(source: _Source, where: str) -> str:
+def _pg_candidates_sql(source: _Source, where: _Filter) -> str:
     """The newest matches, at a cost that does not hang on the planner's guess of how
     common the words are (far off for words that come together, and blind to a word's
     absence). The GIN index finds every match, sorted after (no index orders by
     ``created_at``, so never a walk through the whole table in id order hoping to meet a
-    match). For messages, which grow without bound, the newest ``PG_WINDOW`` rows are
-    read backwards first: a common word's candidates are in a short walk there, and only
-    when the window holds fewer than wanted is the GIN index asked (then few match)."""
+    match). For messages, which grow without bound, a short walk is tried first, and
+    only when it holds fewer than wanted is the GIN index asked (then few match)."""
     s = source.searched
     query = f"plainto_tsquery('{PG_CONFIG}', :query)"
     score = f"ts_rank(src.search_vector, {query})"
-    matches = f"src.search_vector @@ {query}" + (f" AND src.{s.only_when}" if s.only_when else "") + where
+    filters = where.sql.replace("{created}", source.created)
+    matches = f"src.search_vector @@ {query}" + (f" AND src.{s.only_when}" if s.only_when else "")
     everywhere = (
-        f"{_select_sql(source, score, f'{s.table} src')} WHERE {matches} "
+        f"{_select_sql(source, score, f'{s.table} src')} WHERE {matches}{filters} "
         f"ORDER BY {source.created} DESC, src.id DESC LIMIT :candidates"
     )
     if not source.walk_newest:
         return everywhere
-    # The LIMIT fences the window: the filter is not pushed into it, it stays a short walk.
-    newest = f"(SELECT * FROM {s.table} ORDER BY id DESC LIMIT :window) src"
+    if where.on_conversation:
+        walked, recent, more = _pg_filtered_walk(source, where, score, matches)
+    else:
+        walked, recent, more = _pg_newest_walk(source, score, f"{matches}{filters}")
+    enough = f"(SELECT count(*) FROM recent) >= :candidates{more}"
+    return (
+        f"WITH {walked}recent AS MATERIALIZED ({recent}) "
+        f"SELECT * FROM recent WHERE {enough} "
+        f"UNION ALL SELECT * FROM ({everywhere}) everywhere WHERE NOT ({enough})"
+    )
+
+
+def _pg_newest_walk(source: _Source, score: str, matches: str) -> tuple[str, str, str]:
+    """The newest ``PG_WINDOW`` rows read backwards: a common word's candidates are
+    there. The LIMIT fences the window, so a filter is not pushed into it."""
+    newest = f"(SELECT * FROM {source.searched.table} ORDER BY id DESC LIMIT :window) src"
     recent = (
         f"{_select_sql(source, score, newest, lateral=True)} WHERE {matches} ORDER BY src.id DESC LIMIT :candidates"
     )
-    enough = "(SELECT count(*) FROM recent) >= :candidates"
-    return (
-        f"WITH recent AS MATERIALIZED ({recent}) "
-        f"SELECT * FROM recent WHERE {enough} "
-        f"UNION ALL SELECT * FROM ({everywhere}) everywhere WHERE NOT {enough}"
+    return "", recent, ""
+
+
+def _pg_filtered_walk(source: _Source, where: _Filter, score: str, matches: str) -> tuple[str, str, str]:
+    """A filter on the conversation or its ticket (status, assignee, channel) may leave
+    no match among the newest rows (closed tickets are old ones): the walk goes through
+    the conversations that pass it instead, most recently active first, taking each
+    one's newest matches (the index on conversation and id), and stops at the bound or
+    after ``PG_FILTERED_CONVERSATIONS`` conversations. Only when those hold too few is
+    the GIN index asked; it is not when the walk went through every conversation."""
+    s = source.searched
+    walked = (
+        "walked AS MATERIALIZED (SELECT c.id AS conversation_id, t.id AS ticket_id FROM conversations c "
+        # Every conversation's latest ticket in one pass (a hash join), not one look-up each.
+        "LEFT JOIN (SELECT conversation_id, max(id) AS id FROM tickets GROUP BY conversation_id) latest "
+        "ON latest.conversation_id = c.id LEFT JOIN tickets t ON t.id = latest.id "
+        f"WHERE true{where.on_conversation} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT :conversations), "
     )
+    created = where.on_created.replace("{created}", source.created)
+    newest = (
+        f"(SELECT * FROM {s.table} src WHERE src.conversation_id = w.conversation_id AND {matches}{created} "
+        "ORDER BY src.id DESC LIMIT :candidates)"
+    )
+    recent = (
+        f"SELECT '{source.kind}' AS kind, src.id AS ref_id, w.conversation_id, w.ticket_id, "
+        f"{source.created} AS created_at, {score} AS score FROM walked w CROSS JOIN LATERAL {newest} src "
+        "LIMIT :candidates"
+    )
+    return walked, recent, " OR (SELECT count(*) FROM walked) < :conversations"
 
 
-def _search_sql(dialect: str, filter_sql: str, kinds: Sequence[HitKind]) -> str:
+def _search_sql(dialect: str, where: _Filter, kinds: Sequence[HitKind]) -> str:
     """The best hits, with what a result row shows (customer, channel, ticket state)."""
     candidates = _sqlite_candidates_sql if dialect == "sqlite" else _pg_candidates_sql
     sources = [_SOURCE_BY_KIND[kind] for kind in kinds]
-    parts = " UNION ALL ".join(
-        f"SELECT * FROM ({candidates(source, filter_sql.replace('{created}', source.created))}) k{i}"
-        for i, source in enumerate(sources)
-    )
+    parts = " UNION ALL ".join(f"SELECT * FROM ({candidates(source, where)}) k{i}" for i, source in enumerate(sources))
     order = "score DESC, created_at DESC, ref_id DESC"
     return (
         "SELECT hits.kind, hits.ref_id, hits.conversation_id, hits.ticket_id, hits.created_at, hits.score, "
@@ -276,17 +329,30 @@ async def search(
     if not query.split() or not kinds:
         return []
     dialect = (await session.connection()).dialect.name
-    filter_sql, params = _filters(filters)
-    statement = text(_search_sql(dialect, filter_sql, kinds)).columns(created_at=UTCDateTime())
+    where = _filters(filters)
+    params = dict(where.params)
+    statement = text(_search_sql(dialect, where, kinds)).columns(created_at=UTCDateTime())
     for name in ("since", "until"):
         if name in params:
             statement = statement.bindparams(bindparam(name, type_=UTCDateTime()))
     params |= {"candidates": CANDIDATES, "limit": limit}
-    params |= {"match": fts5_query(query)} if dialect == "sqlite" else {"query": query, "window": PG_WINDOW}
+    params |= (
+        {"match": fts5_query(query)}
+        if dialect == "sqlite"
+        else {
+            "query": query,
+            "window": PG_WINDOW,
+            "conversations": PG_FILTERED_CONVERSATIONS,
+        }
+    )
     if dialect != "sqlite":
         # A search is a short query: starting parallel workers costs more than they save,
         # and takes cores from every other session (for the rest of this transaction).
         await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        # The driver prepares the statement; after five runs PostgreSQL may switch to a
+        # generic plan that knows neither the words nor the bounds (LIMITs), and so
+        # neither stops a walk early nor keeps the GIN index out when the walk suffices.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows = (await session.execute(statement, params)).all()
     found = [(HitKind(row.kind), row.ref_id) for row in rows]
     snippets = await (_sqlite_snippets if dialect == "sqlite" else _pg_snippets)(session, found, query)
