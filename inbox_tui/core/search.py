@@ -155,6 +155,16 @@ _SOURCES = (
 )
 _SOURCE_BY_KIND = {source.kind: source for source in _SOURCES}
 
+# PostgreSQL, for the rest of the search's transaction (one round trip): a search is a
+# short query, and starting parallel workers costs more than they save (and takes cores
+# from every other session). The driver prepares the statement; after five runs
+# PostgreSQL may switch to a generic plan that knows neither the words nor the bounds
+# (the LIMITs), and so neither stops a walk early nor keeps the GIN index out of it.
+_PG_SEARCH_SETTINGS = (
+    "SELECT set_config('max_parallel_workers_per_gather', '0', true), "
+    "set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+
 
 def fts5_query(query: str) -> str:
     """The user's words as FTS5 strings: each piece quoted (a quote inside doubled), so
@@ -346,13 +356,7 @@ async def search(
         }
     )
     if dialect != "sqlite":
-        # A search is a short query: starting parallel workers costs more than they save,
-        # and takes cores from every other session (for the rest of this transaction).
-        await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-        # The driver prepares the statement; after five runs PostgreSQL may switch to a
-        # generic plan that knows neither the words nor the bounds (LIMITs), and so
-        # neither stops a walk early nor keeps the GIN index out when the walk suffices.
-        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        await session.execute(text(_PG_SEARCH_SETTINGS))
     rows = (await session.execute(statement, params)).all()
     found = [(HitKind(row.kind), row.ref_id) for row in rows]
     snippets = await (_sqlite_snippets if dialect == "sqlite" else _pg_snippets)(session, found, query)
@@ -378,40 +382,53 @@ async def search(
 async def _sqlite_snippets(
     session: AsyncSession, hits: list[tuple[HitKind, int]], query: str
 ) -> dict[tuple[str, int], str]:
-    """FTS5's snippets for the hits only, one query per kind. The rowid range keeps FTS5
-    to the hits' stretch of the index; ``+rowid IN`` is a plain filter (as an index
-    constraint, SQLite would run one MATCH per id, each far slower)."""
-    snippets: dict[tuple[str, int], str] = {}
-    for kind in {kind for kind, _ in hits}:
+    """FTS5's snippets for the hits only, one statement for every kind. The rowid range
+    keeps FTS5 to the hits' stretch of the index; ``+rowid IN`` is a plain filter (as an
+    index constraint, SQLite would run one MATCH per id, each far slower)."""
+    parts: list[str] = []
+    params: dict[str, Any] = {"start": MARK_START, "end": MARK_END, "match": fts5_query(query)}
+    for index, (kind, ids) in enumerate(_ids_by_kind(hits).items()):
         fts = _SOURCE_BY_KIND[kind].searched.fts
-        ids = sorted(ref_id for hit_kind, ref_id in hits if hit_kind is kind)
         wanted = ", ".join(str(int(ref_id)) for ref_id in ids)
-        sql = (
-            f"SELECT rowid AS id, snippet({fts}, -1, :start, :end, '…', {SNIPPET_WORDS}) AS snippet FROM {fts} "
-            f"WHERE {fts} MATCH :match AND rowid BETWEEN :low AND :high AND +rowid IN ({wanted})"
+        parts.append(
+            f"SELECT * FROM (SELECT '{kind}' AS kind, rowid AS id, "
+            f"snippet({fts}, -1, :start, :end, '…', {SNIPPET_WORDS}) AS snippet FROM {fts} "
+            f"WHERE {fts} MATCH :match AND rowid BETWEEN :low{index} AND :high{index} AND +rowid IN ({wanted}))"
         )
-        params = {"start": MARK_START, "end": MARK_END, "match": fts5_query(query), "low": ids[0], "high": ids[-1]}
-        for row in await session.execute(text(sql), params):
-            snippets[(kind.value, row.id)] = row.snippet
-    return snippets
+        params |= {f"low{index}": ids[0], f"high{index}": ids[-1]}
+    return await _snippets_of(session, parts, params)
 
 
 async def _pg_snippets(
     session: AsyncSession, hits: list[tuple[HitKind, int]], query: str
 ) -> dict[tuple[str, int], str]:
-    """ts_headline for the hits only, one query per kind (it re-parses each document)."""
-    snippets: dict[tuple[str, int], str] = {}
-    for kind in {kind for kind, _ in hits}:
+    """ts_headline for the hits only (it re-parses each document), one statement for
+    every kind."""
+    parts: list[str] = []
+    params: dict[str, Any] = {"query": query, "options": _PG_HEADLINE}
+    for index, (kind, ids) in enumerate(_ids_by_kind(hits).items()):
         source = _SOURCE_BY_KIND[kind]
-        sql = (
-            f"SELECT src.id, ts_headline('{PG_CONFIG}', {source.snippet_document}, "
+        parts.append(
+            f"SELECT '{kind}' AS kind, src.id, ts_headline('{PG_CONFIG}', {source.snippet_document}, "
             f"plainto_tsquery('{PG_CONFIG}', :query), :options) AS snippet "
-            f"FROM {source.searched.table} src WHERE src.id = ANY(:ids)"
+            f"FROM {source.searched.table} src WHERE src.id = ANY(:ids{index})"
         )
-        ids = [ref_id for hit_kind, ref_id in hits if hit_kind is kind]
-        for row in await session.execute(text(sql), {"query": query, "options": _PG_HEADLINE, "ids": ids}):
-            snippets[(kind.value, row.id)] = row.snippet
-    return snippets
+        params[f"ids{index}"] = ids
+    return await _snippets_of(session, parts, params)
+
+
+def _ids_by_kind(hits: list[tuple[HitKind, int]]) -> dict[HitKind, list[int]]:
+    ids: dict[HitKind, list[int]] = {}
+    for kind, ref_id in hits:
+        ids.setdefault(kind, []).append(ref_id)
+    return {kind: sorted(found) for kind, found in ids.items()}
+
+
+async def _snippets_of(session: AsyncSession, parts: list[str], params: dict[str, Any]) -> dict[tuple[str, int], str]:
+    if not parts:
+        return {}
+    rows = await session.execute(text(" UNION ALL ".join(parts)), params)
+    return {(row.kind, row.id): row.snippet for row in rows}
 
 
 def spans_of(snippet: str) -> tuple[tuple[str, bool], ...]:
