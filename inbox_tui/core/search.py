@@ -245,8 +245,9 @@ def _pg_candidates_sql(source: _Source, where: _Filter) -> str:
     common the words are (far off for words that come together, and blind to a word's
     absence). The GIN index finds every match, sorted after (no index orders by
     ``created_at``, so never a walk through the whole table in id order hoping to meet a
-    match). For messages, which grow without bound, a short walk is tried first, and
-    only when it holds fewer than wanted is the GIN index asked (then few match)."""
+    match). For messages, which grow without bound, short walks are tried first, each
+    only when the one before holds fewer than wanted, and the GIN index last (then few
+    match): see ``_pg_newest_walk`` and ``_pg_filtered_walk``."""
     s = source.searched
     query = f"plainto_tsquery('{PG_CONFIG}', :query)"
     score = f"ts_rank(src.search_vector, {query})"
@@ -258,32 +259,35 @@ def _pg_candidates_sql(source: _Source, where: _Filter) -> str:
     )
     if not source.walk_newest:
         return everywhere
+    # Each walk: its CTEs, the one with its candidates, and when they are enough.
+    walks = [_pg_newest_walk(source, score, f"{matches}{filters}")]
     if where.on_conversation:
-        walked, recent, more = _pg_filtered_walk(source, where, score, matches)
-    else:
-        walked, recent, more = _pg_newest_walk(source, score, f"{matches}{filters}")
-    enough = f"(SELECT count(*) FROM recent) >= :candidates{more}"
-    return (
-        f"WITH {walked}recent AS MATERIALIZED ({recent}) "
-        f"SELECT * FROM recent WHERE {enough} "
-        f"UNION ALL SELECT * FROM ({everywhere}) everywhere WHERE NOT ({enough})"
-    )
+        walks.append(_pg_filtered_walk(source, where, score, matches))
+    ctes = ", ".join(cte for ctes, _, _ in walks for cte in ctes)
+    parts: list[str] = []
+    not_before = ""  # no walk before this one was enough
+    for _, name, enough in walks:
+        parts.append(f"SELECT * FROM {name} WHERE {not_before}({enough})")
+        not_before += f"NOT ({enough}) AND "
+    parts.append(f"SELECT * FROM ({everywhere}) everywhere WHERE {not_before}true")
+    return f"WITH {ctes} " + " UNION ALL ".join(parts)
 
 
-def _pg_newest_walk(source: _Source, score: str, matches: str) -> tuple[str, str, str]:
+def _pg_newest_walk(source: _Source, score: str, matches: str) -> tuple[list[str], str, str]:
     """The newest ``PG_WINDOW`` rows read backwards: a common word's candidates are
-    there. The LIMIT fences the window, so a filter is not pushed into it."""
+    there. The LIMIT fences the window (a filter is not pushed into it, it stays a short
+    walk); the LIMIT over the walk stops it once it has enough."""
     newest = f"(SELECT * FROM {source.searched.table} ORDER BY id DESC LIMIT :window) src"
     recent = (
         f"{_select_sql(source, score, newest, lateral=True)} WHERE {matches} ORDER BY src.id DESC LIMIT :candidates"
     )
-    return "", recent, ""
+    return [f"recent AS MATERIALIZED ({recent})"], "recent", "(SELECT count(*) FROM recent) >= :candidates"
 
 
-def _pg_filtered_walk(source: _Source, where: _Filter, score: str, matches: str) -> tuple[str, str, str]:
+def _pg_filtered_walk(source: _Source, where: _Filter, score: str, matches: str) -> tuple[list[str], str, str]:
     """A filter on the conversation or its ticket (status, assignee, channel) may leave
-    no match among the newest rows (closed tickets are old ones): the walk goes through
-    the conversations that pass it instead, most recently active first, taking each
+    too few matches among the newest rows (closed tickets are old ones): this walk goes
+    through the conversations that pass it, most recently active first, taking each
     one's newest matches (the index on conversation and id), and stops at the bound or
     after ``PG_FILTERED_CONVERSATIONS`` conversations. Only when those hold too few is
     the GIN index asked; it is not when the walk went through every conversation."""
@@ -293,19 +297,20 @@ def _pg_filtered_walk(source: _Source, where: _Filter, score: str, matches: str)
         # Every conversation's latest ticket in one pass (a hash join), not one look-up each.
         "LEFT JOIN (SELECT conversation_id, max(id) AS id FROM tickets GROUP BY conversation_id) latest "
         "ON latest.conversation_id = c.id LEFT JOIN tickets t ON t.id = latest.id "
-        f"WHERE true{where.on_conversation} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT :conversations), "
+        f"WHERE true{where.on_conversation} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT :conversations)"
     )
     created = where.on_created.replace("{created}", source.created)
     newest = (
         f"(SELECT * FROM {s.table} src WHERE src.conversation_id = w.conversation_id AND {matches}{created} "
         "ORDER BY src.id DESC LIMIT :candidates)"
     )
-    recent = (
+    by_conversation = (
         f"SELECT '{source.kind}' AS kind, src.id AS ref_id, w.conversation_id, w.ticket_id, "
         f"{source.created} AS created_at, {score} AS score FROM walked w CROSS JOIN LATERAL {newest} src "
         "LIMIT :candidates"
     )
-    return walked, recent, " OR (SELECT count(*) FROM walked) < :conversations"
+    enough = "(SELECT count(*) FROM by_conversation) >= :candidates OR (SELECT count(*) FROM walked) < :conversations"
+    return [walked, f"by_conversation AS MATERIALIZED ({by_conversation})"], "by_conversation", enough
 
 
 def _search_sql(dialect: str, where: _Filter, kinds: Sequence[HitKind]) -> str:
