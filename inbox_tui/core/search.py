@@ -38,7 +38,7 @@ LIMIT = 50
 PG_WINDOW = 10_000
 #: PostgreSQL, a search filtered by conversation or ticket: the conversations walked
 #: (most recently active first) before the GIN index is asked (``_pg_filtered_walk``).
-PG_FILTERED_CONVERSATIONS = 300
+PG_FILTERED_CONVERSATIONS = 100
 # Private-use characters mark the match in a snippet: the snippet is plain text that is
 # split into spans here, never markup, so customer text cannot style or inject anything.
 MARK_START = "\ue000"
