@@ -36,6 +36,9 @@ LIMIT = 50
 #: PostgreSQL: the newest rows of each table read before the GIN index is asked (see
 #: ``_pg_candidates_sql``): a word in one row of 50 finds its candidates there.
 PG_WINDOW = 10_000
+#: PostgreSQL, a search filtered by conversation or ticket: the conversations walked
+#: (most recently active first) before the GIN index is asked (``_pg_filtered_walk``).
+PG_FILTERED_CONVERSATIONS = 100
 # Private-use characters mark the match in a snippet: the snippet is plain text that is
 # split into spans here, never markup, so customer text cannot style or inject anything.
 MARK_START = "\ue000"
@@ -152,6 +155,16 @@ _SOURCES = (
 )
 _SOURCE_BY_KIND = {source.kind: source for source in _SOURCES}
 
+# PostgreSQL, for the rest of the search's transaction (one round trip): a search is a
+# short query, and starting parallel workers costs more than they save (and takes cores
+# from every other session). The driver prepares the statement; after five runs
+# PostgreSQL may switch to a generic plan that knows neither the words nor the bounds
+# (the LIMITs), and so neither stops a walk early nor keeps the GIN index out of it.
+_PG_SEARCH_SETTINGS = (
+    "SELECT set_config('max_parallel_workers_per_gather', '0', true), "
+    "set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+
 
 def fts5_query(query: str) -> str:
     """The user's words as FTS5 strings: each piece quoted (a quote inside doubled), so
@@ -159,8 +172,23 @@ def fts5_query(query: str) -> str:
     return " ".join('"' + piece.replace('"', '""') + '"' for piece in query.split())
 
 
-def _filters(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
+@dataclass(frozen=True)
+class _Filter:
+    """A filter as SQL: ``on_conversation`` over ``c`` (the conversation) and ``t`` (its
+    ticket), ``on_created`` with ``{created}`` for the searched row's time."""
+
+    on_conversation: str = ""
+    on_created: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sql(self) -> str:
+        return self.on_conversation + self.on_created
+
+
+def _filters(filters: SearchFilters) -> _Filter:
     terms: list[str] = []
+    created: list[str] = []
     params: dict[str, Any] = {}
     if filters.status == StatusFilter.OPEN:
         terms.append("t.status != 'closed'")
@@ -176,12 +204,12 @@ def _filters(filters: SearchFilters) -> tuple[str, dict[str, Any]]:
         terms.append("c.channel = :channel")
         params["channel"] = filters.channel
     if filters.since is not None:
-        terms.append("{created} >= :since")
+        created.append("{created} >= :since")
         params["since"] = filters.since
     if filters.until is not None:
-        terms.append("{created} < :until")
+        created.append("{created} < :until")
         params["until"] = filters.until
-    return "".join(f" AND {term}" for term in terms), params
+    return _Filter("".join(f" AND {term}" for term in terms), "".join(f" AND {term}" for term in created), params)
 
 
 def _select_sql(source: _Source, score: str, rows: str, *, lateral: bool = False) -> str:
@@ -203,53 +231,93 @@ def _select_sql(source: _Source, score: str, rows: str, *, lateral: bool = False
     )
 
 
-def _sqlite_candidates_sql(source: _Source, where: str) -> str:
+def _sqlite_candidates_sql(source: _Source, where: _Filter) -> str:
     """FTS5 hands over its matches newest first (rowid order) and stops at the bound."""
     s = source.searched
     rows = f"{s.fts} JOIN {s.table} src ON src.id = {s.fts}.rowid"
     select = _select_sql(source, f"-bm25({s.fts}{source.sqlite_score})", rows)
-    return f"{select} WHERE {s.fts} MATCH :match{where} ORDER BY {s.fts}.rowid DESC LIMIT :candidates"
+    filters = where.sql.replace("{created}", source.created)
+    return f"{select} WHERE {s.fts} MATCH :match{filters} ORDER BY {s.fts}.rowid DESC LIMIT :candidates"
 
 
-def _pg_candidates_sql(source: _Source, where: str) -> str:
+def _pg_candidates_sql(source: _Source, where: _Filter) -> str:
     """The newest matches, at a cost that does not hang on the planner's guess of how
     common the words are (far off for words that come together, and blind to a word's
     absence). The GIN index finds every match, sorted after (no index orders by
     ``created_at``, so never a walk through the whole table in id order hoping to meet a
-    match). For messages, which grow without bound, the newest ``PG_WINDOW`` rows are
-    read backwards first: a common word's candidates are in a short walk there, and only
-    when the window holds fewer than wanted is the GIN index asked (then few match)."""
+    match). For messages, which grow without bound, short walks are tried first, each
+    only when the one before holds fewer than wanted, and the GIN index last (then few
+    match): see ``_pg_newest_walk`` and ``_pg_filtered_walk``."""
     s = source.searched
     query = f"plainto_tsquery('{PG_CONFIG}', :query)"
     score = f"ts_rank(src.search_vector, {query})"
-    matches = f"src.search_vector @@ {query}" + (f" AND src.{s.only_when}" if s.only_when else "") + where
+    filters = where.sql.replace("{created}", source.created)
+    matches = f"src.search_vector @@ {query}" + (f" AND src.{s.only_when}" if s.only_when else "")
     everywhere = (
-        f"{_select_sql(source, score, f'{s.table} src')} WHERE {matches} "
+        f"{_select_sql(source, score, f'{s.table} src')} WHERE {matches}{filters} "
         f"ORDER BY {source.created} DESC, src.id DESC LIMIT :candidates"
     )
     if not source.walk_newest:
         return everywhere
-    # The LIMIT fences the window: the filter is not pushed into it, it stays a short walk.
-    newest = f"(SELECT * FROM {s.table} ORDER BY id DESC LIMIT :window) src"
+    # Each walk: its CTEs, the one with its candidates, and when they are enough.
+    walks = [_pg_newest_walk(source, score, f"{matches}{filters}")]
+    if where.on_conversation:
+        walks.append(_pg_filtered_walk(source, where, score, matches))
+    ctes = ", ".join(cte for ctes, _, _ in walks for cte in ctes)
+    parts: list[str] = []
+    not_before = ""  # no walk before this one was enough
+    for _, name, enough in walks:
+        parts.append(f"SELECT * FROM {name} WHERE {not_before}({enough})")
+        not_before += f"NOT ({enough}) AND "
+    parts.append(f"SELECT * FROM ({everywhere}) everywhere WHERE {not_before}true")
+    return f"WITH {ctes} " + " UNION ALL ".join(parts)
+
+
+def _pg_newest_walk(source: _Source, score: str, matches: str) -> tuple[list[str], str, str]:
+    """The newest ``PG_WINDOW`` rows read backwards: a common word's candidates are
+    there. The LIMIT fences the window (a filter is not pushed into it, it stays a short
+    walk); the LIMIT over the walk stops it once it has enough."""
+    newest = f"(SELECT * FROM {source.searched.table} ORDER BY id DESC LIMIT :window) src"
     recent = (
         f"{_select_sql(source, score, newest, lateral=True)} WHERE {matches} ORDER BY src.id DESC LIMIT :candidates"
     )
-    enough = "(SELECT count(*) FROM recent) >= :candidates"
-    return (
-        f"WITH recent AS MATERIALIZED ({recent}) "
-        f"SELECT * FROM recent WHERE {enough} "
-        f"UNION ALL SELECT * FROM ({everywhere}) everywhere WHERE NOT {enough}"
+    return [f"recent AS MATERIALIZED ({recent})"], "recent", "(SELECT count(*) FROM recent) >= :candidates"
+
+
+def _pg_filtered_walk(source: _Source, where: _Filter, score: str, matches: str) -> tuple[list[str], str, str]:
+    """A filter on the conversation or its ticket (status, assignee, channel) may leave
+    too few matches among the newest rows (closed tickets are old ones): this walk goes
+    through the conversations that pass it, most recently active first, taking each
+    one's newest matches (the index on conversation and id), and stops at the bound or
+    after ``PG_FILTERED_CONVERSATIONS`` conversations. Only when those hold too few is
+    the GIN index asked; it is not when the walk went through every conversation."""
+    s = source.searched
+    walked = (
+        "walked AS MATERIALIZED (SELECT c.id AS conversation_id, t.id AS ticket_id FROM conversations c "
+        # Every conversation's latest ticket in one pass (a hash join), not one look-up each.
+        "LEFT JOIN (SELECT conversation_id, max(id) AS id FROM tickets GROUP BY conversation_id) latest "
+        "ON latest.conversation_id = c.id LEFT JOIN tickets t ON t.id = latest.id "
+        f"WHERE true{where.on_conversation} ORDER BY c.last_activity_at DESC, c.id DESC LIMIT :conversations)"
     )
+    created = where.on_created.replace("{created}", source.created)
+    newest = (
+        f"(SELECT * FROM {s.table} src WHERE src.conversation_id = w.conversation_id AND {matches}{created} "
+        "ORDER BY src.id DESC LIMIT :candidates)"
+    )
+    by_conversation = (
+        f"SELECT '{source.kind}' AS kind, src.id AS ref_id, w.conversation_id, w.ticket_id, "
+        f"{source.created} AS created_at, {score} AS score FROM walked w CROSS JOIN LATERAL {newest} src "
+        "LIMIT :candidates"
+    )
+    enough = "(SELECT count(*) FROM by_conversation) >= :candidates OR (SELECT count(*) FROM walked) < :conversations"
+    return [walked, f"by_conversation AS MATERIALIZED ({by_conversation})"], "by_conversation", enough
 
 
-def _search_sql(dialect: str, filter_sql: str, kinds: Sequence[HitKind]) -> str:
+def _search_sql(dialect: str, where: _Filter, kinds: Sequence[HitKind]) -> str:
     """The best hits, with what a result row shows (customer, channel, ticket state)."""
     candidates = _sqlite_candidates_sql if dialect == "sqlite" else _pg_candidates_sql
     sources = [_SOURCE_BY_KIND[kind] for kind in kinds]
-    parts = " UNION ALL ".join(
-        f"SELECT * FROM ({candidates(source, filter_sql.replace('{created}', source.created))}) k{i}"
-        for i, source in enumerate(sources)
-    )
+    parts = " UNION ALL ".join(f"SELECT * FROM ({candidates(source, where)}) k{i}" for i, source in enumerate(sources))
     order = "score DESC, created_at DESC, ref_id DESC"
     return (
         "SELECT hits.kind, hits.ref_id, hits.conversation_id, hits.ticket_id, hits.created_at, hits.score, "
@@ -276,17 +344,24 @@ async def search(
     if not query.split() or not kinds:
         return []
     dialect = (await session.connection()).dialect.name
-    filter_sql, params = _filters(filters)
-    statement = text(_search_sql(dialect, filter_sql, kinds)).columns(created_at=UTCDateTime())
+    where = _filters(filters)
+    params = dict(where.params)
+    statement = text(_search_sql(dialect, where, kinds)).columns(created_at=UTCDateTime())
     for name in ("since", "until"):
         if name in params:
             statement = statement.bindparams(bindparam(name, type_=UTCDateTime()))
     params |= {"candidates": CANDIDATES, "limit": limit}
-    params |= {"match": fts5_query(query)} if dialect == "sqlite" else {"query": query, "window": PG_WINDOW}
+    params |= (
+        {"match": fts5_query(query)}
+        if dialect == "sqlite"
+        else {
+            "query": query,
+            "window": PG_WINDOW,
+            "conversations": PG_FILTERED_CONVERSATIONS,
+        }
+    )
     if dialect != "sqlite":
-        # A search is a short query: starting parallel workers costs more than they save,
-        # and takes cores from every other session (for the rest of this transaction).
-        await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        await session.execute(text(_PG_SEARCH_SETTINGS))
     rows = (await session.execute(statement, params)).all()
     found = [(HitKind(row.kind), row.ref_id) for row in rows]
     snippets = await (_sqlite_snippets if dialect == "sqlite" else _pg_snippets)(session, found, query)
@@ -312,40 +387,53 @@ async def search(
 async def _sqlite_snippets(
     session: AsyncSession, hits: list[tuple[HitKind, int]], query: str
 ) -> dict[tuple[str, int], str]:
-    """FTS5's snippets for the hits only, one query per kind. The rowid range keeps FTS5
-    to the hits' stretch of the index; ``+rowid IN`` is a plain filter (as an index
-    constraint, SQLite would run one MATCH per id, each far slower)."""
-    snippets: dict[tuple[str, int], str] = {}
-    for kind in {kind for kind, _ in hits}:
+    """FTS5's snippets for the hits only, one statement for every kind. The rowid range
+    keeps FTS5 to the hits' stretch of the index; ``+rowid IN`` is a plain filter (as an
+    index constraint, SQLite would run one MATCH per id, each far slower)."""
+    parts: list[str] = []
+    params: dict[str, Any] = {"start": MARK_START, "end": MARK_END, "match": fts5_query(query)}
+    for index, (kind, ids) in enumerate(_ids_by_kind(hits).items()):
         fts = _SOURCE_BY_KIND[kind].searched.fts
-        ids = sorted(ref_id for hit_kind, ref_id in hits if hit_kind is kind)
         wanted = ", ".join(str(int(ref_id)) for ref_id in ids)
-        sql = (
-            f"SELECT rowid AS id, snippet({fts}, -1, :start, :end, '…', {SNIPPET_WORDS}) AS snippet FROM {fts} "
-            f"WHERE {fts} MATCH :match AND rowid BETWEEN :low AND :high AND +rowid IN ({wanted})"
+        parts.append(
+            f"SELECT * FROM (SELECT '{kind}' AS kind, rowid AS id, "
+            f"snippet({fts}, -1, :start, :end, '…', {SNIPPET_WORDS}) AS snippet FROM {fts} "
+            f"WHERE {fts} MATCH :match AND rowid BETWEEN :low{index} AND :high{index} AND +rowid IN ({wanted}))"
         )
-        params = {"start": MARK_START, "end": MARK_END, "match": fts5_query(query), "low": ids[0], "high": ids[-1]}
-        for row in await session.execute(text(sql), params):
-            snippets[(kind.value, row.id)] = row.snippet
-    return snippets
+        params |= {f"low{index}": ids[0], f"high{index}": ids[-1]}
+    return await _snippets_of(session, parts, params)
 
 
 async def _pg_snippets(
     session: AsyncSession, hits: list[tuple[HitKind, int]], query: str
 ) -> dict[tuple[str, int], str]:
-    """ts_headline for the hits only, one query per kind (it re-parses each document)."""
-    snippets: dict[tuple[str, int], str] = {}
-    for kind in {kind for kind, _ in hits}:
+    """ts_headline for the hits only (it re-parses each document), one statement for
+    every kind."""
+    parts: list[str] = []
+    params: dict[str, Any] = {"query": query, "options": _PG_HEADLINE}
+    for index, (kind, ids) in enumerate(_ids_by_kind(hits).items()):
         source = _SOURCE_BY_KIND[kind]
-        sql = (
-            f"SELECT src.id, ts_headline('{PG_CONFIG}', {source.snippet_document}, "
+        parts.append(
+            f"SELECT '{kind}' AS kind, src.id, ts_headline('{PG_CONFIG}', {source.snippet_document}, "
             f"plainto_tsquery('{PG_CONFIG}', :query), :options) AS snippet "
-            f"FROM {source.searched.table} src WHERE src.id = ANY(:ids)"
+            f"FROM {source.searched.table} src WHERE src.id = ANY(:ids{index})"
         )
-        ids = [ref_id for hit_kind, ref_id in hits if hit_kind is kind]
-        for row in await session.execute(text(sql), {"query": query, "options": _PG_HEADLINE, "ids": ids}):
-            snippets[(kind.value, row.id)] = row.snippet
-    return snippets
+        params[f"ids{index}"] = ids
+    return await _snippets_of(session, parts, params)
+
+
+def _ids_by_kind(hits: list[tuple[HitKind, int]]) -> dict[HitKind, list[int]]:
+    ids: dict[HitKind, list[int]] = {}
+    for kind, ref_id in hits:
+        ids.setdefault(kind, []).append(ref_id)
+    return {kind: sorted(found) for kind, found in ids.items()}
+
+
+async def _snippets_of(session: AsyncSession, parts: list[str], params: dict[str, Any]) -> dict[tuple[str, int], str]:
+    if not parts:
+        return {}
+    rows = await session.execute(text(" UNION ALL ".join(parts)), params)
+    return {(row.kind, row.id): row.snippet for row in rows}
 
 
 def spans_of(snippet: str) -> tuple[tuple[str, bool], ...]:

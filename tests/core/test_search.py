@@ -309,3 +309,37 @@ async def test_the_newest_matches_are_ranked_whether_the_newest_rows_hold_them_o
     assert {hit.ref_id for hit in await _hits(store, "papaya", SearchFilters(status=StatusFilter.NO_TICKET))} == set(
         new[1:]
     )
+
+
+@both_backends
+@pytest.mark.parametrize("conversations_walked", [1, 2])
+async def test_a_filter_that_excludes_the_newest_rows_finds_the_older_matches(
+    store: Store, monkeypatch: pytest.MonkeyPatch, conversations_walked: int
+) -> None:
+    """The newest rows match but fail the filter: PostgreSQL walks the conversations
+    that pass it (``conversations_walked`` of them: 2 reach the match, 1 does not and
+    leaves it to the GIN index); both ways find the older matches."""
+    monkeypatch.setattr(search, "CANDIDATES", 2)
+    monkeypatch.setattr(search, "PG_WINDOW", 3)
+    monkeypatch.setattr(search, "PG_FILTERED_CONVERSATIONS", conversations_walked)
+    bob = await add_teammate(store, "bob")
+    older = await new_conversation(store, "c-old", first_message="papaya lost")
+    closed_papaya = [
+        (await record_customer_message(store, older.conversation.id, f"papaya again {n}")).message.id for n in range(2)
+    ]
+    for started in (older, await new_conversation(store, "c-new", first_message="hello there")):
+        ticket = await escalation.escalate(store, started.conversation.id, source="takeover", actor_id=bob.id)
+        await tickets.allow_ai_replies(store, ticket.ticket_id, bob.id)  # closes the ticket
+    busy = await new_conversation(store, "c-busy", first_message="papaya one")
+    for n in range(4):  # the newest rows: papaya, but no closed ticket
+        await record_customer_message(store, busy.conversation.id, f"papaya more {n}")
+
+    closed = SearchFilters(status=TicketStatus.CLOSED)
+    hits = await _hits(store, "papaya", closed)
+    assert sorted(hit.ref_id for hit in hits if hit.kind is HitKind.MESSAGE) == closed_papaya
+    assert {hit.conversation_id for hit in hits} == {older.conversation.id}
+    assert {hit.ticket_status for hit in hits} == {TicketStatus.CLOSED}
+    # The same search unfiltered ranks the newest rows.
+    assert {hit.conversation_id for hit in await _hits(store, "papaya") if hit.kind is HitKind.MESSAGE} == {
+        busy.conversation.id
+    }
