@@ -12,7 +12,9 @@ process of customers sends ``--rate`` messages a second over the customer websoc
   (``time.monotonic`` is system-wide on Linux, so the two processes compare),
 - the inbox process's memory (RSS now and peak).
 
-Targets: first screen under 1 s, p99 under 50 ms, RSS under 150 MB.
+Targets (issue #14): first usable screen ≤ 0.7 s from process start, imports
+included; bridge event → screen p99 ≤ 30 ms and customer frame → list row p99 ≤ 50 ms
+at 200 msg/s; inbox RSS ≤ 120 MB. ``run_all.py`` prints them beside the figures.
 """
 
 from __future__ import annotations

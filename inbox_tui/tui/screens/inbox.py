@@ -119,6 +119,17 @@ NEEDS_LIVE_CONVERSATION = frozenset({"take_over"})
 NEEDS_OPEN_TICKET = frozenset({"compose", "allow_ai", "reassign", "ai"} | LIFECYCLE_ACTIONS)
 NEEDS_CLOSED_TICKET = frozenset({"reopen"})
 NEEDS_PREVIOUS_TICKETS = frozenset({"previous_tickets"})
+# The actions whose footer entry depends on what is shown (``check_action``).
+VARYING_ACTIONS = tuple(
+    sorted(
+        NEEDS_ME
+        | NEEDS_LIVE_CONVERSATION
+        | NEEDS_OPEN_TICKET
+        | NEEDS_CLOSED_TICKET
+        | NEEDS_PREVIOUS_TICKETS
+        | {"claim", "sort_waiting"}
+    )
+)
 
 
 class InboxScreen(Screen[None]):
@@ -181,6 +192,7 @@ class InboxScreen(Screen[None]):
         self._on_shift = True
         self._unread_counted_at = float("-inf")
         self._search_screen: SearchScreen | None = None  # while open: live events refresh it
+        self._bindings_applied: tuple[bool | None, ...] = ()
 
     @property
     def inbox_app(self) -> InboxApp:
@@ -429,7 +441,7 @@ class InboxScreen(Screen[None]):
             self.detail.reload()
         else:
             self.detail.target = target
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
 
     @on(RowList.Chosen, "#rows")
     def _row_chosen(self, event: RowList.Chosen) -> None:
@@ -438,7 +450,7 @@ class InboxScreen(Screen[None]):
 
     @on(DetailShown)
     def _detail_shown(self, message: DetailShown) -> None:
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
         if message.message_ids:
             self.post_message(MessagesShown(message.message_ids))
         target = message.target
@@ -463,6 +475,19 @@ class InboxScreen(Screen[None]):
         self.run_flow("Marking it read", flows.mark_read(runtime, self.me, target, up_to_message_id), refresh=False)
 
     # ----- what applies -------------------------------------------------------
+
+    def _applies(self) -> tuple[bool | None, ...]:
+        return tuple(self.check_action(action, ()) for action in VARYING_ACTIONS)
+
+    def refresh_bindings(self) -> None:
+        self._bindings_applied = self._applies()  # what the footer is rebuilt for
+        super().refresh_bindings()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """Textual's footer rebuilds itself on every ``refresh_bindings``: asked only when
+        what applies changed (a live conversation on screen reloads with each message)."""
+        if self._applies() != self._bindings_applied:
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Leave out what does not apply to what is shown (False: not in the footer, the
