@@ -19,7 +19,7 @@ from inbox_tui.client.customer import CustomerClient
 from inbox_tui.core import owed_replies
 from inbox_tui.core.models import Author, Message
 from inbox_tui.core.store import Store
-from tests.channel.test_two_nodes import ServerProcess
+from tests.channel.fault_support import ServeProcess
 from tests.conftest import both_backends
 from tests.support.fake_openai import Behaviour, FakeOpenAI
 
@@ -68,6 +68,7 @@ async def _customer_messages(store: Store) -> int:
 async def test_every_acked_message_is_answered_once_after_a_restart(
     database_url: str,
     stop_signal: signal.Signals,
+    tmp_path: Path,
 ) -> None:
     store = Store(database_url)
     acked: list[tuple[CustomerClient, str, str]] = []  # (client, text, client id) per message
@@ -77,7 +78,7 @@ async def test_every_acked_message_is_answered_once_after_a_restart(
             env = _environment(database_url, fake)
             for cycle in range(CYCLES):
                 fake.default = Behaviour(kind="text", content="A SLOW ANSWER", delay=3.0)
-                node = await ServerProcess.start(env)
+                node = await ServeProcess.start(env, 0, tmp_path / "serve.log")
                 for n in range(CUSTOMERS):
                     if cycle == 0:
                         client = CustomerClient(node.url, customer={"id": f"c{n}", "locale": "en"})
@@ -92,15 +93,14 @@ async def test_every_acked_message_is_answered_once_after_a_restart(
                     acked.append((client, f"question {cycle}-{n}", client_id))
                 # Acked, and the model is still thinking: the node dies.
                 assert await _answers(store) == {}
-                node.process.send_signal(stop_signal)
-                await node.process.wait()
+                await node.stop(stop_signal)
                 for client in clients:
                     await client.close()
             assert await _answers(store) == {}, "an answer came before the kill: the test proves nothing"
             assert len(await owed_replies.pending(store)) == CUSTOMERS * CYCLES
 
             fake.default = Behaviour(kind="text", content="AN ANSWER")
-            node = await ServerProcess.start(env)
+            node = await ServeProcess.start(env, 0, tmp_path / "serve.log")
             started = time.monotonic()
             try:
                 # A customer who never heard back resends an acked message: stored once, answered once.

@@ -8,6 +8,7 @@ import json
 import os
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
@@ -17,7 +18,7 @@ from inbox_tui.channel.bridge_protocol import BRIDGE_PATH, CLOSE_UNAUTHORIZED, a
 from inbox_tui.core.agents import add_agent, rotate_token
 from inbox_tui.core.sign_in import remove_agent, start_session
 from inbox_tui.core.store import Store
-from tests.channel.test_two_nodes import ServerProcess
+from tests.channel.fault_support import ServeProcess
 from tests.conftest import both_backends
 
 pytestmark = pytest.mark.slow
@@ -55,9 +56,9 @@ async def still_open(bridge: ClientConnection) -> bool:
 
 
 @both_backends
-async def test_rotate_and_remove_close_bridges_on_every_node(database_url: str) -> None:
+async def test_rotate_and_remove_close_bridges_on_every_node(database_url: str, tmp_path: Path) -> None:
     env = {**os.environ, "INBOX_DB_URL": database_url, "INBOX_AI": "offline"}
-    nodes = await asyncio.gather(ServerProcess.start(env), ServerProcess.start(env))
+    nodes = await asyncio.gather(*(ServeProcess.start(env, 0, tmp_path / f"node-{n}.log") for n in "ab"))
     store = Store(database_url)  # the admin's own process, as `inbox-tui agents` is
     try:
         _, ana_token = await add_agent(store, "ana", "Ana")
