@@ -13,6 +13,7 @@ from inbox_tui.client.customer import CustomerClient
 from inbox_tui.core.agents import add_agent
 from inbox_tui.core.escalation import escalate
 from inbox_tui.core.models import Message, Ticket
+from inbox_tui.settings import StatusLineSettings
 from tests.support.fake_openai import Behaviour, FakeOpenAI
 
 
@@ -61,7 +62,16 @@ async def test_tool_call_escalates_and_the_model_translates_the_handoff(start_ch
             kind="json", data={"subject": "Terugbetaling", "summary": "De klant wil geld terug.", "language": "nl"}
         ),
     )
-    channel = await start_channel(base_url=fake_model.base_url)
+    # The team wrote its Dutch status lines: the model is asked for the handoff only (the
+    # status lines' own translation is tested in tests/attention/test_status_lines.py).
+    dutch = StatusLineSettings(
+        queued={"nl": "U staat in de wachtrij."},
+        joined={"nl": "{name} is erbij."},
+        back_at={"nl": "We zijn terug om {when}."},
+    )
+    channel = await start_channel(
+        adjust=lambda s: s.model_copy(update={"status_lines": dutch}), base_url=fake_model.base_url
+    )
     async with CustomerClient(
         channel.url, channel="whatsapp", customer={"id": "nl-1", "name": "Joost", "locale": "nl"}
     ) as chat:
