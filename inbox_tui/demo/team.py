@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inbox_tui.core.agents import add_agent, authenticate, rotate_token
+from inbox_tui.core.private_files import read_json_object, write_private_json
 from inbox_tui.core.store import NotFound, Store
-from inbox_tui.demo.private_json import read_json_object, write_private_json
 
 
 @dataclass(frozen=True)

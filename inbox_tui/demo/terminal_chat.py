@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from inbox_tui.client.customer import ChatError, CustomerClient, Frame
-from inbox_tui.demo.private_json import read_json_object, write_private_json
+from inbox_tui.core.private_files import read_json_object, write_private_json
 from inbox_tui.settings import data_dir
 from inbox_tui.untrusted_text import literal
 from inbox_tui.wire.customer import Author, ChatMessage, ErrorFrame, ModeChange

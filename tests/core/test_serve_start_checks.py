@@ -131,7 +131,7 @@ async def test_the_sqlite_database_is_created_private_whatever_is_left_in_the_fo
 
 
 def test_a_stale_temporary_file_does_not_make_a_token_file_readable(tmp_path: Path) -> None:
-    from inbox_tui.demo.private_json import read_json_object, write_private_json
+    from inbox_tui.core.private_files import read_json_object, write_private_json
 
     target = tmp_path / "chat-sessions.json"
     for stale in (target.with_suffix(".tmp"), tmp_path / f".{target.name}.stale.tmp"):
