@@ -29,6 +29,7 @@ from inbox_tui.core.models import Agent, Author, Conversation, Ticket, TicketSta
 from inbox_tui.core.shifts import is_on_shift
 from inbox_tui.core.store import Store
 from inbox_tui.core.timeline import timeline
+from inbox_tui.core.views import waiting_for
 
 #: Alerts of one burst shown by name; the rest are counted in one more.
 MAX_NAMED_ALERTS = 3
@@ -201,16 +202,14 @@ async def overdue_tickets(
     """My open tickets whose customer has waited longer than ``threshold``: (ticket,
     waiting since), longest waiting first."""
     rows = await session.execute(
-        select(Ticket.id, Ticket.created_at, Conversation.waiting_since)
+        select(Ticket.id, Ticket.status, Ticket.created_at, Conversation.waiting_since)
         .join(Conversation, Conversation.id == Ticket.conversation_id)
         .where(ticket_is_open(), Ticket.assignee_id == agent_id, Conversation.waiting_since.is_not(None))
     )
     overdue: list[tuple[int, datetime]] = []
-    for ticket_id, created_at, waiting_since in rows:
-        if waiting_since is None:  # filtered out already; this tells the type checker
-            continue
-        since = max(waiting_since, created_at)
-        if now - since > threshold:
+    for ticket_id, status, created_at, waiting_since in rows:
+        since = waiting_for(waiting_since, status, created_at)
+        if since is not None and now - since > threshold:
             overdue.append((ticket_id, since))
     return sorted(overdue, key=lambda pair: pair[1])
 
