@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from alembic import command
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import Connection
 
 from inbox_tui.core import agents, conversations, events, team
 from inbox_tui.core.conversations import StartedConversation
+from inbox_tui.core.migrate import alembic_config
 from inbox_tui.core.models import Event, Message, TimelineEvent
 from inbox_tui.core.records import AgentRef
 from inbox_tui.core.store import Store
@@ -90,3 +93,15 @@ async def done_or_parked_on_a_lock(store: Store, task: asyncio.Task[Any], wait_e
                 if await session.scalar(waiting):
                     return
             await asyncio.sleep(0.01)
+
+
+async def downgrade_to(store: Store, revision: str) -> None:
+    """Step the schema down to ``revision`` (migration tests go down and up again)."""
+
+    def _downgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with store.write_engine.begin() as conn:
+        await conn.run_sync(_downgrade)

@@ -6,18 +6,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
-from sqlalchemy.engine import Connection
 
 from inbox_tui.core import attention
 from inbox_tui.core.conversations import record_customer_message
 from inbox_tui.core.migrate import (
     HEAD,
     SchemaMismatch,
-    alembic_config,
     check_schema,
     current_revision,
     ensure_schema,
@@ -39,7 +36,7 @@ from tests.conftest import (
     postgres_reachable,
     sqlite_url,
 )
-from tests.core.helpers import add_teammate
+from tests.core.helpers import add_teammate, downgrade_to
 from tests.core.legacy_rows import insert_contact, insert_conversation, insert_message, insert_ticket
 
 
@@ -177,16 +174,6 @@ async def test_the_attention_columns_are_filled_for_an_existing_database(backend
         await store.close()
         if name is not None:
             await drop_pg_database(name)
-
-
-async def downgrade_to(store: Store, revision: str) -> None:
-    def _downgrade(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with store.write_engine.begin() as conn:
-        await conn.run_sync(_downgrade)
 
 
 def test_the_known_head_is_alembics_head() -> None:

@@ -7,13 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import bindparam, text, update
-from sqlalchemy.engine import Connection
 
 from inbox_tui.core import escalation, search, tickets
 from inbox_tui.core.conversations import record_customer_message
-from inbox_tui.core.migrate import alembic_config, upgrade
+from inbox_tui.core.migrate import upgrade
 from inbox_tui.core.models import Ticket, TicketStatus, UTCDateTime
 from inbox_tui.core.search import HitKind, SearchFilters, StatusFilter
 from inbox_tui.core.search_schema import sqlite_triggers
@@ -26,7 +24,7 @@ from tests.conftest import (
     postgres_reachable,
     sqlite_url,
 )
-from tests.core.helpers import add_teammate, new_conversation
+from tests.core.helpers import add_teammate, downgrade_to, new_conversation
 from tests.core.legacy_rows import insert_contact, insert_conversation, insert_message, insert_ticket
 
 HOSTILE_QUERIES = [
@@ -266,23 +264,13 @@ async def test_the_migration_indexes_an_existing_database(backend: str, tmp_path
         assert {hit.kind for hit in await _hits(store, "billing")} == {HitKind.NOTE}
         assert {hit.kind for hit in await _hits(store, "quill")} == {HitKind.CUSTOMER}
         # And it steps down and up again.
-        await _downgrade_to(store, "0003_agent_credentials")
+        await downgrade_to(store, "0003_agent_credentials")
         await upgrade(store)
         assert {hit.kind for hit in await _hits(store, "stripe")} == {HitKind.MESSAGE}
     finally:
         await store.close()
         if name is not None:
             await drop_pg_database(name)
-
-
-async def _downgrade_to(store: Store, revision: str) -> None:
-    def _downgrade(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with store.write_engine.begin() as conn:
-        await conn.run_sync(_downgrade)
 
 
 @both_backends
