@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Update, bindparam, case, delete, func, insert, null, select, update
+from sqlalchemy import Select, Update, bindparam, case, delete, exists, func, insert, null, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -310,30 +310,58 @@ _TOUCH_CONVERSATION_STATEMENT = (
 _TOUCH_CONVERSATION = Prepared(_TOUCH_CONVERSATION_STATEMENT)
 
 
-def _insert_message_and_touch_conversation() -> Update:
+def _insert_message_and_touch_conversation(*, owed: bool) -> Update:
     """PostgreSQL: the message row and the conversation's list fields in one statement
     (the INSERT as a data-modifying CTE of the UPDATE, which returns the new id): one
-    round trip instead of two. SQLite has no DML in a WITH, so it runs the two."""
+    round trip instead of two. ``owed``: the bot's ``owed_replies`` row for the message
+    too, a third CTE. SQLite has no DML in a WITH, so it runs them one by one."""
     new_message = (
         insert(_MESSAGES)
         .values({key: bindparam(f"m_{key}", type_=_MESSAGES.c[key].type) for key in _MESSAGE_KEYS})
         .returning(_MESSAGES.c.id)
         .cte("new_message")
     )
-    return _TOUCH_CONVERSATION_STATEMENT.add_cte(new_message).returning(select(new_message.c.id).scalar_subquery())
+    statement = _TOUCH_CONVERSATION_STATEMENT.add_cte(new_message)
+    if owed:
+        owed_row = select(
+            new_message.c.id,
+            bindparam("m_conversation_id", type_=_OWED.c.conversation_id.type),
+            bindparam("o_epoch", type_=_OWED.c.epoch.type),
+            bindparam("m_created_at", type_=_OWED.c.created_at.type),
+        )
+        columns = ["message_id", "conversation_id", "epoch", "created_at"]
+        statement = statement.add_cte(insert(_OWED).from_select(columns, owed_row).cte("owed"))
+    return statement.returning(select(new_message.c.id).scalar_subquery())
 
 
 _MESSAGE_KEYS = ("conversation_id", "author", "agent_id", "name", "text", "client_id", "created_at", "delivered_at")
-_INSERT_MESSAGE_AND_TOUCH_CONVERSATION = Prepared(_insert_message_and_touch_conversation())
+_OWED = table_of(OwedReply)
+_INSERT_MESSAGE_AND_TOUCH_CONVERSATION = Prepared(_insert_message_and_touch_conversation(owed=False))
+_INSERT_OWED_MESSAGE_AND_TOUCH_CONVERSATION = Prepared(_insert_message_and_touch_conversation(owed=True))
 # The state a bot answer is checked against, under the conversation's lock.
-_LOCK_FOR_BOT = Prepared(
+_LOCK_FOR_BOT_STATEMENT = (
     select(_CONVERSATIONS.c.status, _CONVERSATIONS.c.ai_enabled, _CONVERSATIONS.c.epoch)
     .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .with_for_update(key_share=True)
 )
-_OWED = table_of(OwedReply)
+_LOCK_FOR_BOT = Prepared(_LOCK_FOR_BOT_STATEMENT)
 _INSERT_OWED = Prepared(insert(_OWED))
-_SETTLE_OWED = Prepared(delete(_OWED).where(_OWED.c.message_id == bindparam("message_id")).returning(_OWED.c.epoch))
+_SETTLE_OWED_STATEMENT = delete(_OWED).where(_OWED.c.message_id == bindparam("message_id")).returning(_OWED.c.epoch)
+_SETTLE_OWED = Prepared(_SETTLE_OWED_STATEMENT)
+
+
+def _lock_and_settle_for_bot() -> Select[Any]:
+    """PostgreSQL: ``_LOCK_FOR_BOT`` and ``_SETTLE_OWED`` in one round trip. The DELETE
+    waits on the locked row (its EXISTS reads the ``locked`` CTE first), so the
+    conversation's lock is still taken first, the store's one lock order; nothing is
+    settled for a conversation that does not exist, as with the two statements."""
+    locked = _LOCK_FOR_BOT_STATEMENT.cte("locked")
+    settled = _SETTLE_OWED_STATEMENT.where(exists(select(locked.c.epoch))).cte("settled")
+    owed_epoch = select(settled.c.epoch).scalar_subquery().label("owed_epoch")
+    return select(locked.c.status, locked.c.ai_enabled, locked.c.epoch, owed_epoch)
+
+
+_LOCK_AND_SETTLE_FOR_BOT = Prepared(_lock_and_settle_for_bot())
 _SETTLE_CONVERSATION = Prepared(delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id")))
 # The open ticket goes back On you, found by this statement rather than taken from the
 # context query: on PostgreSQL a SELECT … FOR UPDATE that waited for the conversation's
@@ -387,9 +415,12 @@ def append_message_sync(
     agent_id: int | None = None,
     delivered: bool = False,
     language: str | None = None,
+    owed_epoch: int | None = None,
 ) -> MessageRecord:
     """The one way a message is added: the row, and the conversation's list fields
-    (activity, preview, count). The caller holds the conversation's lock."""
+    (activity, preview, count). The caller holds the conversation's lock.
+    ``owed_epoch``: the bot owes this message an answer (the conversation's epoch now):
+    its ``owed_replies`` row, written with it."""
     message = _message_values(
         now,
         conversation_id,
@@ -403,10 +434,17 @@ def append_message_sync(
     touch = _touch_values(now, conversation_id, text, language, author, name)
     if connection.dialect.name == "postgresql":
         together = {f"m_{key}": value for key, value in message.items()} | touch
-        message_id = _INSERT_MESSAGE_AND_TOUCH_CONVERSATION.scalar(connection, together)
+        if owed_epoch is None:
+            message_id = _INSERT_MESSAGE_AND_TOUCH_CONVERSATION.scalar(connection, together)
+        else:
+            together["o_epoch"] = owed_epoch
+            message_id = _INSERT_OWED_MESSAGE_AND_TOUCH_CONVERSATION.scalar(connection, together)
     else:
         message_id = _INSERT_MESSAGE.scalar(connection, message)
         _TOUCH_CONVERSATION.run(connection, touch)
+        if owed_epoch is not None:
+            owed = {"message_id": message_id, "conversation_id": conversation_id, "epoch": owed_epoch}
+            _INSERT_OWED.run(connection, owed | {"created_at": now, "lease_until": None})
     assert isinstance(message_id, int)
     return MessageRecord(
         id=message_id,
@@ -547,6 +585,8 @@ def _store_customer_message(
     if context.status == ConversationStatus.ENDED:
         raise StoreError("this conversation has ended")
     name = context.customer_name or ""
+    # What the bot owes, in the message's own transaction: acked means owed.
+    owed = context.ai_enabled and context.status == ConversationStatus.LIVE
     message_id = append_message_sync(
         connection,
         now,
@@ -557,19 +597,8 @@ def _store_customer_message(
         client_id=client_id,
         delivered=True,
         language=language,
+        owed_epoch=context.epoch if owed else None,
     ).id
-    if context.ai_enabled and context.status == ConversationStatus.LIVE:
-        # What the bot owes, in the message's own transaction: acked means owed.
-        _INSERT_OWED.run(
-            connection,
-            {
-                "message_id": message_id,
-                "conversation_id": conversation_id,
-                "epoch": context.epoch,
-                "created_at": now,
-                "lease_until": None,
-            },
-        )
     payload = _payload(message_id, Author.CUSTOMER, name, text, client_id)
     # A live conversation has no open ticket (see _TICKET_BACK_ON_YOU for why the joined
     # one is only a hint); any other may, so the UPDATE looks for it.
@@ -693,12 +722,20 @@ async def record_bot_reply(
 def _store_bot_reply(
     connection: Connection, conversation_id: int, text: str, name: str, answering: OwedWork | None, now: datetime
 ) -> MessageRecord | None:
-    state = _LOCK_FOR_BOT.first(connection, {"conversation_id": conversation_id})
+    if answering is not None and connection.dialect.name == "postgresql":
+        state = _LOCK_AND_SETTLE_FOR_BOT.first(
+            connection, {"conversation_id": conversation_id, "message_id": answering.message_id}
+        )
+    else:
+        state = _LOCK_FOR_BOT.first(connection, {"conversation_id": conversation_id})
     if state is None:
         raise NotFound(f"no conversation {conversation_id}")
     if answering is not None:
         # Settled either way: answered now, or stale for good.
-        owed_epoch = _SETTLE_OWED.scalar(connection, {"message_id": answering.message_id})
+        if connection.dialect.name == "postgresql":
+            owed_epoch = state.owed_epoch
+        else:
+            owed_epoch = _SETTLE_OWED.scalar(connection, {"message_id": answering.message_id})
         if owed_epoch is None or owed_epoch != state.epoch:
             return None
     if not state.ai_enabled or state.status != ConversationStatus.LIVE:
