@@ -3,19 +3,18 @@
 Drafts live in a small JSON file in the data directory, one per teammate, rather than
 in the database: a draft is private to one person's terminal, changes on every
 keystroke, and must not wake every other client through the event log.
-Writes are atomic (temp file + rename), so a crash never leaves a half-written file.
+Writes are atomic and private (``core.private_files``: temp file + rename, mode 0600),
+so a crash never leaves a half-written file and no other user reads a draft.
 While typing, :meth:`DraftStore.keep` only updates memory; the composer writes the file
 (:meth:`DraftStore.save_pending`) once the typing pauses, on a ticket switch and on quit.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from inbox_tui.core.private_files import read_json_object, write_private_json
 from inbox_tui.settings import data_dir
 
 
@@ -37,14 +36,10 @@ class DraftStore:
         return cls(data_dir() / f"drafts-{handle or 'anonymous'}.json")
 
     def _load(self) -> None:
-        try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return  # no file yet, or unreadable: start empty rather than refuse to open
-        if isinstance(raw, dict):
-            for ticket, value in raw.items():
-                if isinstance(value, dict) and isinstance(value.get("text"), str):
-                    self._drafts[str(ticket)] = Draft(value["text"], str(value.get("mode", "reply")))
+        # No file yet, or unreadable: start empty rather than refuse to open.
+        for ticket, value in read_json_object(self.path).items():
+            if isinstance(value, dict) and isinstance(value.get("text"), str):
+                self._drafts[str(ticket)] = Draft(value["text"], str(value.get("mode", "reply")))
 
     def get(self, ticket_id: int) -> Draft | None:
         return self._drafts.get(str(ticket_id))
@@ -76,14 +71,5 @@ class DraftStore:
             self._save()
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {k: {"text": d.text, "mode": d.mode} for k, d in self._drafts.items()}
-        fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".drafts-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, ensure_ascii=False)
-            os.replace(temp, self.path)
-            self.pending = False
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_private_json(self.path, {k: {"text": d.text, "mode": d.mode} for k, d in self._drafts.items()})
+        self.pending = False

@@ -82,6 +82,7 @@ def test_drafts_are_kept_in_a_file_and_empty_ones_removed(tmp_path: Path) -> Non
     drafts = DraftStore(path)
     drafts.put(7, "hello", "note")
     assert DraftStore(path).get(7).text == "hello" and DraftStore(path).get(7).mode == "note"
+    assert path.stat().st_mode & 0o777 == 0o600  # a draft is one teammate's own
     drafts.put(7, "   ", "reply")
     assert DraftStore(path).get(7) is None
     path.write_text("{not json", encoding="utf-8")
