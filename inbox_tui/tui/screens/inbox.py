@@ -35,7 +35,7 @@ from inbox_tui.core import events as core_events
 from inbox_tui.core.alerts import Alert, AlertRules, Happening
 from inbox_tui.core.assignment_risks import assignment_risk
 from inbox_tui.core.attention import SortOrder
-from inbox_tui.core.conversations import get_conversation, preview_of
+from inbox_tui.core.conversations import get_conversations, preview_of
 from inbox_tui.core.hand_back import unanswered_message
 from inbox_tui.core.models import Availability, ConversationStatus, TicketStatus
 from inbox_tui.core.records import AgentRef, ConversationRow, TicketDetail, TicketRow
@@ -947,12 +947,8 @@ class InboxScreen(Screen[None]):
         needs_database = to_fetch or alerts or batch.team_changed
         async with contextlib.AsyncExitStack() as stack:
             session = await stack.enter_async_context(runtime.store.read()) if needs_database else None
-            if session is not None:
-                for conversation_id in to_fetch:
-                    try:
-                        loaded.conversations.append(await get_conversation(session, conversation_id))
-                    except StoreError:
-                        continue
+            if session is not None and to_fetch:  # one read for the burst, not one per conversation
+                loaded.conversations.extend(await get_conversations(session, to_fetch))
             for alert in alerts:
                 row = (
                     await _ticket_row(session, alert.ticket_id)
