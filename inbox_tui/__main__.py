@@ -1,3 +1,3 @@
-from inbox_tui.cli import main
+from inbox_tui.entry import main
 
 main()

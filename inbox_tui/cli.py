@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from inbox_tui import __version__
+from inbox_tui import collector
 from inbox_tui.core.database_url import DatabaseURLError
 from inbox_tui.core.store import Store, StoreError
 from inbox_tui.logs import LEVELS, log_file, setup_logging
@@ -77,6 +77,15 @@ def check_database(settings: Settings) -> None:
     run_with_store(settings, _check)
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    # Not click.version_option: that asks importlib.metadata at import, on every start.
+    if value and not ctx.resilient_parsing:
+        from inbox_tui import __version__
+
+        click.echo(f"inbox-tui, version {__version__}")
+        ctx.exit()
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML).")
 @click.option(
@@ -85,7 +94,14 @@ def check_database(settings: Settings) -> None:
     default=None,
     help="How much to log (default: warning; info for the demo's inbox).",
 )
-@click.version_option(__version__, prog_name="inbox-tui")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, log_level: str | None) -> None:
     """A keyboard-first help-desk inbox for teams whose customers talk to an AI chatbot.
@@ -98,6 +114,8 @@ def main(ctx: click.Context, config_path: str | None, log_level: str | None) -> 
     except (SettingsError, DatabaseURLError) as error:
         raise click.ClickException(f"configuration: {error}") from None
     ctx.obj = {"settings": settings, "log_level": log_level}
+    if ctx.invoked_subcommand not in (None, "open"):
+        collector.resume(collect=False)  # the inbox resumes it once its first screen is painted
     if ctx.invoked_subcommand is None:
         ctx.invoke(open_inbox)
 

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -219,6 +219,15 @@ async def get_conversation(session: AsyncSession, conversation_id: int) -> Conve
     if row is None:
         raise NotFound(f"no conversation {conversation_id}")
     return conversation_row(*row)
+
+
+async def get_conversations(session: AsyncSession, conversation_ids: Iterable[int]) -> list[ConversationRow]:
+    """The rows of these conversations, in one query; ids that do not exist are left out."""
+    wanted = sorted(set(conversation_ids))
+    if not wanted:
+        return []
+    rows = await session.execute(select(Conversation, Contact).join(Contact).where(Conversation.id.in_(wanted)))
+    return [conversation_row(*row) for row in rows]
 
 
 @dataclass(frozen=True)

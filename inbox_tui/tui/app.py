@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
@@ -21,18 +21,18 @@ from inbox_tui.core.store import Clock, utc_now
 from inbox_tui.runtime import Runtime, open_runtime
 from inbox_tui.settings import Settings, secret
 from inbox_tui.tui import reads
-from inbox_tui.tui.bridge_client import BridgeClient, BridgeStatus
 from inbox_tui.tui.commands import InboxCommands
 from inbox_tui.tui.live_updates import event_received
 from inbox_tui.tui.messages import BridgeStatusChanged
-from inbox_tui.tui.screens.help import HelpScreen, help_content
 from inbox_tui.tui.screens.inbox import InboxScreen, not_signed_in_text
-from inbox_tui.tui.screens.team import TeamScreen
 from inbox_tui.tui.themes import all_theme_folders, load_themes
 from inbox_tui.tui.widgets.composer import Composer
 from inbox_tui.tui.widgets.list_pane import LIST_LIMIT
 from inbox_tui.tui.widgets.row_list import RowList
-from inbox_tui.wire.bridge import Event
+
+if TYPE_CHECKING:  # what the first screen does not need is imported where it is used
+    from inbox_tui.tui.bridge_client import BridgeStatus
+    from inbox_tui.wire.bridge import Event
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,8 @@ class InboxApp(App[None]):
         self._runtime_lock = asyncio.Lock()
         self.connect_bridge = connect_bridge
         self.cursor_blink = cursor_blink
-        self.ready = asyncio.Event()  # set once the inbox has loaded its first screen
+        self.ready = asyncio.Event()  # set once the inbox has shown its first screen (the rows)
+        self.started_up = asyncio.Event()  # and then the counts, the team, the alerts, the bridge
         self.inbox_theme_names: list[str] = []
         self.keymap_overrides: dict[str, str] = dict(settings.tui.keymap)
         self.inbox = InboxScreen()
@@ -81,10 +82,16 @@ class InboxApp(App[None]):
         return self.inbox
 
     async def open_runtime(self) -> Runtime:
-        """The store and AI, opened on first use."""
+        """The store and the AI, opened on first use (a flow may need either)."""
+        runtime = await self.open_store()
+        runtime.load_ai()
+        return runtime
+
+    async def open_store(self) -> Runtime:
+        """The store, opened on first use; the AI is left for later (the first screen needs only the store)."""
         async with self._runtime_lock:
             if self.runtime is None:
-                self.runtime = await open_runtime(self.settings, clock=self.clock)
+                self.runtime = await open_runtime(self.settings, clock=self.clock, build_ai=False)
             return self.runtime
 
     def on_mount(self) -> None:
@@ -147,10 +154,15 @@ class InboxApp(App[None]):
         ]
 
     def action_help(self) -> None:
+        from inbox_tui.tui.screens.help import HelpScreen, help_content
+
         self.push_screen(HelpScreen(help_content(self.binding_sections(), self.keymap_overrides)))
 
     def action_team(self) -> None:
+        from inbox_tui.tui.screens.team import TeamScreen
+
         if self.runtime is not None:
+            self.runtime.load_ai()  # the screen's changes may tell customers who joined
             self.push_screen(
                 TeamScreen(self.runtime.store, self.settings.assignment, self.inbox.me, cursor_blink=self.cursor_blink)
             )
@@ -162,6 +174,8 @@ class InboxApp(App[None]):
 
     @work(exit_on_error=False, group="bridge", exclusive=True)
     async def _bridge(self, last_event_id: int) -> None:
+        from inbox_tui.tui.bridge_client import BridgeClient
+
         token = secret(self.settings.tui.token)
         if not token:
             return

@@ -23,17 +23,26 @@ from inbox_tui.tui.targets import DetailTarget
 
 @dataclass
 class InboxLoaded(Message):
-    """Startup finished: who I am, the counts, the first view's rows and the team."""
+    """What the first screen shows: who I am and the first view's rows."""
 
     me: AgentRef | None
     last_event_id: int
-    counts: dict[View, int]
     view: View
     records: list[Any]
+
+
+@dataclass
+class InboxCompleted(Message):
+    """The rest of startup, read after the first paint: the counts and the team."""
+
+    counts: dict[View, int]
     team: list[AgentStatus]
     unread: dict[View, int] = field(default_factory=dict)  # rows I have not seen, per view
     my_tickets: set[int] = field(default_factory=set)  # open tickets on me (for the alert rules)
     on_shift: bool = True
+    # The change generations the counts were read after (see ``InboxScreen._flush_dirty``).
+    counts_seen: int = 0
+    unread_seen: int = 0
 
 
 @dataclass

@@ -49,7 +49,7 @@ async def settle(app: InboxApp, pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 async def open_team(app: InboxApp, pilot) -> TeamScreen:  # type: ignore[no-untyped-def]
-    await asyncio.wait_for(app.ready.wait(), 10)
+    await asyncio.wait_for(app.started_up.wait(), 10)
     await pilot.press("T")
     await settle(app, pilot)
     assert isinstance(app.screen, TeamScreen)
@@ -130,7 +130,7 @@ async def test_saving_available_hands_out_the_backlog(app_and_store) -> None:  #
 async def test_team_from_the_command_palette(app_and_store) -> None:  # type: ignore[no-untyped-def]
     app, _store, _ana = app_and_store
     async with app.run_test(size=(140, 40)) as pilot:
-        await asyncio.wait_for(app.ready.wait(), 10)
+        await asyncio.wait_for(app.started_up.wait(), 10)
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"Team: availability")

@@ -82,12 +82,17 @@ async def test_concurrent_messages_and_replies_all_land_in_order(store: Store) -
         *(conversations.record_bot_reply(store, cid, f"answer {n}") for n, cid in enumerate(ids))
     )
     assert all(r.created for r in customer) and all(r is not None for r in replies)
+    row_of = {}
     for n, cid in enumerate(ids):
         async with store.read() as session:
             thread = await conversations.transcript(session, cid)
-            row = await conversations.get_conversation(session, cid)
+            row = row_of[cid] = await conversations.get_conversation(session, cid)
         assert [(m.author, m.text) for m in thread] == [("customer", f"question {n}"), ("bot", f"answer {n}")]
         assert row.message_count == 2 and row.preview == f"answer {n}"
+    async with store.read() as session:
+        # The live list's read for a burst: the same rows in one query, unknown ids left out.
+        together = await conversations.get_conversations(session, [*ids, ids[0], 999_999])
+    assert sorted(together, key=lambda row: row.id) == [row_of[cid] for cid in sorted(ids)]
     async with store.read() as session:
         logged = [
             e.payload["message_id"]

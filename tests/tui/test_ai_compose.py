@@ -10,7 +10,7 @@ from tests.tui.conftest import Inbox, notifications, shown_ticket, wait_until
 
 
 async def open_ticket_composer(app, pilot, inbox: Inbox) -> Composer:  # type: ignore[no-untyped-def]
-    await app.ready.wait()
+    await app.started_up.wait()
     await pilot.press("2")
     await wait_until(
         pilot, lambda: shown_ticket(app) is not None and shown_ticket(app).ticket.id == inbox.seeded.ticket_on_ana

@@ -36,7 +36,7 @@ from tests.tui.conftest import Inbox, detail_target, notifications, screen_text,
 
 
 async def started(app, pilot):  # type: ignore[no-untyped-def]
-    await app.ready.wait()
+    await app.started_up.wait()
     await pilot.pause()
     return app
 

@@ -119,7 +119,7 @@ def test_pending_and_snoozed_views_snapshot(snap_compare: Any, inbox: Inbox) -> 
     app = inbox.app()
 
     async def run_before(pilot: Any) -> None:
-        await app.ready.wait()
+        await app.started_up.wait()
         await pilot.press("7")
         await wait_until(pilot, lambda: app.inbox.view.value == "pending")
         await wait_until(pilot, lambda: shown_ticket(app) is not None, what="the pending ticket")

@@ -34,7 +34,7 @@ async def channel_server(inbox: Inbox, port: int = 0) -> AsyncIterator[ChannelSe
 
 
 async def started(app: Any, pilot: Any) -> None:
-    await app.ready.wait()
+    await app.started_up.wait()
     await wait_until(pilot, lambda: app.inbox.bridge_status.state is BridgeState.CONNECTED, what="the bridge")
 
 
@@ -94,7 +94,7 @@ async def test_the_server_down_at_start_then_up_reconnects_and_catches_up(inbox:
     port = closed_port()
     app = inbox.app(server_url=f"ws://127.0.0.1:{port}", connect_bridge=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.ready.wait()
+        await app.started_up.wait()
         await wait_until(pilot, lambda: app.inbox.bridge_status.state is BridgeState.RECONNECTING)
         assert "bridge: reconnecting" in screen_text(app)
         assert any("not reachable" in n for n in notifications(app))

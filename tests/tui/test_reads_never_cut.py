@@ -87,7 +87,7 @@ async def test_newer_loads_never_cut_a_read_in_flight(
     app = inbox.app()
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await app.ready.wait()
+            await app.started_up.wait()
             await pilot.press("2")
             await wait_until(pilot, lambda: shown_ticket(app) is not None, what="the ticket on ana")
             screen = app.inbox
@@ -126,7 +126,7 @@ async def test_quitting_with_a_read_in_flight_lets_it_end_before_the_store_close
     closed_while_held: list[bool] = []
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await app.ready.wait()
+            await app.started_up.wait()
             await pilot.pause()
             monkeypatch.setattr(views, "counts", held.wrap(views.counts))
             app.inbox._refresh_counts()

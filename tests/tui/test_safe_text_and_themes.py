@@ -60,7 +60,7 @@ async def test_the_app_registers_user_themes_and_applies_the_configured_one(inbo
     )
     app = inbox.app(theme="sunrise")
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.ready.wait()
+        await app.started_up.wait()
         assert app.theme == "sunrise"
         assert "sunrise" in app.inbox_theme_names
         app.theme = "inbox-high-contrast"
@@ -71,7 +71,7 @@ async def test_the_app_registers_user_themes_and_applies_the_configured_one(inbo
 async def test_an_unknown_theme_falls_back_to_inbox_dark_and_says_so(inbox: Inbox) -> None:
     app = inbox.app(theme="nope")
     async with app.run_test(size=(100, 30)) as pilot:
-        await app.ready.wait()
+        await app.started_up.wait()
         await pilot.pause()
         assert app.theme == "inbox-dark"
         assert any("Unknown theme 'nope'" in str(n.message) for n in app._notifications)

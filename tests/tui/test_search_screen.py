@@ -19,7 +19,7 @@ from tests.tui.test_live_bridge import channel_server, started
 
 
 async def _open_search(app: Any, pilot: Any) -> SearchScreen:
-    await app.ready.wait()
+    await app.started_up.wait()
     await pilot.press("s")
     await wait_until(pilot, lambda: isinstance(app.screen, SearchScreen), what="the search screen")
     return app.screen  # type: ignore[no-any-return]

@@ -23,7 +23,7 @@ def quiet(app: Any) -> bool:
 
 def settled(app: Any, *, view_key: str | None = None, then: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     async def run_before(pilot: Any) -> None:
-        await app.ready.wait()
+        await app.started_up.wait()
         if view_key:
             await pilot.press(view_key)
             await wait_until(

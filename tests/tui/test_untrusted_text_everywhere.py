@@ -72,7 +72,7 @@ async def test_every_toast_and_header_shows_names_literally(inbox: Inbox, hostil
     shown = visible(attack)
     app = inbox.app()
     async with app.run_test(size=(140, 40), notifications=True) as pilot:  # toasts rendered
-        await app.ready.wait()
+        await app.started_up.wait()
         me = inbox.seeded.ana_id
         # A ticket routed to me (a bridge event), and a mention by a hostile handle.
         app.inbox.post_message(
@@ -122,7 +122,7 @@ async def test_my_own_name_in_the_status_bar_is_literal(inbox: Inbox, attack: st
         await store.close()
     app = inbox.app(token)
     async with app.run_test(size=(140, 30)) as pilot:
-        await app.ready.wait()
+        await app.started_up.wait()
         await pilot.pause()
         assert f"Zed {visible(attack)} (@zed)" in screen_text(app)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from collections.abc import Awaitable
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Button, Footer, OptionList
 
+from inbox_tui import collector
 from inbox_tui.core import agents as core_agents
 from inbox_tui.core import alerts as core_alerts
 from inbox_tui.core import attention, views
@@ -35,15 +35,14 @@ from inbox_tui.core import events as core_events
 from inbox_tui.core.alerts import Alert, AlertRules, Happening
 from inbox_tui.core.assignment_risks import assignment_risk
 from inbox_tui.core.attention import SortOrder
-from inbox_tui.core.conversations import get_conversation, preview_of
-from inbox_tui.core.escalation import finish_escalation
+from inbox_tui.core.conversations import get_conversations, preview_of
 from inbox_tui.core.hand_back import unanswered_message
 from inbox_tui.core.models import Availability, ConversationStatus, TicketStatus
 from inbox_tui.core.records import AgentRef, ConversationRow, TicketDetail, TicketRow
 from inbox_tui.core.store import StoreError
 from inbox_tui.core.views import View
 from inbox_tui.settings import secret
-from inbox_tui.tui import flows, lifecycle_flows, reads
+from inbox_tui.tui import reads
 from inbox_tui.tui.alerting import Alerter
 from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
 from inbox_tui.tui.drafts import DraftStore
@@ -54,16 +53,13 @@ from inbox_tui.tui.messages import (
     CountsLoaded,
     DetailShown,
     FlowDone,
+    InboxCompleted,
     InboxFailed,
     InboxLoaded,
     LiveBatchLoaded,
     MessagesShown,
 )
 from inbox_tui.tui.safe_text import literal
-from inbox_tui.tui.screens.confirm import ConfirmScreen
-from inbox_tui.tui.screens.lifecycle import ReopenChoice, ReopenScreen, SnoozeChoice, SnoozeScreen
-from inbox_tui.tui.screens.reassign import ReassignChoice, ReassignScreen
-from inbox_tui.tui.screens.search import SearchChoice, SearchScreen
 from inbox_tui.tui.targets import ConversationTarget, DetailTarget, TicketTarget, target_of
 from inbox_tui.tui.view_orders import ViewOrders
 from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
@@ -75,8 +71,13 @@ from inbox_tui.tui.widgets.sidebar import VIEW_ORDER, Sidebar, ViewsStrip
 from inbox_tui.tui.widgets.status_bar import StatusBar
 from inbox_tui.tui.widgets.thread_view import ThreadView
 
+# The flows and the screens pushed over this one are imported where they are used: the
+# first screen is painted without them (``flows`` alone pulls in the escalation and the AI).
 if TYPE_CHECKING:
     from inbox_tui.tui.app import InboxApp
+    from inbox_tui.tui.screens.lifecycle import ReopenChoice, SnoozeChoice
+    from inbox_tui.tui.screens.reassign import ReassignChoice
+    from inbox_tui.tui.screens.search import SearchChoice, SearchScreen
 
 log = logging.getLogger(__name__)
 
@@ -259,34 +260,56 @@ class InboxScreen(Screen[None]):
 
     # ----- startup ----------------------------------------------------------
 
+    # Startup comes in two steps: what the first screen shows (who I am and the rows of
+    # the view), painted as soon as it is read; then the rest (counts, the team, my
+    # tickets for the alerts, the AI backend), after which the bridge starts.
+
     @work(exit_on_error=False, group="startup", exclusive=True)
     async def startup(self) -> None:
         app = self.inbox_app
         try:
-            runtime = await app.open_runtime()
+            runtime = await app.open_store()
             me = await core_agents.authenticate(runtime.store, secret(app.settings.tui.token))
             async with runtime.store.read() as session:
                 # The id first: anything committed after it reaches us through the bridge.
                 last_event_id = await core_events.last_id(session)
                 agent_id = me.id if me else None
                 since = active_since(app.settings, app.clock)
+                view = self.view
+                records = await attention.page(session, view, agent_id, limit=LIST_LIMIT, active_since=since)
+        except Exception as error:
+            log.exception("startup failed")
+            self.post_message(InboxFailed(str(error)))
+            return
+        self.post_message(InboxLoaded(me, last_event_id, view, list(records)))
+
+    @work(exit_on_error=False, group="startup", exclusive=True)
+    async def _finish_startup(self) -> None:
+        app = self.inbox_app
+        me = self.me
+        try:
+            runtime = await app.open_store()
+            agent_id = me.id if me else None
+            since = active_since(app.settings, app.clock)
+            counts_seen, unread_seen = self._totals_changes, self._unread_changes
+            async with runtime.store.read() as session:
                 counts = await views.counts(session, agent_id, active_since=since)
                 unread = await attention.unread_view_counts(session, agent_id)
                 my_tickets = await core_alerts.my_open_tickets(session, agent_id) if agent_id else set()
                 on_shift = await core_alerts.on_shift_now(session, agent_id, runtime.store.now()) if agent_id else True
-                view = self.view
-                records = await attention.page(session, view, agent_id, limit=LIST_LIMIT, active_since=since)
                 team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
+            runtime.load_ai()  # flows may need it from now on (and the bar names it)
         except Exception as error:
             log.exception("startup failed")
             self.post_message(InboxFailed(str(error)))
             return
         self.post_message(
-            InboxLoaded(me, last_event_id, counts, view, list(records), team, unread, my_tickets, on_shift)
+            InboxCompleted(counts, team, unread, my_tickets, on_shift, counts_seen=counts_seen, unread_seen=unread_seen)
         )
 
     @on(InboxFailed)
     def _inbox_failed(self, message: InboxFailed) -> None:
+        collector.resume(collect=False)  # the inbox stays up, showing what went wrong
         self.detail.show_placeholder(f"Cannot open the inbox: {message.error}")
         self.notify(f"Cannot open the database: {message.error}", severity="error", markup=False, timeout=30)
 
@@ -297,13 +320,8 @@ class InboxScreen(Screen[None]):
         self.last_event_id = message.last_event_id
         self.composer.drafts = DraftStore.for_agent(me.handle if me else None)
         self.list_pane.orders = ViewOrders.for_agent(me.handle if me else None)
-        ai = app.runtime.ai if app.runtime else None
         with app.batch_update():
             self.me = me
-            self._apply_team(message.team)
-            self.counts = message.counts
-            self.unread = message.unread
-            self.ai_label = "…" if ai is None else (f"model {app.settings.ai.model}" if ai.has_model else "offline")
             self.list_pane.show_records(message.view, message.records)
             if me is None:
                 self.detail.show_placeholder(not_signed_in_text(app.agent_handle))
@@ -322,6 +340,24 @@ class InboxScreen(Screen[None]):
                 severity="warning",
                 markup=False,
             )
+        self.refresher()
+        self.refresh_bindings()
+        app.ready.set()
+        self.call_after_refresh(self._finish_startup)
+
+    @on(InboxCompleted)
+    def _inbox_completed(self, message: InboxCompleted) -> None:
+        app = self.inbox_app
+        me = self.me
+        ai = app.runtime.ai if app.runtime else None
+        with app.batch_update():
+            self._apply_team(message.team)
+            self.counts = message.counts
+            self.unread = message.unread
+            self.ai_label = "…" if ai is None else (f"model {app.settings.ai.model}" if ai.has_model else "offline")
+        # Counted after every change made before the read began; later ones are counted next.
+        self._totals_counted, self._unread_counted = message.counts_seen, message.unread_seen
+        self._unread_counted_at = asyncio.get_running_loop().time()
         if me is not None:
             self.alert_rules = AlertRules(
                 me.id,
@@ -333,12 +369,12 @@ class InboxScreen(Screen[None]):
             self._update_alert_presence()
             self.set_interval(WAIT_CHECK_SECONDS, self._check_waits)
         self.alerter.unread(self._unread_total())
-        self.refresher()
         if me is not None and app.settings.tui.token and app.connect_bridge:
             app.start_bridge(self.last_event_id)
         self.refresh_bindings()
-        app.ready.set()
-        self.call_after_refresh(_freeze_loaded_objects)
+        app.started_up.set()
+        # Off the first paint: the start's garbage collected, what lives on frozen.
+        self.call_after_refresh(collector.resume)
 
     @property
     def presence_timeout(self) -> timedelta:
@@ -450,6 +486,8 @@ class InboxScreen(Screen[None]):
 
     @on(DetailShown)
     def _detail_shown(self, message: DetailShown) -> None:
+        from inbox_tui.tui import flows
+
         self._refresh_bindings_if_changed()
         if message.message_ids:
             self.post_message(MessagesShown(message.message_ids))
@@ -468,6 +506,8 @@ class InboxScreen(Screen[None]):
 
     def _mark_read(self, target: DetailTarget, up_to_message_id: int | None) -> None:
         """Shown is read: the row loses its mark now, the store keeps it for every screen."""
+        from inbox_tui.tui import flows
+
         runtime = self.inbox_app.runtime
         if self.me is None or runtime is None:
             return
@@ -584,6 +624,8 @@ class InboxScreen(Screen[None]):
 
     @work(exit_on_error=False, group="search-screen", exclusive=True)
     async def _search(self) -> None:
+        from inbox_tui.tui.screens.search import SearchScreen
+
         app = self.inbox_app
         runtime = await app.open_runtime()
         screen = SearchScreen(runtime.store, self.team, app.clock, cursor_blink=app.cursor_blink)
@@ -621,6 +663,9 @@ class InboxScreen(Screen[None]):
 
     @work(exit_on_error=False, group="flow")
     async def _claim(self, me: AgentRef, ticket: TicketDetail) -> None:
+        from inbox_tui.tui import flows
+        from inbox_tui.tui.screens.confirm import ConfirmScreen
+
         runtime = await self.inbox_app.open_runtime()
         if self.alert_rules is not None:
             self.alert_rules.my_own_doing(ticket.ticket.id)  # if it becomes mine, it is my doing
@@ -650,6 +695,8 @@ class InboxScreen(Screen[None]):
         await self.run_action("take_over")  # through check_action, like the key
 
     async def _take_over(self, me: AgentRef, conversation_id: int) -> FlowDone:
+        from inbox_tui.tui import flows
+
         result, done = await flows.take_over(await self.inbox_app.open_runtime(), me, conversation_id)
         if result.created:
             self._my_takeovers.add(result.ticket_id)  # my own doing: no "new ticket on you" toast
@@ -660,6 +707,8 @@ class InboxScreen(Screen[None]):
 
     @work(exit_on_error=False, group="summaries")
     async def _finish_takeover(self, ticket_id: int) -> None:
+        from inbox_tui.core.escalation import finish_escalation
+
         runtime = await self.inbox_app.open_runtime()
         await finish_escalation(runtime.store, runtime.ai, ticket_id, runtime.escalation)
         self.post_message(FlowDone(ticket_id=ticket_id, tickets_changed=True))
@@ -669,6 +718,8 @@ class InboxScreen(Screen[None]):
 
     @on(Composer.Send)
     async def _send(self, event: Composer.Send) -> None:
+        from inbox_tui.tui import flows
+
         if self.me is None:
             return
         if not event.text.strip():
@@ -690,6 +741,9 @@ class InboxScreen(Screen[None]):
     @work(exit_on_error=False, group="flow")
     async def _reply_to_unassigned(self, me: AgentRef, ticket_id: int, text: str) -> None:
         """A reply on an unassigned ticket offers to claim it first (the reply goes either way)."""
+        from inbox_tui.tui import flows
+        from inbox_tui.tui.screens.confirm import ConfirmScreen
+
         runtime = await self.inbox_app.open_runtime()
         question = f"Ticket #{ticket_id} is unassigned. Claim it as you reply?"
         if await self.app.push_screen_wait(ConfirmScreen("Claim this ticket?", question)):
@@ -710,6 +764,9 @@ class InboxScreen(Screen[None]):
     async def _allow_ai(self, me: AgentRef, ticket_id: int) -> None:
         """Hand back to the bot; with the customer's last message unanswered, ask first
         (the bot will answer it)."""
+        from inbox_tui.tui import flows
+        from inbox_tui.tui.screens.confirm import ConfirmScreen
+
         runtime = await self.inbox_app.open_runtime()
         async with runtime.store.read() as session:
             open_question = await unanswered_message(session, ticket_id)
@@ -739,6 +796,10 @@ class InboxScreen(Screen[None]):
 
     @work(exit_on_error=False, group="flow")
     async def _pick_assignee(self, ticket_id: int, current: int | None) -> None:
+        from inbox_tui.tui import flows
+        from inbox_tui.tui.screens.confirm import ConfirmScreen
+        from inbox_tui.tui.screens.reassign import ReassignScreen
+
         runtime = await self.inbox_app.open_runtime()
         async with runtime.store.read() as session:
             team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
@@ -757,12 +818,16 @@ class InboxScreen(Screen[None]):
     # ----- the lifecycle: pending, snooze, close keeping the AI paused, reopen -------
 
     async def action_pending(self) -> None:
+        from inbox_tui.tui import lifecycle_flows
+
         ticket = self.detail.open_ticket
         if ticket is not None and self.me is not None:
             runtime = await self.inbox_app.open_runtime()
             self.run_flow("Pending", lifecycle_flows.set_pending(runtime, self.me, ticket.ticket.id))
 
     async def action_close_paused(self) -> None:
+        from inbox_tui.tui import lifecycle_flows
+
         ticket = self.detail.open_ticket
         if ticket is not None and self.me is not None:
             runtime = await self.inbox_app.open_runtime()
@@ -775,6 +840,9 @@ class InboxScreen(Screen[None]):
 
     @work(exit_on_error=False, group="flow")
     async def _pick_snooze(self, ticket_id: int) -> None:
+        from inbox_tui.tui import lifecycle_flows
+        from inbox_tui.tui.screens.lifecycle import SnoozeScreen
+
         choice: SnoozeChoice | None = await self.app.push_screen_wait(SnoozeScreen(ticket_id))
         if choice is not None and self.me is not None:
             runtime = await self.inbox_app.open_runtime()
@@ -788,6 +856,9 @@ class InboxScreen(Screen[None]):
 
     @work(exit_on_error=False, group="flow")
     async def _ask_reopen(self, ticket_id: int) -> None:
+        from inbox_tui.tui import lifecycle_flows
+        from inbox_tui.tui.screens.lifecycle import ReopenScreen
+
         screen = ReopenScreen(ticket_id, cursor_blink=self.inbox_app.cursor_blink)
         choice: ReopenChoice | None = await self.app.push_screen_wait(screen)
         if choice is not None and self.me is not None:
@@ -802,6 +873,8 @@ class InboxScreen(Screen[None]):
         previous.focus()
 
     async def action_toggle_availability(self) -> None:
+        from inbox_tui.tui import flows
+
         if self.me is not None:
             new = Availability.AWAY if self.availability != Availability.AWAY else Availability.AVAILABLE
             runtime = await self.inbox_app.open_runtime()
@@ -874,12 +947,8 @@ class InboxScreen(Screen[None]):
         needs_database = to_fetch or alerts or batch.team_changed
         async with contextlib.AsyncExitStack() as stack:
             session = await stack.enter_async_context(runtime.store.read()) if needs_database else None
-            if session is not None:
-                for conversation_id in to_fetch:
-                    try:
-                        loaded.conversations.append(await get_conversation(session, conversation_id))
-                    except StoreError:
-                        continue
+            if session is not None and to_fetch:  # one read for the burst, not one per conversation
+                loaded.conversations.extend(await get_conversations(session, to_fetch))
             for alert in alerts:
                 row = (
                     await _ticket_row(session, alert.ticket_id)
@@ -966,8 +1035,8 @@ class InboxScreen(Screen[None]):
 
     def _flush_dirty(self) -> None:
         """At most a few times a second: counts and ticket lists (cheap, but not per event)."""
-        if not self.loaded:
-            return
+        if not self.inbox_app.started_up.is_set():
+            return  # the first counts are still being read (changes meanwhile are counted next)
         totals = self._totals_changes != self._totals_counted
         unread = self._unread_changes != self._unread_counted
         # The unread counts cost more than the totals (they look at messages): at most
@@ -1020,13 +1089,6 @@ class InboxScreen(Screen[None]):
     def _counts_dirty(self) -> bool:
         """A change since the last counts that were loaded (tests wait for it to clear)."""
         return self._totals_changes != self._totals_counted or self._unread_changes != self._unread_counted
-
-
-def _freeze_loaded_objects() -> None:
-    """Move what startup loaded (thousands of rows) out of the collector's sight, so
-    full collections during live updates stay short instead of rescanning them."""
-    gc.collect()
-    gc.freeze()
 
 
 async def _ticket_row(session: Any, ticket_id: int) -> TicketRow | None:
