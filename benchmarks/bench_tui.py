@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import json
 import os
 import socket
@@ -234,6 +235,10 @@ async def run(args: argparse.Namespace) -> None:
             ai=AISettings(backend="offline"),
             tui=TUISettings(token=token, server_url=f"ws://127.0.0.1:{port}"),
         )
+        # An installed inbox has its bytecode compiled (pip compiles a wheel's modules as it
+        # installs them); a source tree run with PYTHONDONTWRITEBYTECODE would time the
+        # compiler instead of the start.
+        compileall.compile_dir(Path(__file__).resolve().parents[1] / "inbox_tui", quiet=1)
         starts = [first_screen_in_a_new_process(url, token, env) for _ in range(args.starts)]
         app_start = time.monotonic()
         app = InboxApp(settings, cursor_blink=False)
