@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -151,7 +152,9 @@ async def channel_rows(backend: str, database_url: str, args: argparse.Namespace
 
 
 TUI_FIGURES = {
-    "first usable screen": re.compile(r"first usable screen:\s+(\d+) ms from App start \(\+ (\d+) ms"),
+    "first usable screen": re.compile(
+        r"first usable screen:\s+(\d+) ms from App start \(\+ (\d+) ms.*?totals ([\d, ]+) ms", re.DOTALL
+    ),
     "frame": re.compile(r"frame → list row on screen:\s+p50 ([\d.]+) ms, p99 ([\d.]+) ms"),
     "bridge": re.compile(r"bridge event → screen: p50 ([\d.]+) ms, p99 ([\d.]+) ms"),
     "rss": re.compile(r"inbox RSS:\s+(\d+) MB idle .*?, (\d+) MB after the load, peak (\d+) MB"),
@@ -186,10 +189,13 @@ def tui_rows(args: argparse.Namespace, table: Table) -> None:
         "p99 ≤ 50 ms",
     )
     table.add("inbox: bridge event → screen", f"p50 {bridge.group(1)} ms, **p99 {bridge.group(2)} ms**", "p99 ≤ 30 ms")
-    total = int(screen.group(1)) + int(screen.group(2))
+    # Each start from process start to the painted list; the median start, and every one.
+    totals = [int(total) for total in screen.group(3).split(",")]
     table.add(
         "inbox: first usable screen",
-        f"{total} ms ({screen.group(2)} ms imports + {screen.group(1)} ms App start → painted list)",
+        f"**{statistics.median(totals):.0f} ms** median of {len(totals)} fresh processes "
+        f"({', '.join(map(str, totals))} ms; medians {screen.group(2)} ms imports + {screen.group(1)} ms "
+        "App start → painted list)",
         "≤ 700 ms",
     )
     table.add(
