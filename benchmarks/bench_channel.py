@@ -234,7 +234,7 @@ async def main() -> None:
         "--messages", type=int, default=0, help="messages per customer (default: 20 at 100 customers, 5 at 1000)"
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
-    parser.add_argument("--idle", type=int, default=1000, help="idle connections for the memory figure")
+    parser.add_argument("--idle", type=int, default=1000, help="idle connections for the memory figure (0: skip it)")
     parser.add_argument(
         "--pace", type=float, default=5.0, help="seconds between a customer's messages in the paced run (0: skip it)"
     )
@@ -254,12 +254,13 @@ async def main() -> None:
         # Warm up both (imports, caches, the first SQLite pages), then memory while fresh.
         await measure_echo(echo.url, 10, 3)
         await measure_channel(channel.url, 10, 3)
-        channel_idle = await idle_memory(channel, True, args.idle)
-        echo_idle = await idle_memory(echo, False, args.idle)
-        print(
-            f"memory per idle connection ({args.idle} connections, server RSS growth): "
-            f"channel {channel_idle:.1f} KiB, echo {echo_idle:.1f} KiB"
-        )
+        if args.idle > 0:
+            channel_idle = await idle_memory(channel, True, args.idle)
+            echo_idle = await idle_memory(echo, False, args.idle)
+            print(
+                f"memory per idle connection ({args.idle} connections, server RSS growth): "
+                f"channel {channel_idle:.1f} KiB, echo {echo_idle:.1f} KiB"
+            )
         for customers in [int(n) for n in args.customers.split(",")]:
             rounds = args.messages or (20 if customers <= 100 else 5)
             # The echo answers so fast that it needs more messages for a stable figure.
