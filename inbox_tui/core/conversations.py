@@ -359,18 +359,37 @@ _SETTLE_OWED_STATEMENT = delete(_OWED).where(_OWED.c.message_id == bindparam("me
 _SETTLE_OWED = Prepared(_SETTLE_OWED_STATEMENT)
 
 
-def _lock_and_settle_for_bot() -> Select[Any]:
-    """PostgreSQL: ``_LOCK_FOR_BOT`` and ``_SETTLE_OWED`` in one round trip. The DELETE
-    waits on the locked row (its EXISTS reads the ``locked`` CTE first), so the
-    conversation's lock is still taken first, the store's one lock order; nothing is
-    settled for a conversation that does not exist, as with the two statements."""
+def _answer_owed_in_one_statement() -> Select[Any]:
+    """PostgreSQL: the bot's answer to an owed message in one round trip, the steps of
+    ``_answer_step_by_step`` as CTEs: the conversation's lock (``locked``, read first by
+    every later step, so it is still the first lock taken); the owed row settled
+    (``settled``); and only while the answer stands (the AI on, the conversation live,
+    the owed row of the conversation's epoch) the message and the conversation's list
+    fields, as ``append_message_sync`` writes them. Returns the state it was checked
+    against and the new message's id (NULL: stale, nothing stored)."""
     locked = _LOCK_FOR_BOT_STATEMENT.cte("locked")
     settled = _SETTLE_OWED_STATEMENT.where(exists(select(locked.c.epoch))).cte("settled")
-    owed_epoch = select(settled.c.epoch).scalar_subquery().label("owed_epoch")
-    return select(locked.c.status, locked.c.ai_enabled, locked.c.epoch, owed_epoch)
+    owed_epoch = select(settled.c.epoch).scalar_subquery()
+    stands = exists(
+        select(locked.c.epoch).where(
+            locked.c.ai_enabled, locked.c.status == ConversationStatus.LIVE, locked.c.epoch == owed_epoch
+        )
+    )
+    message = select(*(bindparam(f"m_{key}", type_=_MESSAGES.c[key].type) for key in _MESSAGE_KEYS)).where(stands)
+    new_message = (
+        insert(_MESSAGES).from_select(list(_MESSAGE_KEYS), message).returning(_MESSAGES.c.id).cte("new_message")
+    )
+    touch = _TOUCH_CONVERSATION_STATEMENT.where(exists(select(new_message.c.id))).cte("touch")
+    return select(
+        locked.c.status,
+        locked.c.ai_enabled,
+        locked.c.epoch,
+        owed_epoch.label("owed_epoch"),
+        select(new_message.c.id).scalar_subquery().label("message_id"),
+    ).add_cte(touch)
 
 
-_LOCK_AND_SETTLE_FOR_BOT = Prepared(_lock_and_settle_for_bot())
+_ANSWER_OWED_IN_ONE_STATEMENT = Prepared(_answer_owed_in_one_statement())
 _SETTLE_CONVERSATION = Prepared(delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id")))
 # The open ticket goes back On you, found by this statement rather than taken from the
 # context query: on PostgreSQL a SELECT … FOR UPDATE that waited for the conversation's
@@ -455,15 +474,20 @@ def append_message_sync(
             owed = {"message_id": message_id, "conversation_id": conversation_id, "epoch": owed_epoch}
             _INSERT_OWED.run(connection, owed | {"created_at": now, "lease_until": None})
     assert isinstance(message_id, int)
+    return _record_of(message_id, message)
+
+
+def _record_of(message_id: int, message: dict[str, Any]) -> MessageRecord:
+    """The record of a message stored from ``_message_values``."""
     return MessageRecord(
         id=message_id,
-        conversation_id=conversation_id,
-        author=author,
-        name=name,
-        text=text,
-        created_at=now,
-        client_id=client_id,
-        agent_id=agent_id,
+        conversation_id=message["conversation_id"],
+        author=message["author"],
+        name=message["name"],
+        text=message["text"],
+        created_at=message["created_at"],
+        client_id=message["client_id"],
+        agent_id=message["agent_id"],
     )
 
 
@@ -732,19 +756,27 @@ def _store_bot_reply(
     connection: Connection, conversation_id: int, text: str, name: str, answering: OwedWork | None, now: datetime
 ) -> MessageRecord | None:
     if answering is not None and connection.dialect.name == "postgresql":
-        state = _LOCK_AND_SETTLE_FOR_BOT.first(
-            connection, {"conversation_id": conversation_id, "message_id": answering.message_id}
-        )
+        record = _answer_in_one_statement(connection, conversation_id, text, name, answering, now)
     else:
-        state = _LOCK_FOR_BOT.first(connection, {"conversation_id": conversation_id})
+        record = _answer_step_by_step(connection, conversation_id, text, name, answering, now)
+    if record is not None:
+        events.append_sync(
+            connection,
+            now,
+            PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id, payload=message_payload(record)),
+        )
+    return record
+
+
+def _answer_step_by_step(
+    connection: Connection, conversation_id: int, text: str, name: str, answering: OwedWork | None, now: datetime
+) -> MessageRecord | None:
+    state = _LOCK_FOR_BOT.first(connection, {"conversation_id": conversation_id})
     if state is None:
         raise NotFound(f"no conversation {conversation_id}")
     if answering is not None:
         # Settled either way: answered now, or stale for good.
-        if connection.dialect.name == "postgresql":
-            owed_epoch = state.owed_epoch
-        else:
-            owed_epoch = _SETTLE_OWED.scalar(connection, {"message_id": answering.message_id})
+        owed_epoch = _SETTLE_OWED.scalar(connection, {"message_id": answering.message_id})
         if owed_epoch is None or owed_epoch != state.epoch:
             return None
     if not state.ai_enabled or state.status != ConversationStatus.LIVE:
@@ -752,13 +784,24 @@ def _store_bot_reply(
     if answering is None:
         # A reply that names no message answers whatever the conversation was owed.
         _SETTLE_CONVERSATION.run(connection, {"conversation_id": conversation_id})
-    record = append_message_sync(connection, now, conversation_id, author=Author.BOT, text=text, name=name)
-    events.append_sync(
-        connection,
-        now,
-        PendingEvent(EventKind.MESSAGE, conversation_id=conversation_id, payload=message_payload(record)),
-    )
-    return record
+    return append_message_sync(connection, now, conversation_id, author=Author.BOT, text=text, name=name)
+
+
+def _answer_in_one_statement(
+    connection: Connection, conversation_id: int, text: str, name: str, answering: OwedWork, now: datetime
+) -> MessageRecord | None:
+    """``_answer_step_by_step`` for an owed message on PostgreSQL, in one round trip
+    (each statement is a write to the server's socket: most of the chat server's CPU)."""
+    message = _message_values(now, conversation_id, author=Author.BOT, text=text, name=name)
+    values = {f"m_{key}": value for key, value in message.items()}
+    values |= _touch_values(now, conversation_id, text, None, Author.BOT, name)
+    values |= {"conversation_id": conversation_id, "message_id": answering.message_id}
+    outcome = _ANSWER_OWED_IN_ONE_STATEMENT.first(connection, values)
+    if outcome is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    if outcome.message_id is None:
+        return None  # stale: settled, nothing stored
+    return _record_of(outcome.message_id, message)
 
 
 async def transcript(session: AsyncSession, conversation_id: int, limit: int | None = None) -> list[MessageRecord]:

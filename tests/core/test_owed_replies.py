@@ -104,3 +104,29 @@ async def test_a_stale_escalation_settles_its_owed_row(store: Store) -> None:
     async with store.read() as session:
         conversation = await session.get(Conversation, cid)
         assert conversation is not None and conversation.status == "live"
+
+
+@both_backends
+async def test_an_answer_that_no_longer_stands_stores_nothing_and_leaves_the_row_alone(store: Store) -> None:
+    """The owed row still there but the AI paused since (on PostgreSQL the answer is one
+    statement: its message and list-field steps must not run): settled, nothing stored,
+    the conversation's list fields as they were."""
+    cid = (await new_conversation(store)).conversation.id
+    stored = await conversations.record_customer_message(store, cid, "Hello?", client_id="m1")
+    async with store.write() as session:
+        conversation = await session.get(Conversation, cid)
+        assert conversation is not None
+        conversation.ai_enabled = False
+    async with store.read() as session:
+        before = await session.get(Conversation, cid)
+        assert before is not None
+        count, preview, author = before.message_count, before.last_message_preview, before.last_message_author
+    work = OwedWork(cid, stored.message.id)
+    assert await conversations.record_bot_reply(store, cid, "Too late", answering=work) is None
+    assert await owed_replies.pending(store) == []  # settled for good
+    async with store.read() as session:
+        after = await session.get(Conversation, cid)
+        assert after is not None
+        assert (after.message_count, after.last_message_preview, after.last_message_author) == (count, preview, author)
+        texts = [m.text for m in await conversations.transcript(session, cid)]
+    assert texts == ["Hello?"]
