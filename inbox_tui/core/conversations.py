@@ -13,7 +13,21 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Select, Update, bindparam, case, delete, exists, func, insert, null, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Update,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    null,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -294,28 +308,36 @@ _CONTEXT_WITH_RESEND = Prepared(_customer_message_context(with_resend=True))
 _INSERT_MESSAGE = Prepared(insert(_MESSAGES).returning(_MESSAGES.c.id))
 _AUTHOR = bindparam("b_author", type_=_CONVERSATIONS.c.last_message_author.type)
 _NOW = bindparam("b_now", type_=_CONVERSATIONS.c.last_activity_at.type)
+
+
 # The conversation's list fields after a new message; a language is set only where none
 # is known yet. The customer waits from their first message after a teammate's reply;
 # bot and system lines leave the wait as it is.
-_TOUCH_CONVERSATION_STATEMENT = (
-    update(_CONVERSATIONS)
-    .where(_CONVERSATIONS.c.id == bindparam("b_conversation_id"))
-    .values(
-        last_activity_at=_NOW,
-        last_message_preview=bindparam("b_preview"),
-        last_message_author=_AUTHOR,
-        last_message_name=bindparam("b_name"),
-        waiting_since=case(
-            (_AUTHOR == Author.AGENT, null()),
-            (_AUTHOR == Author.CUSTOMER, func.coalesce(_CONVERSATIONS.c.waiting_since, _NOW)),
-            else_=_CONVERSATIONS.c.waiting_since,
-        ),
-        message_count=func.coalesce(_CONVERSATIONS.c.message_count, 0) + 1,
-        language=func.coalesce(
-            _CONVERSATIONS.c.language, bindparam("b_language", type_=_CONVERSATIONS.c.language.type)
-        ),
+def _touch_conversation(name: ColumnElement[Any]) -> Update:
+    """The UPDATE of the list fields, with the author's ``name`` as given (a parameter,
+    or a column of the statement it is part of)."""
+    return (
+        update(_CONVERSATIONS)
+        .where(_CONVERSATIONS.c.id == bindparam("b_conversation_id"))
+        .values(
+            last_activity_at=_NOW,
+            last_message_preview=bindparam("b_preview"),
+            last_message_author=_AUTHOR,
+            last_message_name=name,
+            waiting_since=case(
+                (_AUTHOR == Author.AGENT, null()),
+                (_AUTHOR == Author.CUSTOMER, func.coalesce(_CONVERSATIONS.c.waiting_since, _NOW)),
+                else_=_CONVERSATIONS.c.waiting_since,
+            ),
+            message_count=func.coalesce(_CONVERSATIONS.c.message_count, 0) + 1,
+            language=func.coalesce(
+                _CONVERSATIONS.c.language, bindparam("b_language", type_=_CONVERSATIONS.c.language.type)
+            ),
+        )
     )
-)
+
+
+_TOUCH_CONVERSATION_STATEMENT = _touch_conversation(bindparam("b_name", type_=_CONVERSATIONS.c.last_message_name.type))
 _TOUCH_CONVERSATION = Prepared(_TOUCH_CONVERSATION_STATEMENT)
 
 
@@ -390,6 +412,45 @@ def _answer_owed_in_one_statement() -> Select[Any]:
 
 
 _ANSWER_OWED_IN_ONE_STATEMENT = Prepared(_answer_owed_in_one_statement())
+
+
+def _customer_message_in_one_statement(*, with_resend: bool) -> Select[Any]:
+    """PostgreSQL: a customer's message in one round trip, the steps of
+    ``_store_customer_message`` as CTEs: the context (``ctx``: the conversation's lock
+    first, as ever); then, unless the message was stored already under its client id
+    or the conversation has ended, the message under the customer's name, the bot's
+    owed row when the bot answers, and the conversation's list fields, as
+    ``append_message_sync`` writes them. Returns the context and the new message's id
+    (NULL: nothing stored, the context says why)."""
+    ctx = _customer_message_context(with_resend=with_resend).cte("ctx")
+    stored = ctx.c.status != ConversationStatus.ENDED
+    if with_resend:
+        stored = stored & ctx.c.seen_id.is_(None)
+    columns: dict[str, Any] = {key: bindparam(f"m_{key}", type_=_MESSAGES.c[key].type) for key in _MESSAGE_KEYS}
+    columns["name"] = func.coalesce(ctx.c.customer_name, "")
+    new_message = (
+        insert(_MESSAGES)
+        .from_select(list(columns), select(*columns.values()).select_from(ctx).where(stored))
+        .returning(_MESSAGES.c.id, _MESSAGES.c.name)
+        .cte("new_message")
+    )
+    owed_row = (
+        select(new_message.c.id, columns["conversation_id"], ctx.c.epoch, columns["created_at"])
+        .select_from(new_message.join(ctx, true()))
+        .where(ctx.c.ai_enabled, ctx.c.status == ConversationStatus.LIVE)
+    )
+    owed = insert(_OWED).from_select(["message_id", "conversation_id", "epoch", "created_at"], owed_row).cte("owed")
+    touch = (
+        _touch_conversation(select(new_message.c.name).scalar_subquery())
+        .where(exists(select(new_message.c.id)))
+        .cte("touch")
+    )
+    message_id = select(new_message.c.id).scalar_subquery().label("message_id")
+    return select(ctx, message_id).add_cte(owed).add_cte(touch)
+
+
+_CUSTOMER_MESSAGE_IN_ONE_STATEMENT = Prepared(_customer_message_in_one_statement(with_resend=False))
+_CUSTOMER_MESSAGE_WITH_RESEND_IN_ONE_STATEMENT = Prepared(_customer_message_in_one_statement(with_resend=True))
 _SETTLE_CONVERSATION = Prepared(delete(_OWED).where(_OWED.c.conversation_id == bindparam("conversation_id")))
 # The open ticket goes back On you, found by this statement rather than taken from the
 # context query: on PostgreSQL a SELECT … FOR UPDATE that waited for the conversation's
@@ -595,7 +656,21 @@ async def record_customer_message(
 def _store_customer_message(
     connection: Connection, conversation_id: int, text: str, client_id: str | None, language: str | None, now: datetime
 ) -> StoredMessage:
-    if client_id:
+    in_one_statement = connection.dialect.name == "postgresql"
+    if in_one_statement:
+        # The context read and the message written in one round trip (each statement is
+        # a write to the server's socket: most of the chat server's CPU).
+        # The customer's name is the statement's own (from the context it reads).
+        message = _message_values(
+            now, conversation_id, author=Author.CUSTOMER, text=text, name="", client_id=client_id, delivered=True
+        )
+        touch = _touch_values(now, conversation_id, text, language, Author.CUSTOMER, "")
+        values = {f"m_{key}": value for key, value in message.items() if key != "name"}
+        values |= {key: value for key, value in touch.items() if key != "b_name"}
+        values |= {"conversation_id": conversation_id} | ({"client_id": client_id} if client_id else {})
+        statement = _CUSTOMER_MESSAGE_WITH_RESEND_IN_ONE_STATEMENT if client_id else _CUSTOMER_MESSAGE_IN_ONE_STATEMENT
+        context = statement.first(connection, values)
+    elif client_id:
         context = _CONTEXT_WITH_RESEND.first(connection, {"conversation_id": conversation_id, "client_id": client_id})
     else:
         context = _CONTEXT.first(connection, {"conversation_id": conversation_id})
@@ -618,20 +693,24 @@ def _store_customer_message(
     if context.status == ConversationStatus.ENDED:
         raise StoreError("this conversation has ended")
     name = context.customer_name or ""
-    # What the bot owes, in the message's own transaction: acked means owed.
-    owed = context.ai_enabled and context.status == ConversationStatus.LIVE
-    message_id = append_message_sync(
-        connection,
-        now,
-        conversation_id,
-        author=Author.CUSTOMER,
-        text=text,
-        name=name,
-        client_id=client_id,
-        delivered=True,
-        language=language,
-        owed_epoch=context.epoch if owed else None,
-    ).id
+    if in_one_statement:
+        message_id = context.message_id
+        assert isinstance(message_id, int)  # neither a resend nor an ended conversation
+    else:
+        # What the bot owes, in the message's own transaction: acked means owed.
+        owed = context.ai_enabled and context.status == ConversationStatus.LIVE
+        message_id = append_message_sync(
+            connection,
+            now,
+            conversation_id,
+            author=Author.CUSTOMER,
+            text=text,
+            name=name,
+            client_id=client_id,
+            delivered=True,
+            language=language,
+            owed_epoch=context.epoch if owed else None,
+        ).id
     payload = _payload(message_id, Author.CUSTOMER, name, text, client_id)
     # A live conversation has no open ticket (see _TICKET_BACK_ON_YOU for why the joined
     # one is only a hint); any other may, so the UPDATE looks for it.
