@@ -10,8 +10,8 @@ import pytest
 from inbox_tui.core import conversations, owed_replies, tickets
 from inbox_tui.core.conversations import OwedWork
 from inbox_tui.core.escalation import StaleEscalation, escalate
-from inbox_tui.core.models import Conversation, TicketSource
-from inbox_tui.core.store import Store
+from inbox_tui.core.models import Conversation, ConversationStatus, TicketSource
+from inbox_tui.core.store import Store, StoreError
 from tests.conftest import FixedClock, both_backends
 from tests.core.helpers import add_teammate, new_conversation
 
@@ -130,3 +130,25 @@ async def test_an_answer_that_no_longer_stands_stores_nothing_and_leaves_the_row
         assert (after.message_count, after.last_message_preview, after.last_message_author) == (count, preview, author)
         texts = [m.text for m in await conversations.transcript(session, cid)]
     assert texts == ["Hello?"]
+
+
+@both_backends
+async def test_a_message_to_an_ended_conversation_is_refused_and_nothing_is_written(store: Store) -> None:
+    """On PostgreSQL the context read and the writes are one statement: an ended
+    conversation must stop the message, the owed row and the list fields alike."""
+    cid = (await new_conversation(store)).conversation.id
+    await conversations.record_customer_message(store, cid, "Hello?", client_id="m1")
+    async with store.write() as session:
+        conversation = await session.get(Conversation, cid)
+        assert conversation is not None
+        conversation.status = ConversationStatus.ENDED
+        count, preview = conversation.message_count, conversation.last_message_preview
+    pending_before = await owed_replies.pending(store)
+    with pytest.raises(StoreError, match="ended"):
+        await conversations.record_customer_message(store, cid, "Anyone?", client_id="m2")
+    assert await owed_replies.pending(store) == pending_before
+    async with store.read() as session:
+        after = await session.get(Conversation, cid)
+        assert after is not None
+        assert (after.message_count, after.last_message_preview) == (count, preview)
+        assert [m.text for m in await conversations.transcript(session, cid)] == ["Hello?"]
