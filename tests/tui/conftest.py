@@ -7,6 +7,7 @@ import asyncio
 import gc
 import os
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,14 +91,32 @@ async def build_inbox(path: Path, *, queue: bool = False) -> Inbox:
     return Inbox(url, seeded, clock, path)
 
 
+#: How long a task left behind by a test may take to end once cancelled.
+LEFTOVER_TASK_SECONDS = 10.0
+
+
 @pytest.fixture(autouse=True)
 async def _finalize_connections_on_this_loop() -> Any:
     """Collect garbage before this test's event loop closes: an aiosqlite connection
     finalized later would schedule its close on the next test's loop and wait forever
-    for a thread that answers to the old one."""
+    for a thread that answers to the old one.
+
+    Then end what the test left running (nothing, normally): cancelled here, with a
+    bound, while the loop still runs everything they wait for. A task that will not end
+    is named with its stack, instead of the loop's close waiting for it until the
+    suite's timeout (seen once, on a heavily loaded machine)."""
     yield
     gc.collect()
     await asyncio.sleep(0.01)
+    leftovers = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        _, stuck = await asyncio.wait(leftovers, timeout=LEFTOVER_TASK_SECONDS)
+        for task in stuck:
+            print(f"a task the test left would not end when cancelled: {task!r}", file=sys.stderr)
+            task.print_stack(file=sys.stderr)
+        assert not stuck, "tasks left running would not end (their stacks are above)"
 
 
 @pytest.fixture
