@@ -36,6 +36,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_channel import (
+    TARGET_P99_MS,
+    TARGET_PG_RATE,
+    TARGET_RATIO,
     Result,
     ServerProcess,
     channel_env,
@@ -45,9 +48,6 @@ from bench_channel import (
 )
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-TARGET_RATIO = 0.15
-TARGET_P99_MS = 30.0
-TARGET_PG_RATE = 1500.0
 
 
 def machine() -> str:
