@@ -50,9 +50,29 @@ from bench_channel import (
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+def cpu_times() -> list[int] | None:
+    """The machine's CPU counters (Linux /proc/stat: user … steal), or None elsewhere."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(field) for field in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+RUN_STARTED = cpu_times()
+
+
 def machine() -> str:
+    """Cores, load, and the share of CPU time the host took from this machine since the
+    run began (steal: on a shared virtual machine the same code runs slower with it)."""
     one, five, _ = os.getloadavg()
-    return f"{os.cpu_count()} cores, load average {one:.1f} (5 min {five:.1f})"
+    line = f"{os.cpu_count()} cores, load average {one:.1f} (5 min {five:.1f})"
+    now = cpu_times()
+    if RUN_STARTED is not None and now is not None:
+        spent = [after - before for before, after in zip(RUN_STARTED, now, strict=True)]
+        if sum(spent) > 0:
+            line += f", CPU stolen by the host {spent[7] * 100 / sum(spent):.0f} %"
+    return line
 
 
 class Table:
