@@ -314,16 +314,21 @@ class Store:
                         future.set_exception(value)
 
     async def run_read(self, work: Callable[[Connection, *Ts], T], *args: *Ts) -> T:
-        """``work(connection, *args)`` in one read transaction."""
+        """``work(connection, *args)``: a read of one statement (it follows every commit).
+
+        On PostgreSQL it runs in autocommit: under READ COMMITTED a statement sees its own
+        snapshot either way, and a transaction around it would cost a BEGIN and a ROLLBACK,
+        each a round trip. A work of several statements gets no common snapshot here."""
         if not self.is_sqlite:
             try:
                 async with self._unpinged_engine().connect() as connection:
+                    await connection.execution_options(isolation_level="AUTOCOMMIT")
                     return await connection.run_sync(work, *args)
             except DBAPIError as error:
                 if not error.connection_invalidated:
                     raise
-            async with self.read() as session:
-                connection = await session.connection()
+            async with self.read_engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
                 return await connection.run_sync(work, *args)
         if self._sqlite_reader is None:
             self._sqlite_reader = _SqliteWorker(self.url, "BEGIN", "sqlite-reader")
