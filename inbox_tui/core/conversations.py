@@ -48,6 +48,7 @@ from inbox_tui.core.models import (
     table_of,
     ticket_is_open,
 )
+from inbox_tui.core.pipelined import NOT_RUN, FirstStep, pipelined
 from inbox_tui.core.prepared import Prepared
 from inbox_tui.core.records import ConversationRow, MessageRecord
 from inbox_tui.core.store import NotFound, Store, StoreError
@@ -653,23 +654,39 @@ async def record_customer_message(
         raise
 
 
+def _customer_message_first_step(
+    conversation_id: int, text: str, client_id: str | None, language: str | None, now: datetime
+) -> FirstStep:
+    """PostgreSQL: the context read and the message written in one round trip (each
+    statement is a write to the server's socket: most of the chat server's CPU). The
+    customer's name is the statement's own (from the context it reads)."""
+    message = _message_values(
+        now, conversation_id, author=Author.CUSTOMER, text=text, name="", client_id=client_id, delivered=True
+    )
+    touch = _touch_values(now, conversation_id, text, language, Author.CUSTOMER, "")
+    values = {f"m_{key}": value for key, value in message.items() if key != "name"}
+    values |= {key: value for key, value in touch.items() if key != "b_name"}
+    values |= {"conversation_id": conversation_id} | ({"client_id": client_id} if client_id else {})
+    statement = _CUSTOMER_MESSAGE_WITH_RESEND_IN_ONE_STATEMENT if client_id else _CUSTOMER_MESSAGE_IN_ONE_STATEMENT
+    return FirstStep(statement, values, conversation_id)
+
+
+@pipelined(_customer_message_first_step)
 def _store_customer_message(
-    connection: Connection, conversation_id: int, text: str, client_id: str | None, language: str | None, now: datetime
+    connection: Connection,
+    conversation_id: int,
+    text: str,
+    client_id: str | None,
+    language: str | None,
+    now: datetime,
+    first_row: Any = NOT_RUN,
 ) -> StoredMessage:
     in_one_statement = connection.dialect.name == "postgresql"
     if in_one_statement:
-        # The context read and the message written in one round trip (each statement is
-        # a write to the server's socket: most of the chat server's CPU).
-        # The customer's name is the statement's own (from the context it reads).
-        message = _message_values(
-            now, conversation_id, author=Author.CUSTOMER, text=text, name="", client_id=client_id, delivered=True
-        )
-        touch = _touch_values(now, conversation_id, text, language, Author.CUSTOMER, "")
-        values = {f"m_{key}": value for key, value in message.items() if key != "name"}
-        values |= {key: value for key, value in touch.items() if key != "b_name"}
-        values |= {"conversation_id": conversation_id} | ({"client_id": client_id} if client_id else {})
-        statement = _CUSTOMER_MESSAGE_WITH_RESEND_IN_ONE_STATEMENT if client_id else _CUSTOMER_MESSAGE_IN_ONE_STATEMENT
-        context = statement.first(connection, values)
+        if first_row is NOT_RUN:
+            step = _customer_message_first_step(conversation_id, text, client_id, language, now)
+            first_row = step.statement.first(connection, step.values)
+        context = first_row
     elif client_id:
         context = _CONTEXT_WITH_RESEND.first(connection, {"conversation_id": conversation_id, "client_id": client_id})
     else:
@@ -831,11 +848,41 @@ async def record_bot_reply(
     )
 
 
+def _answer_first_step(
+    conversation_id: int, text: str, name: str, answering: OwedWork | None, now: datetime
+) -> FirstStep | None:
+    """PostgreSQL, an owed message: ``_answer_step_by_step`` in one round trip (each
+    statement is a write to the server's socket: most of the chat server's CPU)."""
+    if answering is None:
+        return None
+    message = _message_values(now, conversation_id, author=Author.BOT, text=text, name=name)
+    values = {f"m_{key}": value for key, value in message.items()}
+    values |= _touch_values(now, conversation_id, text, None, Author.BOT, name)
+    values |= {"conversation_id": conversation_id, "message_id": answering.message_id}
+    return FirstStep(_ANSWER_OWED_IN_ONE_STATEMENT, values, conversation_id)
+
+
+@pipelined(_answer_first_step)
 def _store_bot_reply(
-    connection: Connection, conversation_id: int, text: str, name: str, answering: OwedWork | None, now: datetime
+    connection: Connection,
+    conversation_id: int,
+    text: str,
+    name: str,
+    answering: OwedWork | None,
+    now: datetime,
+    first_row: Any = NOT_RUN,
 ) -> MessageRecord | None:
     if answering is not None and connection.dialect.name == "postgresql":
-        record = _answer_in_one_statement(connection, conversation_id, text, name, answering, now)
+        if first_row is NOT_RUN:
+            step = _answer_first_step(conversation_id, text, name, answering, now)
+            assert step is not None
+            first_row = step.statement.first(connection, step.values)
+        if first_row is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        record = None  # stale: settled, nothing stored
+        if first_row.message_id is not None:
+            message = _message_values(now, conversation_id, author=Author.BOT, text=text, name=name)
+            record = _record_of(first_row.message_id, message)
     else:
         record = _answer_step_by_step(connection, conversation_id, text, name, answering, now)
     if record is not None:
@@ -864,23 +911,6 @@ def _answer_step_by_step(
         # A reply that names no message answers whatever the conversation was owed.
         _SETTLE_CONVERSATION.run(connection, {"conversation_id": conversation_id})
     return append_message_sync(connection, now, conversation_id, author=Author.BOT, text=text, name=name)
-
-
-def _answer_in_one_statement(
-    connection: Connection, conversation_id: int, text: str, name: str, answering: OwedWork, now: datetime
-) -> MessageRecord | None:
-    """``_answer_step_by_step`` for an owed message on PostgreSQL, in one round trip
-    (each statement is a write to the server's socket: most of the chat server's CPU)."""
-    message = _message_values(now, conversation_id, author=Author.BOT, text=text, name=name)
-    values = {f"m_{key}": value for key, value in message.items()}
-    values |= _touch_values(now, conversation_id, text, None, Author.BOT, name)
-    values |= {"conversation_id": conversation_id, "message_id": answering.message_id}
-    outcome = _ANSWER_OWED_IN_ONE_STATEMENT.first(connection, values)
-    if outcome is None:
-        raise NotFound(f"no conversation {conversation_id}")
-    if outcome.message_id is None:
-        return None  # stale: settled, nothing stored
-    return _record_of(outcome.message_id, message)
 
 
 async def transcript(session: AsyncSession, conversation_id: int, limit: int | None = None) -> list[MessageRecord]:

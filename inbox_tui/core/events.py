@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core.models import Event, table_of
+from inbox_tui.core.pipelined import run_pipelined
 from inbox_tui.core.prepared import Prepared
 
 NOTIFY_CHANNEL = "inbox_events"
@@ -144,7 +145,9 @@ def run_as_one(connection: Connection, works: Sequence[Work]) -> list[Any]:
     held_back: list[dict[str, Any]] = []
     connection.info[_HELD_BACK] = held_back
     try:
-        results = [work(connection, *args) for work, args in works]
+        results = run_pipelined(connection, works) if connection.dialect.name == "postgresql" else None
+        if results is None:
+            results = [work(connection, *args) for work, args in works]
     finally:
         del connection.info[_HELD_BACK]
     if held_back:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import await_
 
 Processor = Callable[[Any], Any] | None
 
@@ -118,6 +119,31 @@ class Prepared:
     def run(self, connection: Connection, values: Mapping[str, Any]) -> None:
         self.all(connection, values)
 
+    def first_each(self, connection: Connection, value_sets: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """The one row each set of values gives, in order. On asyncpg every run is sent at
+        once (its pipelined ``fetchmany``: one round trip instead of one per set); a set
+        that gives no row or several raises :class:`NotOneRowEach` (its runs are done: the
+        caller's transaction must be rolled back)."""
+        if not value_sets:
+            return []
+        compiled = self._for(connection, value_sets[0])
+        if not compiled.direct or compiled.row is None or connection.dialect.driver != "asyncpg":
+            rows = [self.all(connection, values) for values in value_sets]
+            if any(len(found) != 1 for found in rows):
+                raise NotOneRowEach(f"{len(value_sets)} runs gave {[len(found) for found in rows]} rows")
+            return [found[0] for found in rows]
+        parameters = [compiled.parameters(values) for values in value_sets]
+        cursor = connection.connection.cursor()
+        try:
+            raw = await_(_fetch_each(cursor, compiled.sql, parameters))
+        except connection.dialect.loaded_dbapi.Error as error:
+            raise _wrapped(connection, cursor, error, compiled.sql, parameters) from error
+        finally:
+            cursor.close()
+        if len(raw) != len(value_sets):
+            raise NotOneRowEach(f"{len(value_sets)} runs gave {len(raw)} rows")
+        return compiled.rows(raw)
+
     def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """The statement once per row, in order, in one driver call (no results)."""
         if not rows:
@@ -134,6 +160,25 @@ class Prepared:
             raise _wrapped(connection, cursor, error, compiled.sql, parameters) from error
         finally:
             cursor.close()
+
+
+class NotOneRowEach(Exception):
+    """A set of values of ``Prepared.first_each`` gave no row or several."""
+
+
+async def _fetch_each(cursor: Any, sql: str, parameters: list[tuple[Any, ...]]) -> list[Any]:
+    """asyncpg's pipelined ``fetchmany`` in the transaction of SQLAlchemy's adapted
+    connection, as the adapter's own ``executemany`` runs (its lock, its lazily begun
+    transaction, its error translation)."""
+    adapted = cursor._adapt_connection
+    async with adapted._execute_mutex:
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        try:
+            return list(await adapted._connection.fetchmany(sql, parameters))
+        except Exception as error:  # translated to the DBAPI's errors, as the adapter does
+            cursor._handle_exception(error)
+            raise  # not reached: the adapter raises the translated error
 
 
 def _wrapped(connection: Connection, cursor: Any, error: Any, sql: str, parameters: Any) -> Exception:
