@@ -11,8 +11,9 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from inbox_tui.core import conversations
 from inbox_tui.core.models import Author, Conversation, Message, table_of
-from inbox_tui.core.prepared import Prepared
+from inbox_tui.core.prepared import NotOneRowEach, Prepared
 from inbox_tui.core.store import Store
 from tests.conftest import both_backends
 from tests.core.helpers import new_conversation
@@ -87,3 +88,34 @@ async def test_a_list_parameter_goes_through_sqlalchemy(store: Store) -> None:
     async with store.read() as session:
         marked = await session.scalar(select(Message.delivered_at).where(Message.id == inserted.id))  # type: ignore[attr-defined]
     assert marked == WHEN
+
+
+def _insert_each_then_fail(connection: Connection, conversation_id: int) -> None:
+    rows = _INSERT.first_each(connection, [_message(conversation_id, f"each-{n}") for n in range(3)])
+    assert [row.created_at for row in rows] == [WHEN] * 3  # typed, one row per set, in order
+    assert [row.id for row in rows] == sorted(row.id for row in rows)
+    read = _READ.first_each(connection, [{"message_id": row.id} for row in rows])
+    assert [row.id for row in read] == [row.id for row in rows]
+    # A set that gives no row: the runs are done, the caller's transaction must go.
+    _READ.first_each(connection, [{"message_id": rows[0].id}, {"message_id": -1}])
+
+
+@both_backends
+async def test_first_each_gives_one_row_per_set_in_the_callers_transaction(store: Store) -> None:
+    conversation_id = (await new_conversation(store)).conversation.id
+    with pytest.raises(NotOneRowEach):
+        await store.run_write(_insert_each_then_fail, conversation_id)
+    async with store.read() as session:
+        # Rolled back with the transaction: the pipelined inserts ran inside it.
+        assert [m.client_id for m in await conversations.transcript(session, conversation_id)] == []
+
+
+@both_backends
+async def test_first_each_raises_the_drivers_error_as_sqlalchemys(store: Store) -> None:
+    conversation_id = (await new_conversation(store)).conversation.id
+
+    def twice(connection: Connection) -> None:
+        _INSERT.first_each(connection, [_message(conversation_id, "same"), _message(conversation_id, "same")])
+
+    with pytest.raises(IntegrityError):
+        await store.run_write(twice)
