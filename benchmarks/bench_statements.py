@@ -35,6 +35,7 @@ from sqlalchemy.util import await_only
 
 from inbox_tui.channel.server import ChannelServer
 from inbox_tui.client.customer import CustomerClient
+from inbox_tui.core import prepared
 from inbox_tui.runtime import open_runtime
 from inbox_tui.settings import load_settings
 from inbox_tui.wire.customer import ChatMessage
@@ -46,6 +47,7 @@ class Counts:
     def __init__(self) -> None:
         self.on = False
         self.statements: Counter[str] = Counter()
+        self.sends = 0  # round trips to the database: a pipelined batch of statements is one
 
     def connected(self, dbapi_connection: Any, _record: Any) -> None:
         """Follow every statement of a new database connection at the driver."""
@@ -72,9 +74,10 @@ class Counts:
 
         return trace
 
-    def statement(self, sql: str) -> None:
+    def statement(self, sql: str, times: int = 1) -> None:
         if self.on:
-            self.statements[_shape(sql)] += 1
+            self.statements[_shape(sql)] += times
+            self.sends += not sql.startswith("--")  # a trigger's step is part of its statement
 
     @property
     def commits(self) -> int:
@@ -106,6 +109,15 @@ def count_asyncpg_prepared(counts: Counts) -> None:
 
     cursor._prepare_and_execute = counted_execute  # type: ignore[method-assign]
     cursor._executemany = counted_executemany  # type: ignore[method-assign]
+
+    # A write group's statements of one kind, sent at once (core/pipelined.py).
+    fetch_each = prepared._fetch_each
+
+    async def counted_fetch_each(cursor: Any, sql: str, parameters: list[Any]) -> list[Any]:
+        counts.statement(sql, len(parameters))
+        return await fetch_each(cursor, sql, parameters)
+
+    prepared._fetch_each = counted_fetch_each
 
 
 async def run(database_url: str, customers: int, messages: int) -> None:
@@ -147,7 +159,8 @@ async def run(database_url: str, customers: int, messages: int) -> None:
     steps = sum(n for sql, n in counts.statements.items() if sql.startswith("--"))
     print(
         f"statements per round trip: {(total - steps) / trips:.2f} (+ {steps / trips:.2f} trigger steps)   "
-        f"commits per round trip: {counts.commits / trips:.2f}"
+        f"commits per round trip: {counts.commits / trips:.2f}   "
+        f"sent to the database per round trip: {counts.sends / trips:.2f} (a pipelined batch once)"
     )
     for sql, n in counts.statements.most_common():
         print(f"  {n / trips:6.2f}  {sql}")

@@ -30,6 +30,7 @@ from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core import events
 from inbox_tui.core.events import NOTIFY_CHANNEL
 from inbox_tui.core.models import Event, table_of
+from inbox_tui.core.prepared import Prepared
 from inbox_tui.core.store import Store
 from inbox_tui.wire import bridge as wire
 from inbox_tui.wire.codec import encode
@@ -43,7 +44,8 @@ SQLITE_POLL_SECONDS = 0.05
 MIN_READ_INTERVAL_SECONDS = 0.005
 BATCH = 500
 _EVENTS = table_of(Event)
-_SINCE = select(_EVENTS).where(_EVENTS.c.id > bindparam("after")).order_by(_EVENTS.c.id).limit(BATCH)
+# Run straight on the driver (``core/prepared.py``): this read follows every commit.
+_SINCE = Prepared(select(_EVENTS).where(_EVENTS.c.id > bindparam("after")).order_by(_EVENTS.c.id).limit(BATCH))
 LISTEN_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -94,7 +96,7 @@ class LoggedEvent:
 
 
 def _events_after(connection: Connection, after_id: int) -> list[Any]:
-    return list(connection.execute(_SINCE, {"after": after_id}).all())
+    return _SINCE.all(connection, {"after": after_id})
 
 
 Subscriber = Callable[[list[LoggedEvent]], None]

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ARRAY, BigInteger, any_, bindparam, select
 from sqlalchemy.engine import Connection
 
 from inbox_tui.core.models import Conversation, table_of
@@ -47,9 +47,12 @@ Work = tuple[Callable[..., Any], tuple[Any, ...]]
 W = TypeVar("W", bound=Callable[..., Any])
 
 _CONVERSATIONS = table_of(Conversation)
+# ``= ANY(array)`` rather than an expanding ``IN``: one statement text for any number
+# of ids, run straight on the driver (an expanding list goes through SQLAlchemy's
+# slower path, compiled again for each length).
 _LOCK_IN_ORDER = Prepared(
     select(_CONVERSATIONS.c.id)
-    .where(_CONVERSATIONS.c.id.in_(bindparam("ids", expanding=True)))
+    .where(_CONVERSATIONS.c.id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
     .order_by(_CONVERSATIONS.c.id)
     .with_for_update(key_share=True)
 )
