@@ -118,6 +118,11 @@ def both_backends(func):  # type: ignore[no-untyped-def]
     return pytest.mark.parametrize("database_url", BACKENDS, indirect=True)(func)
 
 
+def postgres_only(func):  # type: ignore[no-untyped-def]
+    """Run a test on PostgreSQL alone (skipped with a reason without a server)."""
+    return pytest.mark.parametrize("database_url", BACKENDS[1:], indirect=True)(func)
+
+
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[Store]:
     store = Store(database_url)

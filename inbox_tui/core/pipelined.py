@@ -73,12 +73,11 @@ def pipelined(first_step: Callable[..., FirstStep | None]) -> Callable[[W], W]:
 def run_pipelined(connection: Connection, works: Sequence[Work]) -> list[Any] | None:
     """Each work's result, run as the module doc says; None (nothing run) unless the
     group has two works or more and each has a first step."""
-    if len(works) < 2:
-        return None
+    if len(works) < 2 or not all(hasattr(work, "first_step") for work, _ in works):
+        return None  # before building any step: most groups that mix flows end here
     steps: list[FirstStep] = []
     for work, args in works:
-        first_step = getattr(work, "first_step", None)
-        step = first_step(*args) if first_step is not None else None
+        step = work.first_step(*args)  # type: ignore[attr-defined]
         if step is None:
             return None
         steps.append(step)
@@ -93,11 +92,10 @@ def run_pipelined(connection: Connection, works: Sequence[Work]) -> list[Any] | 
         waves[nth].append(index)
     results: list[Any] = [None] * len(works)
     for wave in waves:
-        kinds: dict[int, list[int]] = {}
+        kinds: dict[Prepared, list[int]] = {}
         for index in wave:
-            kinds.setdefault(id(steps[index].statement), []).append(index)
-        for indexes in kinds.values():
-            statement = steps[indexes[0]].statement
+            kinds.setdefault(steps[index].statement, []).append(index)
+        for statement, indexes in kinds.items():
             rows = statement.first_each(connection, [steps[index].values for index in indexes])
             for index, row in zip(indexes, rows, strict=True):
                 work, args = works[index]

@@ -172,6 +172,7 @@ async def _fetch_each(cursor: Any, sql: str, parameters: list[tuple[Any, ...]]) 
     transaction, its error translation)."""
     adapted = cursor._adapt_connection
     async with adapted._execute_mutex:
+        await adapted._check_type_cache_invalidation(cursor._invalidate_schema_cache_asof)
         if adapted._transaction is None:
             await adapted._start_transaction()
         try:

@@ -4,15 +4,13 @@ while many writers commit at once (ids must become visible in increasing order).
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 
 from inbox_tui.core import conversations
-from inbox_tui.core.migrate import upgrade
 from inbox_tui.core.store import Store
-from tests.conftest import both_backends, create_pg_database, drop_pg_database, requires_postgres
+from tests.conftest import both_backends, postgres_only
 from tests.core.helpers import events_after, last_event_id, new_conversation
 
 WRITERS = 8
@@ -100,15 +98,14 @@ async def test_the_event_feed_misses_nothing_while_writers_race(database_url: st
 TRANSACTION_WORDS = ("BEGIN", "BEGIN;", "ROLLBACK", "ROLLBACK;", "COMMIT", "COMMIT;")
 
 
-@requires_postgres
-async def test_a_read_of_the_log_on_postgresql_is_one_statement_without_a_transaction(tmp_path: Path) -> None:
+@postgres_only
+async def test_a_read_of_the_log_on_postgresql_is_one_statement_without_a_transaction(database_url: str) -> None:
     """Each read follows a commit: a BEGIN and a ROLLBACK around it would be two more
     round trips to the server for nothing (READ COMMITTED gives a statement its own
     snapshot either way)."""
     from inbox_tui.channel.event_feed import _events_after
 
-    name, url = await create_pg_database()
-    store = Store(url)
+    store = Store(database_url)
     sent: list[str] = []
 
     def log_queries(dbapi_connection: Any, _record: Any) -> None:
@@ -117,7 +114,6 @@ async def test_a_read_of_the_log_on_postgresql_is_one_statement_without_a_transa
 
     event.listen(store._unpinged_engine().sync_engine, "connect", log_queries)
     try:
-        await upgrade(store)
         chat = await new_conversation(store, "one")
         await conversations.record_customer_message(store, chat.conversation.id, "hello")
         sent.clear()
@@ -132,4 +128,3 @@ async def test_a_read_of_the_log_on_postgresql_is_one_statement_without_a_transa
         assert [query.split()[0].upper() for query in sent] == ["BEGIN", "COMMIT;"], sent
     finally:
         await store.close()
-        await drop_pg_database(name)

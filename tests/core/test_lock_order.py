@@ -20,7 +20,7 @@ from inbox_tui.core import conversations, tickets
 from inbox_tui.core.escalation import escalate
 from inbox_tui.core.models import TicketSource
 from inbox_tui.core.store import Store, StoreError, retry_conflicts, teammate_flow
-from tests.conftest import both_backends, requires_postgres
+from tests.conftest import both_backends, postgres_only, requires_postgres
 from tests.core.helpers import add_teammate, new_conversation
 
 CONVERSATIONS = 4
@@ -107,11 +107,7 @@ async def test_a_deadlock_is_run_again_inside_the_store(database_url: str) -> No
     assert sorted(attempts.values()) == [1, 2]  # one ran again, and both finished
 
 
-test_a_deadlock_is_run_again_inside_the_store = pytest.mark.parametrize(
-    "database_url",
-    [pytest.param("pg", id="postgresql", marks=pytest.mark.postgres)],
-    indirect=True,
-)(test_a_deadlock_is_run_again_inside_the_store)
+test_a_deadlock_is_run_again_inside_the_store = postgres_only(test_a_deadlock_is_run_again_inside_the_store)
 
 
 async def test_a_database_error_in_a_teammate_flow_is_a_store_error() -> None:

@@ -17,7 +17,7 @@ from inbox_tui.core.conversations import OwedWork
 from inbox_tui.core.models import Conversation, ConversationStatus
 from inbox_tui.core.prepared import Prepared
 from inbox_tui.core.store import Store, StoreError
-from tests.conftest import both_backends
+from tests.conftest import both_backends, postgres_only
 from tests.core.helpers import new_conversation
 
 CONVERSATIONS = 4
@@ -112,7 +112,7 @@ def group_failures(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[BaseExcepti
     yield failures
 
 
-@pytest.mark.parametrize("database_url", [pytest.param("pg", marks=pytest.mark.postgres)], indirect=True)
+@postgres_only
 async def test_racing_groups_on_shared_conversations_never_deadlock(
     database_url: str, group_failures: list[BaseException]
 ) -> None:
