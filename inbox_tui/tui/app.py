@@ -221,7 +221,7 @@ class InboxApp(App[None]):
         # Let cancelled workers unwind before the engines go: a connection abandoned
         # half-way through a query would otherwise be finalized later, on a dead loop.
         self.workers.cancel_all()
-        if not await _within(self.workers.wait_for_complete(), WORKERS_STOP_SECONDS):
+        if not await _within(_all_ended(list(self.workers)), WORKERS_STOP_SECONDS):
             log.warning("workers still running %.0f s after their cancel; quitting anyway", WORKERS_STOP_SECONDS)
         # Reads run to their end even for a cancelled worker: they give their connections back first.
         if not await _within(reads.settle(), WORKERS_STOP_SECONDS):
@@ -232,6 +232,15 @@ class InboxApp(App[None]):
             and not await _within(self.runtime.close(), STORE_CLOSE_SECONDS)
         ):
             log.warning("closing the store took too long; leaving it to the process exit")
+
+
+async def _all_ended(workers: list[Any]) -> None:
+    """Wait until every worker has ended, whatever it ended with.
+
+    Not Textual's ``wait_for_complete``: it gathers the workers' ``wait()``, which raises
+    ``WorkerCancelled`` for the first cancelled worker to end, so it returns while the
+    others still unwind, some holding a database connection the store then never gets back."""
+    await asyncio.gather(*(worker.wait() for worker in workers), return_exceptions=True)
 
 
 async def _within(work: Coroutine[Any, Any, Any], seconds: float) -> bool:
