@@ -68,7 +68,7 @@ class InboxApp(App[None]):
         self.clock = clock
         self.runtime: Runtime | None = runtime
         self._owns_runtime = runtime is None
-        self._runtime_lock = asyncio.Lock()
+        self._opening: asyncio.Future[None] | None = None
         self.connect_bridge = connect_bridge
         self.cursor_blink = cursor_blink
         self.ready = asyncio.Event()  # set once the inbox has shown its first screen (the rows)
@@ -89,10 +89,18 @@ class InboxApp(App[None]):
 
     async def open_store(self) -> Runtime:
         """The store, opened on first use; the AI is left for later (the first screen needs only the store)."""
-        async with self._runtime_lock:
-            if self.runtime is None:
-                self.runtime = await open_runtime(self.settings, clock=self.clock, build_ai=False)
-            return self.runtime
+        if self.runtime is None:
+            if self._opening is None or self._opening.done():  # the first time, or again after a failure
+                self._opening = reads.start(self._open_store())
+            await asyncio.shield(self._opening)  # its error, if it failed; a cancel leaves it running
+        assert self.runtime is not None
+        return self.runtime
+
+    async def _open_store(self) -> None:
+        # One opening however many workers ask, run to its end even if they are
+        # cancelled (quitting): the store it opens is then the app's to close, never lost
+        # half-open with its connections left to the garbage collector.
+        self.runtime = await open_runtime(self.settings, clock=self.clock, build_ai=False)
 
     def on_mount(self) -> None:
         self._load_themes()
@@ -223,9 +231,9 @@ class InboxApp(App[None]):
         self.workers.cancel_all()
         if not await _within(_all_ended(list(self.workers)), WORKERS_STOP_SECONDS):
             log.warning("workers still running %.0f s after their cancel; quitting anyway", WORKERS_STOP_SECONDS)
-        # Reads run to their end even for a cancelled worker: they give their connections back first.
+        # Store work runs to its end even for a cancelled worker: it gives its connections back first.
         if not await _within(reads.settle(), WORKERS_STOP_SECONDS):
-            log.warning("store reads still running %.0f s after quitting began", WORKERS_STOP_SECONDS)
+            log.warning("store work still running %.0f s after quitting began", WORKERS_STOP_SECONDS)
         if (
             self._owns_runtime
             and self.runtime is not None

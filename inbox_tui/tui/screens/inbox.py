@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -74,6 +74,8 @@ from inbox_tui.tui.widgets.thread_view import ThreadView
 # The flows and the screens pushed over this one are imported where they are used: the
 # first screen is painted without them (``flows`` alone pulls in the escalation and the AI).
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from inbox_tui.tui.app import InboxApp
     from inbox_tui.tui.screens.lifecycle import ReopenChoice, SnoozeChoice
     from inbox_tui.tui.screens.reassign import ReassignChoice
@@ -269,14 +271,19 @@ class InboxScreen(Screen[None]):
         app = self.inbox_app
         try:
             runtime = await app.open_store()
-            me = await core_agents.authenticate(runtime.store, secret(app.settings.tui.token))
-            async with runtime.store.read() as session:
+            me = await reads.whole(core_agents.authenticate(runtime.store, secret(app.settings.tui.token)))
+            agent_id = me.id if me else None
+            since = active_since(app.settings, app.clock)
+            view = self.view
+
+            async def first_screen(session: AsyncSession) -> tuple[int, Sequence[Any]]:
                 # The id first: anything committed after it reaches us through the bridge.
                 last_event_id = await core_events.last_id(session)
-                agent_id = me.id if me else None
-                since = active_since(app.settings, app.clock)
-                view = self.view
-                records = await attention.page(session, view, agent_id, limit=LIST_LIMIT, active_since=since)
+                return last_event_id, await attention.page(
+                    session, view, agent_id, limit=LIST_LIMIT, active_since=since
+                )
+
+            last_event_id, records = await reads.read(runtime.store, first_screen)
         except Exception as error:
             log.exception("startup failed")
             self.post_message(InboxFailed(str(error)))
@@ -292,12 +299,18 @@ class InboxScreen(Screen[None]):
             agent_id = me.id if me else None
             since = active_since(app.settings, app.clock)
             counts_seen, unread_seen = self._totals_changes, self._unread_changes
-            async with runtime.store.read() as session:
-                counts = await views.counts(session, agent_id, active_since=since)
-                unread = await attention.unread_view_counts(session, agent_id)
-                my_tickets = await core_alerts.my_open_tickets(session, agent_id) if agent_id else set()
-                on_shift = await core_alerts.on_shift_now(session, agent_id, runtime.store.now()) if agent_id else True
-                team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
+
+            async def the_rest(session: AsyncSession) -> tuple[Any, ...]:
+                now = runtime.store.now()
+                return (
+                    await views.counts(session, agent_id, active_since=since),
+                    await attention.unread_view_counts(session, agent_id),
+                    await core_alerts.my_open_tickets(session, agent_id) if agent_id else set(),
+                    await core_alerts.on_shift_now(session, agent_id, now) if agent_id else True,
+                    await core_agents.team_status(session, now, self.presence_timeout),
+                )
+
+            counts, unread, my_tickets, on_shift, team = await reads.read(runtime.store, the_rest)
             runtime.load_ai()  # flows may need it from now on (and the bar names it)
         except Exception as error:
             log.exception("startup failed")
@@ -424,20 +437,28 @@ class InboxScreen(Screen[None]):
             return
         threshold = timedelta(seconds=self.inbox_app.settings.alerts.wait_threshold_seconds)
         now = runtime.store.now()
-        texts: list[str] = []
-        async with runtime.store.read() as session:
-            overdue = await core_alerts.overdue_tickets(session, me.id, threshold, now)
-            self._on_shift = await core_alerts.on_shift_now(session, me.id, now)
-            for ticket_id, since in overdue:
-                alert = rules.waited(ticket_id, now - since, now)
-                if alert is not None:
-                    row = await _ticket_row(session, ticket_id)
-                    requester = literal(row.requester, single_line=True, limit=40) if row else ""
-                    texts.append(literal(alert.text(requester), single_line=True))
+
+        async def overdue_and_shift(session: AsyncSession) -> tuple[list[tuple[int, datetime]], bool]:
+            return (
+                await core_alerts.overdue_tickets(session, me.id, threshold, now),
+                await core_alerts.on_shift_now(session, me.id, now),
+            )
+
+        overdue, self._on_shift = await reads.read(runtime.store, overdue_and_shift)
+        alerts = [
+            (ticket_id, alert) for ticket_id, since in overdue if (alert := rules.waited(ticket_id, now - since, now))
+        ]
+
+        async def requesters(session: AsyncSession) -> list[str]:
+            rows = [await _ticket_row(session, ticket_id) for ticket_id, _ in alerts]
+            return [literal(row.requester, single_line=True, limit=40) if row else "" for row in rows]
+
+        names = await reads.read(runtime.store, requesters) if alerts else []
+        texts = [literal(alert.text(name), single_line=True) for (_, alert), name in zip(alerts, names, strict=True)]
         self._update_alert_presence()
         for ticket_id, since in overdue:
             try:
-                await core_alerts.record_wait(runtime.store, ticket_id, since, threshold)
+                await reads.whole(core_alerts.record_wait(runtime.store, ticket_id, since, threshold))
             except StoreError:
                 continue
         if texts:
@@ -565,7 +586,7 @@ class InboxScreen(Screen[None]):
     @work(exit_on_error=False, group="flow")
     async def _run_flow(self, what: str, flow: Awaitable[FlowDone | None], refresh: bool) -> None:
         try:
-            done = await flow
+            done = await reads.whole(flow)  # a teammate's action is never cut off half-way (quitting)
         except StoreError as error:
             done = FlowDone(f"{what}: {error}", "error", reload_detail=refresh, tickets_changed=refresh)
         except SQLAlchemyError as error:
@@ -684,9 +705,13 @@ class InboxScreen(Screen[None]):
         if await self.app.push_screen_wait(ConfirmScreen("Take this ticket?", question)):
             self.run_flow("Take the ticket", flows.take_from(runtime, me, ticket.ticket.id))
 
+    async def _team(self, runtime: Any) -> list[core_agents.AgentStatus]:
+        return await reads.read(
+            runtime.store, lambda session: core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
+        )
+
     async def _risk_for(self, runtime: Any, agent_id: int, *, present: bool) -> str | None:
-        async with runtime.store.read() as session:
-            team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
+        team = await self._team(runtime)
         status = next((row for row in team if row.agent.id == agent_id), None)
         return assignment_risk(status, present=present) if status is not None else None
 
@@ -750,7 +775,7 @@ class InboxScreen(Screen[None]):
             if self.alert_rules is not None:
                 self.alert_rules.my_own_doing(ticket_id)
             try:  # the claim first, then the reply: the customer hears who joined before the words
-                self.post_message(await flows.claim(runtime, me, ticket_id))
+                self.post_message(await reads.whole(flows.claim(runtime, me, ticket_id)))
             except StoreError as error:
                 self.post_message(FlowDone(f"Claim: {error}", "error"))
         self.run_flow("Not sent", flows.send(runtime, me, ticket_id, REPLY, text))
@@ -768,8 +793,7 @@ class InboxScreen(Screen[None]):
         from inbox_tui.tui.screens.confirm import ConfirmScreen
 
         runtime = await self.inbox_app.open_runtime()
-        async with runtime.store.read() as session:
-            open_question = await unanswered_message(session, ticket_id)
+        open_question = await reads.read(runtime.store, lambda session: unanswered_message(session, ticket_id))
         if open_question is not None:
             quoted = preview_of(open_question.text)
             question = (
@@ -801,8 +825,7 @@ class InboxScreen(Screen[None]):
         from inbox_tui.tui.screens.reassign import ReassignScreen
 
         runtime = await self.inbox_app.open_runtime()
-        async with runtime.store.read() as session:
-            team = await core_agents.team_status(session, runtime.store.now(), self.presence_timeout)
+        team = await self._team(runtime)
         choice: ReassignChoice | None = await self.app.push_screen_wait(ReassignScreen(ticket_id, team, current))
         if choice is not None and choice.agent_id is not None and choice.agent_id != current:
             status = next((row for row in team if row.agent.id == choice.agent_id), None)

@@ -31,6 +31,7 @@ from inbox_tui.core.events import EventKind
 from inbox_tui.core.models import TicketStatus
 from inbox_tui.core.search import HitKind, SearchFilters, SearchHit, StatusFilter
 from inbox_tui.core.store import Store
+from inbox_tui.tui import reads
 from inbox_tui.tui.formatting import age, status_label
 from inbox_tui.tui.safe_text import literal
 
@@ -191,8 +192,7 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
 
     @work(exit_on_error=False, group="search-channels")
     async def _load_channels(self) -> None:
-        async with self.store.read() as session:
-            found = await core_search.channels(session)
+        found = await reads.read(self.store, core_search.channels)
         self.query_one("#filter-channel", Select).set_options([(literal(c, single_line=True), c) for c in found])
 
     # ----- searching -------------------------------------------------------------
@@ -233,8 +233,8 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
         if pause:
             await asyncio.sleep(pause)  # a newer keystroke cancels this worker first
         try:
-            async with self.store.read() as session:
-                hits = await core_search.search(session, query, filters)
+            # A newer keystroke cancels this worker: the read still ends cleanly (``reads``).
+            hits = await reads.read(self.store, lambda session: core_search.search(session, query, filters))
         except Exception as error:  # noqa: BLE001 - said on screen; the screen stays usable
             self.post_message(SearchResults(query, filters, [], str(error)))
             return

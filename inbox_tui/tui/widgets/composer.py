@@ -28,6 +28,7 @@ from inbox_tui.core import saved_replies
 from inbox_tui.core.models import Author
 from inbox_tui.core.records import TicketDetail
 from inbox_tui.core.saved_replies import Reply
+from inbox_tui.tui import reads
 from inbox_tui.tui.drafts import DraftStore
 from inbox_tui.tui.safe_text import literal
 
@@ -149,8 +150,7 @@ class Composer(Vertical):
         runtime = getattr(self.app, "runtime", None)
         if runtime is None:
             return
-        async with runtime.store.read() as session:
-            self.saved = await saved_replies.all_replies(session)
+        self.saved = await reads.read(runtime.store, saved_replies.all_replies)
         self._update_completions()
 
     def save_draft(self) -> None:
