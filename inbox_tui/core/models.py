@@ -26,7 +26,9 @@ from sqlalchemy import (
     literal_column,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.schema import CreateIndex
 
 # Big integers on PostgreSQL, but INTEGER on SQLite so that the primary key is the rowid
 # (SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY).
@@ -265,6 +267,26 @@ class OwedReply(Base):
 OPEN_TICKET_SQL = "status != 'closed'"
 
 
+def open_tickets_only() -> dict[str, Any]:
+    """A partial index's keywords: open tickets only, on both databases.
+
+    Not ``postgresql_where``: naming a dialect's keyword loads that dialect, and the
+    PostgreSQL one costs tens of milliseconds at every start of an inbox on SQLite. The
+    condition rides in the index's ``info`` and PostgreSQL's CREATE INDEX adds it
+    (``_partial_index_on_postgresql``); the migrations say ``postgresql_where`` as usual."""
+    return {"sqlite_where": text(OPEN_TICKET_SQL), "info": {POSTGRESQL_WHERE: OPEN_TICKET_SQL}}
+
+
+POSTGRESQL_WHERE = "postgresql_where"
+
+
+@compiles(CreateIndex, "postgresql")
+def _partial_index_on_postgresql(create: CreateIndex, compiler: Any, **kw: Any) -> str:
+    ddl: str = compiler.visit_create_index(create, **kw)
+    where = create.element.info.get(POSTGRESQL_WHERE)
+    return f"{ddl} WHERE {where}" if where else ddl
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -273,8 +295,7 @@ class Ticket(Base):
             "uq_tickets_open_conversation",
             "conversation_id",
             unique=True,
-            sqlite_where=text(OPEN_TICKET_SQL),
-            postgresql_where=text(OPEN_TICKET_SQL),
+            **open_tickets_only(),
         ),
         # Open tickets by conversation are looked up on every customer message; the
         # partial unique index above cannot serve a query whose status is a parameter.
@@ -284,16 +305,14 @@ class Ticket(Base):
             "ix_tickets_open_updated",
             "updated_at",
             "id",
-            sqlite_where=text(OPEN_TICKET_SQL),
-            postgresql_where=text(OPEN_TICKET_SQL),
+            **open_tickets_only(),
         ),
         Index(
             "ix_tickets_open_assignee",
             "assignee_id",
             "updated_at",
             "id",
-            sqlite_where=text(OPEN_TICKET_SQL),
-            postgresql_where=text(OPEN_TICKET_SQL),
+            **open_tickets_only(),
         ),
         Index("ix_tickets_status_assignee", "status", "assignee_id", "updated_at"),
         Index("ix_tickets_status_updated", "status", "updated_at"),

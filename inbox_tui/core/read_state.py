@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,7 +150,9 @@ async def mark_read(store: Store, agent_id: int, conversation_id: int, up_to_mes
 
 async def _upsert_mark(session: AsyncSession, agent_id: int, conversation_id: int, up_to: int, store: Store) -> None:
     dialect = (await session.connection()).dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert: Any = sqlite_insert
+    if dialect == "postgresql":  # imported here: the PostgreSQL dialect is not loaded on SQLite
+        from sqlalchemy.dialects.postgresql import insert
     table = table_of(ReadMark)
     statement = insert(table).values(
         agent_id=agent_id, conversation_id=conversation_id, last_read_message_id=up_to, read_at=store.now()
