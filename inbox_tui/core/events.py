@@ -15,7 +15,7 @@ store's lock order), and one NOTIFY goes out per commit, not per event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inbox_tui.core.models import Event, table_of
-from inbox_tui.core.pipelined import run_pipelined
+from inbox_tui.core.pipelined import Work, run_pipelined
 from inbox_tui.core.prepared import Prepared
 
 NOTIFY_CHANNEL = "inbox_events"
@@ -132,9 +132,6 @@ def _event_row(event: PendingEvent, now: datetime) -> dict[str, Any]:
         "payload": event.payload or {},
         "created_at": now,
     }
-
-
-Work = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
 def run_as_one(connection: Connection, works: Sequence[Work]) -> list[Any]:

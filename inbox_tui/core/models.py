@@ -265,6 +265,8 @@ class OwedReply(Base):
 
 # The predicate of the partial indexes on tickets, as SQL text.
 OPEN_TICKET_SQL = "status != 'closed'"
+#: The key of a partial index's condition on PostgreSQL, in the index's ``info``.
+POSTGRESQL_WHERE = "postgresql_where"
 
 
 def open_tickets_only() -> dict[str, Any]:
@@ -275,9 +277,6 @@ def open_tickets_only() -> dict[str, Any]:
     condition rides in the index's ``info`` and PostgreSQL's CREATE INDEX adds it
     (``_partial_index_on_postgresql``); the migrations say ``postgresql_where`` as usual."""
     return {"sqlite_where": text(OPEN_TICKET_SQL), "info": {POSTGRESQL_WHERE: OPEN_TICKET_SQL}}
-
-
-POSTGRESQL_WHERE = "postgresql_where"
 
 
 @compiles(CreateIndex, "postgresql")

@@ -321,15 +321,11 @@ class Store:
         each a round trip. A work of several statements gets no common snapshot here."""
         if not self.is_sqlite:
             try:
-                async with self._unpinged_engine().connect() as connection:
-                    await connection.execution_options(isolation_level="AUTOCOMMIT")
-                    return await connection.run_sync(work, *args)
+                return await _in_autocommit(self._unpinged_engine(), work, *args)
             except DBAPIError as error:
                 if not error.connection_invalidated:
                     raise
-            async with self.read_engine.connect() as connection:
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-                return await connection.run_sync(work, *args)
+            return await _in_autocommit(self.read_engine, work, *args)  # pre-pinged: a live connection
         if self._sqlite_reader is None:
             self._sqlite_reader = _SqliteWorker(self.url, "BEGIN", "sqlite-reader")
         return await self._sqlite_reader.run(work, args)
@@ -350,6 +346,12 @@ class Store:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+
+
+async def _in_autocommit(engine: AsyncEngine, work: Callable[[Connection, *Ts], T], *args: *Ts) -> T:
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await connection.run_sync(work, *args)
 
 
 class StoreError(Exception):

@@ -129,3 +129,37 @@ async def test_a_newer_keystroke_cancels_a_search_inside_its_query_and_no_connec
         await wait_until(pilot, lambda: bool(screen.hits), what="the newer search's hits")
         await asyncio.sleep(1.0)  # the older read's own end (the slow query) is well past
         assert invalidated == [], "the cancelled search dropped its connection instead of giving it back"
+
+
+#: Where the TUI may open a store session itself: ``reads`` (which runs it whole) and the
+#: live batch's load, which the worker runs through ``reads.whole``.
+OWN_SESSIONS_ALLOWED = {("reads.py", "read"), ("reads.py", "transaction"), ("inbox.py", "_load_batch")}
+
+
+def test_the_tui_reads_and_writes_the_store_only_through_reads() -> None:
+    """A guard for the next worker: a ``store.read()`` or ``store.write()`` written straight
+    in a TUI module is cut off by the worker's cancel (above). Go through ``reads``."""
+    import ast
+    from pathlib import Path
+
+    import inbox_tui.tui
+
+    found: list[tuple[str, str]] = []
+    for path in sorted(Path(inbox_tui.tui.__file__).parent.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                call = node.func if isinstance(node, ast.Call) else None
+                if (
+                    isinstance(call, ast.Attribute)
+                    and call.attr in ("read", "write")
+                    and (
+                        (isinstance(call.value, ast.Attribute) and call.value.attr == "store")
+                        or (isinstance(call.value, ast.Name) and call.value.id == "store")
+                    )
+                ):
+                    found.append((path.name, function.name))
+    assert found, "the scan found nothing at all: it no longer sees the calls it guards"
+    assert set(found) <= OWN_SESSIONS_ALLOWED, sorted(set(found) - OWN_SESSIONS_ALLOWED)
