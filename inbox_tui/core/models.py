@@ -55,6 +55,35 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    # On SQLite every message writes and reads a dozen of these: SQLAlchemy's chain (this
+    # decorator's hook, then SQLite's DATETIME formatting through a dict) is one call
+    # each here, with the text SQLAlchemy writes and the parsing it does (fromisoformat).
+    def bind_processor(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return _sqlite_text_of_utc
+        return super().bind_processor(dialect)
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        if dialect.name == "sqlite":
+            return _utc_of_sqlite_text
+        return super().result_processor(dialect, coltype)
+
+
+def _sqlite_text_of_utc(value: datetime | None) -> str | None:
+    """SQLAlchemy's SQLite DATETIME storage format (``YYYY-MM-DD HH:MM:SS.ffffff``), in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _utc_of_sqlite_text(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

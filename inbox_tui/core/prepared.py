@@ -30,7 +30,7 @@ Processor = Callable[[Any], Any] | None
 
 
 class _Compiled:
-    __slots__ = ("binds", "columns", "direct", "results", "row", "sql")
+    __slots__ = ("bind_processors", "binds", "columns", "direct", "results", "row", "sql")
 
     def __init__(self, statement: Any, connection: Connection, keys: Sequence[str]) -> None:
         dialect = connection.dialect
@@ -48,32 +48,47 @@ class _Compiled:
             or compiled.positiontup is None
         )
         processors = compiled._bind_processors
-        self.binds: list[tuple[str, Any, Processor]] = []
-        for name in compiled.positiontup or ():
+        # Per run, only the values that need one go through a processor (most are ints
+        # and text): the positions of those, and each value's source.
+        self.binds: list[tuple[str, Any]] = []
+        self.bind_processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for position, name in enumerate(compiled.positiontup or ()):
             bind = compiled.binds[name]
             given = bind.key if bind.key in keys else None
+            self.binds.append((given or "", None if given else bind.effective_value))
             process = cast(Processor, processors.get(name))  # a tuple only for a tuple-valued bind
-            self.binds.append((given or "", None if given else bind.effective_value, process))
+            if process is not None:
+                self.bind_processors.append((position, process))
         self.columns = [c.keyname for c in compiled._result_columns]
-        self.results: list[Processor] = [
-            c.type._cached_result_processor(dialect, None) for c in compiled._result_columns
+        self.results: list[tuple[int, Callable[[Any], Any]]] = [
+            (position, process)
+            for position, column in enumerate(compiled._result_columns)
+            if (process := column.type._cached_result_processor(dialect, None)) is not None
         ]
         self.row: Any = namedtuple("row", self.columns, rename=True) if self.columns else None
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        out = []
-        for key, constant, process in self.binds:
-            value = values[key] if key else constant
-            out.append(process(value) if process is not None and value is not None else value)
+        out = [values[key] if key else constant for key, constant in self.binds]
+        for position, process in self.bind_processors:
+            value = out[position]
+            if value is not None:
+                out[position] = process(value)
         return tuple(out)
 
     def rows(self, raw: Sequence[Any]) -> list[Any]:
         assert self.row is not None
-        results = self.results
-        if not any(results):
-            return [self.row._make(r) for r in raw]
         make = self.row._make
-        return [make(v if p is None or v is None else p(v) for p, v in zip(results, r, strict=True)) for r in raw]
+        if not self.results:
+            return [make(r) for r in raw]
+        rows = []
+        for r in raw:
+            values = list(r)
+            for position, process in self.results:
+                value = values[position]
+                if value is not None:
+                    values[position] = process(value)
+            rows.append(make(values))
+        return rows
 
 
 class Prepared:

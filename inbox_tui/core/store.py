@@ -63,6 +63,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from inbox_tui.core import events
 from inbox_tui.core.database_url import parse_database_url
+from inbox_tui.core.json_text import json_text, json_value
 
 Clock = Callable[[], datetime]
 Ts = TypeVarTuple("Ts")
@@ -100,7 +101,12 @@ def _configure_sqlite(engine: Engine, begin: str) -> None:
 
 def _sqlite_engine(url: URL, begin: str) -> AsyncEngine:
     engine = create_async_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, pool_size=4, max_overflow=8
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=4,
+        max_overflow=8,
+        json_serializer=json_text,
+        json_deserializer=json_value,
     )
     _configure_sqlite(engine.sync_engine, begin)
     return engine
@@ -123,6 +129,8 @@ class _SqliteWorker:
             pool_size=1,
             max_overflow=0,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            json_serializer=json_text,
+            json_deserializer=json_value,
         )
         _configure_sqlite(self.engine, begin)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
