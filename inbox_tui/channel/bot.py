@@ -26,6 +26,7 @@ from datetime import timedelta
 from inbox_tui.ai.factory import build_offline_ai
 from inbox_tui.ai.interface import AIBackend, BotContext, BotReply, TranscriptLine, describe_failure
 from inbox_tui.ai.knowledge import KnowledgeBase
+from inbox_tui.ai.offline import OfflineAI
 from inbox_tui.ai.phrasebook import answer_to_offer
 from inbox_tui.channel.escalation_worker import EscalationWorker
 from inbox_tui.channel.tasks import cancel_and_wait
@@ -242,6 +243,10 @@ class BotLoop:
         ai = self.runtime.ai
         timeout = self.runtime.settings.ai.timeout
         try:
+            if isinstance(ai, OfflineAI):
+                # It answers without awaiting anything, so no timeout could cut it short;
+                # arming one per answer was 4 % of a busy server's CPU.
+                return await ai.reply(context)
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
             # lands as the reply arrives, and stop() would then wait for the whole queue.
             async with asyncio.timeout(timeout):

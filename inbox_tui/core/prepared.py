@@ -98,10 +98,13 @@ class Prepared:
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._compiled: dict[tuple[str, str, frozenset[str]], _Compiled] = {}
+        self._compiled: dict[tuple[str, str, tuple[str, ...]], _Compiled] = {}
 
     def _for(self, connection: Connection, values: Mapping[str, Any]) -> _Compiled:
-        key = (connection.dialect.name, connection.dialect.driver, frozenset(values))
+        # The names as given (a call site always gives them in one order; another order
+        # compiles the same statement once more): a tuple is cheaper than a frozenset.
+        dialect = connection.dialect
+        key = (dialect.name, dialect.driver, tuple(values))
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = _Compiled(self.statement, connection, sorted(values))
@@ -114,7 +117,7 @@ class Prepared:
             result = connection.execute(self.statement, dict(values))
             return list(result.all()) if compiled.row is not None else []
         parameters = compiled.parameters(values)
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, parameters)
             return compiled.rows(cursor.fetchall()) if compiled.row is not None else []
@@ -148,7 +151,7 @@ class Prepared:
                 raise NotOneRowEach(f"{len(value_sets)} runs gave {[len(found) for found in rows]} rows")
             return [found[0] for found in rows]
         parameters = [compiled.parameters(values) for values in value_sets]
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             raw = await_(_fetch_each(cursor, compiled.sql, parameters))
         except connection.dialect.loaded_dbapi.Error as error:
@@ -168,7 +171,7 @@ class Prepared:
             connection.execute(self.statement, [dict(r) for r in rows])
             return
         parameters = [compiled.parameters(r) for r in rows]
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(compiled.sql, parameters)
         except connection.dialect.loaded_dbapi.Error as error:

@@ -323,3 +323,15 @@ def test_summary_leaves_out_bot_lines_in_another_language() -> None:
     )
     assert summary.language == "fr"
     assert "not sure" not in summary.summary and "conseiller" in summary.summary
+
+
+@pytest.mark.parametrize(
+    "question", ["How long does shipping take?", "I want to talk to a person", "no thanks", "¿Hola?"]
+)
+def test_offline_reply_never_suspends(question: str) -> None:
+    """The bot loop arms no timeout around the offline AI's answer (no timeout could cut
+    short a coroutine that never waits): this holds only while ``reply`` never awaits."""
+    coroutine = OfflineAI(KNOWLEDGE).reply(_context(question))
+    with pytest.raises(StopIteration) as finished:
+        coroutine.send(None)  # runs to its end in one step, or it would yield here
+    assert finished.value.value.text or finished.value.value.escalates

@@ -52,6 +52,7 @@ def test_utc_datetimes_are_stored_and_read_as_sqlalchemy_does(dialect: object) -
     for value in _random_datetimes(2_000):
         stored = fast_bind(value)
         assert stored == stock_bind(value)
+        assert fast_bind(value) == stored  # the same object again: the remembered text
         assert fast_result(stored) == stock_result(stored) == value
         assert fast_result(stored).tzinfo is UTC
     # Text written by other means (no fraction, a date alone) reads as before too.
