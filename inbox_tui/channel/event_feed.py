@@ -10,8 +10,13 @@ How the feed learns that there is something new:
 - SQLite has no notifications, and other processes (the TUIs) write the same file, so
   a short poll of the log is the only way to see their commits. One query of an
   indexed primary key range every ``poll_interval`` costs next to nothing.
-- On both, this node nudges the feed itself after its own commits (``wake``) so its
-  customers do not wait for the next poll.
+- On both, this node nudges the feed itself after its own commits (``committed``) so
+  its customers do not wait for the next poll.
+- On SQLite the store hands over the events its write groups appended, ids included.
+  When they follow on from the last event published, the feed publishes them as they
+  are, without reading them back: the chat server's own messages, most of the log under
+  load. When they do not (another process committed in between, or the feed is behind),
+  it reads the log, which holds them too.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -28,7 +34,7 @@ from sqlalchemy.engine import Connection
 
 from inbox_tui.channel.tasks import cancel_and_wait
 from inbox_tui.core import events
-from inbox_tui.core.events import NOTIFY_CHANNEL
+from inbox_tui.core.events import NOTIFY_CHANNEL, AppendedEvent
 from inbox_tui.core.models import Event, table_of
 from inbox_tui.core.prepared import Prepared
 from inbox_tui.core.store import Store
@@ -109,6 +115,10 @@ class EventFeed:
         self.last_id = 0
         self._subscribers: list[Subscriber] = []
         self._wake = asyncio.Event()
+        #: Whether the log must be read (a commit whose events are not known here).
+        self._must_read = False
+        #: Events this node's write groups appended, in commit order, not yet published.
+        self._appended: deque[Sequence[AppendedEvent]] = deque()
         self._listening = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -135,24 +145,43 @@ class EventFeed:
             self._subscribers.remove(subscriber)
 
     def wake(self) -> None:
-        """Look at the log now (this node just committed something)."""
+        """Look at the log now."""
+        self._must_read = True
+        self._wake.set()
+
+    def committed(self, appended: Sequence[AppendedEvent] | None) -> None:
+        """This node just committed (the store's commit listener): ``appended`` are the
+        events the commit appended, when the store knows them (see the module doc)."""
+        if appended is None:
+            self._must_read = True
+        elif appended:
+            self._appended.append(appended)
+        else:
+            return  # nothing appended: nothing to publish
         self._wake.set()
 
     async def _follow(self) -> None:
         last_read = 0.0
         while True:
+            polled = False
             if self.store.is_sqlite:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
                 # lands as the wake fires, and this loop would then outlive stop().
-                with contextlib.suppress(TimeoutError):
+                try:
                     async with asyncio.timeout(self.poll_interval):
                         await self._wake.wait()
+                except TimeoutError:
+                    polled = True  # other processes' commits are found by this read only
             else:
                 await self._wake.wait()
+            self._wake.clear()
+            if not self._publish_appended() and not self._must_read and not polled:
+                continue
             since_last = time.monotonic() - last_read
             if since_last < MIN_READ_INTERVAL_SECONDS:
                 await asyncio.sleep(MIN_READ_INTERVAL_SECONDS - since_last)
             self._wake.clear()
+            self._must_read = False
             last_read = time.monotonic()
             try:
                 await self._read_new()
@@ -161,7 +190,30 @@ class EventFeed:
             except Exception as error:  # noqa: BLE001 - a database hiccup must not end the feed
                 log.warning("reading the event log failed: %s", error)
                 await asyncio.sleep(0.5)
-                self._wake.set()
+                self.wake()
+
+    def _publish_appended(self) -> bool:
+        """Publish the events this node appended that follow on from the last one
+        published; True when the log must be read instead (a gap before them)."""
+        gap = False
+        while self._appended:
+            appended = self._appended.popleft()
+            if appended[-1].id <= self.last_id:
+                continue  # a read of the log published them already
+            if appended[0].id != self.last_id + 1:
+                gap = True  # the log has events before these: it is read (and holds them)
+                self._appended.clear()
+                break
+            self._publish([LoggedEvent(event) for event in appended])
+        return gap
+
+    def _publish(self, batch: list[LoggedEvent]) -> None:
+        self.last_id = batch[-1].id
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(batch)
+            except Exception:
+                log.exception("an event subscriber failed")
 
     async def _read_new(self) -> None:
         while True:
@@ -169,13 +221,7 @@ class EventFeed:
             rows = await self.store.run_read(_events_after, self.last_id)
             if not rows:
                 return
-            batch = [LoggedEvent(row) for row in rows]
-            self.last_id = batch[-1].id
-            for subscriber in list(self._subscribers):
-                try:
-                    subscriber(batch)
-                except Exception:
-                    log.exception("an event subscriber failed")
+            self._publish([LoggedEvent(row) for row in rows])
             if len(rows) < BATCH:
                 return
 
@@ -190,10 +236,10 @@ class EventFeed:
                 connection = await asyncpg.connect(dsn)
                 lost = asyncio.Event()
                 connection.add_termination_listener(lambda _conn, lost=lost: lost.set())
-                await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
+                await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self.wake())
                 attempt = 0
                 self._listening.set()
-                self._wake.set()  # catch up on whatever committed while we were not listening
+                self.wake()  # catch up on whatever committed while we were not listening
                 await lost.wait()
                 log.warning("the LISTEN connection to PostgreSQL was lost; reconnecting")
             except asyncio.CancelledError:

@@ -82,7 +82,7 @@ class ChannelServer:
         await self.feed.start()
         self.feed.subscribe(self.hub.on_events)
         # The store nudges the feed after each of its commits, whichever part wrote.
-        self.runtime.store.add_commit_listener(self.feed.wake)
+        self.runtime.store.add_commit_listener(self.feed.committed)
         self.marker.start()
         self.escalations.start()
         self.snoozes.start()
@@ -137,7 +137,7 @@ class ChannelServer:
         await self.presence.stop()
         await self.marker.stop()
         self.feed.unsubscribe(self.hub.on_events)
-        self.runtime.store.remove_commit_listener(self.feed.wake)
+        self.runtime.store.remove_commit_listener(self.feed.committed)
         await self.feed.stop()
 
     async def wait_idle(self) -> None:

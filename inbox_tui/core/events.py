@@ -10,21 +10,24 @@ commit sends a NOTIFY that wakes the other server nodes.
 The store's write group (``Store.run_write``) runs the writes that queue up together as
 one transaction (``run_as_one``): their events are held back and appended together as
 its last step, so the order lock is taken once, after every row lock of the group (the
-store's lock order), and one NOTIFY goes out per commit, not per event.
+store's lock order), and one NOTIFY goes out per commit, not per event. On SQLite the
+group also hands back the events it appended, ids included (``AppendedEvent``), so the
+node's event feed need not read back from the log what its own node just wrote.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, cast, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from inbox_tui.core.json_text import json_text, json_value
 from inbox_tui.core.models import Event, table_of
 from inbox_tui.core.pipelined import Work, run_pipelined
 from inbox_tui.core.prepared import Prepared
@@ -58,6 +61,19 @@ class PendingEvent:
     ticket_id: int | None = None
     agent_id: int | None = None
     payload: dict[str, Any] | None = None
+
+
+class AppendedEvent(NamedTuple):
+    """An event a write group appended, as a read of the log after its commit would give
+    it: its id, plain values, the payload as its stored JSON reads back, UTC time."""
+
+    id: int
+    kind: str
+    conversation_id: int | None
+    ticket_id: int | None
+    agent_id: int | None
+    payload: dict[str, Any]
+    created_at: datetime
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
@@ -134,11 +150,12 @@ def _event_row(event: PendingEvent, now: datetime) -> dict[str, Any]:
     }
 
 
-def run_as_one(connection: Connection, works: Sequence[Work]) -> list[Any]:
+def run_as_one(connection: Connection, works: Sequence[Work], appended: list[AppendedEvent] | None = None) -> list[Any]:
     """Each ``work(connection, *args)`` in turn in the caller's transaction, then all
     their events in one step (see the module doc): one order lock, one INSERT of all
     rows (executed row by row in order, so ids follow the order the works gave them)
-    and one NOTIFY. Returns each work's result."""
+    and one NOTIFY. Returns each work's result; on SQLite, ``appended`` receives the
+    events with their ids."""
     held_back: list[dict[str, Any]] = []
     connection.info[_HELD_BACK] = held_back
     try:
@@ -151,7 +168,29 @@ def run_as_one(connection: Connection, works: Sequence[Work]) -> list[Any]:
         if connection.dialect.name == "postgresql":
             connection.execute(_TAKE_ORDER_LOCK_AND_NOTIFY, {"key": _PG_EVENT_ORDER_LOCK, "channel": NOTIFY_CHANNEL})
         _INSERT_EVENTS.run_many(connection, held_back)
+        if appended is not None and connection.dialect.name == "sqlite":
+            appended.extend(_appended_on_sqlite(connection, held_back))
     return results
+
+
+def _appended_on_sqlite(connection: Connection, rows: list[dict[str, Any]]) -> list[AppendedEvent]:
+    """The rows just inserted, with their ids. SQLite gives a new row of an INTEGER
+    PRIMARY KEY table the largest id plus one, and this transaction holds the database's
+    only write lock, so the rows hold the ids up to the last one inserted, in order."""
+    last = connection.connection.dbapi_connection.execute("SELECT last_insert_rowid()").fetchone()[0]  # type: ignore[union-attr]
+    first = last - len(rows) + 1
+    return [
+        AppendedEvent(
+            first + n,
+            str(row["kind"]),
+            row["conversation_id"],
+            row["ticket_id"],
+            row["agent_id"],
+            json_value(json_text(row["payload"])),  # as the JSON column reads it back
+            row["created_at"].astimezone(UTC),
+        )
+        for n, row in enumerate(rows)
+    ]
 
 
 async def since(session: AsyncSession, after_id: int, limit: int = 1000) -> list[Event]:

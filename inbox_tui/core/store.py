@@ -40,7 +40,9 @@ becomes a ``StoreError`` (``teammate_flow``), which the inbox shows.
 
 After every committed write, the store calls its commit listeners itself
 (``add_commit_listener``): the node's event feed looks at the log at once, whoever
-wrote.
+wrote. A SQLite write group also hands them the events it appended, ids included, so
+the feed publishes those without reading them back (on PostgreSQL several groups and
+nodes commit at once, and the feed reads the log after each NOTIFY).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ import contextlib
 import functools
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,11 +115,18 @@ def _sqlite_engine(url: URL, begin: str) -> AsyncEngine:
 
 
 _Outcome = tuple[bool, Any]  # (True, result) or (False, the exception)
+CommitListener = Callable[[Sequence[events.AppendedEvent] | None], None]
 #: Most writes grouped into one commit.
 MAX_GROUP_COMMIT = 64
 #: Write groups in flight at once on PostgreSQL (SQLite has one writer): each statement
 #: is a round trip to the server, so one group at a time would leave both sides idle.
 PG_WRITE_GROUPS = 4
+
+
+class _GroupDone(NamedTuple):
+    outcomes: list[_Outcome]
+    #: The events the group's commit appended, when known (see ``add_commit_listener``).
+    appended: list[events.AppendedEvent] | None
 
 
 class _SqliteWorker:
@@ -142,25 +151,28 @@ class _SqliteWorker:
         with self.engine.begin() as connection:
             return work(connection, *args)
 
-    async def run_group(self, works: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[_Outcome]:
+    async def run_group(self, works: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> _GroupDone:
         return await asyncio.get_running_loop().run_in_executor(self.executor, self._group, works)
 
-    def _group(self, works: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[_Outcome]:
+    def _group(self, works: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> _GroupDone:
         """All works in one transaction, else each alone (see the module doc; savepoints
-        around each work cost more than the rare rerun)."""
+        around each work cost more than the rare rerun). The events appended are known
+        when the works ran as one (each alone, the listeners read the log)."""
+        appended: list[events.AppendedEvent] = []
         try:
             with self.engine.begin() as connection:
-                return [(True, result) for result in events.run_as_one(connection, works)]
+                results = events.run_as_one(connection, works, appended)
+            return _GroupDone([(True, result) for result in results], appended)
         except Exception as error:  # noqa: BLE001 - one of them failed: each on its own below
             if len(works) == 1:
-                return [(False, error)]
+                return _GroupDone([(False, error)], [])
         outcomes: list[_Outcome] = []
         for work, args in works:
             try:
                 outcomes.append((True, self._transaction(work, args)))
             except Exception as error:  # noqa: BLE001 - handed to its caller
                 outcomes.append((False, error))
-        return outcomes
+        return _GroupDone(outcomes, None)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
@@ -197,23 +209,25 @@ class Store:
         self._write_lock_loop: asyncio.AbstractEventLoop | None = None
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
-        self._commit_listeners: list[Callable[[], None]] = []
+        self._commit_listeners: list[CommitListener] = []
 
     def now(self) -> datetime:
         return self.clock()
 
-    def add_commit_listener(self, listener: Callable[[], None]) -> None:
-        """Call ``listener()`` after every write transaction this store commits."""
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Call ``listener(appended)`` after every write transaction this store commits:
+        ``appended`` holds the events the commit appended, ids included, where the store
+        knows them (a SQLite write group; possibly none), else None (read the log)."""
         self._commit_listeners.append(listener)
 
-    def remove_commit_listener(self, listener: Callable[[], None]) -> None:
+    def remove_commit_listener(self, listener: CommitListener) -> None:
         with contextlib.suppress(ValueError):
             self._commit_listeners.remove(listener)
 
-    def _committed(self) -> None:
+    def _committed(self, appended: Sequence[events.AppendedEvent] | None = None) -> None:
         for listener in list(self._commit_listeners):
             try:
-                listener()
+                listener(appended)
             except Exception:
                 log.exception("a commit listener failed")
 
@@ -263,7 +277,10 @@ class Store:
             if self._sqlite_writer is None:
                 self._sqlite_writer = _SqliteWorker(self.url, "BEGIN IMMEDIATE", "sqlite-writer")
             async with self._sqlite_write_lock():
-                return await self._sqlite_writer.run_group(works)
+                done = await self._sqlite_writer.run_group(works)
+            if any(ok for ok, _ in done.outcomes):
+                self._committed(done.appended)
+            return done.outcomes
         try:
             async with self._unpinged_engine().begin() as connection:
                 results = await connection.run_sync(events.run_as_one, works)
@@ -312,8 +329,6 @@ class Store:
                     if not item.future.done():
                         item.future.set_exception(error)
                 continue
-            if self.is_sqlite and any(ok for ok, _ in outcomes):
-                self._committed()  # PostgreSQL's writes called the listeners at their commits
             for future, (ok, value) in zip((item.future for item in group), outcomes, strict=True):
                 if not future.done():
                     if ok:

@@ -18,7 +18,7 @@ from tests.conftest import both_backends
 @both_backends
 async def test_every_committed_write_calls_the_listeners_and_a_rollback_does_not(store: Store) -> None:
     calls: list[str] = []
-    store.add_commit_listener(lambda: calls.append("commit"))
+    store.add_commit_listener(lambda _appended: calls.append("commit"))
 
     started = await conversations.start_conversation(store, channel="web", customer_id="c-1", name="Ada")
     assert calls, "an ORM write transaction committed without calling the listeners"
@@ -39,11 +39,11 @@ async def test_every_committed_write_calls_the_listeners_and_a_rollback_does_not
 async def test_a_failing_listener_does_not_stop_the_others_or_the_write(store: Store) -> None:
     heard: list[int] = []
 
-    def broken() -> None:
+    def broken(_appended: object) -> None:
         raise ValueError("listener bug")
 
     store.add_commit_listener(broken)
-    store.add_commit_listener(lambda: heard.append(1))
+    store.add_commit_listener(lambda _appended: heard.append(1))
     started = await conversations.start_conversation(store, channel="web", customer_id="c-2", name="Bo")
     assert started.conversation.id and heard
     store.remove_commit_listener(broken)
