@@ -163,7 +163,6 @@ class EventFeed:
     async def _follow(self) -> None:
         last_read = 0.0
         while True:
-            polled = False
             if self.store.is_sqlite:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for drops a cancel that
                 # lands as the wake fires, and this loop would then outlive stop().
@@ -171,15 +170,17 @@ class EventFeed:
                     async with asyncio.timeout(self.poll_interval):
                         await self._wake.wait()
                 except TimeoutError:
-                    polled = True  # other processes' commits are found by this read only
+                    self._must_read = True  # the poll: other processes' commits are found so only
             else:
                 await self._wake.wait()
             self._wake.clear()
-            if not self._publish_appended() and not self._must_read and not polled:
+            self._publish_appended()
+            if not self._must_read:
                 continue
             since_last = time.monotonic() - last_read
             if since_last < MIN_READ_INTERVAL_SECONDS:
                 await asyncio.sleep(MIN_READ_INTERVAL_SECONDS - since_last)
+            # Whatever woke the feed meanwhile is committed already: this read finds it.
             self._wake.clear()
             self._must_read = False
             last_read = time.monotonic()
@@ -192,20 +193,18 @@ class EventFeed:
                 await asyncio.sleep(0.5)
                 self.wake()
 
-    def _publish_appended(self) -> bool:
+    def _publish_appended(self) -> None:
         """Publish the events this node appended that follow on from the last one
-        published; True when the log must be read instead (a gap before them)."""
-        gap = False
+        published; at a gap before them the log is to be read instead (it holds them)."""
         while self._appended:
             appended = self._appended.popleft()
             if appended[-1].id <= self.last_id:
                 continue  # a read of the log published them already
             if appended[0].id != self.last_id + 1:
-                gap = True  # the log has events before these: it is read (and holds them)
+                self._must_read = True  # the log has events before these
                 self._appended.clear()
-                break
+                return
             self._publish([LoggedEvent(event) for event in appended])
-        return gap
 
     def _publish(self, batch: list[LoggedEvent]) -> None:
         self.last_id = batch[-1].id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, time
 from enum import StrEnum
 from enum import nonmember as _nonmember
@@ -99,7 +100,8 @@ def _utc_of_sqlite_text(value: str | None) -> datetime | None:
     if value is None:
         return None
     if len(value) == _SQLITE_DATETIME_LENGTH:  # the text written above: naive UTC
-        return datetime.fromisoformat(value + "+00:00")  # ``replace(tzinfo=)`` costs 7x more
+        with contextlib.suppress(ValueError):  # else: same length, another form (below)
+            return datetime.fromisoformat(value + "+00:00")  # ``replace(tzinfo=)`` costs 7x more
     parsed = datetime.fromisoformat(value)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
