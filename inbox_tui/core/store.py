@@ -101,14 +101,17 @@ def _configure_sqlite(engine: Engine, begin: str) -> None:
         connection.exec_driver_sql(begin)
 
 
+#: Both SQLite engines' JSON columns (the event payloads) through ``core.json_text``.
+_SQLITE_JSON: dict[str, Any] = {"json_serializer": json_text, "json_deserializer": json_value}
+
+
 def _sqlite_engine(url: URL, begin: str) -> AsyncEngine:
     engine = create_async_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         pool_size=4,
         max_overflow=8,
-        json_serializer=json_text,
-        json_deserializer=json_value,
+        **_SQLITE_JSON,
     )
     _configure_sqlite(engine.sync_engine, begin)
     return engine
@@ -138,8 +141,7 @@ class _SqliteWorker:
             pool_size=1,
             max_overflow=0,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-            json_serializer=json_text,
-            json_deserializer=json_value,
+            **_SQLITE_JSON,
         )
         _configure_sqlite(self.engine, begin)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
