@@ -23,7 +23,6 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from inbox_tui.core.database_url import DatabaseURLError, normalize_database_url
 
@@ -316,8 +315,8 @@ class WebSettings(_Section):
     sign_in_window_seconds: float = Field(300.0, gt=0, description="the window for failed sign-ins, in seconds")
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     database_url: str = Field(
         default_factory=default_database_url,
@@ -347,18 +346,6 @@ class Settings(BaseSettings):
     @property
     def bridge_base_url(self) -> str:
         return self.tui.server_url or f"ws://{self.server.host}:{self.server.port}"
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Built in code: exactly what is passed. load_settings adds the file and the environment.
-        return (init_settings,)
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -394,42 +381,34 @@ def environment_variables() -> dict[str, tuple[str | None, str]]:
     }
 
 
-class _EnvironmentSource(PydanticBaseSettingsSource):
-    """The environment variables named in the model (``OPENAI_API_KEY`` sets ``ai.api_key``)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
-        super().__init__(settings_cls)
-        self.environ = environ
-        self.used: dict[tuple[str, ...], str] = {}
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # values are collected in __call__
-
-    def __call__(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for variable, (section, name) in environment_variables().items():
-            value = self.environ.get(variable)
-            if not value:
-                continue
-            if section is None:
-                values[name] = value
-                self.used[(name,)] = variable
-            else:
-                values.setdefault(section, {})[name] = value
-                self.used[(section, name)] = variable
-        return values
+def _environment_values(environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
+    """The environment variables named in the model (``OPENAI_API_KEY`` sets ``ai.api_key``),
+    as settings values, and which variable set each one (for error messages)."""
+    values: dict[str, Any] = {}
+    used: dict[tuple[str, ...], str] = {}
+    for variable, (section, name) in environment_variables().items():
+        value = environ.get(variable)
+        if not value:
+            continue
+        if section is None:
+            values[name] = value
+            used[(name,)] = variable
+        else:
+            values.setdefault(section, {})[name] = value
+            used[(section, name)] = variable
+    return values, used
 
 
-class _FileSource(PydanticBaseSettingsSource):
-    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
-        super().__init__(settings_cls)
-        self.data = data
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self.data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return self.data
+def _overlay(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over`` on top, section by section (an environment variable for
+    ``ai.model`` replaces that key of the file's ``[ai]`` table, not the table)."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _overlay(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -494,27 +473,12 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             raise SettingsError("config_path: unknown setting")
     elif explicit:
         raise SettingsError(f"{path}: config file not found")
-    environment = _EnvironmentSource(Settings, environ)
-    file = _FileSource(Settings, data)
-
-    class _Loaded(Settings):
-        @classmethod
-        def settings_customise_sources(
-            cls,
-            settings_cls: type[BaseSettings],
-            init_settings: PydanticBaseSettingsSource,
-            env_settings: PydanticBaseSettingsSource,
-            dotenv_settings: PydanticBaseSettingsSource,
-            file_secret_settings: PydanticBaseSettingsSource,
-        ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return (environment, file)
-
+    environment, used = _environment_values(environ)
+    values = _overlay(data, environment) | {"config_path": path if path.exists() else None}
     try:
-        loaded = _Loaded()
+        return Settings.model_validate(values)
     except ValidationError as error:
         cause = error.errors()[0].get("ctx", {}).get("error")
         if isinstance(cause, DatabaseURLError):
             raise cause from None
-        raise SettingsError(_one_line(error, environment.used)) from None
-    values = {name: getattr(loaded, name) for name in Settings.model_fields if name != "config_path"}
-    return Settings(**values, config_path=path if path.exists() else None)
+        raise SettingsError(_one_line(error, used)) from None
