@@ -49,16 +49,17 @@ def run_async(factory: Callable[[], Awaitable[T]]) -> T:
         raise
 
 
-def run_with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+def run_with_store(settings: Settings, work: Callable[[Store], Awaitable[T]], *, build_ai: bool = True) -> T:
     """Open the store, check it is at this program's schema (never migrating it: only
     ``serve`` and ``db upgrade`` do), run ``work`` on it and close it, with
-    ``run_async``'s one-line errors."""
+    ``run_async``'s one-line errors. ``build_ai``: the AI backend is built first, which
+    installs the status lines a flow may post to customers (see ``open_runtime``)."""
     from inbox_tui.core.migrate import check_database_exists, check_schema
     from inbox_tui.runtime import open_runtime
 
     async def _run() -> T:
         check_database_exists(settings.database_url)
-        runtime = await open_runtime(settings, migrate=False)
+        runtime = await open_runtime(settings, migrate=False, build_ai=build_ai)
         try:
             await check_schema(runtime.store)
             return await work(runtime.store)
@@ -74,7 +75,9 @@ def check_database(settings: Settings) -> None:
     async def _check(_store: Store) -> None:
         return None
 
-    run_with_store(settings, _check)
+    # Nothing is written, so no status line is needed: building the AI (and importing its
+    # language detector) here cost `inbox-tui open` about 25 ms before its first screen.
+    run_with_store(settings, _check, build_ai=False)
 
 
 def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -402,3 +403,41 @@ def test_db_upgrade_refuses_a_database_a_newer_program_upgraded() -> None:
         "it was upgraded by a newer inbox-tui; upgrade this one to match"
     ]
     assert _revision(url) == "9999_from_the_future"
+
+
+OPEN_CHECK = """
+import asyncio, sys
+from inbox_tui.cli import check_database
+from inbox_tui.core.migrate import ensure_schema
+from inbox_tui.core.store import Store
+from inbox_tui.settings import load_settings
+
+settings = load_settings()
+store = Store(settings.database_url)
+asyncio.run(ensure_schema(store))
+asyncio.run(store.close())
+before = set(sys.modules)
+check_database(settings)
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_opening_the_inbox_checks_the_database_without_building_the_ai(tmp_path: Path) -> None:
+    """``inbox-tui open`` checks the schema before its first screen; it writes nothing,
+    so the AI backend and its language detector are left for later (they cost the start
+    about 25 ms)."""
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "INBOX_DB_URL": f"sqlite:///{tmp_path / 'inbox.db'}",
+        "INBOX_CONFIG_DIR": str(tmp_path / "config"),
+        "INBOX_AI": "offline",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", OPEN_CHECK], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
+    imported = completed.stdout.split()
+    assert "inbox_tui.runtime" in imported  # the check ran: it opened a runtime
+    assert not [name for name in imported if name.startswith(("inbox_tui.ai.offline", "inbox_tui.ai.language"))]
