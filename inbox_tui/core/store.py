@@ -38,6 +38,9 @@ still meet a serialization failure or a deadlock, it runs again from the start
 (``retry_conflicts``, bounded); a database error that escapes a teammate's flow
 becomes a ``StoreError`` (``teammate_flow``), which the inbox shows.
 
+SQLite's log is copied into the database file by a thread beside the writer, not in the
+commits (``core.wal_checkpoints``).
+
 After every committed write, the store calls its commit listeners itself
 (``add_commit_listener``): the node's event feed looks at the log at once, whoever
 wrote. A SQLite write group also hands them the events it appended, ids included, so
@@ -66,12 +69,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from inbox_tui.core import events
 from inbox_tui.core.database_url import parse_database_url
 from inbox_tui.core.json_text import json_text, json_value
+from inbox_tui.core.wal_checkpoints import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 Clock = Callable[[], datetime]
 Ts = TypeVarTuple("Ts")
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: How a SQLite write transaction begins (see the module doc).
+WRITE_BEGIN = "BEGIN IMMEDIATE"
 #: How often a flow runs again after a serialization failure or deadlock.
 MAX_CONFLICT_ATTEMPTS = 6
 #: SQLSTATEs of a transaction PostgreSQL aborted to let another one through.
@@ -85,6 +91,8 @@ def utc_now() -> datetime:
 
 
 def _configure_sqlite(engine: Engine, begin: str) -> None:
+    writes = begin == WRITE_BEGIN
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver so BEGIN is ours (see module doc).
@@ -94,6 +102,10 @@ def _configure_sqlite(engine: Engine, begin: str) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if writes:
+            # Less often than SQLite's 1,000 pages: the store's WalCheckpointer copies the
+            # log meanwhile, off the write path (see core.wal_checkpoints).
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -197,7 +209,7 @@ class Store:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             Path(self.url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
-            self.write_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
+            self.write_engine = _sqlite_engine(self.url, WRITE_BEGIN)
             self.read_engine = _sqlite_engine(self.url, "BEGIN")
         else:
             self.write_engine = create_async_engine(self.url, pool_size=5, max_overflow=10, pool_pre_ping=True)
@@ -212,6 +224,7 @@ class Store:
         self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._commit_listeners: list[CommitListener] = []
+        self._checkpointer = self._new_checkpointer()
 
     def now(self) -> datetime:
         return self.clock()
@@ -226,7 +239,15 @@ class Store:
         with contextlib.suppress(ValueError):
             self._commit_listeners.remove(listener)
 
+    def _new_checkpointer(self) -> WalCheckpointer | None:
+        database = self.url.database if self.is_sqlite else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return WalCheckpointer(database, busy_timeout_seconds=SQLITE_BUSY_TIMEOUT_MS / 1000)
+
     def _committed(self, appended: Sequence[events.AppendedEvent] | None = None) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
         for listener in list(self._commit_listeners):
             try:
                 listener(appended)
@@ -277,7 +298,7 @@ class Store:
     async def _run_group(self, works: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[_Outcome]:
         if self.is_sqlite:
             if self._sqlite_writer is None:
-                self._sqlite_writer = _SqliteWorker(self.url, "BEGIN IMMEDIATE", "sqlite-writer")
+                self._sqlite_writer = _SqliteWorker(self.url, WRITE_BEGIN, "sqlite-writer")
             async with self._sqlite_write_lock():
                 done = await self._sqlite_writer.run_group(works)
             if any(ok for ok, _ in done.outcomes):
@@ -361,6 +382,9 @@ class Store:
             yield session
 
     async def close(self) -> None:
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.close)
+            self._checkpointer = self._new_checkpointer()  # for a store used again after its close
         for worker in (self._sqlite_writer, self._sqlite_reader):
             if worker is not None:
                 await asyncio.to_thread(worker.close)
