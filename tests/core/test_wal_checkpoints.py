@@ -126,44 +126,52 @@ def test_writers_in_several_processes_each_with_its_checkpoints(database_url: st
     assert _messages_in_the_file_alone(database, scratch) == 3 * count
 
 
-def _checkpoint_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "sqlite-checkpoints"]
+def _checkpoint_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "sqlite-checkpoints" and t.is_alive()}
+
+
+def _wait_until_ended(threads: set[threading.Thread], seconds: float = 5.0) -> bool:
+    for thread in threads:
+        thread.join(seconds)
+    return not any(thread.is_alive() for thread in threads)
 
 
 async def test_the_thread_ends_with_its_store_and_when_idle(database_url: str, tmp_path: Path) -> None:
+    # Other tests' stores may still have theirs: only the threads started here count.
+    others = _checkpoint_threads()
     store = Store(database_url)
     started = await conversations.start_conversation(store, channel="web", customer_id="c-1", name="Ada")
-    assert _checkpoint_threads()
+    mine = _checkpoint_threads() - others
+    assert mine
     await store.close()
-    assert not _checkpoint_threads()
+    assert not any(thread.is_alive() for thread in mine)  # close joins it
 
     # A store used again after its close checkpoints again.
     await conversations.record_customer_message(store, started.conversation.id, "again", client_id="again")
-    assert _checkpoint_threads()
+    mine = _checkpoint_threads() - others
+    assert mine
     await store.close()
-    assert not _checkpoint_threads()
+    assert not any(thread.is_alive() for thread in mine)
 
     # Idle, the thread ends; the next commit starts another, which checkpoints.
     checkpoints = WalCheckpointer(str(_database_of(database_url)), busy_timeout_seconds=1.0, idle_seconds=0.1)
     checkpoints.committed()
-    deadline = time.monotonic() + 5
-    while _checkpoint_threads() and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
-    assert not _checkpoint_threads()
+    idle = _checkpoint_threads() - others
+    assert idle and await asyncio.to_thread(_wait_until_ended, idle)
     checkpoints.committed()
-    assert _checkpoint_threads()
+    again = _checkpoint_threads() - others
+    assert again and not again & idle
     checkpoints.close()
-    assert not _checkpoint_threads()
+    assert not any(thread.is_alive() for thread in again)
 
 
 def test_a_database_that_cannot_be_opened_is_said_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    others = _checkpoint_threads()
     checkpoints = WalCheckpointer(str(tmp_path / "missing" / "inbox.db"), busy_timeout_seconds=0.1, idle_seconds=0.1)
     with caplog.at_level(logging.WARNING, logger="inbox_tui.core.wal_checkpoints"):
         for _ in range(3):
             checkpoints.committed()
-            deadline = time.monotonic() + 5
-            while _checkpoint_threads() and time.monotonic() < deadline:
-                time.sleep(0.01)
+            assert _wait_until_ended(_checkpoint_threads() - others)  # it gave up on this one
     checkpoints.close()
-    assert [r.message for r in caplog.records].count(caplog.records[0].message) == 1
-    assert "checkpointing" in caplog.records[0].message
+    said = [r.getMessage() for r in caplog.records if r.name == "inbox_tui.core.wal_checkpoints"]
+    assert len(said) == 1 and "checkpointing" in said[0] and "unable to open" in said[0]
