@@ -38,8 +38,8 @@ still meet a serialization failure or a deadlock, it runs again from the start
 (``retry_conflicts``, bounded); a database error that escapes a teammate's flow
 becomes a ``StoreError`` (``teammate_flow``), which the inbox shows.
 
-SQLite's log is copied into the database file by a thread beside the writer, not in the
-commits (``core.wal_checkpoints``).
+SQLite's log is copied into the database file mostly by a thread beside the writer; a
+commit checkpoints by itself only every few thousand pages (``core.wal_checkpoints``).
 
 After every committed write, the store calls its commit listeners itself
 (``add_commit_listener``): the node's event feed looks at the log at once, whoever
@@ -240,10 +240,9 @@ class Store:
             self._commit_listeners.remove(listener)
 
     def _new_checkpointer(self) -> WalCheckpointer | None:
-        database = self.url.database if self.is_sqlite else None
-        if not database or database == ":memory:" or database.startswith("file:"):
+        if not (self.is_sqlite and self.url.database):
             return None
-        return WalCheckpointer(database, busy_timeout_seconds=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        return WalCheckpointer(self.url.database, busy_timeout_seconds=SQLITE_BUSY_TIMEOUT_MS / 1000)
 
     def _committed(self, appended: Sequence[events.AppendedEvent] | None = None) -> None:
         if self._checkpointer is not None:

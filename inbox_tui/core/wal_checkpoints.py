@@ -95,22 +95,20 @@ class WalCheckpointer:
                 if self._closed.is_set():
                     return
                 self._wake.clear()
-                self.checkpoint(connection)
+                self._checkpoint(connection)
                 self._closed.wait(self.interval_seconds)
         finally:
             connection.close()
 
-    def checkpoint(self, connection: sqlite3.Connection) -> tuple[int, int, int] | None:
-        """A PASSIVE checkpoint on ``connection``: (1 if another checkpoint was under way
-        else 0, pages in the log, pages copied), or None when it failed (said once per
-        run of failures; the next commit tries again)."""
+    def _checkpoint(self, connection: sqlite3.Connection) -> None:
+        """A PASSIVE checkpoint; a failure is said once per run of failures (the next
+        commit tries again). Another checkpoint under way is no failure: it copies."""
         try:
-            row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as error:
             self._failed(error)
-            return None
+            return
         self._failing = False
-        return (int(row[0]), int(row[1]), int(row[2])) if row else None
 
     def _failed(self, error: sqlite3.Error) -> None:
         if not self._failing:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -426,9 +428,6 @@ def test_opening_the_inbox_checks_the_database_without_building_the_ai(tmp_path:
     """``inbox-tui open`` checks the schema before its first screen; it writes nothing,
     so the AI backend and its language detector are left for later (they cost the start
     about 25 ms)."""
-    import subprocess
-    import sys
-
     env = {
         **os.environ,
         "INBOX_DB_URL": f"sqlite:///{tmp_path / 'inbox.db'}",
