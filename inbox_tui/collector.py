@@ -1,6 +1,6 @@
 """The cyclic garbage collector while the program starts.
 
-Loading the program (Textual, SQLAlchemy, pydantic and our own modules) creates a few
+Loading the program (Textual, SQLAlchemy and our own modules) creates a few
 hundred thousand objects that all live until the process ends. With the collector on,
 their creation triggers several full collections that find nothing to free: about a
 sixth of the import time on a small machine. The ``inbox-tui`` command pauses the

@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import SecretStr
+import msgspec
 
-from inbox_tui.settings import SECTIONS, Settings, environment_variable, setting_fields
+from inbox_tui.settings import SECTIONS, Secret, Settings, setting_fields
 
 MASK = "********"
 
 
 def _toml_value(value: Any) -> str:
-    if isinstance(value, SecretStr):
+    if isinstance(value, Secret):
         return json.dumps(MASK if value.get_secret_value() else "")
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -31,12 +31,12 @@ def _toml_value(value: Any) -> str:
 
 def _lines(section: str | None, values: dict[str, Any], commented: bool) -> list[str]:
     lines: list[str] = []
-    fields = [(name, info) for owner, name, info in setting_fields() if owner == section]
-    for name, info in fields:
-        value = values.get(name)
+    for item in setting_fields():
+        if item.section != section:
+            continue
+        name, value, variable = item.name, values.get(item.name), item.environment_variable
         if commented:
-            variable = environment_variable(info)
-            lines.append(f"# {info.description}" + (f" (environment: {variable})" if variable else ""))
+            lines.append(f"# {item.description}" + (f" (environment: {variable})" if variable else ""))
         if value is None:
             lines.append(f"# {name} = (not set)" if not commented else f'# {name} = ""')
         else:
@@ -49,10 +49,9 @@ def _lines(section: str | None, values: dict[str, Any], commented: bool) -> list
 def render_settings(settings: Settings, *, commented: bool = False) -> str:
     """The settings as a TOML document; secrets are masked, unset values shown as comments."""
     out: list[str] = []
-    top = {name: getattr(settings, name) for name in Settings.model_fields}
-    out.extend(_lines(None, top, commented))
+    out.extend(_lines(None, msgspec.structs.asdict(settings), commented))
     for section in SECTIONS:
-        values = {name: getattr(getattr(settings, section), name) for name in SECTIONS[section].model_fields}
+        values = msgspec.structs.asdict(getattr(settings, section))
         out.append("")
         out.append(f"[{section}]")
         out.extend(_lines(section, values, commented))

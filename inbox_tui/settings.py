@@ -7,22 +7,31 @@ The model below is the one description of every setting: its field descriptions 
 against. A broken file or value raises :class:`SettingsError` with a one-line message a
 user can act on.
 
-Building :class:`Settings` in code (tests, the demo) takes exactly what is passed;
-:func:`load_settings` adds the file and the environment.
+The models are ``msgspec`` structs, the library the wire format already uses: the
+inbox's start reads its settings before its first screen, and pydantic's import and
+model building cost it about a tenth of a second. :func:`load_settings` converts the
+merged file and environment with msgspec, which checks every type and limit (``ge``,
+``gt``, ``le``). Building :class:`Settings` in code (tests, the demo) takes exactly what
+is passed: it runs each section's own checks and normalizations (``__post_init__``), and
+the types are left to the type checker.
+
+Annotations here are evaluated when the classes are made (no ``from __future__ import
+annotations``): reading each setting's metadata back, and msgspec's first conversion,
+then take a fraction of a millisecond instead of several.
 """
 
-from __future__ import annotations
-
+import functools
 import os
 import re
 import tomllib
+import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple, Self
 
+import msgspec
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic.fields import FieldInfo
+from msgspec import Meta, Struct, field
 
 from inbox_tui.core.database_url import DatabaseURLError, normalize_database_url
 
@@ -70,54 +79,96 @@ def default_config_path() -> Path:
     return config_dir() / "config.toml"
 
 
-def secret(value: SecretStr | None) -> str | None:
-    """The text of a secret setting, for the one place that sends it."""
-    return value.get_secret_value() if value is not None else None
-
-
 def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{data_dir() / 'inbox.db'}"
 
 
-def _env(name: str) -> dict[str, Any]:
-    """Field metadata: the environment variable that sets this field."""
-    return {"env": name}
+class Secret:
+    """A secret setting's text (a key, a token): never shown by ``repr`` or in a log."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+def secret(value: Secret | None) -> str | None:
+    """The text of a secret setting, for the one place that sends it."""
+    return value.get_secret_value() if value is not None else None
 
 
-class AISettings(_Section):
-    backend: Literal["auto", "offline", "openai"] = Field(
-        "auto",
-        description="`auto` (a model if a key or base URL is set), `offline`, `openai`",
-        json_schema_extra=_env("INBOX_AI"),
-    )
-    api_key: SecretStr | None = Field(
-        None, description="key for an OpenAI-compatible endpoint", json_schema_extra=_env("OPENAI_API_KEY")
-    )
-    base_url: str | None = Field(
-        None,
-        description="e.g. `http://localhost:11434/v1` (Ollama), vLLM, llama.cpp",
-        json_schema_extra=_env("OPENAI_BASE_URL"),
-    )
-    model: str = Field("gpt-4o-mini", description="model name", json_schema_extra=_env("INBOX_MODEL"))
-    timeout: float = Field(
-        20.0,
-        ge=0,
-        description="seconds before a model call counts as failed",
-        json_schema_extra=_env("INBOX_AI_TIMEOUT"),
-    )
-    summary_timeout: float = Field(
-        15.0,
-        ge=0,
-        description="seconds the model gets for a ticket summary before the local one is written",
-        json_schema_extra=_env("INBOX_SUMMARY_TIMEOUT"),
-    )
-    max_reply_chars: int = Field(
-        4000, ge=1, description="the longest bot answer shown to a customer (`max_tokens` is sized from it)"
-    )
+def _setting(description: str, *, env: str | None = None, **limits: float) -> Meta:
+    """A setting's description, the environment variable that sets it, and its limits
+    (``ge``, ``gt``, ``le``: checked when the file and the environment are read)."""
+    options: dict[str, Any] = {"description": description, "extra": {"env": env} if env else {}, **limits}
+    return Meta(**options)
+
+
+class _Invalid(ValueError):
+    """A value a section's own check refused; ``name`` is the setting."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+def _as_secret(value: Secret | str | None) -> Secret | None:
+    # Code that builds settings (tests, the demo) may hand a secret over as plain text.
+    return Secret(value) if isinstance(value, str) else value
+
+
+class _Model(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` (checked again, as at construction)."""
+        return msgspec.structs.replace(self, **changes)
+
+
+class _Section(_Model, frozen=True):
+    pass
+
+
+class AISettings(_Section, frozen=True):
+    backend: Annotated[
+        Literal["auto", "offline", "openai"],
+        _setting("`auto` (a model if a key or base URL is set), `offline`, `openai`", env="INBOX_AI"),
+    ] = "auto"
+    api_key: Annotated[Secret | None, _setting("key for an OpenAI-compatible endpoint", env="OPENAI_API_KEY")] = None
+    base_url: Annotated[
+        str | None, _setting("e.g. `http://localhost:11434/v1` (Ollama), vLLM, llama.cpp", env="OPENAI_BASE_URL")
+    ] = None
+    model: Annotated[str, _setting("model name", env="INBOX_MODEL")] = "gpt-4o-mini"
+    timeout: Annotated[
+        float, _setting("seconds before a model call counts as failed", env="INBOX_AI_TIMEOUT", ge=0)
+    ] = 20.0
+    summary_timeout: Annotated[
+        float,
+        _setting(
+            "seconds the model gets for a ticket summary before the local one is written",
+            env="INBOX_SUMMARY_TIMEOUT",
+            ge=0,
+        ),
+    ] = 15.0
+    max_reply_chars: Annotated[
+        int, _setting("the longest bot answer shown to a customer (`max_tokens` is sized from it)", ge=1)
+    ] = 4000
+
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "api_key", _as_secret(self.api_key))
 
     @property
     def uses_model(self) -> bool:
@@ -128,256 +179,259 @@ class AISettings(_Section):
         return bool(self.api_key or self.base_url)
 
 
-class BotSettings(_Section):
-    instructions: str = Field(
+class BotSettings(_Section, frozen=True):
+    instructions: Annotated[str, _setting("the bot's instructions (its system prompt)")] = (
         "You are the support assistant of this company. Answer briefly and only from the "
-        "knowledge you were given. Reply in the customer's language.",
-        description="the bot's instructions (its system prompt)",
+        "knowledge you were given. Reply in the customer's language."
     )
-    knowledge_file: str | None = Field(
-        None,
-        description="what the bot knows: a Markdown file or a folder of them (see below)",
-        json_schema_extra=_env("INBOX_KNOWLEDGE_FILE"),
+    knowledge_file: Annotated[
+        str | None,
+        _setting("what the bot knows: a Markdown file or a folder of them (see below)", env="INBOX_KNOWLEDGE_FILE"),
+    ] = None
+    handoff_message: Annotated[
+        str, _setting("what the customer reads when a person takes over", env="INBOX_HANDOFF_MESSAGE")
+    ] = DEFAULT_HANDOFF_MESSAGE
+    handoff_translations: Annotated[dict[str, str], _setting("the handoff message by language code (a table)")] = field(
+        default_factory=lambda: dict(DEFAULT_HANDOFF_TRANSLATIONS)
     )
-    handoff_message: str = Field(
-        DEFAULT_HANDOFF_MESSAGE,
-        description="what the customer reads when a person takes over",
-        json_schema_extra=_env("INBOX_HANDOFF_MESSAGE"),
+    fallback_message: Annotated[str, _setting("what the offline bot says when its knowledge has no answer")] = (
+        "I'm not sure about that one. Would you like me to connect you with a teammate?"
     )
-    handoff_translations: dict[str, str] = Field(
-        default_factory=lambda: dict(DEFAULT_HANDOFF_TRANSLATIONS),
-        description="the handoff message by language code (a table)",
+    escalation_triggers: Annotated[list[str], _setting("when the model hands the conversation to a person")] = field(
+        default_factory=lambda: list(DEFAULT_ESCALATION_TRIGGERS)
     )
-    fallback_message: str = Field(
-        "I'm not sure about that one. Would you like me to connect you with a teammate?",
-        description="what the offline bot says when its knowledge has no answer",
-    )
-    escalation_triggers: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_ESCALATION_TRIGGERS),
-        description="when the model hands the conversation to a person",
-    )
-    extra_human_phrases: list[str] = Field(
-        default_factory=list,
-        description="your own ways of asking for a person, on top of the built-in ones (offline bot)",
-    )
-    reply_lease_seconds: float = Field(
-        15.0,
-        gt=0,
-        description="seconds a server node holds an owed bot answer (renewed while it works); "
-        "after a crash another node answers it once this ran out",
-    )
-    owed_reply_max_age_seconds: float = Field(
-        300.0,
-        gt=0,
-        description="an owed bot answer older than this is not answered any more: it escalates to a teammate",
-    )
+    extra_human_phrases: Annotated[
+        list[str], _setting("your own ways of asking for a person, on top of the built-in ones (offline bot)")
+    ] = field(default_factory=list)
+    reply_lease_seconds: Annotated[
+        float,
+        _setting(
+            "seconds a server node holds an owed bot answer (renewed while it works); "
+            "after a crash another node answers it once this ran out",
+            gt=0,
+        ),
+    ] = 15.0
+    owed_reply_max_age_seconds: Annotated[
+        float,
+        _setting("an owed bot answer older than this is not answered any more: it escalates to a teammate", gt=0),
+    ] = 300.0
 
 
 _STATUS_LINE_PLACEHOLDERS = {"queued": set[str](), "joined": {"name"}, "back_at": {"when"}}
 
 
-class StatusLineSettings(_Section):
+def _check_status_lines(name: str, lines: dict[str, str]) -> None:
+    allowed = _STATUS_LINE_PLACEHOLDERS[name]
+    for language, text in lines.items():
+        if not language.strip() or not text.strip():
+            raise _Invalid(name, "a language code and its line must not be empty")
+        if not re.fullmatch(r"[A-Za-z]{2,3}", language):
+            raise _Invalid(name, f"{language!r}: a language code alone, such as `pt` or `nl`")
+        unknown = sorted(set(re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", text)) - allowed)
+        if unknown:
+            usable = ", ".join("{" + placeholder + "}" for placeholder in sorted(allowed)) or "none"
+            raise _Invalid(name, f"{language}: unknown placeholder {{{unknown[0]}}} (usable: {usable})")
+
+
+class StatusLineSettings(_Section, frozen=True):
     """What the customer is told about who holds their conversation, by language code.
     A line given here replaces the built-in one for that language (en, es, de, fr, pt,
     it are built in); a language with none is translated by the model, else English."""
 
-    queued: dict[str, str] = Field(
-        default_factory=dict, description="while the ticket waits in Unassigned, by language code (a table)"
+    queued: Annotated[dict[str, str], _setting("while the ticket waits in Unassigned, by language code (a table)")] = (
+        field(default_factory=dict)
     )
-    joined: dict[str, str] = Field(
-        default_factory=dict, description="when a teammate joins, `{name}` for who, by language code (a table)"
-    )
-    back_at: dict[str, str] = Field(
-        default_factory=dict,
-        description="when the next shift holds the ticket, `{when}` for the time, by language code (a table)",
-    )
+    joined: Annotated[
+        dict[str, str], _setting("when a teammate joins, `{name}` for who, by language code (a table)")
+    ] = field(default_factory=dict)
+    back_at: Annotated[
+        dict[str, str],
+        _setting("when the next shift holds the ticket, `{when}` for the time, by language code (a table)"),
+    ] = field(default_factory=dict)
 
-    @field_validator("queued", "joined", "back_at")
-    @classmethod
-    def _lines(cls, lines: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        allowed = _STATUS_LINE_PLACEHOLDERS[str(info.field_name)]
-        for language, text in lines.items():
-            if not language.strip() or not text.strip():
-                raise ValueError("a language code and its line must not be empty")
-            if not re.fullmatch(r"[A-Za-z]{2,3}", language):
-                raise ValueError(f"{language!r}: a language code alone, such as `pt` or `nl`")
-            unknown = sorted(set(re.findall(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", text)) - allowed)
-            if unknown:
-                usable = ", ".join("{" + name + "}" for name in sorted(allowed)) or "none"
-                raise ValueError(f"{language}: unknown placeholder {{{unknown[0]}}} (usable: {usable})")
-        return lines
+    def __post_init__(self) -> None:
+        for name in _STATUS_LINE_PLACEHOLDERS:
+            _check_status_lines(name, getattr(self, name))
 
 
-class ServerSettings(_Section):
-    host: str = Field(
-        "127.0.0.1", description="address the chat server listens on", json_schema_extra=_env("INBOX_HOST")
-    )
-    port: int = Field(
-        8765, ge=0, le=65535, description="port the chat server listens on", json_schema_extra=_env("INBOX_PORT")
-    )
-    max_frame_bytes: int = Field(16 * 1024, ge=0, description="largest frame a client may send, in bytes")
-    max_message_chars: int = Field(4000, ge=0, description="longest customer message, in characters")
-    rate_limit_per_second: float = Field(5.0, ge=0, description="customer messages per second, per connection")
-    rate_limit_burst: int = Field(20, ge=0, description="customer messages allowed in a burst")
-    database_wait_seconds: float = Field(
-        300.0, ge=0, description="how long `serve` waits at start for an unreachable PostgreSQL (0: for ever)"
-    )
-    allowed_origins: list[str] = Field(
-        default_factory=list,
-        description="web pages (`https://shop.example.com`, `https://*.example.com` or `*`) whose chat widget "
-        "may open `/chat`; empty: the server's own origin and loopback pages",
-    )
-    new_conversations_per_minute: float = Field(
-        30.0, ge=0, description="new conversations per client address and minute (0: no limit)"
-    )
-    new_conversations_burst: int = Field(10, ge=0, description="new conversations a client address may open at once")
-    new_conversations_limit_loopback: bool = Field(
-        False, description="limit loopback addresses too (a reverse proxy on this host makes every customer loopback)"
-    )
+class ServerSettings(_Section, frozen=True):
+    host: Annotated[str, _setting("address the chat server listens on", env="INBOX_HOST")] = "127.0.0.1"
+    port: Annotated[int, _setting("port the chat server listens on", env="INBOX_PORT", ge=0, le=65535)] = 8765
+    max_frame_bytes: Annotated[int, _setting("largest frame a client may send, in bytes", ge=0)] = 16 * 1024
+    max_message_chars: Annotated[int, _setting("longest customer message, in characters", ge=0)] = 4000
+    rate_limit_per_second: Annotated[float, _setting("customer messages per second, per connection", ge=0)] = 5.0
+    rate_limit_burst: Annotated[int, _setting("customer messages allowed in a burst", ge=0)] = 20
+    database_wait_seconds: Annotated[
+        float, _setting("how long `serve` waits at start for an unreachable PostgreSQL (0: for ever)", ge=0)
+    ] = 300.0
+    allowed_origins: Annotated[
+        list[str],
+        _setting(
+            "web pages (`https://shop.example.com`, `https://*.example.com` or `*`) whose chat widget "
+            "may open `/chat`; empty: the server's own origin and loopback pages"
+        ),
+    ] = field(default_factory=list)
+    new_conversations_per_minute: Annotated[
+        float, _setting("new conversations per client address and minute (0: no limit)", ge=0)
+    ] = 30.0
+    new_conversations_burst: Annotated[int, _setting("new conversations a client address may open at once", ge=0)] = 10
+    new_conversations_limit_loopback: Annotated[
+        bool, _setting("limit loopback addresses too (a reverse proxy on this host makes every customer loopback)")
+    ] = False
 
 
-class AssignmentSettings(_Section):
-    rule: Literal["least_loaded", "round_robin"] = Field(
-        "least_loaded", description="`least_loaded` or `round_robin`", json_schema_extra=_env("INBOX_ASSIGNMENT_RULE")
-    )
-    next_shift_fallback: bool = Field(
-        True, description="with nobody available, give the ticket to the teammate whose shift starts next"
-    )
-    presence_timeout: float = Field(
-        60.0, ge=0, description="seconds without a heartbeat before a teammate counts as offline"
-    )
+class AssignmentSettings(_Section, frozen=True):
+    rule: Annotated[
+        Literal["least_loaded", "round_robin"],
+        _setting("`least_loaded` or `round_robin`", env="INBOX_ASSIGNMENT_RULE"),
+    ] = "least_loaded"
+    next_shift_fallback: Annotated[
+        bool, _setting("with nobody available, give the ticket to the teammate whose shift starts next")
+    ] = True
+    presence_timeout: Annotated[
+        float, _setting("seconds without a heartbeat before a teammate counts as offline", ge=0)
+    ] = 60.0
 
 
-class AlertSettings(_Section):
+class AlertSettings(_Section, frozen=True):
     """How the inbox gets a teammate's attention (see README, "Staying on top of the queue")."""
 
-    bell: bool = Field(True, description="ring the terminal bell with every alert")
-    desktop: bool = Field(
-        True, description="a desktop notification with every alert (OSC 9 and OSC 777; through tmux too)"
-    )
-    window_title: bool = Field(True, description="show the unread count in the terminal window title")
-    interval_seconds: float = Field(60.0, ge=0, description="one ticket alerts at most once in this many seconds")
-    wait_threshold_seconds: float = Field(
-        300.0, gt=0, description="alert when a customer on your ticket has waited longer than this"
-    )
+    bell: Annotated[bool, _setting("ring the terminal bell with every alert")] = True
+    desktop: Annotated[
+        bool, _setting("a desktop notification with every alert (OSC 9 and OSC 777; through tmux too)")
+    ] = True
+    window_title: Annotated[bool, _setting("show the unread count in the terminal window title")] = True
+    interval_seconds: Annotated[float, _setting("one ticket alerts at most once in this many seconds", ge=0)] = 60.0
+    wait_threshold_seconds: Annotated[
+        float, _setting("alert when a customer on your ticket has waited longer than this", gt=0)
+    ] = 300.0
 
 
-class TUISettings(_Section):
-    server_url: str | None = Field(
-        None,
-        description="the chat server an inbox connects to (default `ws://127.0.0.1:8765`)",
-        json_schema_extra=_env("INBOX_SERVER_URL"),
-    )
-    agent: str | None = Field(
-        None,
-        description="your handle: the inbox checks that the token is this teammate's",
-        json_schema_extra=_env("INBOX_AGENT"),
-    )
-    token: SecretStr | None = Field(
-        None,
-        description="the teammate's token (`inbox-tui agents add` / `agents token`)",
-        json_schema_extra=_env("INBOX_TOKEN"),
-    )
-    theme: str = Field(
-        "inbox-dark",
-        description="`inbox-dark`, `inbox-light`, `inbox-high-contrast`, or your own",
-        json_schema_extra=_env("INBOX_THEME"),
-    )
-    keymap: dict[str, str] = Field(default_factory=dict, description="key bindings by action (a table)")
-    idle_minutes: int = Field(
-        30,
-        ge=0,
-        description="a conversation idle this long leaves the Conversations view (search still finds it; 0: never)",
-    )
+class TUISettings(_Section, frozen=True):
+    server_url: Annotated[
+        str | None,
+        _setting("the chat server an inbox connects to (default `ws://127.0.0.1:8765`)", env="INBOX_SERVER_URL"),
+    ] = None
+    agent: Annotated[
+        str | None, _setting("your handle: the inbox checks that the token is this teammate's", env="INBOX_AGENT")
+    ] = None
+    token: Annotated[
+        Secret | None, _setting("the teammate's token (`inbox-tui agents add` / `agents token`)", env="INBOX_TOKEN")
+    ] = None
+    theme: Annotated[
+        str, _setting("`inbox-dark`, `inbox-light`, `inbox-high-contrast`, or your own", env="INBOX_THEME")
+    ] = "inbox-dark"
+    keymap: Annotated[dict[str, str], _setting("key bindings by action (a table)")] = field(default_factory=dict)
+    idle_minutes: Annotated[
+        int,
+        _setting("a conversation idle this long leaves the Conversations view (search still finds it; 0: never)", ge=0),
+    ] = 30
 
-    @field_validator("agent")
-    @classmethod
-    def _handle(cls, value: str | None) -> str | None:
-        return value.strip().lstrip("@").lower() or None if value is not None else None
+    def __post_init__(self) -> None:
+        handle = self.agent.strip().lstrip("@").lower() or None if self.agent is not None else None
+        msgspec.structs.force_setattr(self, "agent", handle)
+        msgspec.structs.force_setattr(self, "token", _as_secret(self.token))
 
 
-class WebSettings(_Section):
+class WebSettings(_Section, frozen=True):
     """`inbox-tui web`: browser sign-in."""
 
-    public_url: str | None = Field(
-        None,
-        description="the address browsers use for `inbox-tui web` (sign-in links point there)",
-        json_schema_extra=_env("INBOX_WEB_PUBLIC_URL"),
-    )
-    session_idle_minutes: float = Field(
-        480.0,
-        gt=0,
-        description="a browser session ends after this long without use",
-        json_schema_extra=_env("INBOX_WEB_SESSION_IDLE_MINUTES"),
-    )
-    sign_in_link_minutes: float = Field(15.0, gt=0, description="how long a one-time sign-in link stays valid")
-    sign_in_attempts: int = Field(5, ge=1, description="failed sign-ins allowed per address within the window")
-    sign_in_window_seconds: float = Field(300.0, gt=0, description="the window for failed sign-ins, in seconds")
+    public_url: Annotated[
+        str | None,
+        _setting(
+            "the address browsers use for `inbox-tui web` (sign-in links point there)", env="INBOX_WEB_PUBLIC_URL"
+        ),
+    ] = None
+    session_idle_minutes: Annotated[
+        float,
+        _setting("a browser session ends after this long without use", env="INBOX_WEB_SESSION_IDLE_MINUTES", gt=0),
+    ] = 480.0
+    sign_in_link_minutes: Annotated[float, _setting("how long a one-time sign-in link stays valid", gt=0)] = 15.0
+    sign_in_attempts: Annotated[int, _setting("failed sign-ins allowed per address within the window", ge=1)] = 5
+    sign_in_window_seconds: Annotated[float, _setting("the window for failed sign-ins, in seconds", gt=0)] = 300.0
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+class Settings(_Model, frozen=True):
+    database_url: Annotated[
+        str, _setting("`sqlite:///path/inbox.db` or `postgresql://user@host/db`", env="INBOX_DB_URL")
+    ] = field(default_factory=default_database_url)
+    summary_lease_seconds: Annotated[
+        float, _setting("seconds a summary worker holds a ticket before another may take it over", ge=0)
+    ] = 60.0
+    ai: Annotated[AISettings, _setting("the model")] = field(default_factory=AISettings)
+    bot: Annotated[BotSettings, _setting("the chatbot")] = field(default_factory=BotSettings)
+    status_lines: Annotated[
+        StatusLineSettings, _setting("what the customer is told about who holds their conversation")
+    ] = field(default_factory=StatusLineSettings)
+    server: Annotated[ServerSettings, _setting("the chat server")] = field(default_factory=ServerSettings)
+    assignment: Annotated[AssignmentSettings, _setting("who gets a ticket")] = field(default_factory=AssignmentSettings)
+    tui: Annotated[TUISettings, _setting("the inbox")] = field(default_factory=TUISettings)
+    alerts: Annotated[AlertSettings, _setting("alerts in the inbox")] = field(default_factory=AlertSettings)
+    web: Annotated[WebSettings, _setting("the inbox in a browser")] = field(default_factory=WebSettings)
+    #: The file these settings came from (not a setting).
+    config_path: Path | None = None
 
-    database_url: str = Field(
-        default_factory=default_database_url,
-        description="`sqlite:///path/inbox.db` or `postgresql://user@host/db`",
-        json_schema_extra=_env("INBOX_DB_URL"),
-    )
-    summary_lease_seconds: float = Field(
-        60.0, ge=0, description="seconds a summary worker holds a ticket before another may take it over"
-    )
-    ai: AISettings = Field(default_factory=AISettings, description="the model")
-    bot: BotSettings = Field(default_factory=BotSettings, description="the chatbot")
-    status_lines: StatusLineSettings = Field(
-        default_factory=StatusLineSettings, description="what the customer is told about who holds their conversation"
-    )
-    server: ServerSettings = Field(default_factory=ServerSettings, description="the chat server")
-    assignment: AssignmentSettings = Field(default_factory=AssignmentSettings, description="who gets a ticket")
-    tui: TUISettings = Field(default_factory=TUISettings, description="the inbox")
-    alerts: AlertSettings = Field(default_factory=AlertSettings, description="alerts in the inbox")
-    web: WebSettings = Field(default_factory=WebSettings, description="the inbox in a browser")
-    config_path: Path | None = Field(None, exclude=True, description="the file these settings came from")
-
-    @field_validator("database_url")
-    @classmethod
-    def _async_driver(cls, value: str) -> str:
-        return normalize_database_url(value)
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "database_url", normalize_database_url(self.database_url))
 
     @property
     def bridge_base_url(self) -> str:
         return self.tui.server_url or f"ws://{self.server.host}:{self.server.port}"
 
 
-SECTIONS: dict[str, type[_Section]] = {
-    name: info.annotation
-    for name, info in Settings.model_fields.items()
-    if isinstance(info.annotation, type) and issubclass(info.annotation, _Section)
-}
+class SettingField(NamedTuple):
+    """One setting as the README, ``config init`` and the environment know it."""
+
+    section: str | None
+    name: str
+    description: str
+    environment_variable: str | None
+    choices: tuple[Any, ...]  # a Literal's values; () for any other type
 
 
-def setting_fields() -> list[tuple[str | None, str, FieldInfo]]:
-    """Every setting as (section or None, name, field), in the model's order."""
-    found: list[tuple[str | None, str, FieldInfo]] = []
-    for name, info in Settings.model_fields.items():
-        if name in SECTIONS or name == "config_path":
-            continue
-        found.append((None, name, info))
-    for section, model in SECTIONS.items():
-        found.extend((section, name, info) for name, info in model.model_fields.items())
+@functools.cache
+def _fields_of(model: type[_Model]) -> dict[str, tuple[Any, Meta | None]]:
+    """Each field's type and its :func:`_setting` metadata, in the model's order."""
+    hints = typing.get_type_hints(model, include_extras=True)
+    found: dict[str, tuple[Any, Meta | None]] = {}
+    for name in model.__struct_fields__:
+        hint = hints[name]
+        meta = None
+        if typing.get_origin(hint) is Annotated:
+            hint, *extras = typing.get_args(hint)
+            meta = next((extra for extra in extras if isinstance(extra, Meta)), None)
+        found[name] = (hint, meta)
     return found
 
 
-def environment_variable(info: FieldInfo) -> str | None:
-    extra = info.json_schema_extra
-    return str(extra["env"]) if isinstance(extra, dict) and "env" in extra else None
+SECTIONS: dict[str, type[_Section]] = {
+    name: hint
+    for name, (hint, _meta) in _fields_of(Settings).items()
+    if isinstance(hint, type) and issubclass(hint, _Section)
+}
+
+
+@functools.cache
+def setting_fields() -> list[SettingField]:
+    """Every setting, in the model's order: the top-level ones, then each section's."""
+    found: list[SettingField] = []
+    owners: list[tuple[str | None, type[_Model]]] = [(None, Settings), *SECTIONS.items()]
+    for section, model in owners:
+        for name, (hint, meta) in _fields_of(model).items():
+            if meta is None or (section is None and name in SECTIONS):
+                continue
+            variable = (meta.extra or {}).get("env")
+            choices = typing.get_args(hint) if typing.get_origin(hint) is Literal else ()
+            found.append(SettingField(section, name, meta.description or "", variable, choices))
+    return found
 
 
 def environment_variables() -> dict[str, tuple[str | None, str]]:
     """Environment variable → (section or None, field name)."""
     return {
-        variable: (section, name)
-        for section, name, info in setting_fields()
-        if (variable := environment_variable(info)) is not None
+        item.environment_variable: (item.section, item.name)
+        for item in setting_fields()
+        if item.environment_variable is not None
     }
 
 
@@ -420,43 +474,74 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"{path}: cannot read it: {error.strerror or error}") from None
 
 
-_TYPE_NAMES = {
-    "int": "int",
-    "float": "float",
-    "bool": "bool",
-    "string": "str",
-    "str": "str",
-    "list": "list",
-    "dict": "table",
-}
+_TYPE_NAMES = {"int": "int", "float": "float", "bool": "bool", "str": "str", "array": "list", "object": "table"}
+_PROBLEM = re.compile(r"(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?")
 
 
-def _one_line(error: ValidationError, environment: Mapping[tuple[str, ...], str]) -> str:
-    """The first problem, as ``section.key: what is wrong`` (with the variable that set it)."""
-    first = error.errors(include_url=False)[0]
-    loc = tuple(str(part) for part in first["loc"])
-    # A problem inside a list or a table names the setting, not the element.
-    where_parts = loc[:2] if loc and loc[0] in SECTIONS else loc[:1]
-    where = ".".join(where_parts)
-    kind, value, message = first["type"], first.get("input"), first["msg"]
-    if kind == "extra_forbidden":
-        text = "unknown setting"
-    elif kind in ("model_type", "model_attributes_type", "dict_type") and len(loc) == len(where_parts):
-        text = "expected a table"
-    elif kind == "literal_error":
-        choices = first.get("ctx", {}).get("expected", "")
-        text = f"{value!r} is not one of {choices.replace(' or ', ', ').replace(chr(39), '')}"
-    elif kind.endswith(("_parsing", "_type")):
-        expected = _TYPE_NAMES.get(kind.split("_")[0], kind.split("_")[0])
-        text = f"{value!r} is not a valid {expected}"
-    elif kind in ("greater_than_equal", "less_than_equal"):
-        text = f"{value!r} is out of range ({message.lower()})"
-    elif kind == "value_error":
-        text = message.removeprefix("Value error, ")
+def _where(path: str) -> tuple[str, ...]:
+    """``.server.port`` or ``.bot.escalation_triggers[0]`` → ``("server", "port")``:
+    a problem inside a list or a table names the setting, not the element."""
+    parts = tuple(part for part in re.split(r"\.|\[[^\]]*\]", path) if part)
+    return parts[:2] if parts and parts[0] in SECTIONS else parts[:1]
+
+
+def _given(values: Mapping[str, Any], path: str) -> tuple[Any, bool]:
+    """The value at msgspec's ``path`` (``.bot.escalation_triggers[1]``), and whether it
+    is a whole table because the path goes on into its entries (``[...]``: msgspec does
+    not name a table's key)."""
+    found: Any = values
+    for name, index, entry in re.findall(r"\.(\w+)|\[(\d+)\]|\[(\.\.\.)\]", path):
+        if entry:
+            return found, True
+        if name and isinstance(found, Mapping):
+            found = found.get(name)
+        elif index and isinstance(found, list) and int(index) < len(found):
+            found = found[int(index)]
+        else:
+            return None, False
+    return found, False
+
+
+def _one_line(
+    error: msgspec.ValidationError, values: Mapping[str, Any], environment: Mapping[tuple[str, ...], str]
+) -> str:
+    """The problem, as ``section.key: what is wrong`` (with the variable that set it)."""
+    match = _PROBLEM.fullmatch(str(error))
+    assert match is not None  # the pattern matches any text
+    problem, where = match["problem"], _where(match["path"] or "")
+    cause = error.__cause__
+    if isinstance(cause, _Invalid):  # a section's own check: it names the setting
+        where, text = (*where, cause.name), str(cause)
+    elif unknown := re.fullmatch(r"Object contains unknown field `(.*)`", problem):
+        where, text = (*where, unknown[1]), "unknown setting"
     else:
-        text = f"{value!r}: {message}"
-    source = environment.get(tuple(where_parts))
-    return f"{where}: {text}" + (f" (from {source})" if source else "")
+        value, in_table = _given(values, match["path"] or "")
+        expected = re.fullmatch(r"Expected `(\w+)`(?:, got `\w+`)?(?P<limit> .*)?", problem)
+        kind = _TYPE_NAMES.get(expected[1], expected[1]) if expected else ""
+        if expected and where and where[-1] in SECTIONS and len(where) == 1:
+            text = "expected a table"
+        elif expected and expected["limit"]:
+            text = f"{value!r} is out of range (expected {expected[1]}{expected['limit']})"
+        elif expected and in_table:
+            text = f"{value!r} holds a value that is not a valid {kind}"
+        elif expected:
+            text = f"{value!r} is not a valid {kind}"
+        elif problem.startswith("Invalid enum value"):
+            field = next(f for f in setting_fields() if (f.section, f.name) == (where[0], where[-1]))
+            text = f"{value!r} is not one of {', '.join(map(str, field.choices))}"
+        else:
+            text = problem
+    source = environment.get(where)
+    return f"{'.'.join(where)}: {text}" + (f" (from {source})" if source else "")
+
+
+def _decode(kind: type, value: Any) -> Any:
+    """The types msgspec leaves to us: a secret's text, the settings file's path."""
+    if kind is Secret and isinstance(value, str):
+        return Secret(value)
+    if kind is Path and isinstance(value, (str, Path)):
+        return Path(value)
+    raise ValueError(f"Expected `str`, got `{type(value).__name__}`")
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -476,9 +561,9 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     environment, used = _environment_values(environ)
     values = _overlay(data, environment) | {"config_path": path if path.exists() else None}
     try:
-        return Settings.model_validate(values)
-    except ValidationError as error:
-        cause = error.errors()[0].get("ctx", {}).get("error")
-        if isinstance(cause, DatabaseURLError):
-            raise cause from None
-        raise SettingsError(_one_line(error, used)) from None
+        # Not strict: an environment variable's text becomes the number or flag it spells.
+        return msgspec.convert(values, Settings, strict=False, dec_hook=_decode)
+    except msgspec.ValidationError as error:
+        if isinstance(error.__cause__, DatabaseURLError):
+            raise error.__cause__ from None
+        raise SettingsError(_one_line(error, values, used)) from None

@@ -14,9 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
-
-from inbox_tui.settings import Settings, data_dir
+from inbox_tui.settings import Secret, Settings, data_dir
 
 if TYPE_CHECKING:
     from inbox_tui.channel.server import ChannelServer
@@ -58,13 +56,11 @@ def demo_settings(settings: Settings, directory: Path | None = None) -> Settings
     database = demo_database_path(directory)
     bot = settings.bot
     if not bot.knowledge_file:
-        bot = bot.model_copy(update={"knowledge_file": str(demo_knowledge_file())})
-    return settings.model_copy(
-        update={
-            "database_url": f"sqlite+aiosqlite:///{database}",
-            "bot": bot,
-            "server": settings.server.model_copy(update={"host": "127.0.0.1", "port": 0}),
-        }
+        bot = bot.replace(knowledge_file=str(demo_knowledge_file()))
+    return settings.replace(
+        database_url=f"sqlite+aiosqlite:///{database}",
+        bot=bot,
+        server=settings.server.replace(host="127.0.0.1", port=0),
     )
 
 
@@ -81,10 +77,8 @@ class DemoServices:
     shop_url: str = ""  # a shop page with the chat widget, for being the customer in a browser
 
     def settings_for(self, handle: str) -> Settings:
-        tui = self.settings.tui.model_copy(
-            update={"server_url": self.server_url, "agent": handle, "token": SecretStr(self.tokens[handle])}
-        )
-        return self.settings.model_copy(update={"tui": tui})
+        tui = self.settings.tui.replace(server_url=self.server_url, agent=handle, token=Secret(self.tokens[handle]))
+        return self.settings.replace(tui=tui)
 
     def environment_for(self, handle: str) -> dict[str, str]:
         """Environment variables that make ``inbox-tui open`` join the demo as ``handle``."""

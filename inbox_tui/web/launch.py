@@ -89,7 +89,7 @@ def serve_web(
 
     with running_demo(settings, reset=reset) as services:
         environment = services.environment_for(DEMO_USER)
-        demo_settings = settings.model_copy(update={"database_url": environment["INBOX_DB_URL"]})
+        demo_settings = settings.replace(database_url=environment["INBOX_DB_URL"])
         tab_environment = {k: v for k, v in environment.items() if k not in ("INBOX_TOKEN", "INBOX_AGENT")}
         automatic = DEMO_USER if is_loopback_host(host) else None
         if automatic:

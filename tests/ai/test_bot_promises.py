@@ -94,13 +94,11 @@ async def test_the_model_gets_the_retrieved_passages_and_the_configured_triggers
     knowledge = _big_knowledge(tmp_path / "big.md")
 
     def adjust(settings: Settings) -> Settings:
-        bot = settings.bot.model_copy(
-            update={
-                "knowledge_file": str(knowledge),
-                "escalation_triggers": ["the customer mentions a lawyer", "a refund dispute"],
-            }
+        bot = settings.bot.replace(
+            knowledge_file=str(knowledge),
+            escalation_triggers=["the customer mentions a lawyer", "a refund dispute"],
         )
-        return settings.model_copy(update={"bot": bot})
+        return settings.replace(bot=bot)
 
     with FakeOpenAI() as fake:
         fake.push(

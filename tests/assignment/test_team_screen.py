@@ -30,7 +30,7 @@ async def app_and_store(tmp_path: Path):  # type: ignore[no-untyped-def]
     ana, token = await add_agent(store, "ana", "Ana Lima", capacity=2, timezone="Europe/Lisbon")
     await add_agent(store, "bob", "[b]Bob[/b]", capacity=3)
     await set_shifts(store, "bob", parse_shift_specs(["mon-fri 09:00-17:00"]))
-    settings = settings.model_copy(update={"tui": TUISettings(token=token)})
+    settings = settings.replace(tui=TUISettings(token=token))
     app = InboxApp(settings, runtime=runtime, clock=clock, connect_bridge=False, cursor_blink=False)
     try:
         yield app, store, ana

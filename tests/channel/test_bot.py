@@ -69,9 +69,7 @@ async def test_tool_call_escalates_and_the_model_translates_the_handoff(start_ch
         joined={"nl": "{name} is erbij."},
         back_at={"nl": "We zijn terug om {when}."},
     )
-    channel = await start_channel(
-        adjust=lambda s: s.model_copy(update={"status_lines": dutch}), base_url=fake_model.base_url
-    )
+    channel = await start_channel(adjust=lambda s: s.replace(status_lines=dutch), base_url=fake_model.base_url)
     async with CustomerClient(
         channel.url, channel="whatsapp", customer={"id": "nl-1", "name": "Joost", "locale": "nl"}
     ) as chat:

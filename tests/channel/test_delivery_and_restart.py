@@ -151,7 +151,7 @@ async def test_summaries_left_pending_by_a_dead_worker_are_finished_at_start(dat
     from inbox_tui.runtime import open_runtime
     from tests.channel.conftest import make_settings
 
-    settings = make_settings(database_url, tmp_path).model_copy(update={"summary_lease_seconds": 0.2})
+    settings = make_settings(database_url, tmp_path).replace(summary_lease_seconds=0.2)
     runtime = await open_runtime(settings, migrate=False)
     server = None
     try:

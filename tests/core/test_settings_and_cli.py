@@ -16,7 +16,17 @@ from inbox_tui.cli import main
 from inbox_tui.core.database_url import DatabaseURLError, normalize_database_url
 from inbox_tui.core.migrate import current_revision, head_revision
 from inbox_tui.core.store import Store
-from inbox_tui.settings import Settings, SettingsError, config_dir, data_dir, load_settings, secret
+from inbox_tui.settings import (
+    AISettings,
+    Settings,
+    SettingsError,
+    StatusLineSettings,
+    TUISettings,
+    config_dir,
+    data_dir,
+    load_settings,
+    secret,
+)
 from tests.conftest import create_pg_database, drop_pg_database, requires_postgres
 
 
@@ -335,14 +345,14 @@ def _readme_configuration_rows() -> set[tuple[str, str]]:
 
 
 def test_the_readme_configuration_table_is_the_model() -> None:
-    from inbox_tui.settings import environment_variable, setting_fields
+    from inbox_tui.settings import setting_fields
 
     model = {
-        (environment_variable(info) or "", f"[{section}] {name}" if section else name)
-        for section, name, info in setting_fields()
+        (item.environment_variable or "", f"[{item.section}] {item.name}" if item.section else item.name)
+        for item in setting_fields()
     }
     assert _readme_configuration_rows() == model
-    assert all(info.description for _, _, info in setting_fields())  # every setting is described
+    assert all(item.description for item in setting_fields())  # every setting is described
 
 
 def test_config_init_writes_a_described_file_that_loads_as_the_defaults() -> None:
@@ -381,6 +391,49 @@ def test_secrets_never_show_in_the_settings_repr() -> None:
     settings = load_settings(environ={"OPENAI_API_KEY": "sk-very-secret", "INBOX_TOKEN": "tok-secret"})
     assert "sk-very-secret" not in repr(settings) and "tok-secret" not in repr(settings)
     assert secret(settings.tui.token) == "tok-secret"
+
+
+def test_settings_built_in_code_run_the_same_checks_as_a_file() -> None:
+    """Tests and the demo build settings directly: the handle, the secrets and the
+    database URL are normalized as when they are read, a changed copy is checked again,
+    and a bad status line is refused."""
+    settings = Settings(
+        database_url="sqlite:////tmp/x.db",
+        ai=AISettings(api_key="sk-in-code"),  # plain text, as a test may pass it
+        tui=TUISettings(agent=" @Ana ", token="tok-in-code"),
+    )
+    assert settings.database_url == "sqlite+aiosqlite:////tmp/x.db"
+    assert settings.tui.agent == "ana" and secret(settings.tui.token) == "tok-in-code"
+    assert "sk-in-code" not in repr(settings) and "tok-in-code" not in repr(settings)
+    assert settings.replace(database_url="postgres://u@h/db").database_url == "postgresql+asyncpg://u@h/db"
+    assert settings.tui.replace(agent="@Bob").agent == "bob"
+    with pytest.raises(ValueError, match="unknown placeholder"):
+        StatusLineSettings(joined={"en": "{teammate} is here."})
+    with pytest.raises(DatabaseURLError, match="only sqlite and postgresql"):
+        settings.replace(database_url="mysql://root@localhost/inbox")
+
+
+START_IMPORTS = """
+import sys
+from inbox_tui.settings import load_settings
+from inbox_tui.tui.app import InboxApp
+
+load_settings()
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def test_the_inbox_starts_without_pydantic(tmp_path: Path) -> None:
+    """The settings are msgspec structs: the inbox's first screen does not pay for
+    pydantic's import and model building (about a tenth of a second). Only the model
+    client, loaded when a model is configured, brings pydantic in."""
+    env = {**os.environ, "INBOX_CONFIG_DIR": str(tmp_path / "config"), "INBOX_DATA_DIR": str(tmp_path / "data")}
+    completed = subprocess.run(
+        [sys.executable, "-c", START_IMPORTS], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
+    imported = completed.stdout.split()
+    assert "inbox_tui.tui.app" in imported  # the inbox was imported
+    assert not [name for name in imported if name.split(".")[0] in ("pydantic", "pydantic_core", "openai")]
 
 
 def test_the_inbox_agent_comes_from_the_settings_unless_open_names_one() -> None:

@@ -206,7 +206,7 @@ async def test_alerts_switched_off_in_the_settings_write_nothing_to_the_terminal
     from inbox_tui.tui.app import InboxApp
 
     quiet = AlertSettings(bell=False, desktop=False, window_title=False)
-    settings = inbox.settings().model_copy(update={"alerts": quiet})
+    settings = inbox.settings().replace(alerts=quiet)
     app = InboxApp(settings, clock=inbox.clock, connect_bridge=False, cursor_blink=False)
     async with running(app) as pilot:
         after = app.inbox.last_event_id

@@ -79,7 +79,7 @@ async def start_site(database_url: str, tmp_path: Path) -> AsyncIterator[StartSi
     async def start(widget: dict[str, str] | None = None, **server: Any) -> Site:
         port = free_port()
         settings = make_settings(database_url, tmp_path, **server)
-        settings = settings.model_copy(update={"server": settings.server.model_copy(update={"port": port})})
+        settings = settings.replace(server=settings.server.replace(port=port))
         runtime = await open_runtime(settings, migrate=False)
         channel = ChannelServer(runtime, "127.0.0.1", port)
         await channel.start()
