@@ -25,7 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Button, Footer, OptionList
+from textual.widgets import Button, OptionList
 
 from inbox_tui import collector
 from inbox_tui.core import agents as core_agents
@@ -65,6 +65,7 @@ from inbox_tui.tui.view_orders import ViewOrders
 from inbox_tui.tui.widgets.composer import NOTE, REPLY, Composer
 from inbox_tui.tui.widgets.detail import DetailPane
 from inbox_tui.tui.widgets.inbox_rows import conversation_key, conversation_key_of
+from inbox_tui.tui.widgets.key_footer import KeyFooter
 from inbox_tui.tui.widgets.list_pane import LIST_LIMIT, ListPane
 from inbox_tui.tui.widgets.row_list import RowList
 from inbox_tui.tui.widgets.sidebar import VIEW_ORDER, Sidebar, ViewsStrip
@@ -220,7 +221,7 @@ class InboxScreen(Screen[None]):
             InboxScreen.last_event_at,
             InboxScreen.ai_label,
         )
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def list_pane(self) -> ListPane:

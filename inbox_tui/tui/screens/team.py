@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from inbox_tui.core.assignment import TeamMember, team_members
 from inbox_tui.core.models import Availability
@@ -28,6 +28,7 @@ from inbox_tui.core.team import set_availability, set_shifts, update_agent
 from inbox_tui.settings import AssignmentSettings
 from inbox_tui.tui import reads
 from inbox_tui.tui.safe_text import literal
+from inbox_tui.tui.widgets.key_footer import KeyFooter
 
 COLUMNS = ("Teammate", "Name", "Availability", "Online", "Load", "Shift", "Timezone", "Shifts")
 SHIFTS_HINT = "mon-fri 09:00-17:00; sat 10:00-14:00  (empty: always on shift)"
@@ -100,7 +101,7 @@ class TeamScreen(Screen[None]):
                     yield Input(id="shifts", placeholder=SHIFTS_HINT, compact=True)
                     yield Button("Save", id="save", variant="primary", compact=True)
         yield Static(id="team-message", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Team"
