@@ -412,8 +412,9 @@ SECTIONS: dict[str, type[_Section]] = {
 
 
 @functools.cache
-def setting_fields() -> list[SettingField]:
-    """Every setting, in the model's order: the top-level ones, then each section's."""
+def setting_fields() -> tuple[SettingField, ...]:
+    """Every setting, in the model's order: the top-level ones, then each section's
+    (``config_path``, which says where they came from, is not one)."""
     found: list[SettingField] = []
     owners: list[tuple[str | None, type[_Model]]] = [(None, Settings), *SECTIONS.items()]
     for section, model in owners:
@@ -423,7 +424,7 @@ def setting_fields() -> list[SettingField]:
             variable = (meta.extra or {}).get("env")
             choices = typing.get_args(hint) if typing.get_origin(hint) is Literal else ()
             found.append(SettingField(section, name, meta.description or "", variable, choices))
-    return found
+    return tuple(found)
 
 
 def environment_variables() -> dict[str, tuple[str | None, str]]:
