@@ -138,6 +138,8 @@ class _Model(Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
         return msgspec.structs.replace(self, **changes)
 
 
+# ``frozen=True`` again on each subclass: msgspec inherits it, mypy's reading of the
+# classes does not.
 class _Section(_Model, frozen=True):
     pass
 
@@ -475,29 +477,31 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"{path}: cannot read it: {error.strerror or error}") from None
 
 
-_TYPE_NAMES = {"int": "int", "float": "float", "bool": "bool", "str": "str", "array": "list", "object": "table"}
+#: msgspec's names for the types whose names a user would not know.
+_TYPE_NAMES = {"array": "list", "object": "table"}
 _PROBLEM = re.compile(r"(?P<problem>.*?)(?: - at `\$(?P<path>[^`]*)`)?")
+#: A step of msgspec's path: ``.name``, ``[index]``, or ``[...]`` (a table's entry:
+#: msgspec does not name its key).
+_STEP = re.compile(r"\.(\w+)|\[(\d+)\]|\[\.\.\.\]")
+_ENTRY = ...
 
 
-def _where(path: str) -> tuple[str, ...]:
-    """``.server.port`` or ``.bot.escalation_triggers[0]`` → ``("server", "port")``:
-    a problem inside a list or a table names the setting, not the element."""
-    parts = tuple(part for part in re.split(r"\.|\[[^\]]*\]", path) if part)
-    return parts[:2] if parts and parts[0] in SECTIONS else parts[:1]
+def _steps(path: str) -> list[Any]:
+    """``.bot.escalation_triggers[1]`` → ``["bot", "escalation_triggers", 1]``."""
+    return [name or (int(index) if index else _ENTRY) for name, index in _STEP.findall(path)]
 
 
-def _given(values: Mapping[str, Any], path: str) -> tuple[Any, bool]:
-    """The value at msgspec's ``path`` (``.bot.escalation_triggers[1]``), and whether it
-    is a whole table because the path goes on into its entries (``[...]``: msgspec does
-    not name a table's key)."""
+def _given(values: Mapping[str, Any], steps: list[Any]) -> tuple[Any, bool]:
+    """The value at ``steps``, and whether it is a whole table because the steps go on
+    into its entries."""
     found: Any = values
-    for name, index, entry in re.findall(r"\.(\w+)|\[(\d+)\]|\[(\.\.\.)\]", path):
-        if entry:
+    for step in steps:
+        if step is _ENTRY:
             return found, True
-        if name and isinstance(found, Mapping):
-            found = found.get(name)
-        elif index and isinstance(found, list) and int(index) < len(found):
-            found = found[int(index)]
+        if isinstance(step, str) and isinstance(found, Mapping):
+            found = found.get(step)
+        elif isinstance(step, int) and isinstance(found, list) and step < len(found):
+            found = found[step]
         else:
             return None, False
     return found, False
@@ -509,17 +513,20 @@ def _one_line(
     """The problem, as ``section.key: what is wrong`` (with the variable that set it)."""
     match = _PROBLEM.fullmatch(str(error))
     assert match is not None  # the pattern matches any text
-    problem, where = match["problem"], _where(match["path"] or "")
+    problem, steps = match["problem"], _steps(match["path"] or "")
+    # A problem inside a list or a table names the setting, not the element.
+    names = tuple(step for step in steps if isinstance(step, str))
+    where = names[:2] if names and names[0] in SECTIONS else names[:1]
     cause = error.__cause__
     if isinstance(cause, _Invalid):  # a section's own check: it names the setting
         where, text = (*where, cause.name), str(cause)
     elif unknown := re.fullmatch(r"Object contains unknown field `(.*)`", problem):
         where, text = (*where, unknown[1]), "unknown setting"
     else:
-        value, in_table = _given(values, match["path"] or "")
+        value, in_table = _given(values, steps)
         expected = re.fullmatch(r"Expected `(\w+)`(?:, got `\w+`)?(?P<limit> .*)?", problem)
         kind = _TYPE_NAMES.get(expected[1], expected[1]) if expected else ""
-        if expected and where and where[-1] in SECTIONS and len(where) == 1:
+        if expected and len(names) == 1 and names[0] in SECTIONS:
             text = "expected a table"
         elif expected and expected["limit"]:
             text = f"{value!r} is out of range (expected {expected[1]}{expected['limit']})"
@@ -528,8 +535,9 @@ def _one_line(
         elif expected:
             text = f"{value!r} is not a valid {kind}"
         elif problem.startswith("Invalid enum value"):
-            field = next(f for f in setting_fields() if (f.section, f.name) == (where[0], where[-1]))
-            text = f"{value!r} is not one of {', '.join(map(str, field.choices))}"
+            section, name = (None, *where) if len(where) == 1 else where
+            choices = next(f.choices for f in setting_fields() if (f.section, f.name) == (section, name))
+            text = f"{value!r} is not one of {', '.join(map(str, choices))}"
         else:
             text = problem
     source = environment.get(where)

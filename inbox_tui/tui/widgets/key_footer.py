@@ -10,6 +10,8 @@ they are by then, so the keys shown are the same.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -17,7 +19,7 @@ from textual.widgets import Footer
 class KeyFooter(Footer):
     _rebuild_due = False
 
-    def bindings_changed(self, screen: Screen) -> None:  # type: ignore[type-arg]
+    def bindings_changed(self, screen: Screen[Any]) -> None:
         if self._rebuild_due:
             return
         super().bindings_changed(screen)
