@@ -225,7 +225,7 @@ async def run(args: argparse.Namespace) -> None:
 
         from inbox_tui.settings import AISettings, Settings, TUISettings
         from inbox_tui.tui.app import InboxApp
-        from inbox_tui.tui.bridge_client import BridgeState
+        from inbox_tui.tui.bridge_status import BridgeState
         from inbox_tui.tui.live_updates import EventArrived
         from inbox_tui.tui.messages import MessagesShown
         from inbox_tui.tui.widgets.row_list import RowList

@@ -31,7 +31,7 @@ from inbox_tui.tui.widgets.list_pane import LIST_LIMIT
 from inbox_tui.tui.widgets.row_list import RowList
 
 if TYPE_CHECKING:  # what the first screen does not need is imported where it is used
-    from inbox_tui.tui.bridge_client import BridgeStatus
+    from inbox_tui.tui.bridge_status import BridgeStatus
     from inbox_tui.wire.bridge import Event
 
 log = logging.getLogger(__name__)

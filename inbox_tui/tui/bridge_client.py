@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from inbox_tui.tui.bridge_status import BridgeState, BridgeStatus
 from inbox_tui.wire.bridge import (
     AUTH_TIMEOUT_SECONDS,
     BRIDGE_PATH,
@@ -33,21 +32,6 @@ from inbox_tui.wire.codec import WireError, encode
 
 #: How long leaving a connection waits for the server to answer our close frame.
 CLOSE_TIMEOUT_SECONDS = 1.0
-
-
-class BridgeState(StrEnum):
-    OFF = "off"  # not signed in, or switched off
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    RECONNECTING = "reconnecting"
-    UNAUTHORIZED = "unauthorized"
-
-
-@dataclass(frozen=True)
-class BridgeStatus:
-    state: BridgeState
-    detail: str = ""
-    retry_in: float | None = None
 
 
 class BridgeRefused(Exception):

@@ -17,7 +17,7 @@ from textual.notifications import SeverityLevel
 from inbox_tui.core.agents import AgentStatus
 from inbox_tui.core.records import AgentRef, ConversationRow, MessageRecord, TicketDetail
 from inbox_tui.core.views import View
-from inbox_tui.tui.bridge_client import BridgeStatus
+from inbox_tui.tui.bridge_status import BridgeStatus
 from inbox_tui.tui.targets import DetailTarget
 
 

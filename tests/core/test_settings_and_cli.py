@@ -436,6 +436,18 @@ def test_the_inbox_starts_without_pydantic(tmp_path: Path) -> None:
     assert not [name for name in imported if name.split(".")[0] in ("pydantic", "pydantic_core", "openai")]
 
 
+def test_the_inbox_starts_without_the_websocket_library_or_the_ai(tmp_path: Path) -> None:
+    """The bridge connects and the AI loads after the first paint: the first screen
+    imports neither the websocket library nor the AI's modules (a few milliseconds)."""
+    env = {**os.environ, "INBOX_CONFIG_DIR": str(tmp_path / "config"), "INBOX_DATA_DIR": str(tmp_path / "data")}
+    completed = subprocess.run(
+        [sys.executable, "-c", START_IMPORTS], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
+    imported = completed.stdout.split()
+    assert "inbox_tui.tui.screens.inbox" in imported and "inbox_tui.tui.bridge_status" in imported
+    assert not [name for name in imported if name.split(".")[0] == "websockets" or name.startswith("inbox_tui.ai")]
+
+
 def test_the_inbox_agent_comes_from_the_settings_unless_open_names_one() -> None:
     from inbox_tui.cli import inbox_agent
 

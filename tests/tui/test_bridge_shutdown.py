@@ -12,7 +12,8 @@ import json
 import re
 import time
 
-from inbox_tui.tui.bridge_client import CLOSE_TIMEOUT_SECONDS, BridgeClient, BridgeState, BridgeStatus
+from inbox_tui.tui.bridge_client import CLOSE_TIMEOUT_SECONDS, BridgeClient
+from inbox_tui.tui.bridge_status import BridgeState, BridgeStatus
 
 WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CYCLES = 2

@@ -74,3 +74,34 @@ async def test_six_changes_in_one_refresh_rebuild_the_footer_once() -> None:
     # Textual's own footer rebuilds once per change (what this one saves).
     textual_rebuilds, textual_after_six, _ = await changes_in_one_refresh(Footer())
     assert textual_after_six == ["Alpha"] and textual_rebuilds == 7
+
+
+async def restyles_of_keys_as_they_mount(footer: Footer) -> tuple[int, dict[str, bool]]:
+    """How often the footer's keys were restyled while it was built, and which are
+    compact once built."""
+    restyles = 0
+    original = FooterKey.update_node_styles
+
+    def counted(self: FooterKey, animate: bool = True) -> None:
+        nonlocal restyles
+        restyles += 1
+        original(self, animate)
+
+    FooterKey.update_node_styles = counted  # type: ignore[method-assign]
+    try:
+        app = KeysApp(footer)
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            compact = {key.description: key.has_class("-compact") for key in app.query(FooterKey)}
+    finally:
+        FooterKey.update_node_styles = original  # type: ignore[method-assign]
+    return restyles, compact
+
+
+async def test_each_key_is_styled_once_as_it_mounts_and_looks_as_in_textuals_footer() -> None:
+    restyles, compact = await restyles_of_keys_as_they_mount(KeyFooter())
+    textual_restyles, textual_compact = await restyles_of_keys_as_they_mount(Footer())
+    assert compact == textual_compact  # the same look: bound keys like the footer, the palette's compact
+    assert compact["Alpha"] is False and any(compact.values())
+    assert textual_restyles >= 4  # Textual's: twice for each bound key, as it mounts
+    assert restyles < textual_restyles, (restyles, textual_restyles)

@@ -15,7 +15,7 @@ from inbox_tui.client.customer import CustomerClient
 from inbox_tui.core.conversations import record_customer_message
 from inbox_tui.core.tickets import add_note
 from inbox_tui.runtime import open_runtime
-from inbox_tui.tui.bridge_client import BridgeState
+from inbox_tui.tui.bridge_status import BridgeState
 from inbox_tui.tui.widgets.row_list import RowList
 from tests.tui.conftest import Inbox, notifications, screen_text, shown_ticket, thread_text, wait_until
 from tests.tui.seed import MARKUP_ATTACKS
@@ -122,7 +122,8 @@ async def test_the_server_down_at_start_then_up_reconnects_and_catches_up(inbox:
 
 
 async def test_a_wrong_token_is_refused_and_the_client_stops_retrying(inbox: Inbox) -> None:
-    from inbox_tui.tui.bridge_client import BridgeClient, BridgeStatus
+    from inbox_tui.tui.bridge_client import BridgeClient
+    from inbox_tui.tui.bridge_status import BridgeStatus
 
     async with channel_server(inbox) as server:
         statuses: list[BridgeStatus] = []

@@ -44,7 +44,7 @@ from inbox_tui.core.views import View
 from inbox_tui.settings import secret
 from inbox_tui.tui import reads
 from inbox_tui.tui.alerting import Alerter
-from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
+from inbox_tui.tui.bridge_status import BridgeState, BridgeStatus
 from inbox_tui.tui.drafts import DraftStore
 from inbox_tui.tui.live_updates import EventArrived, LiveEvent, merge_events, moved_row
 from inbox_tui.tui.live_window import IDLE_SWEEP_SECONDS, active_since

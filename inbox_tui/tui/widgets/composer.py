@@ -23,7 +23,6 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
-from inbox_tui.ai.interface import AIError, AIUnavailable, TranscriptLine
 from inbox_tui.core import saved_replies
 from inbox_tui.core.models import Author
 from inbox_tui.core.records import TicketDetail
@@ -359,6 +358,9 @@ class Composer(Vertical):
 
     @work(exit_on_error=False, group="ai", exclusive=True)
     async def _ai_compose(self, detail: TicketDetail, kind: str, text: str, language: str | None) -> None:
+        # Imported here: the AI (and what it imports) is loaded after the first screen.
+        from inbox_tui.ai.interface import AIError, AIUnavailable, TranscriptLine
+
         runtime = getattr(self.app, "runtime", None)
         if runtime is None:
             return

@@ -12,12 +12,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class KeyFooter(Footer):
     _rebuild_due = False
+
+    def compose(self) -> ComposeResult:
+        # Each key starts out compact (Textual's default) and is restyled twice as it
+        # mounts: once made compact, then made like its footer, to which it is bound.
+        # Keys made like the footer before they mount are styled once (about 10 ms of the
+        # first screen). The command palette's key is not bound: it stays compact.
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         if self._rebuild_due:

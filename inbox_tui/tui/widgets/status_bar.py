@@ -13,7 +13,7 @@ from textual.reactive import var
 from inbox_tui.core.models import Availability
 from inbox_tui.core.records import AgentRef
 from inbox_tui.core.store import Clock, utc_now
-from inbox_tui.tui.bridge_client import BridgeState, BridgeStatus
+from inbox_tui.tui.bridge_status import BridgeState, BridgeStatus
 from inbox_tui.tui.formatting import age
 from inbox_tui.tui.safe_text import literal
 from inbox_tui.tui.widgets.one_line import OneLine, Part
