@@ -384,9 +384,6 @@ class Store:
         return self._group_engine
 
     async def _flush_sqlite_writes(self) -> None:
-        if self._sqlite_writer is None:
-            self._sqlite_writer = _SqliteWorker(self.url, WRITE_BEGIN, "sqlite-writer")
-        writer = self._sqlite_writer
         loop = asyncio.get_running_loop()
 
         def settle(group: list[_QueuedWrite], done: _GroupDone) -> None:  # in the writer thread
@@ -394,14 +391,23 @@ class Store:
 
         while self._queued_writes:
             async with self._sqlite_write_lock():
+                if self._sqlite_writer is None:
+                    self._sqlite_writer = _SqliteWorker(self.url, WRITE_BEGIN, "sqlite-writer")
                 drain = _Drain(self._queued_writes, settle, lambda: self._sessions_waiting > 0)
                 try:
-                    await writer.drain(drain)
+                    await self._sqlite_writer.drain(drain)
                 except asyncio.CancelledError:
                     drain.stopped = True  # after the group under way, whose callers are told now
                     for item in drain.in_flight:
                         item.future.cancel()
                     raise
+                except Exception as error:  # noqa: BLE001 - the writer was closed under it (Store.close)
+                    # No drain runs now (the writer's one thread has stopped): what is
+                    # queued fails here rather than waiting for a writer that is gone.
+                    while self._queued_writes:
+                        item = self._queued_writes.popleft()
+                        if not item.future.done():
+                            item.future.set_exception(error)
 
     def _settle(self, group: list[_QueuedWrite], done: _GroupDone) -> None:
         """On the event loop, in commit order: the listeners, then each write's caller."""

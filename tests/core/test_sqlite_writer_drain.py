@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -92,3 +93,17 @@ async def test_closing_the_store_with_writes_under_way_answers_every_caller(stor
             )
         ).scalar_one()
     assert stored == 201
+
+
+async def test_a_write_that_meets_a_closed_writer_fails_instead_of_waiting(store: Store) -> None:
+    """A write queued as the store closes its writer (``Store.close`` stops the writer's
+    thread before it lets go of it) is told so: it never waits for a writer that is gone."""
+    started = await conversations.start_conversation(store, channel="web", customer_id="c-3", name="Cy")
+    conversation_id = started.conversation.id
+    await conversations.record_customer_message(store, conversation_id, "first", client_id="m-1")
+    writer = store._sqlite_writer
+    assert writer is not None
+    writer.executor.shutdown(wait=True)  # what Store.close does first
+    with pytest.raises(RuntimeError):
+        async with asyncio.timeout(10):
+            await conversations.record_customer_message(store, conversation_id, "second", client_id="m-2")
