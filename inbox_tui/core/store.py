@@ -207,10 +207,7 @@ class _SqliteWorker:
             if not group:
                 continue
             drain.in_flight = group
-            try:
-                done = self._group([(item.work, item.args) for item in group])
-            except Exception as error:  # noqa: BLE001 - the commit failed: every write of the group did
-                done = _GroupDone([(False, error)] * len(group), None)
+            done = self._group([(item.work, item.args) for item in group])  # it answers every work
             drain.in_flight = []
             try:
                 drain.deliver(group, done)
@@ -247,6 +244,16 @@ class _Drain:
 
     def should_stop(self) -> bool:
         return self.stopped or self.others_waiting()
+
+
+def _answer(writes: Sequence[_QueuedWrite], outcomes: Sequence[_Outcome]) -> None:
+    """Each write's caller hears its outcome (a caller that gave up is not told)."""
+    for item, (ok, value) in zip(writes, outcomes, strict=True):
+        if not item.future.done():
+            if ok:
+                item.future.set_result(value)
+            else:
+                item.future.set_exception(value)
 
 
 class Store:
@@ -404,21 +411,14 @@ class Store:
                 except Exception as error:  # noqa: BLE001 - the writer was closed under it (Store.close)
                     # No drain runs now (the writer's one thread has stopped): what is
                     # queued fails here rather than waiting for a writer that is gone.
-                    while self._queued_writes:
-                        item = self._queued_writes.popleft()
-                        if not item.future.done():
-                            item.future.set_exception(error)
+                    queued = [self._queued_writes.popleft() for _ in range(len(self._queued_writes))]
+                    _answer(queued, [(False, error)] * len(queued))
 
     def _settle(self, group: list[_QueuedWrite], done: _GroupDone) -> None:
         """On the event loop, in commit order: the listeners, then each write's caller."""
         if any(ok for ok, _ in done.outcomes):
             self._committed(done.appended)
-        for item, (ok, value) in zip(group, done.outcomes, strict=True):
-            if not item.future.done():
-                if ok:
-                    item.future.set_result(value)
-                else:
-                    item.future.set_exception(value)
+        _answer(group, done.outcomes)
 
     async def _flush_writes(self) -> None:
         if self.is_sqlite:
@@ -440,16 +440,8 @@ class Store:
                     item.future.cancel()
                 raise
             except Exception as error:  # noqa: BLE001 - the commit failed: every write of the group did
-                for item in group:
-                    if not item.future.done():
-                        item.future.set_exception(error)
-                continue
-            for future, (ok, value) in zip((item.future for item in group), outcomes, strict=True):
-                if not future.done():
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
+                outcomes = [(False, error)] * len(group)
+            _answer(group, outcomes)
 
     async def run_read(self, work: Callable[[Connection, *Ts], T], *args: *Ts) -> T:
         """``work(connection, *args)``: a read of one statement (it follows every commit).
